@@ -1,1 +1,159 @@
-fn main() {}
+//! `scalekit-emulator`: a local Scalekit-compatible environment.
+//!
+//! Prints the base URL as the first line of stdout once it accepts
+//! connections; logs go to stderr. Stops gracefully on SIGTERM or Ctrl-C.
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, ValueEnum};
+use scalekit_emulator::secret::{random_token, AdminToken};
+use scalekit_emulator::{Config, Storage};
+use url::Url;
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "A local Scalekit-compatible environment: OIDC, hosted login with passkeys, credentials API"
+)]
+struct Args {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+    /// SQLite file to keep data in across restarts.
+    #[arg(long, conflicts_with = "in_memory")]
+    data: Option<PathBuf>,
+    /// Keep everything in memory (gone on exit).
+    #[arg(long)]
+    in_memory: bool,
+    /// TOML configuration file (clients, lifetimes, …).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Externally visible base URL (default `http://localhost:<port>`).
+    #[arg(long)]
+    public_url: Option<Url>,
+    /// Enable or disable passkeys for the environment.
+    #[arg(long)]
+    passkeys: Option<Switch>,
+    /// Token for the /_admin routes (default: the config's, else a random one logged to stderr).
+    #[arg(long, env = "SCALEKIT_EMULATOR_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Switch {
+    On,
+    Off,
+}
+
+fn config_from(args: &Args) -> Result<Config, String> {
+    let mut config = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("reading {}: {e}", path.display()))?;
+            Config::from_toml_str(&text).map_err(|e| e.to_string())?
+        }
+        None => Config::default(),
+    };
+    if let Some(listen) = args.listen {
+        config.listen = listen;
+    }
+    if let Some(path) = &args.data {
+        config.storage = Storage::File(path.clone());
+    }
+    if args.in_memory {
+        config.storage = Storage::InMemory;
+    }
+    if let Some(url) = &args.public_url {
+        config.public_url = Some(url.clone());
+    }
+    if let Some(token) = &args.admin_token {
+        config.admin_token = Some(AdminToken::new(token.clone()));
+    }
+    if config.admin_token.is_none() {
+        let token = random_token(24);
+        tracing::warn!("no admin token configured; this run's admin token is {token}");
+        config.admin_token = Some(AdminToken::new(token));
+    }
+    if config.storage == Storage::InMemory {
+        tracing::warn!("data is kept in memory only; pass --data FILE to keep it");
+    }
+    Ok(config)
+}
+
+async fn wait_for_stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let args = Args::parse();
+    let config = match config_from(&args) {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("scalekit-emulator: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let emulator = match scalekit_emulator::start(config).await {
+        Ok(emulator) => emulator,
+        Err(error) => {
+            eprintln!("scalekit-emulator: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(switch) = args.passkeys {
+        if let Err(error) = emulator
+            .state()
+            .set_passkeys_enabled(matches!(switch, Switch::On))
+            .await
+        {
+            eprintln!("scalekit-emulator: {error}");
+            return ExitCode::FAILURE;
+        }
+    }
+    let base_url = emulator
+        .base_url()
+        .as_str()
+        .trim_end_matches('/')
+        .to_owned();
+    let mut stdout = std::io::stdout().lock();
+    if writeln!(stdout, "{base_url}")
+        .and_then(|()| stdout.flush())
+        .is_err()
+    {
+        return ExitCode::FAILURE;
+    }
+    drop(stdout);
+    wait_for_stop_signal().await;
+    tracing::info!("shutting down");
+    emulator.shutdown().await;
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,166 @@
+//! The SQLite database: one connection behind a mutex, migrations, and the
+//! store functions. Store functions take a `&Connection` (a `Transaction`
+//! derefs to one) so several can run in one transaction inside
+//! [`Db::call`].
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::Connection;
+use rusqlite_migration::{Migrations, M};
+
+use crate::config::Storage;
+use crate::error::{Error, Result};
+
+mod oauth;
+mod passkeys;
+mod sessions;
+mod settings;
+mod signing_keys;
+mod users;
+
+#[allow(unused_imports)]
+pub use oauth::*;
+pub use passkeys::*;
+pub use sessions::*;
+pub use settings::*;
+pub use signing_keys::*;
+pub use users::*;
+
+const MIGRATIONS: &[M<'static>] = &[M::up(include_str!("schema.sql"))];
+
+/// A handle to the database, cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    connection: Arc<Mutex<Connection>>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Db")
+    }
+}
+
+impl Db {
+    /// Opens (creating if needed) and migrates the database.
+    ///
+    /// # Errors
+    /// When the file cannot be opened or the migration fails.
+    pub fn open(storage: &Storage) -> Result<Self> {
+        let mut connection = match storage {
+            Storage::File(path) => open_file(path)?,
+            Storage::InMemory => Connection::open_in_memory()?,
+        };
+        connection.pragma_update(None, "foreign_keys", true)?;
+        connection.busy_timeout(Duration::from_secs(5))?;
+        Migrations::from_slice(MIGRATIONS).to_latest(&mut connection)?;
+        Ok(Self {
+            connection: Arc::new(Mutex::new(connection)),
+        })
+    }
+
+    /// Runs `f` on the connection in a blocking task. Use
+    /// `conn.transaction()` inside `f` for multi-statement writes, so a
+    /// failure changes nothing.
+    ///
+    /// # Errors
+    /// Whatever `f` returns, or [`Error::Internal`] if the task panicked.
+    pub async fn call<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    {
+        let connection = Arc::clone(&self.connection);
+        tokio::task::spawn_blocking(move || {
+            let mut guard = connection
+                .lock()
+                .map_err(|_| Error::Internal("database lock poisoned".into()))?;
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("database task failed: {e}")))?
+    }
+}
+
+fn open_file(path: &Path) -> Result<Connection> {
+    let connection = Connection::open(path)?;
+    connection.pragma_update(None, "journal_mode", "WAL")?;
+    connection.pragma_update(None, "synchronous", "NORMAL")?;
+    Ok(connection)
+}
+
+/// Seconds since the Unix epoch.
+pub fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// Now as RFC 3339 with milliseconds and `Z`, like `2025-02-15T06:23:44.560Z`.
+pub fn now_rfc3339() -> String {
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    time::OffsetDateTime::now_utc()
+        .format(&format)
+        .unwrap_or_else(|_| "1970-01-01T00:00:00.000Z".to_owned())
+}
+
+/// A new random id with a prefix such as `usr_`.
+pub fn new_id(prefix: &str) -> String {
+    use rand::Rng as _;
+    let suffix: String = rand::rngs::OsRng
+        .sample_iter(rand::distributions::Alphanumeric)
+        .take(22)
+        .map(char::from)
+        .collect();
+    format!("{prefix}{suffix}")
+}
+
+/// A duration in whole seconds, as stored.
+pub(crate) fn secs(duration: Duration) -> i64 {
+    i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_valid() {
+        Migrations::from_slice(MIGRATIONS).validate().unwrap();
+    }
+
+    #[test]
+    fn ids_have_prefix_and_differ() {
+        let a = new_id("usr_");
+        assert!(a.starts_with("usr_"));
+        assert_eq!(a.len(), 26);
+        assert_ne!(a, new_id("usr_"));
+    }
+
+    #[test]
+    fn timestamp_format() {
+        let stamp = now_rfc3339();
+        assert_eq!(stamp.len(), 24, "{stamp}");
+        assert!(stamp.ends_with('Z'));
+    }
+
+    #[tokio::test]
+    async fn file_database_reopens_with_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Storage::File(dir.path().join("e.sqlite3"));
+        let db = Db::open(&storage).unwrap();
+        let user = db
+            .call(|c| find_or_create_user_by_email(c, "a@example.com"))
+            .await
+            .unwrap();
+        drop(db);
+        let db = Db::open(&storage).unwrap();
+        let again = db
+            .call(move |c| user_by_id(c, &user.id))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(again.email, "a@example.com");
+    }
+}

@@ -1,0 +1,1 @@
+//! Authorization requests, codes, token families, refresh and access tokens.

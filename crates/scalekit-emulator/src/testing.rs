@@ -1,0 +1,1 @@
+//! Helpers for tests and development (placeholder until the hosted pages land).

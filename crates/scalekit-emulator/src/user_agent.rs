@@ -1,0 +1,1 @@
+//! Parsing the registering browser's User-Agent (placeholder).
