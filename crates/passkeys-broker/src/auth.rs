@@ -1,0 +1,176 @@
+//! Who is calling: the caller's bearer token must be an RS256 access token
+//! of the configured environment, issued to the configured app.
+
+use std::sync::Arc;
+
+use axum::http::{header, HeaderMap};
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, Validation};
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::jwks::{KeyCache, Lookup};
+
+/// The authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The token's `sub`: the Scalekit user id (`usr_…`).
+    pub user_id: String,
+}
+
+/// The claims the broker reads; `iss`, `aud`, `exp` and `nbf` are checked
+/// by the validation itself.
+#[derive(Debug, Deserialize)]
+struct Claims {
+    sub: String,
+    /// Present only in ID tokens, which are not accepted as bearer tokens.
+    at_hash: Option<serde_json::Value>,
+}
+
+/// Verifies callers' access tokens.
+pub struct TokenVerifier {
+    keys: Arc<KeyCache>,
+    validation: Validation,
+}
+
+impl TokenVerifier {
+    /// A verifier for tokens issued by `issuer` to `client_id`.
+    pub fn new(keys: Arc<KeyCache>, issuer: &str, client_id: &str, leeway_secs: u64) -> Self {
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.set_issuer(&[issuer]);
+        validation.set_audience(&[client_id]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.validate_exp = true;
+        validation.validate_nbf = true;
+        validation.validate_aud = true;
+        validation.leeway = leeway_secs;
+        Self { keys, validation }
+    }
+
+    /// Authenticates the request's `Authorization: Bearer` token.
+    ///
+    /// # Errors
+    /// [`Error::Unauthenticated`] for a missing or invalid token; upstream
+    /// errors when the signing keys cannot be fetched.
+    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Caller> {
+        let token = bearer_token(headers)?;
+        self.verify(token).await
+    }
+
+    /// Verifies one access token.
+    ///
+    /// # Errors
+    /// As [`TokenVerifier::authenticate`].
+    pub async fn verify(&self, token: &str) -> Result<Caller> {
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|_| Error::Unauthenticated("malformed token".into()))?;
+        if header.alg != Algorithm::RS256 {
+            return Err(Error::Unauthenticated(
+                "token must be signed with RS256".into(),
+            ));
+        }
+        let kid = header
+            .kid
+            .ok_or_else(|| Error::Unauthenticated("token has no key id".into()))?;
+        let key = match self.keys.key(&kid).await? {
+            Lookup::Found(key) => key,
+            Lookup::Unknown => {
+                return Err(Error::Unauthenticated(
+                    "token signed with an unknown key".into(),
+                ))
+            }
+        };
+        let data = jsonwebtoken::decode::<Claims>(token, &key, &self.validation)
+            .map_err(|e| Error::Unauthenticated(rejection_reason(e.kind()).into()))?;
+        if data.claims.at_hash.is_some() {
+            return Err(Error::Unauthenticated(
+                "an ID token is not an access token".into(),
+            ));
+        }
+        if data.claims.sub.trim().is_empty() {
+            return Err(Error::Unauthenticated("token has no subject".into()));
+        }
+        Ok(Caller {
+            user_id: data.claims.sub,
+        })
+    }
+}
+
+/// The token of an `Authorization: Bearer …` header.
+fn bearer_token(headers: &HeaderMap) -> Result<&str> {
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| Error::Unauthenticated("Token empty".into()))?
+        .to_str()
+        .map_err(|_| Error::Unauthenticated("malformed Authorization header".into()))?;
+    let (scheme, token) = value
+        .split_once(' ')
+        .ok_or_else(|| Error::Unauthenticated("malformed Authorization header".into()))?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(Error::Unauthenticated(
+            "Authorization must use the Bearer scheme".into(),
+        ));
+    }
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(Error::Unauthenticated("Token empty".into()));
+    }
+    Ok(token)
+}
+
+/// A short, token-free reason for the caller.
+fn rejection_reason(kind: &ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::ExpiredSignature => "token expired",
+        ErrorKind::ImmatureSignature => "token not yet valid",
+        ErrorKind::InvalidAudience => "token was not issued to this app",
+        ErrorKind::InvalidIssuer => "token was issued by another environment",
+        ErrorKind::InvalidSignature => "invalid token signature",
+        ErrorKind::MissingRequiredClaim(_) => "token lacks a required claim",
+        ErrorKind::InvalidAlgorithm => "token must be signed with RS256",
+        _ => "invalid token",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_str(value).unwrap());
+        headers
+    }
+
+    #[test]
+    fn bearer_token_is_extracted() {
+        assert_eq!(bearer_token(&headers("Bearer abc")).unwrap(), "abc");
+        assert_eq!(bearer_token(&headers("bearer  abc ")).unwrap(), "abc");
+    }
+
+    #[test]
+    fn bad_authorization_headers_are_unauthenticated() {
+        for value in ["", "Bearer", "Bearer ", "Basic abc", "abc"] {
+            let err = bearer_token(&headers(value)).unwrap_err();
+            assert!(matches!(err, Error::Unauthenticated(_)), "{value:?}");
+        }
+        let err = bearer_token(&HeaderMap::new()).unwrap_err();
+        assert!(matches!(err, Error::Unauthenticated(ref m) if m == "Token empty"));
+    }
+
+    #[test]
+    fn reasons_never_echo_the_token() {
+        let kinds = [
+            ErrorKind::ExpiredSignature,
+            ErrorKind::InvalidAudience,
+            ErrorKind::InvalidToken,
+            ErrorKind::MissingRequiredClaim("sub".into()),
+        ];
+        for kind in kinds {
+            let reason = rejection_reason(&kind);
+            assert!(!reason.is_empty());
+            assert!(!reason.contains("eyJ"));
+        }
+    }
+}

@@ -1,0 +1,482 @@
+//! Configuration: a TOML file plus the client secret from the environment or
+//! a file, never from the command line.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use url::Url;
+
+use crate::error::{Error, Result};
+
+/// The name of the environment variable that may hold the client secret.
+pub const CLIENT_SECRET_ENV: &str = "PASSKEYS_BROKER_CLIENT_SECRET";
+
+/// The broker's confidential client secret. Never printed, never logged.
+#[derive(Clone)]
+pub struct ClientSecret(String);
+
+impl ClientSecret {
+    /// Wraps a secret.
+    pub fn new(secret: impl Into<String>) -> Self {
+        Self(secret.into())
+    }
+
+    /// The secret itself; call only where it is sent to the token endpoint.
+    pub fn secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for ClientSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ClientSecret([redacted])")
+    }
+}
+
+/// How the broker authenticates to the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenEndpointAuth {
+    /// `client_id` and `client_secret` in the form body.
+    #[default]
+    ClientSecretPost,
+    /// HTTP Basic authentication.
+    ClientSecretBasic,
+}
+
+/// Per-user request limits (token bucket).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    /// Sustained requests per minute for one user.
+    pub requests_per_minute: u32,
+    /// Requests a user may make at once before the sustained rate applies.
+    pub burst: u32,
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        Self {
+            requests_per_minute: 60,
+            burst: 20,
+        }
+    }
+}
+
+/// Everything the broker needs to run.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The Scalekit environment; also the expected `iss` of callers' tokens.
+    pub environment_url: Url,
+    /// The app's (native) client id, expected in the callers' tokens' `aud`.
+    pub client_id: String,
+    /// The broker's own confidential client id (client-credentials grant).
+    pub upstream_client_id: String,
+    /// The broker's own client secret.
+    pub client_secret: ClientSecret,
+    /// How the secret is sent to the token endpoint.
+    pub token_endpoint_auth: TokenEndpointAuth,
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Base URL of the credentials API; the environment URL when `None`.
+    pub upstream_api_url: Option<Url>,
+    /// Token endpoint; `<environment>/oauth/token` when `None`.
+    pub token_url: Option<Url>,
+    /// JWKS; `<environment>/keys` when `None`.
+    pub jwks_url: Option<Url>,
+    /// Limit for every call to the environment.
+    pub upstream_timeout: Duration,
+    /// The broker's own token is renewed this long before it expires.
+    pub token_refresh_margin: Duration,
+    /// The JWKS is fetched again for an unknown `kid` at most this often.
+    pub jwks_min_refetch_interval: Duration,
+    /// Clock skew allowed on `exp` and `nbf`.
+    pub leeway: Duration,
+    /// Per-user request limits.
+    pub rate_limit: RateLimit,
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+}
+
+impl Config {
+    /// A configuration with defaults for everything but the environment and
+    /// the client credentials.
+    pub fn new(
+        environment_url: Url,
+        client_id: impl Into<String>,
+        upstream_client_id: impl Into<String>,
+        client_secret: ClientSecret,
+    ) -> Self {
+        Self {
+            environment_url,
+            client_id: client_id.into(),
+            upstream_client_id: upstream_client_id.into(),
+            client_secret,
+            token_endpoint_auth: TokenEndpointAuth::default(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8787)),
+            upstream_api_url: None,
+            token_url: None,
+            jwks_url: None,
+            upstream_timeout: Duration::from_secs(10),
+            token_refresh_margin: Duration::from_secs(30),
+            jwks_min_refetch_interval: Duration::from_secs(30),
+            leeway: Duration::from_secs(30),
+            rate_limit: RateLimit::default(),
+            max_body_bytes: 16 * 1024,
+        }
+    }
+
+    /// Reads a TOML configuration; the secret comes from `env_secret` (the
+    /// value of [`CLIENT_SECRET_ENV`]) or from the file named by
+    /// `client_secret_file`.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the TOML is invalid, names a secret inline, or
+    /// no secret can be found.
+    pub fn from_toml_str(toml_text: &str, env_secret: Option<String>) -> Result<Self> {
+        let file: FileConfig = toml::from_str(toml_text).map_err(|e| {
+            if e.message().contains("client_secret`") {
+                Error::Config(
+                    "the client secret must not be in the configuration file: use \
+                     client_secret_file or PASSKEYS_BROKER_CLIENT_SECRET"
+                        .into(),
+                )
+            } else {
+                Error::Config(e.to_string())
+            }
+        })?;
+        file.into_config(env_secret)
+    }
+
+    /// The issuer expected in callers' tokens: the environment URL without a
+    /// trailing slash.
+    pub fn issuer(&self) -> String {
+        self.environment_url
+            .as_str()
+            .trim_end_matches('/')
+            .to_owned()
+    }
+
+    /// The token endpoint.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the URL cannot be built.
+    pub fn token_endpoint(&self) -> Result<Url> {
+        match &self.token_url {
+            Some(url) => Ok(url.clone()),
+            None => join(&self.environment_url, "oauth/token"),
+        }
+    }
+
+    /// The JWKS endpoint.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the URL cannot be built.
+    pub fn jwks_endpoint(&self) -> Result<Url> {
+        match &self.jwks_url {
+            Some(url) => Ok(url.clone()),
+            None => join(&self.environment_url, "keys"),
+        }
+    }
+
+    /// The base URL of the credentials API.
+    pub fn api_base(&self) -> &Url {
+        self.upstream_api_url
+            .as_ref()
+            .unwrap_or(&self.environment_url)
+    }
+
+    /// Checks the configuration for mistakes that would only show later.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the first problem found.
+    pub fn validate(&self) -> Result<()> {
+        if self.client_id.trim().is_empty() {
+            return Err(Error::Config("client_id is empty".into()));
+        }
+        if self.upstream_client_id.trim().is_empty() {
+            return Err(Error::Config("upstream_client_id is empty".into()));
+        }
+        if self.client_secret.secret().is_empty() {
+            return Err(Error::Config("the client secret is empty".into()));
+        }
+        if self.rate_limit.requests_per_minute == 0 || self.rate_limit.burst == 0 {
+            return Err(Error::Config(
+                "rate_limit.requests_per_minute and rate_limit.burst must be at least 1".into(),
+            ));
+        }
+        if self.upstream_timeout.is_zero() {
+            return Err(Error::Config(
+                "upstream_timeout_secs must be at least 1".into(),
+            ));
+        }
+        let mut urls = vec![("environment_url", &self.environment_url)];
+        for (name, url) in [
+            ("upstream_api_url", &self.upstream_api_url),
+            ("token_url", &self.token_url),
+            ("jwks_url", &self.jwks_url),
+        ] {
+            if let Some(url) = url {
+                urls.push((name, url));
+            }
+        }
+        for (name, url) in urls {
+            check_transport(name, url)?;
+        }
+        Ok(())
+    }
+}
+
+/// `https`, or plain `http` to a loopback host only (the local emulator).
+fn check_transport(name: &str, url: &Url) -> Result<()> {
+    let loopback = matches!(url.host(), Some(url::Host::Domain("localhost")))
+        || match url.host() {
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            _ => false,
+        };
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        _ => Err(Error::Config(format!(
+            "{name} must be https (plain http only to localhost): {url}"
+        ))),
+    }
+}
+
+fn join(base: &Url, path: &str) -> Result<Url> {
+    let mut base = base.clone();
+    if !base.path().ends_with('/') {
+        let with_slash = format!("{}/", base.path());
+        base.set_path(&with_slash);
+    }
+    base.join(path)
+        .map_err(|e| Error::Config(format!("cannot build {path} URL: {e}")))
+}
+
+/// The TOML form of [`Config`].
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    environment_url: Url,
+    client_id: String,
+    upstream_client_id: String,
+    client_secret_file: Option<PathBuf>,
+    #[serde(default)]
+    token_endpoint_auth: TokenEndpointAuth,
+    listen: Option<SocketAddr>,
+    upstream_api_url: Option<Url>,
+    token_url: Option<Url>,
+    jwks_url: Option<Url>,
+    upstream_timeout_secs: Option<u64>,
+    token_refresh_margin_secs: Option<u64>,
+    jwks_min_refetch_interval_secs: Option<u64>,
+    leeway_secs: Option<u64>,
+    rate_limit: Option<RateLimit>,
+    max_body_bytes: Option<usize>,
+}
+
+impl FileConfig {
+    fn into_config(self, env_secret: Option<String>) -> Result<Config> {
+        let secret = match (
+            env_secret.filter(|s| !s.is_empty()),
+            &self.client_secret_file,
+        ) {
+            (Some(secret), _) => ClientSecret::new(secret),
+            (None, Some(path)) => read_secret_file(path)?,
+            (None, None) => {
+                return Err(Error::Config(format!(
+                    "no client secret: set {CLIENT_SECRET_ENV} or client_secret_file"
+                )))
+            }
+        };
+        let mut config = Config::new(
+            self.environment_url,
+            self.client_id,
+            self.upstream_client_id,
+            secret,
+        );
+        config.token_endpoint_auth = self.token_endpoint_auth;
+        if let Some(listen) = self.listen {
+            config.listen = listen;
+        }
+        config.upstream_api_url = self.upstream_api_url;
+        config.token_url = self.token_url;
+        config.jwks_url = self.jwks_url;
+        let secs = Duration::from_secs;
+        if let Some(v) = self.upstream_timeout_secs {
+            config.upstream_timeout = secs(v);
+        }
+        if let Some(v) = self.token_refresh_margin_secs {
+            config.token_refresh_margin = secs(v);
+        }
+        if let Some(v) = self.jwks_min_refetch_interval_secs {
+            config.jwks_min_refetch_interval = secs(v);
+        }
+        if let Some(v) = self.leeway_secs {
+            config.leeway = secs(v);
+        }
+        if let Some(v) = self.rate_limit {
+            config.rate_limit = v;
+        }
+        if let Some(v) = self.max_body_bytes {
+            config.max_body_bytes = v;
+        }
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+/// Reads a secret file (trailing newline ignored).
+///
+/// # Errors
+/// [`Error::Config`] when the file cannot be read; the message names the
+/// path but never the content.
+pub fn read_secret_file(path: &Path) -> Result<ClientSecret> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::Config(format!(
+            "cannot read client_secret_file {}: {e}",
+            path.display()
+        ))
+    })?;
+    Ok(ClientSecret::new(text.trim_end_matches(['\r', '\n'])))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+        environment_url = "https://acme.scalekit.dev"
+        client_id = "ntvc_app"
+        upstream_client_id = "skc_broker"
+    "#;
+
+    #[test]
+    fn client_secret_debug_is_redacted() {
+        let secret = ClientSecret::new("hunter2");
+        assert_eq!(format!("{secret:?}"), "ClientSecret([redacted])");
+        assert_eq!(secret.secret(), "hunter2");
+    }
+
+    #[test]
+    fn config_debug_does_not_show_the_secret() {
+        let config = Config::from_toml_str(MINIMAL, Some("hunter2".into())).unwrap();
+        assert!(!format!("{config:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn secret_comes_from_the_environment() {
+        let config = Config::from_toml_str(MINIMAL, Some("from-env".into())).unwrap();
+        assert_eq!(config.client_secret.secret(), "from-env");
+        assert_eq!(config.issuer(), "https://acme.scalekit.dev");
+        assert_eq!(
+            config.token_endpoint().unwrap().as_str(),
+            "https://acme.scalekit.dev/oauth/token"
+        );
+        assert_eq!(
+            config.jwks_endpoint().unwrap().as_str(),
+            "https://acme.scalekit.dev/keys"
+        );
+        assert_eq!(config.api_base().as_str(), "https://acme.scalekit.dev/");
+    }
+
+    #[test]
+    fn secret_comes_from_a_file() {
+        let path = std::env::temp_dir().join(format!("broker-secret-{}", uuid::Uuid::new_v4()));
+        std::fs::write(&path, "from-file\n").unwrap();
+        let text = format!(
+            "{MINIMAL}\nclient_secret_file = {:?}\n",
+            path.display().to_string()
+        );
+        let config = Config::from_toml_str(&text, None).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(config.client_secret.secret(), "from-file");
+    }
+
+    #[test]
+    fn missing_secret_is_a_config_error() {
+        let err = Config::from_toml_str(MINIMAL, None).unwrap_err();
+        assert!(err.to_string().contains(CLIENT_SECRET_ENV), "{err}");
+    }
+
+    #[test]
+    fn inline_secret_is_refused() {
+        let text = format!("{MINIMAL}\nclient_secret = \"oops\"\n");
+        let err = Config::from_toml_str(&text, Some("x".into())).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.contains("must not be in the configuration file"),
+            "{message}"
+        );
+        assert!(!message.contains("oops"));
+    }
+
+    #[test]
+    fn every_option_is_read() {
+        let text = format!(
+            r#"{MINIMAL}
+            token_endpoint_auth = "client_secret_basic"
+            listen = "127.0.0.1:0"
+            upstream_api_url = "https://api.example.com/base"
+            upstream_timeout_secs = 3
+            token_refresh_margin_secs = 5
+            jwks_min_refetch_interval_secs = 7
+            leeway_secs = 11
+            max_body_bytes = 1000
+            [rate_limit]
+            requests_per_minute = 10
+            burst = 2
+            "#
+        );
+        let config = Config::from_toml_str(&text, Some("s".into())).unwrap();
+        assert_eq!(
+            config.token_endpoint_auth,
+            TokenEndpointAuth::ClientSecretBasic
+        );
+        assert_eq!(config.listen.port(), 0);
+        assert_eq!(config.api_base().as_str(), "https://api.example.com/base");
+        assert_eq!(config.upstream_timeout, Duration::from_secs(3));
+        assert_eq!(config.token_refresh_margin, Duration::from_secs(5));
+        assert_eq!(config.jwks_min_refetch_interval, Duration::from_secs(7));
+        assert_eq!(config.leeway, Duration::from_secs(11));
+        assert_eq!(config.max_body_bytes, 1000);
+        assert_eq!(
+            config.rate_limit,
+            RateLimit {
+                requests_per_minute: 10,
+                burst: 2
+            }
+        );
+    }
+
+    #[test]
+    fn plain_http_is_only_allowed_to_loopback() {
+        let cases = [
+            ("https://acme.scalekit.dev", true),
+            ("http://localhost:8080", true),
+            ("http://127.0.0.1:8080", true),
+            ("http://[::1]:8080", true),
+            ("http://acme.scalekit.dev", false),
+            ("ftp://localhost", false),
+        ];
+        for (url, ok) in cases {
+            let config = Config::new(url.parse().unwrap(), "a", "b", ClientSecret::new("s"));
+            assert_eq!(config.validate().is_ok(), ok, "{url}");
+        }
+    }
+
+    #[test]
+    fn zero_rate_limit_is_refused() {
+        let mut config = Config::new(
+            "https://acme.scalekit.dev".parse().unwrap(),
+            "a",
+            "b",
+            ClientSecret::new("s"),
+        );
+        config.rate_limit.burst = 0;
+        assert!(config.validate().is_err());
+    }
+}

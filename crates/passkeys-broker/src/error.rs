@@ -1,0 +1,350 @@
+//! The crate's error type and its HTTP form: the grpc-gateway body Scalekit's
+//! API uses, so the app reads the broker's errors exactly like Scalekit's.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// Everything that can go wrong in the broker.
+///
+/// Messages never carry a token or a secret: they are safe to log and to
+/// send to the caller.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The configuration is unusable.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// The caller's bearer token is missing or not a valid access token of
+    /// the environment.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The caller asked about another user.
+    #[error("{0}")]
+    Forbidden(String),
+    /// No such credential among the caller's own.
+    #[error("credential not found")]
+    NotFound,
+    /// No route matches the request.
+    #[error("no such route")]
+    NoRoute,
+    /// The request itself is malformed.
+    #[error("{message}")]
+    InvalidArgument {
+        /// What is wrong, for the caller.
+        message: String,
+        /// The offending field, when there is one.
+        field: Option<String>,
+    },
+    /// The request body is larger than the configured limit.
+    #[error("request body too large (at most {limit} bytes)")]
+    PayloadTooLarge {
+        /// The configured limit.
+        limit: usize,
+    },
+    /// The caller made too many requests.
+    #[error("too many requests: retry in {retry_after_secs} s")]
+    RateLimited {
+        /// Seconds until the next request is allowed.
+        retry_after_secs: u64,
+    },
+    /// The environment could not be reached (connection refused, DNS, TLS).
+    #[error("the Scalekit environment is unreachable: {0}")]
+    UpstreamUnreachable(String),
+    /// The environment did not answer in time.
+    #[error("the Scalekit environment did not answer within {0} s")]
+    UpstreamTimeout(u64),
+    /// The environment answered with something the broker cannot use
+    /// (5xx, a malformed body, or a refusal of the broker's own credentials).
+    #[error("bad answer from the Scalekit environment: {0}")]
+    UpstreamBadResponse(String),
+    /// The environment refused the request with a client error; its status
+    /// and grpc-gateway body are passed on.
+    #[error("the Scalekit environment refused the request ({status}): {body}")]
+    UpstreamRejected {
+        /// The environment's HTTP status (4xx).
+        status: u16,
+        /// The environment's error body, re-serialised.
+        body: String,
+        /// The environment's `Retry-After`, when it sent one.
+        retry_after: Option<String>,
+    },
+    /// A bug or an unexpected local failure.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// The crate's result type.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// gRPC status codes used in the error body.
+mod grpc {
+    pub const INVALID_ARGUMENT: u16 = 3;
+    pub const DEADLINE_EXCEEDED: u16 = 4;
+    pub const NOT_FOUND: u16 = 5;
+    pub const PERMISSION_DENIED: u16 = 7;
+    pub const RESOURCE_EXHAUSTED: u16 = 8;
+    pub const INTERNAL: u16 = 13;
+    pub const UNAVAILABLE: u16 = 14;
+    pub const UNAUTHENTICATED: u16 = 16;
+}
+
+const ERROR_INFO_TYPE: &str = "type.googleapis.com/scalekit.v1.errdetails.ErrorInfo";
+
+/// The grpc-gateway error body.
+#[derive(Debug, Serialize)]
+pub(crate) struct ErrorBody {
+    code: u16,
+    message: String,
+    details: Vec<ErrorInfo>,
+}
+
+#[derive(Debug, Serialize)]
+struct ErrorInfo {
+    #[serde(rename = "@type")]
+    type_url: &'static str,
+    error_code: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_info: Option<RequestInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    validation_error_info: Option<ValidationErrorInfo>,
+}
+
+#[derive(Debug, Serialize)]
+struct RequestInfo {
+    request_id: String,
+}
+
+#[derive(Debug, Serialize)]
+struct ValidationErrorInfo {
+    field_violations: Vec<FieldViolation>,
+}
+
+#[derive(Debug, Serialize)]
+struct FieldViolation {
+    field: String,
+    description: String,
+}
+
+impl Error {
+    /// The HTTP status, gRPC code and `error_code` this error is sent with.
+    fn classify(&self) -> (StatusCode, u16, &'static str) {
+        match self {
+            Error::Unauthenticated(_) => (
+                StatusCode::UNAUTHORIZED,
+                grpc::UNAUTHENTICATED,
+                "UNAUTHENTICATED",
+            ),
+            Error::Forbidden(_) => (
+                StatusCode::FORBIDDEN,
+                grpc::PERMISSION_DENIED,
+                "PERMISSION_DENIED",
+            ),
+            Error::NotFound | Error::NoRoute => {
+                (StatusCode::NOT_FOUND, grpc::NOT_FOUND, "NOT_FOUND")
+            }
+            Error::InvalidArgument { .. } => (
+                StatusCode::BAD_REQUEST,
+                grpc::INVALID_ARGUMENT,
+                "INVALID_ARGUMENT",
+            ),
+            Error::PayloadTooLarge { .. } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                grpc::INVALID_ARGUMENT,
+                "INVALID_ARGUMENT",
+            ),
+            Error::RateLimited { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                grpc::RESOURCE_EXHAUSTED,
+                "RESOURCE_EXHAUSTED",
+            ),
+            Error::UpstreamUnreachable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                grpc::UNAVAILABLE,
+                "UPSTREAM_UNAVAILABLE",
+            ),
+            Error::UpstreamTimeout(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                grpc::DEADLINE_EXCEEDED,
+                "UPSTREAM_TIMEOUT",
+            ),
+            Error::UpstreamBadResponse(_) => (
+                StatusCode::BAD_GATEWAY,
+                grpc::UNAVAILABLE,
+                "UPSTREAM_BAD_RESPONSE",
+            ),
+            Error::UpstreamRejected { .. } | Error::Config(_) | Error::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                grpc::INTERNAL,
+                "INTERNAL",
+            ),
+        }
+    }
+
+    /// The grpc-gateway body for this error, tagged with the request id.
+    pub(crate) fn body(&self, request_id: Option<&str>) -> ErrorBody {
+        let (_, code, error_code) = self.classify();
+        let message = match self {
+            // Internal details go to the log, not to the caller.
+            Error::Internal(_) | Error::Config(_) => "internal error".to_owned(),
+            other => other.to_string(),
+        };
+        let validation_error_info = match self {
+            Error::InvalidArgument {
+                message,
+                field: Some(field),
+            } => Some(ValidationErrorInfo {
+                field_violations: vec![FieldViolation {
+                    field: field.clone(),
+                    description: message.clone(),
+                }],
+            }),
+            _ => None,
+        };
+        ErrorBody {
+            code,
+            message,
+            details: vec![ErrorInfo {
+                type_url: ERROR_INFO_TYPE,
+                error_code,
+                request_info: request_id.map(|id| RequestInfo {
+                    request_id: id.to_owned(),
+                }),
+                validation_error_info,
+            }],
+        }
+    }
+
+    /// The HTTP response for this error, tagged with the request id.
+    pub(crate) fn into_response_with_id(self, request_id: Option<&str>) -> Response {
+        if let Error::UpstreamRejected {
+            status,
+            body,
+            retry_after,
+        } = &self
+        {
+            return upstream_rejection_response(*status, body, retry_after.as_deref());
+        }
+        let (status, _, _) = self.classify();
+        let mut response = (status, axum::Json(self.body(request_id))).into_response();
+        let headers = response.headers_mut();
+        match &self {
+            Error::Unauthenticated(_) => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer error=\"invalid_token\""),
+                );
+            }
+            Error::RateLimited { retry_after_secs } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+fn upstream_rejection_response(status: u16, body: &str, retry_after: Option<&str>) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+    let mut response = (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body.to_owned(),
+    )
+        .into_response();
+    if let Some(value) = retry_after.and_then(|v| HeaderValue::from_str(v).ok()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        self.into_response_with_id(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_has_the_grpc_gateway_shape() {
+        let body =
+            serde_json::to_value(Error::Unauthenticated("Token empty".into()).body(Some("req-1")))
+                .unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "code": 16,
+                "message": "Token empty",
+                "details": [{
+                    "@type": "type.googleapis.com/scalekit.v1.errdetails.ErrorInfo",
+                    "error_code": "UNAUTHENTICATED",
+                    "request_info": {"request_id": "req-1"}
+                }]
+            })
+        );
+    }
+
+    #[test]
+    fn statuses_match_the_error_kinds() {
+        let cases = [
+            (Error::Unauthenticated("x".into()), 401, 16),
+            (Error::Forbidden("x".into()), 403, 7),
+            (Error::NotFound, 404, 5),
+            (
+                Error::InvalidArgument {
+                    message: "x".into(),
+                    field: None,
+                },
+                400,
+                3,
+            ),
+            (
+                Error::RateLimited {
+                    retry_after_secs: 3,
+                },
+                429,
+                8,
+            ),
+            (Error::UpstreamUnreachable("x".into()), 503, 14),
+            (Error::UpstreamTimeout(10), 503, 4),
+            (Error::UpstreamBadResponse("x".into()), 502, 14),
+            (Error::Internal("x".into()), 500, 13),
+        ];
+        for (error, status, code) in cases {
+            let (got_status, got_code, _) = error.classify();
+            assert_eq!(got_status.as_u16(), status, "{error:?}");
+            assert_eq!(got_code, code, "{error:?}");
+        }
+    }
+
+    #[test]
+    fn internal_details_are_not_sent_to_the_caller() {
+        let body = Error::Internal("database path /secret/place".into()).body(None);
+        assert_eq!(body.message, "internal error");
+    }
+
+    #[test]
+    fn rate_limited_response_carries_retry_after() {
+        let response = Error::RateLimited {
+            retry_after_secs: 7,
+        }
+        .into_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "7");
+    }
+
+    #[test]
+    fn unauthenticated_response_carries_www_authenticate() {
+        let response = Error::Unauthenticated("x".into()).into_response();
+        assert_eq!(
+            response.headers()[header::WWW_AUTHENTICATE],
+            "Bearer error=\"invalid_token\""
+        );
+    }
+}

@@ -1,0 +1,160 @@
+//! `passkeys-broker`: serves the broker until SIGTERM or Ctrl-C.
+//!
+//! Prints its base URL as the first line of stdout once it accepts
+//! connections; logs go to stderr.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use passkeys_broker::{Config, Error, CLIENT_SECRET_ENV};
+
+/// A server that holds the Scalekit client credentials and lets each
+/// signed-in user list, rename and remove only their own passkeys.
+///
+/// The client secret is read from the PASSKEYS_BROKER_CLIENT_SECRET
+/// environment variable or from the file named by `client_secret_file`;
+/// there is deliberately no command-line option for it.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// TOML configuration file.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Address to listen on (overrides the file), e.g. 127.0.0.1:0.
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+    /// The Scalekit environment URL (overrides the file).
+    #[arg(long)]
+    environment_url: Option<url::Url>,
+    /// The app's client id expected in callers' tokens (overrides the file).
+    #[arg(long)]
+    client_id: Option<String>,
+    /// The broker's confidential client id (overrides the file).
+    #[arg(long)]
+    upstream_client_id: Option<String>,
+    /// File holding the client secret (overrides the file's setting).
+    #[arg(long)]
+    client_secret_file: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let args = Args::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("passkeys-broker: cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("passkeys-broker: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> passkeys_broker::Result<()> {
+    let config = load_config(args)?;
+    let broker = passkeys_broker::start(config).await?;
+    {
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(
+            stdout,
+            "{}",
+            broker.base_url().as_str().trim_end_matches('/')
+        );
+        let _ = stdout.flush();
+    }
+    wait_for_signal().await;
+    tracing::info!("shutting down");
+    broker.shutdown().await;
+    Ok(())
+}
+
+/// The file's settings, then the command line's overrides.
+fn load_config(args: Args) -> passkeys_broker::Result<Config> {
+    let env_secret = std::env::var(CLIENT_SECRET_ENV).ok();
+    let mut config = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))?;
+            let text = apply_overrides_to_toml(&text, &args)?;
+            Config::from_toml_str(&text, env_secret)?
+        }
+        None => Config::from_toml_str(&apply_overrides_to_toml("", &args)?, env_secret)?,
+    };
+    if let Some(listen) = args.listen {
+        config.listen = listen;
+    }
+    config.validate()?;
+    Ok(config)
+}
+
+/// Puts the command-line values into the TOML table before it is read, so
+/// one code path checks everything.
+fn apply_overrides_to_toml(text: &str, args: &Args) -> passkeys_broker::Result<String> {
+    let mut table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| Error::Config(e.to_string()))?;
+    let mut set = |key: &str, value: Option<String>| {
+        if let Some(value) = value {
+            table.insert(key.to_owned(), toml::Value::String(value));
+        }
+    };
+    set(
+        "environment_url",
+        args.environment_url.as_ref().map(ToString::to_string),
+    );
+    set("client_id", args.client_id.clone());
+    set("upstream_client_id", args.upstream_client_id.clone());
+    set(
+        "client_secret_file",
+        args.client_secret_file
+            .as_ref()
+            .map(|p| p.display().to_string()),
+    );
+    set("listen", args.listen.map(|a| a.to_string()));
+    Ok(table.to_string())
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

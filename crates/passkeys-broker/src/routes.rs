@@ -1,0 +1,317 @@
+//! The HTTP surface: Scalekit's credentials routes, acting only on the
+//! caller's own passkeys, plus health and readiness.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, patch};
+use axum::{Extension, Json, Router};
+use tracing::Instrument;
+
+use crate::auth::{Caller, TokenVerifier};
+use crate::error::{Error, Result};
+use crate::jwks::KeyCache;
+use crate::rate_limit::RateLimiter;
+use crate::upstream::Upstream;
+
+/// The longest accepted display name, in characters (Scalekit's rule).
+const DISPLAY_NAME_MAX_CHARS: usize = 120;
+
+/// The parts every handler uses.
+pub(crate) struct Broker {
+    pub(crate) verifier: TokenVerifier,
+    pub(crate) keys: Arc<KeyCache>,
+    pub(crate) upstream: Arc<Upstream>,
+    pub(crate) limiter: RateLimiter,
+    pub(crate) max_body_bytes: usize,
+}
+
+type AppState = Arc<Broker>;
+
+/// The id of one request, in logs, error bodies and `x-request-id`.
+#[derive(Debug, Clone)]
+pub(crate) struct RequestId(String);
+
+/// Builds the router.
+pub(crate) fn router(broker: AppState) -> Router {
+    let max_body = broker.max_body_bytes;
+    Router::new()
+        .route("/api/v1/webauthn/credentials", get(list_credentials))
+        .route(
+            "/api/v1/webauthn/credentials/{id}",
+            patch(rename_credential).delete(remove_credential),
+        )
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .fallback(no_route)
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn(with_request_id))
+        .with_state(broker)
+}
+
+/// Gives each request an id, a log span and an `x-request-id` header.
+async fn with_request_id(mut request: Request, next: Next) -> Response {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    request.extensions_mut().insert(RequestId(id.clone()));
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %request.method(),
+        path = %request.uri().path(),
+        user_id = tracing::field::Empty,
+    );
+    async move {
+        let mut response = next.run(request).await;
+        let status = response.status();
+        if status.is_server_error() {
+            tracing::warn!(%status, "request failed");
+        } else {
+            tracing::info!(%status, "request done");
+        }
+        if let Ok(value) = HeaderValue::from_str(&id) {
+            response.headers_mut().insert("x-request-id", value);
+        }
+        response
+    }
+    .instrument(span)
+    .await
+}
+
+/// Sends `result` as JSON, or as the error body tagged with the request id.
+fn respond<T: serde::Serialize>(request_id: &RequestId, result: Result<T>) -> Response {
+    match result {
+        Ok(body) => Json(body).into_response(),
+        Err(error) => {
+            match &error {
+                Error::Internal(detail) | Error::Config(detail) => {
+                    tracing::error!(%detail, "internal error");
+                }
+                Error::UpstreamUnreachable(_)
+                | Error::UpstreamTimeout(_)
+                | Error::UpstreamBadResponse(_) => tracing::warn!(%error, "upstream failure"),
+                other => tracing::info!(error = %other, "request refused"),
+            }
+            error.into_response_with_id(Some(&request_id.0))
+        }
+    }
+}
+
+impl Broker {
+    /// Authenticates the caller and takes one request from their allowance.
+    async fn admit(&self, headers: &HeaderMap) -> Result<Caller> {
+        let caller = self.verifier.authenticate(headers).await?;
+        self.limiter
+            .check(&caller.user_id)
+            .map_err(|retry_after_secs| Error::RateLimited { retry_after_secs })?;
+        tracing::Span::current().record("user_id", caller.user_id.as_str());
+        Ok(caller)
+    }
+
+    /// The caller's credentials as the environment lists them, minus any
+    /// that name another user (defence in depth).
+    async fn own_credentials(&self, caller: &Caller) -> Result<serde_json::Value> {
+        let mut listing = self.upstream.list(&caller.user_id).await?;
+        if let Some(credentials) = listing
+            .get_mut("credentials")
+            .and_then(serde_json::Value::as_array_mut)
+        {
+            credentials.retain(|credential| {
+                match credential
+                    .get("user_id")
+                    .and_then(serde_json::Value::as_str)
+                {
+                    Some(owner) if !owner.is_empty() => owner == caller.user_id,
+                    _ => true,
+                }
+            });
+        }
+        Ok(listing)
+    }
+
+    /// Fails with [`Error::NotFound`] unless `id` is one of the caller's
+    /// credentials; the same answer whether it is someone else's or nobody's.
+    async fn ensure_owned(&self, caller: &Caller, id: &str) -> Result<()> {
+        let listing = self.own_credentials(caller).await?;
+        let owned = listing
+            .get("credentials")
+            .and_then(serde_json::Value::as_array)
+            .is_some_and(|credentials| {
+                credentials
+                    .iter()
+                    .any(|c| c.get("id").and_then(serde_json::Value::as_str) == Some(id))
+            });
+        if owned {
+            Ok(())
+        } else {
+            Err(Error::NotFound)
+        }
+    }
+}
+
+async fn list_credentials(
+    State(broker): State<AppState>,
+    Extension(request_id): Extension<RequestId>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let result = async {
+        let caller = broker.admit(&headers).await?;
+        if let Some(asked) = requested_user_id(query.as_deref()) {
+            if asked != caller.user_id {
+                return Err(Error::Forbidden(
+                    "you can only list your own passkeys".into(),
+                ));
+            }
+        }
+        broker.own_credentials(&caller).await
+    }
+    .await;
+    respond(&request_id, result)
+}
+
+async fn rename_credential(
+    State(broker): State<AppState>,
+    Extension(request_id): Extension<RequestId>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: std::result::Result<Bytes, BytesRejection>,
+) -> Response {
+    let result = async {
+        let caller = broker.admit(&headers).await?;
+        let display_name = display_name(body, broker.max_body_bytes)?;
+        broker.ensure_owned(&caller, &id).await?;
+        broker.upstream.rename(&id, &display_name).await
+    }
+    .await;
+    respond(&request_id, result)
+}
+
+async fn remove_credential(
+    State(broker): State<AppState>,
+    Extension(request_id): Extension<RequestId>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let result = async {
+        let caller = broker.admit(&headers).await?;
+        broker.ensure_owned(&caller, &id).await?;
+        broker.upstream.remove(&id).await
+    }
+    .await;
+    respond(&request_id, result)
+}
+
+async fn healthz() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// Ready when the signing keys are cached and a client-credentials token
+/// can be obtained.
+async fn readyz(State(broker): State<AppState>) -> Response {
+    let check = async {
+        broker.keys.ensure_loaded().await?;
+        broker.upstream.token().await.map(|_| ())
+    }
+    .await;
+    match check {
+        Ok(()) => Json(serde_json::json!({ "status": "ready" })).into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "not ready");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({ "status": "not ready", "reason": error.to_string() })),
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn no_route(Extension(request_id): Extension<RequestId>) -> Response {
+    respond::<()>(&request_id, Err(Error::NoRoute))
+}
+
+/// The `user_id` query parameter, when present and not empty.
+fn requested_user_id(query: Option<&str>) -> Option<String> {
+    url::form_urlencoded::parse(query?.as_bytes())
+        .find(|(key, _)| key == "user_id")
+        .map(|(_, value)| value.into_owned())
+        .filter(|value| !value.is_empty())
+}
+
+/// Reads `{"display_name": "…"}` (1 to 120 characters).
+fn display_name(body: std::result::Result<Bytes, BytesRejection>, limit: usize) -> Result<String> {
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Error::PayloadTooLarge { limit }
+        } else {
+            Error::InvalidArgument {
+                message: "cannot read the request body".into(),
+                field: None,
+            }
+        }
+    })?;
+    let invalid = |message: &str| Error::InvalidArgument {
+        message: message.into(),
+        field: Some("display_name".into()),
+    };
+    let value: serde_json::Value =
+        serde_json::from_slice(&body).map_err(|_| Error::InvalidArgument {
+            message: "the body must be JSON: {\"display_name\": \"…\"}".into(),
+            field: None,
+        })?;
+    let name = value
+        .get("display_name")
+        .and_then(serde_json::Value::as_str)
+        .ok_or_else(|| invalid("display_name is required"))?;
+    let chars = name.chars().count();
+    if chars == 0 || chars > DISPLAY_NAME_MAX_CHARS {
+        return Err(invalid("display_name must be 1 to 120 characters"));
+    }
+    Ok(name.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_id_query_is_read() {
+        let cases = [
+            (None, None),
+            (Some(""), None),
+            (Some("user_id="), None),
+            (Some("user_id=usr_1"), Some("usr_1")),
+            (Some("a=b&user_id=usr%5F2"), Some("usr_2")),
+        ];
+        for (query, expected) in cases {
+            assert_eq!(requested_user_id(query).as_deref(), expected, "{query:?}");
+        }
+    }
+
+    #[test]
+    fn display_name_rules() {
+        let long = "é".repeat(121);
+        let max = "é".repeat(120);
+        let cases: [(&str, bool); 7] = [
+            (r#"{"display_name":"My key"}"#, true),
+            (r#"{"display_name":""}"#, false),
+            (r#"{"display_name":5}"#, false),
+            (r"{}", false),
+            ("not json", false),
+            (&format!(r#"{{"display_name":"{max}"}}"#), true),
+            (&format!(r#"{{"display_name":"{long}"}}"#), false),
+        ];
+        for (body, ok) in cases {
+            let result = display_name(Ok(Bytes::from(body.to_owned())), 1000);
+            assert_eq!(result.is_ok(), ok, "{body}");
+            if let Err(error) = result {
+                assert!(matches!(error, Error::InvalidArgument { .. }));
+            }
+        }
+    }
+}
