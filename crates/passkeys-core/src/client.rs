@@ -1,0 +1,483 @@
+//! The facade the app calls: session, sign-in/out, deep links, passkeys.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::sync::{oneshot, OnceCell};
+use url::Url;
+
+use crate::browser::{BrowserLauncher, CommandBrowser};
+use crate::callback::{parse_callback_query, CallbackCode, CallbackError};
+use crate::config::{Config, RedirectMode};
+use crate::deep_link::{parse_deep_link, refused, DeepLinkAction, ParsedDeepLink};
+use crate::error::{Error, Result};
+use crate::loopback::LoopbackListener;
+use crate::oidc::Provider;
+use crate::passkeys::{is_unauthenticated, validate_display_name, Passkey, PasskeysApi};
+use crate::refresh::{Sessions, DEFAULT_REFRESH_SKEW};
+use crate::secret::{AccessToken, CsrfToken};
+use crate::vault::{Account, SecretStore, StoredSession, TokenVault, DEFAULT_KEYCHAIN_TIMEOUT};
+
+/// Whether someone is signed in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "camelCase")]
+pub enum SessionState {
+    /// Nobody is signed in.
+    SignedOut,
+    /// Signed in as this account.
+    SignedIn {
+        /// Who.
+        account: Account,
+    },
+}
+
+/// Progress of [`Client::sign_in`], for the UI.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(
+    tag = "stage",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub enum SignInProgress {
+    /// The authorization URL was handed to the browser (or could not be, then
+    /// the UI offers it to copy).
+    WaitingForBrowser {
+        /// The URL to open.
+        authorize_url: String,
+        /// Whether the browser launcher reported success.
+        browser_opened: bool,
+    },
+    /// The browser came back; the code is being exchanged.
+    CompletingSignIn,
+}
+
+/// Tuning knobs that are not user configuration.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Refresh this long before the access token expires (default 30 s).
+    pub refresh_skew: Duration,
+    /// Bound on each keychain operation (default 5 s).
+    pub keychain_timeout: Duration,
+    /// Send all HTTP through this proxy (default: the system's proxy settings).
+    pub http_proxy: Option<Url>,
+    /// Timeout of each HTTP request (default 30 s).
+    pub http_timeout: Duration,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            refresh_skew: DEFAULT_REFRESH_SKEW,
+            keychain_timeout: DEFAULT_KEYCHAIN_TIMEOUT,
+            http_proxy: None,
+            http_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The client core. Cheap to clone (an `Arc` inside).
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Config,
+    http: reqwest::Client,
+    browser: Arc<dyn BrowserLauncher>,
+    provider: OnceCell<Arc<Provider>>,
+    sessions: Sessions,
+    api: PasskeysApi,
+    pending: Mutex<Option<PendingSignIn>>,
+    next_sign_in: AtomicU64,
+}
+
+/// The sign-in waiting for its callback.
+struct PendingSignIn {
+    id: u64,
+    state: CsrfToken,
+    deep_link: Option<oneshot::Sender<std::result::Result<CallbackCode, CallbackError>>>,
+    cancel: oneshot::Sender<()>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("environment", &self.inner.config.environment_url.as_str())
+            .field("client_id", &self.inner.config.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Builds a client with default [`ClientOptions`]. Nothing is fetched yet.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the configuration is invalid or the HTTP client cannot be built.
+    pub async fn new(
+        config: Config,
+        store: Arc<dyn SecretStore>,
+        browser: Arc<dyn BrowserLauncher>,
+    ) -> Result<Client> {
+        Client::with_options(config, store, browser, ClientOptions::default()).await
+    }
+
+    /// Builds a client with explicit options.
+    ///
+    /// When `config.browser_command` is set, URLs open through a
+    /// [`CommandBrowser`] for it instead of `browser`.
+    ///
+    /// # Errors
+    /// As [`Client::new`].
+    pub async fn with_options(
+        config: Config,
+        store: Arc<dyn SecretStore>,
+        browser: Arc<dyn BrowserLauncher>,
+        options: ClientOptions,
+    ) -> Result<Client> {
+        config.validate()?;
+        let browser: Arc<dyn BrowserLauncher> = match &config.browser_command {
+            Some(command) => Arc::new(CommandBrowser::new(command)?),
+            None => browser,
+        };
+        let http = http_client(&options)?;
+        let vault = TokenVault::for_config(&config, store).with_timeout(options.keychain_timeout);
+        Ok(Client {
+            inner: Arc::new(Inner {
+                api: PasskeysApi::new(http.clone(), config.api.base_url.clone()),
+                sessions: Sessions::new(vault, options.refresh_skew),
+                http,
+                browser,
+                provider: OnceCell::new(),
+                pending: Mutex::new(None),
+                next_sign_in: AtomicU64::new(1),
+                config,
+            }),
+        })
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Whether someone is signed in (reads the keychain once).
+    ///
+    /// # Errors
+    /// [`Error::Keychain`] when the keychain is locked or unavailable.
+    pub async fn session(&self) -> Result<SessionState> {
+        Ok(match self.inner.sessions.current().await? {
+            Some(session) => SessionState::SignedIn {
+                account: session.account,
+            },
+            None => SessionState::SignedOut,
+        })
+    }
+
+    async fn provider(&self) -> Result<Arc<Provider>> {
+        self.inner
+            .provider
+            .get_or_try_init(|| async {
+                Provider::discover(self.inner.http.clone(), &self.inner.config)
+                    .await
+                    .map(Arc::new)
+            })
+            .await
+            .cloned()
+    }
+
+    /// Signs in through the system browser; returns when the callback came
+    /// and the tokens are in the keychain. A sign-in already waiting is cancelled.
+    ///
+    /// # Errors
+    /// [`Error::Cancelled`] ([`Client::cancel_sign_in`]), [`Error::Timeout`]
+    /// (`sign_in_timeout`), [`Error::PortInUse`], [`Error::Authorization`]
+    /// (`error=` from the provider), network, server and keychain errors.
+    pub async fn sign_in(
+        &self,
+        progress: impl Fn(SignInProgress) + Send + Sync + 'static,
+    ) -> Result<Account> {
+        let provider = self.provider().await?;
+        let config = &self.inner.config;
+        let (redirect_uri, listener) = match &config.redirect {
+            RedirectMode::Loopback { port } => {
+                let listener = LoopbackListener::bind(*port).await?;
+                (listener.redirect_uri()?, Some(listener))
+            }
+            RedirectMode::DeepLink { redirect_uri } => (redirect_uri.clone(), None),
+        };
+        let request = provider.authorize(&config.scopes, &redirect_uri)?;
+        let (cancel_tx, cancel_rx) = oneshot::channel();
+        let (link_tx, link_rx) = oneshot::channel();
+        let id = self.inner.next_sign_in.fetch_add(1, Ordering::Relaxed);
+        let previous = self.lock_pending().replace(PendingSignIn {
+            id,
+            state: request.state.clone(),
+            deep_link: listener.is_none().then_some(link_tx),
+            cancel: cancel_tx,
+        });
+        if let Some(previous) = previous {
+            let _ = previous.cancel.send(());
+        }
+        let _pending = PendingGuard { client: self, id };
+
+        let opened = self.inner.browser.open(&request.url);
+        if let Err(err) = &opened {
+            tracing::info!("the browser did not open: {err}");
+        }
+        progress(SignInProgress::WaitingForBrowser {
+            authorize_url: request.url.to_string(),
+            browser_opened: opened.is_ok(),
+        });
+
+        let state = request.state.clone();
+        let callback = async move {
+            match listener {
+                Some(listener) => {
+                    tracing::debug!("waiting on 127.0.0.1:{}", listener.port());
+                    listener.wait_for_callback(&state).await
+                }
+                None => match link_rx.await {
+                    Ok(outcome) => outcome.map_err(Error::from),
+                    Err(_) => Err(Error::Cancelled),
+                },
+            }
+        };
+        let timeout = config.sign_in_timeout;
+        let outcome = tokio::select! {
+            outcome = callback => outcome,
+            _ = cancel_rx => Err(Error::Cancelled),
+            () = tokio::time::sleep(timeout) => Err(Error::Timeout(format!(
+                "The browser did not come back within {} minutes. Start the sign-in again.",
+                timeout.as_secs().div_ceil(60)
+            ))),
+        };
+        drop(_pending);
+        let callback = outcome?;
+        provider.check_callback_issuer(callback.issuer.as_deref())?;
+        progress(SignInProgress::CompletingSignIn);
+        let tokens = provider.exchange_code(request, callback.code).await?;
+        let account = tokens.account.ok_or_else(|| {
+            Error::Internal("the code exchange returned no verified account".into())
+        })?;
+        self.inner
+            .sessions
+            .replace(StoredSession {
+                access_token: tokens.access_token,
+                refresh_token: tokens.refresh_token,
+                id_token: tokens.id_token,
+                expires_at: tokens.expires_at,
+                account: account.clone(),
+            })
+            .await?;
+        Ok(account)
+    }
+
+    fn lock_pending(&self) -> std::sync::MutexGuard<'_, Option<PendingSignIn>> {
+        match self.inner.pending.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// Cancels the sign-in in progress (its `sign_in` returns [`Error::Cancelled`]
+    /// and the loopback port is freed). Nothing happens when none is waiting.
+    pub fn cancel_sign_in(&self) {
+        if let Some(pending) = self.lock_pending().take() {
+            let _ = pending.cancel.send(());
+        }
+    }
+
+    /// Handles a deep link the OS handed to the app.
+    ///
+    /// The redirect with the right `state` completes the pending sign-in
+    /// ([`DeepLinkAction::CompletedSignIn`]); `<scheme>://sign-in` returns
+    /// [`DeepLinkAction::StartSignIn`].
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for any other link (other scheme, host or path,
+    /// wrong `state`, repeated or unknown parameters, too long, no sign-in
+    /// waiting); the pending sign-in is left as it was.
+    pub async fn handle_deep_link(&self, url: &str) -> Result<DeepLinkAction> {
+        let config = &self.inner.config;
+        let redirect_uri = match &config.redirect {
+            RedirectMode::DeepLink { redirect_uri } => Some(redirect_uri),
+            RedirectMode::Loopback { .. } => None,
+        };
+        let query = match parse_deep_link(url, &config.deep_link_scheme(), redirect_uri)? {
+            ParsedDeepLink::StartSignIn => return Ok(DeepLinkAction::StartSignIn),
+            ParsedDeepLink::Callback { query } => query,
+        };
+        let mut pending = self.lock_pending();
+        let Some(waiting) = pending.as_mut() else {
+            return Err(refused("no sign-in is waiting for it"));
+        };
+        let outcome = parse_callback_query(&query, waiting.state.secret());
+        if let Err(error) = &outcome {
+            if !error.belongs_to_us() {
+                return Err(refused(&error.to_string().to_lowercase()));
+            }
+        }
+        let Some(sender) = waiting.deep_link.take() else {
+            return Err(refused("the sign-in in progress does not use deep links"));
+        };
+        *pending = None;
+        let _ = sender.send(outcome);
+        Ok(DeepLinkAction::CompletedSignIn)
+    }
+
+    /// Signs out: revokes the refresh token (best effort), purges the keychain
+    /// entry and opens the end-session page in the browser.
+    ///
+    /// # Errors
+    /// [`Error::Keychain`] when the entry could not be purged.
+    pub async fn sign_out(&self) -> Result<()> {
+        let session = self.inner.sessions.current().await?;
+        let provider = match session {
+            Some(_) => match self.provider().await {
+                Ok(provider) => Some(provider),
+                Err(err) => {
+                    tracing::warn!("sign-out without discovery: {err}");
+                    None
+                }
+            },
+            None => None,
+        };
+        if let (Some(provider), Some(refresh_token)) = (
+            &provider,
+            session.as_ref().and_then(|s| s.refresh_token.as_ref()),
+        ) {
+            if let Err(err) = provider.revoke(refresh_token).await {
+                tracing::warn!("revoking the refresh token failed: {err}");
+            }
+        }
+        self.inner.sessions.clear().await?;
+        if let (Some(provider), Some(session)) = (&provider, &session) {
+            let url = provider.end_session_url(
+                session.id_token.as_ref(),
+                self.inner
+                    .config
+                    .effective_post_logout_redirect_uri()
+                    .as_ref(),
+            )?;
+            if let Err(err) = self.inner.browser.open(&url) {
+                tracing::info!("could not open the end-session page: {err}");
+            }
+        }
+        Ok(())
+    }
+
+    /// Lists the signed-in user's passkeys.
+    ///
+    /// # Errors
+    /// [`Error::SignInRequired`], [`Error::SessionExpired`], [`Error::Api`], network errors.
+    pub async fn list_passkeys(&self) -> Result<Vec<Passkey>> {
+        self.authorized(
+            |api, token, account| async move { api.list(&token, &account.subject).await },
+        )
+        .await
+    }
+
+    /// Renames a passkey; the name is trimmed and checked (1–120 characters,
+    /// no control characters) before any request.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a bad name or id, else as [`Client::list_passkeys`].
+    pub async fn rename_passkey(&self, id: &str, name: &str) -> Result<Passkey> {
+        let name = validate_display_name(name)?;
+        self.authorized(|api, token, _| {
+            let name = name.clone();
+            async move { api.rename(&token, id, &name).await }
+        })
+        .await
+    }
+
+    /// Removes a passkey.
+    ///
+    /// # Errors
+    /// As [`Client::list_passkeys`]; [`Error::Api`] with status 404 when it is gone.
+    pub async fn remove_passkey(&self, id: &str) -> Result<()> {
+        self.authorized(|api, token, _| async move { api.remove(&token, id).await })
+            .await
+    }
+
+    /// `<environment>/ui/profile/passkeys`, where the user adds passkeys.
+    pub fn add_passkey_url(&self) -> Url {
+        self.inner.config.add_passkey_url()
+    }
+
+    /// Opens [`Client::add_passkey_url`] in the browser.
+    ///
+    /// # Errors
+    /// When the browser could not be opened (show the URL instead).
+    pub async fn add_passkey(&self) -> Result<()> {
+        self.inner.browser.open(&self.add_passkey_url())
+    }
+
+    /// Runs an API call with a fresh access token; a 401 triggers one refresh and one retry.
+    async fn authorized<'a, T, F, Fut>(&'a self, call: F) -> Result<T>
+    where
+        F: Fn(&'a PasskeysApi, AccessToken, Account) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let sessions = &self.inner.sessions;
+        let mut session = sessions.required().await?;
+        if sessions.needs_refresh(&session) {
+            let provider = self.provider().await?;
+            session = sessions.refresh(&provider, &session.access_token).await?;
+        }
+        let first = call(
+            &self.inner.api,
+            session.access_token.clone(),
+            session.account.clone(),
+        )
+        .await;
+        match first {
+            Err(error) if is_unauthenticated(&error) => {
+                let provider = self.provider().await?;
+                let renewed = sessions.refresh(&provider, &session.access_token).await?;
+                call(&self.inner.api, renewed.access_token, renewed.account).await
+            }
+            other => other,
+        }
+    }
+}
+
+/// Removes the pending sign-in when `sign_in` ends, unless a newer one replaced it.
+struct PendingGuard<'a> {
+    client: &'a Client,
+    id: u64,
+}
+
+impl Drop for PendingGuard<'_> {
+    fn drop(&mut self) {
+        let mut pending = self.client.lock_pending();
+        if pending
+            .as_ref()
+            .is_some_and(|waiting| waiting.id == self.id)
+        {
+            *pending = None;
+        }
+    }
+}
+
+fn http_client(options: &ClientOptions) -> Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder()
+        .use_rustls_tls()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(options.http_timeout)
+        .user_agent(concat!("passkeys-core/", env!("CARGO_PKG_VERSION")));
+    if let Some(proxy) = &options.http_proxy {
+        let proxy = reqwest::Proxy::all(proxy.as_str()).map_err(|err| {
+            Error::Config(format!("The HTTP proxy {proxy} is not usable: {err}."))
+        })?;
+        builder = builder.proxy(proxy);
+    }
+    builder
+        .build()
+        .map_err(|err| Error::Config(format!("Could not set up HTTPS: {err}.")))
+}

@@ -1,0 +1,388 @@
+//! Configuration: which environment, which client, how the browser comes back.
+//!
+//! Read from `config.toml` in the platform config directory
+//! (`directories::ProjectDirs::from("dev", "passkeys", "desktop")`), then
+//! overridden by environment variables:
+//!
+//! | variable | meaning |
+//! | --- | --- |
+//! | `PASSKEYS_CONFIG` | another config file path |
+//! | `PASSKEYS_ENV_URL` | environment URL (also the OIDC issuer) |
+//! | `PASSKEYS_CLIENT_ID` | the native client's id (`ntvc_…`) |
+//! | `PASSKEYS_REDIRECT` | `loopback`, `loopback:PORT` or `deeplink` |
+//! | `PASSKEYS_DEEP_LINK_URI` | the deep-link redirect URI (default `dev.passkeys.desktop:/callback`) |
+//! | `PASSKEYS_API_URL` | passkeys API base URL (environment or broker) |
+//! | `PASSKEYS_BROWSER` | browser command line, `{url}` is replaced by the URL |
+//! | `PASSKEYS_KEYCHAIN_SERVICE` | keychain service name |
+//!
+//! The file uses the same names in snake case:
+//!
+//! ```toml
+//! environment_url = "https://acme.scalekit.dev"
+//! client_id = "ntvc_123"
+//! redirect = "deeplink"                      # or "loopback", "loopback:8765"
+//! deep_link_redirect_uri = "dev.passkeys.desktop:/callback"
+//! # scopes = ["openid", "profile", "email", "offline_access"]
+//! # api_url = "https://broker.example.com"
+//! # browser = "chromium --new-window {url}"
+//! # keychain_service = "dev.passkeys.desktop"
+//! # sign_in_timeout_secs = 300
+//! # post_logout_redirect_uri = "dev.passkeys.desktop:/signed-out"
+//! ```
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use url::{Host, Url};
+
+use crate::error::{Error, Result};
+
+/// The default keychain service name, also the default deep-link scheme.
+pub const DEFAULT_KEYCHAIN_SERVICE: &str = "dev.passkeys.desktop";
+/// The default deep-link redirect URI (private-use scheme, RFC 8252 §7.1).
+pub const DEFAULT_DEEP_LINK_REDIRECT_URI: &str = "dev.passkeys.desktop:/callback";
+/// The default scopes.
+pub const DEFAULT_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
+/// The default time a sign-in waits for the browser.
+pub const DEFAULT_SIGN_IN_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Everything the client core needs to know about the environment and the app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The environment's base URL, which is also the OIDC issuer.
+    pub environment_url: Url,
+    /// The native (public) client's id.
+    pub client_id: String,
+    /// Requested scopes (default `openid profile email offline_access`).
+    pub scopes: Vec<String>,
+    /// How the browser hands the authorization code back.
+    pub redirect: RedirectMode,
+    /// Where the passkeys API lives and which token it gets.
+    pub api: ApiConfig,
+    /// A browser command line (`{url}` is replaced, or the URL is appended).
+    /// `None`: the [`crate::BrowserLauncher`] the app hands in.
+    pub browser_command: Option<String>,
+    /// How long a sign-in waits for the browser (default 5 minutes).
+    pub sign_in_timeout: Duration,
+    /// Keychain service name (default `dev.passkeys.desktop`).
+    pub keychain_service: String,
+    /// `post_logout_redirect_uri` sent at sign-out. `None`: for the deep-link mode
+    /// `<scheme>:/signed-out`, for the loopback mode nothing (no one listens then).
+    pub post_logout_redirect_uri: Option<Url>,
+}
+
+/// How the authorization response comes back from the browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RedirectMode {
+    /// A one-shot HTTP listener on `127.0.0.1` (RFC 8252 §7.3);
+    /// redirect URI `http://127.0.0.1:<port>/callback`.
+    Loopback {
+        /// Fixed port, or 0 for an ephemeral one.
+        port: u16,
+    },
+    /// A private-use URI scheme handed to the app by the OS (RFC 8252 §7.1).
+    DeepLink {
+        /// The exact registered redirect URI, e.g. `dev.passkeys.desktop:/callback`.
+        redirect_uri: Url,
+    },
+}
+
+/// Where the passkeys API lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiConfig {
+    /// Base URL: the environment itself, or a broker that holds client credentials.
+    pub base_url: Url,
+    /// Which token is sent as `Authorization: Bearer`.
+    pub token_source: TokenSource,
+}
+
+/// Which token the passkeys API receives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum TokenSource {
+    /// The signed-in user's access token (to the environment or to a broker).
+    #[default]
+    UserAccessToken,
+}
+
+/// The on-disk file; every field optional so environment variables can fill in.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    environment_url: Option<String>,
+    client_id: Option<String>,
+    scopes: Option<Vec<String>>,
+    redirect: Option<String>,
+    deep_link_redirect_uri: Option<String>,
+    api_url: Option<String>,
+    browser: Option<String>,
+    keychain_service: Option<String>,
+    sign_in_timeout_secs: Option<u64>,
+    post_logout_redirect_uri: Option<String>,
+}
+
+impl Config {
+    /// A configuration with defaults: loopback on an ephemeral port, the API on
+    /// the environment, the default scopes, timeout and keychain service.
+    pub fn new(environment_url: Url, client_id: impl Into<String>) -> Config {
+        Config {
+            api: ApiConfig {
+                base_url: environment_url.clone(),
+                token_source: TokenSource::UserAccessToken,
+            },
+            environment_url,
+            client_id: client_id.into(),
+            scopes: DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect(),
+            redirect: RedirectMode::Loopback { port: 0 },
+            browser_command: None,
+            sign_in_timeout: DEFAULT_SIGN_IN_TIMEOUT,
+            keychain_service: DEFAULT_KEYCHAIN_SERVICE.to_string(),
+            post_logout_redirect_uri: None,
+        }
+    }
+
+    /// The config file path: `PASSKEYS_CONFIG`, else `config.toml` in the platform config dir.
+    pub fn default_path() -> Option<PathBuf> {
+        if let Some(path) = std::env::var_os("PASSKEYS_CONFIG") {
+            return Some(PathBuf::from(path));
+        }
+        directories::ProjectDirs::from("dev", "passkeys", "desktop")
+            .map(|dirs| dirs.config_dir().join("config.toml"))
+    }
+
+    /// Loads the config file (if any) and the environment overrides.
+    ///
+    /// Returns `Ok(None)` when nothing is configured (the app then uses its
+    /// embedded emulator).
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the file cannot be read or parsed, when only part
+    /// of the required settings is present, or when [`Config::validate`] fails.
+    pub fn load() -> Result<Option<Config>> {
+        let path = Config::default_path();
+        Config::load_from(path.as_deref(), |name| std::env::var(name).ok())
+    }
+
+    /// Like [`Config::load`] with an explicit file and variable lookup (for tests and tools).
+    ///
+    /// # Errors
+    /// As [`Config::load`].
+    pub fn load_from(
+        path: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Option<Config>> {
+        let mut file = match path {
+            Some(path) if path.exists() => {
+                let text = std::fs::read_to_string(path).map_err(|err| {
+                    Error::Config(format!("Could not read {}: {err}", path.display()))
+                })?;
+                toml::from_str::<FileConfig>(&text).map_err(|err| {
+                    Error::Config(format!(
+                        "{} is not a valid config file: {err}",
+                        path.display()
+                    ))
+                })?
+            }
+            _ => FileConfig::default(),
+        };
+        let var = |name: &str| env(name).filter(|value| !value.trim().is_empty());
+        override_with(&mut file.environment_url, var("PASSKEYS_ENV_URL"));
+        override_with(&mut file.client_id, var("PASSKEYS_CLIENT_ID"));
+        override_with(&mut file.redirect, var("PASSKEYS_REDIRECT"));
+        override_with(
+            &mut file.deep_link_redirect_uri,
+            var("PASSKEYS_DEEP_LINK_URI"),
+        );
+        override_with(&mut file.api_url, var("PASSKEYS_API_URL"));
+        override_with(&mut file.browser, var("PASSKEYS_BROWSER"));
+        override_with(&mut file.keychain_service, var("PASSKEYS_KEYCHAIN_SERVICE"));
+
+        let (environment_url, client_id) = match (file.environment_url, file.client_id) {
+            (None, None) => return Ok(None),
+            (Some(url), Some(id)) => (url, id),
+            (None, Some(_)) => {
+                return Err(Error::Config(
+                    "A client id is configured but no environment URL: set environment_url or PASSKEYS_ENV_URL.".into(),
+                ))
+            }
+            (Some(_), None) => {
+                return Err(Error::Config(
+                    "An environment URL is configured but no client id: set client_id or PASSKEYS_CLIENT_ID.".into(),
+                ))
+            }
+        };
+        let mut config = Config::new(parse_url("environment URL", &environment_url)?, client_id);
+        if let Some(scopes) = file.scopes {
+            config.scopes = scopes;
+        }
+        if let Some(api_url) = file.api_url {
+            config.api.base_url = parse_url("passkeys API URL", &api_url)?;
+        }
+        let deep_link_uri = file
+            .deep_link_redirect_uri
+            .unwrap_or_else(|| DEFAULT_DEEP_LINK_REDIRECT_URI.to_string());
+        if let Some(redirect) = file.redirect {
+            config.redirect = parse_redirect(&redirect, &deep_link_uri)?;
+        }
+        config.browser_command = file.browser;
+        if let Some(service) = file.keychain_service {
+            config.keychain_service = service;
+        }
+        if let Some(secs) = file.sign_in_timeout_secs {
+            config.sign_in_timeout = Duration::from_secs(secs);
+        }
+        if let Some(uri) = file.post_logout_redirect_uri {
+            config.post_logout_redirect_uri = Some(parse_url("post-logout redirect URI", &uri)?);
+        }
+        config.validate()?;
+        Ok(Some(config))
+    }
+
+    /// Checks the configuration.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when an `http://` URL is not on a loopback host
+    /// (127.0.0.0/8, `::1`, `localhost`), when a URL has a query or fragment,
+    /// when the client id or keychain service is empty, when `openid` is not
+    /// among the scopes, when the deep-link redirect URI uses http(s), or when
+    /// the timeout is zero.
+    pub fn validate(&self) -> Result<()> {
+        check_web_url("environment URL", &self.environment_url)?;
+        check_web_url("passkeys API URL", &self.api.base_url)?;
+        if self.client_id.trim().is_empty() {
+            return Err(Error::Config("The client id is empty.".into()));
+        }
+        if !self.scopes.iter().any(|scope| scope == "openid") {
+            return Err(Error::Config("The scopes must include \"openid\".".into()));
+        }
+        if let RedirectMode::DeepLink { redirect_uri } = &self.redirect {
+            if matches!(redirect_uri.scheme(), "http" | "https") {
+                return Err(Error::Config(format!(
+                    "The deep-link redirect URI {redirect_uri} must use a private-use scheme (like dev.passkeys.desktop:/callback), not {}.",
+                    redirect_uri.scheme()
+                )));
+            }
+            if redirect_uri.query().is_some() || redirect_uri.fragment().is_some() {
+                return Err(Error::Config(format!(
+                    "The deep-link redirect URI {redirect_uri} must not have a query or fragment."
+                )));
+            }
+        }
+        if self.keychain_service.trim().is_empty() {
+            return Err(Error::Config("The keychain service name is empty.".into()));
+        }
+        if self.sign_in_timeout.is_zero() {
+            return Err(Error::Config(
+                "The sign-in timeout must be positive.".into(),
+            ));
+        }
+        if let Some(command) = &self.browser_command {
+            if command.trim().is_empty() {
+                return Err(Error::Config("The browser command is empty.".into()));
+            }
+        }
+        Ok(())
+    }
+
+    /// The private-use scheme of deep links (`<scheme>://sign-in`,
+    /// `<scheme>:/callback`): the deep-link redirect URI's scheme, else
+    /// `dev.passkeys.desktop`.
+    pub fn deep_link_scheme(&self) -> String {
+        match &self.redirect {
+            RedirectMode::DeepLink { redirect_uri } => redirect_uri.scheme().to_string(),
+            RedirectMode::Loopback { .. } => DEFAULT_KEYCHAIN_SERVICE.to_string(),
+        }
+    }
+
+    /// The `post_logout_redirect_uri` to send at sign-out, if any.
+    pub fn effective_post_logout_redirect_uri(&self) -> Option<Url> {
+        if let Some(uri) = &self.post_logout_redirect_uri {
+            return Some(uri.clone());
+        }
+        match &self.redirect {
+            RedirectMode::DeepLink { redirect_uri } => {
+                Url::parse(&format!("{}:/signed-out", redirect_uri.scheme())).ok()
+            }
+            RedirectMode::Loopback { .. } => None,
+        }
+    }
+
+    /// `<environment>/ui/profile/passkeys`, where passkeys are added.
+    pub fn add_passkey_url(&self) -> Url {
+        let mut url = self.environment_url.clone();
+        url.set_query(None);
+        url.set_fragment(None);
+        let base = url.path().trim_end_matches('/').to_string();
+        url.set_path(&format!("{base}/ui/profile/passkeys"));
+        url
+    }
+}
+
+fn override_with(slot: &mut Option<String>, value: Option<String>) {
+    if value.is_some() {
+        *slot = value;
+    }
+}
+
+fn parse_url(what: &str, text: &str) -> Result<Url> {
+    Url::parse(text.trim())
+        .map_err(|err| Error::Config(format!("The {what} \"{text}\" is not a valid URL: {err}.")))
+}
+
+fn parse_redirect(text: &str, deep_link_uri: &str) -> Result<RedirectMode> {
+    let text = text.trim();
+    match text {
+        "loopback" => Ok(RedirectMode::Loopback { port: 0 }),
+        "deeplink" | "deep-link" => Ok(RedirectMode::DeepLink {
+            redirect_uri: parse_url("deep-link redirect URI", deep_link_uri)?,
+        }),
+        _ => match text.strip_prefix("loopback:").map(str::parse::<u16>) {
+            Some(Ok(port)) => Ok(RedirectMode::Loopback { port }),
+            _ => Err(Error::Config(format!(
+                "The redirect mode \"{text}\" is not one of loopback, loopback:PORT, deeplink."
+            ))),
+        },
+    }
+}
+
+/// Is this host a loopback host (127.0.0.0/8, ::1, localhost)?
+pub(crate) fn is_loopback_host(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+fn check_web_url(what: &str, url: &Url) -> Result<()> {
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback_host(url) => {}
+        "http" => {
+            return Err(Error::Config(format!(
+                "The {what} {url} uses http:// on a host that is not this machine; use https://."
+            )))
+        }
+        other => {
+            return Err(Error::Config(format!(
+                "The {what} {url} must use https:// (not {other}:)."
+            )))
+        }
+    }
+    if url.host().is_none() {
+        return Err(Error::Config(format!("The {what} {url} has no host.")));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::Config(format!(
+            "The {what} {url} must not have a query or fragment."
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[path = "config_tests.rs"]
+mod tests;

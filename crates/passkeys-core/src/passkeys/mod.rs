@@ -1,0 +1,193 @@
+//! The passkeys REST API (`/api/v1/webauthn/credentials`) and its view model.
+
+mod view;
+mod wire;
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use url::Url;
+
+pub use view::{AuthenticatorInfo, Passkey, RegisteredFrom};
+
+use crate::error::{Error, Result};
+use crate::secret::AccessToken;
+
+/// Longest passkey name, in characters.
+pub const MAX_NAME_CHARS: usize = 120;
+/// Longest passkey id accepted from the caller.
+const MAX_ID_CHARS: usize = 512;
+/// Largest API response read.
+const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
+
+/// Checks and trims a new passkey name: 1 to 120 characters, no control characters.
+/// Markup is kept verbatim (it is shown as text).
+///
+/// # Errors
+/// [`Error::InvalidInput`] saying what is wrong.
+pub fn validate_display_name(name: &str) -> Result<String> {
+    let trimmed = name.trim();
+    if trimmed.is_empty() {
+        return Err(Error::InvalidInput("Enter a name for the passkey.".into()));
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err(Error::InvalidInput(
+            "The name cannot contain control characters such as line breaks or tabs.".into(),
+        ));
+    }
+    let count = trimmed.chars().count();
+    if count > MAX_NAME_CHARS {
+        return Err(Error::InvalidInput(format!(
+            "The name is {count} characters long; use at most {MAX_NAME_CHARS}."
+        )));
+    }
+    Ok(trimmed.to_string())
+}
+
+fn validate_id(id: &str) -> Result<()> {
+    if id.is_empty()
+        || id == "."
+        || id == ".."
+        || id.chars().count() > MAX_ID_CHARS
+        || id.chars().any(char::is_control)
+    {
+        return Err(Error::InvalidInput(
+            "That is not a valid passkey id.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// A client for the passkeys API at one base URL (environment or broker).
+#[derive(Debug, Clone)]
+pub(crate) struct PasskeysApi {
+    http: reqwest::Client,
+    base_url: Url,
+}
+
+impl PasskeysApi {
+    pub(crate) fn new(http: reqwest::Client, base_url: Url) -> PasskeysApi {
+        PasskeysApi { http, base_url }
+    }
+
+    fn url(&self, id: Option<&str>) -> Result<Url> {
+        let mut url = self.base_url.clone();
+        url.set_query(None);
+        url.set_fragment(None);
+        {
+            let mut segments = url
+                .path_segments_mut()
+                .map_err(|()| Error::Config("The passkeys API URL cannot be a base URL.".into()))?;
+            segments
+                .pop_if_empty()
+                .extend(["api", "v1", "webauthn", "credentials"]);
+            if let Some(id) = id {
+                segments.push(id);
+            }
+        }
+        Ok(url)
+    }
+
+    /// `GET /api/v1/webauthn/credentials?user_id=<sub>`.
+    pub(crate) async fn list(&self, token: &AccessToken, user_id: &str) -> Result<Vec<Passkey>> {
+        let mut url = self.url(None)?;
+        url.query_pairs_mut().append_pair("user_id", user_id);
+        let body = self.send(Method::GET, url, token, None).await?;
+        let credentials = wire::decode_list(&body).ok_or_else(unexpected_answer)?;
+        Ok(credentials
+            .into_iter()
+            .filter_map(Passkey::from_wire)
+            .collect())
+    }
+
+    /// `PATCH /api/v1/webauthn/credentials/{id}` with `{"display_name"}`; the name is validated first.
+    pub(crate) async fn rename(
+        &self,
+        token: &AccessToken,
+        id: &str,
+        name: &str,
+    ) -> Result<Passkey> {
+        let name = validate_display_name(name)?;
+        validate_id(id)?;
+        let body = serde_json::json!({ "display_name": name });
+        let answer = self
+            .send(Method::PATCH, self.url(Some(id))?, token, Some(body))
+            .await?;
+        wire::decode_single(&answer)
+            .and_then(Passkey::from_wire)
+            .ok_or_else(unexpected_answer)
+    }
+
+    /// `DELETE /api/v1/webauthn/credentials/{id}`.
+    pub(crate) async fn remove(&self, token: &AccessToken, id: &str) -> Result<()> {
+        validate_id(id)?;
+        let answer = self
+            .send(Method::DELETE, self.url(Some(id))?, token, None)
+            .await?;
+        if answer.get("success").and_then(Value::as_bool) == Some(false) {
+            return Err(Error::Server {
+                status: Some(200),
+                message: "The passkeys service did not remove the passkey. Try again.".into(),
+            });
+        }
+        Ok(())
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        url: Url,
+        token: &AccessToken,
+        body: Option<Value>,
+    ) -> Result<Value> {
+        let mut request = self
+            .http
+            .request(method, url)
+            .bearer_auth(token.secret())
+            .header(reqwest::header::ACCEPT, "application/json");
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let mut response = request
+            .send()
+            .await
+            .map_err(|err| Error::network("the passkeys service", &err))?;
+        let status = response.status();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|err| Error::network("the passkeys service", &err))?
+        {
+            if bytes.len() + chunk.len() > MAX_RESPONSE_BYTES {
+                return Err(unexpected_answer());
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        if !status.is_success() {
+            return Err(Error::Api(Box::new(wire::decode_error(
+                status.as_u16(),
+                &bytes,
+            ))));
+        }
+        if bytes.is_empty() || status == StatusCode::NO_CONTENT {
+            return Ok(Value::Object(Default::default()));
+        }
+        serde_json::from_slice(&bytes).map_err(|_| unexpected_answer())
+    }
+}
+
+fn unexpected_answer() -> Error {
+    Error::Server {
+        status: None,
+        message: "The passkeys service sent an answer the app cannot read.".into(),
+    }
+}
+
+/// Is this the API's "your token is not accepted" answer?
+pub(crate) fn is_unauthenticated(error: &Error) -> bool {
+    matches!(error, Error::Api(api) if api.status == 401)
+}
+
+#[cfg(test)]
+#[path = "tests.rs"]
+mod tests;

@@ -1,0 +1,118 @@
+//! The passkey as the UI sees it (camelCase), built from the lenient wire type.
+
+use serde::Serialize;
+
+use super::wire::WireCredential;
+
+/// One passkey, ready to show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Passkey {
+    /// Opaque credential id (`wac_…`, `cred_…`).
+    pub id: String,
+    /// The user's name for it, else the authenticator's name, else "Passkey".
+    /// Always shown as text, never as HTML.
+    pub display_name: String,
+    /// When it was registered (RFC 3339, as sent), if known.
+    pub created_at: Option<String>,
+    /// The authenticator (from its AAGUID).
+    pub authenticator: AuthenticatorInfo,
+    /// Backed up and synced (`backup_eligible && backup_state`).
+    pub synced: bool,
+    /// Cannot leave its device (`!backup_eligible`).
+    pub device_bound: bool,
+    /// WebAuthn transports (`internal`, `hybrid`, `usb`, ...).
+    pub transports: Vec<String>,
+    /// Where it was registered.
+    pub registered_from: RegisteredFrom,
+}
+
+/// The authenticator's provider, for display only.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthenticatorInfo {
+    /// The AAGUID, when sent.
+    pub aaguid: Option<String>,
+    /// Provider name, e.g. "iCloud Keychain".
+    pub name: Option<String>,
+    /// Icon for light themes (only `data:image/…` URIs are kept).
+    pub icon_light: Option<String>,
+    /// Icon for dark themes (only `data:image/…` URIs are kept).
+    pub icon_dark: Option<String>,
+    /// `platform` or `cross-platform`.
+    pub attachment: Option<String>,
+}
+
+/// The browser and place a passkey was registered from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegisteredFrom {
+    /// Browser name.
+    pub browser: Option<String>,
+    /// Browser version.
+    pub browser_version: Option<String>,
+    /// Operating system.
+    pub os: Option<String>,
+    /// Operating system version.
+    pub os_version: Option<String>,
+    /// `desktop`, `mobile`, ...
+    pub device_type: Option<String>,
+    /// City (from the IP address).
+    pub city: Option<String>,
+    /// Region (from the IP address).
+    pub region: Option<String>,
+}
+
+impl Passkey {
+    /// Builds the view; `None` when the credential has no id (it could not be renamed or removed).
+    pub(crate) fn from_wire(wire: WireCredential) -> Option<Passkey> {
+        let id = wire.id.filter(|id| !id.is_empty())?;
+        let authenticator = wire.authenticator.unwrap_or_default();
+        let flags = wire.authenticator_flags.unwrap_or_default();
+        let backup_eligible = flags.backup_eligible.unwrap_or(false);
+        let user_agent = wire.user_agent.unwrap_or_default();
+        let client_info = wire.client_info.unwrap_or_default();
+        let authenticator_name = non_empty(authenticator.name);
+        let display_name = non_empty(wire.display_name)
+            .or_else(|| authenticator_name.clone())
+            .unwrap_or_else(|| "Passkey".to_string());
+        Some(Passkey {
+            id,
+            display_name,
+            created_at: non_empty(wire.created_at),
+            authenticator: AuthenticatorInfo {
+                aaguid: non_empty(authenticator.aaguid),
+                name: authenticator_name,
+                icon_light: image_data_uri(authenticator.icon_light),
+                icon_dark: image_data_uri(authenticator.icon_dark),
+                attachment: non_empty(authenticator.attachment),
+            },
+            synced: backup_eligible && flags.backup_state.unwrap_or(false),
+            device_bound: !backup_eligible,
+            transports: wire
+                .transports
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|value| value.as_str().map(str::to_string))
+                .collect(),
+            registered_from: RegisteredFrom {
+                browser: non_empty(user_agent.browser),
+                browser_version: non_empty(user_agent.browser_version),
+                os: non_empty(user_agent.os),
+                os_version: non_empty(user_agent.os_version),
+                device_type: non_empty(user_agent.device_type),
+                city: non_empty(client_info.city),
+                region: non_empty(client_info.region),
+            },
+        })
+    }
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.filter(|text| !text.trim().is_empty())
+}
+
+/// Keeps icons only as inline images: the webview loads no remote content.
+fn image_data_uri(value: Option<String>) -> Option<String> {
+    value.filter(|uri| uri.starts_with("data:image/"))
+}
