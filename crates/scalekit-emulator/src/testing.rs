@@ -1,1 +1,192 @@
-//! Helpers for tests and development (placeholder until the hosted pages land).
+//! Helpers that drive the hosted sign-in over HTTP, for tests and development
+//! (crate feature `testing`). A `reqwest::Client` with a cookie store plays the
+//! browser; codes are read from the dev mailbox (`/_dev/mailbox`).
+//!
+//! ```no_run
+//! # async fn run(authorize_url: url::Url, base_url: url::Url) -> scalekit_emulator::Result<()> {
+//! let http = scalekit_emulator::testing::browser_client()?;
+//! let callback = scalekit_emulator::testing::sign_in_with_email_code(
+//!     &http, &authorize_url, "ann@example.com", &base_url,
+//! ).await?;
+//! assert!(callback.query_pairs().any(|(k, _)| k == "code"));
+//! # Ok(())
+//! # }
+//! ```
+#![cfg(feature = "testing")]
+
+use reqwest::header::LOCATION;
+use reqwest::{Client, Response, StatusCode};
+use serde::Deserialize;
+use url::Url;
+
+use crate::error::{Error, Result};
+
+fn failed(what: &str, detail: impl std::fmt::Display) -> Error {
+    Error::Internal(format!("{what}: {detail}"))
+}
+
+/// A client that acts like a browser for the hosted pages: keeps cookies and
+/// follows no redirects (so the final callback URL is returned, not fetched).
+///
+/// # Errors
+/// When the HTTP client cannot be built.
+pub fn browser_client() -> Result<Client> {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| failed("building the HTTP client", e))
+}
+
+/// Signs in through the hosted pages with an email code: follows the
+/// authorize redirect to the login page, submits `email`, reads the code from
+/// the dev mailbox, submits it, and returns the final `Location` (the app's
+/// callback URL with `code` and `state`, or an error redirect) without
+/// requesting it. If the browser already has a session and `/oauth/authorize`
+/// answers straight away, that redirect is returned.
+///
+/// `http` must keep cookies and follow no redirects (see [`browser_client`]).
+///
+/// # Errors
+/// When a page answers unexpectedly (the message says which step).
+pub async fn sign_in_with_email_code(http: &Client, authorize_url: &Url, email: &str, base_url: &Url) -> Result<Url> {
+    let response = send(http.get(authorize_url.clone()), "opening the authorize URL").await?;
+    let login = redirect_target(&response, authorize_url)?;
+    if !login.as_str().starts_with(base_url.as_str()) || login.path() != "/ui/login" {
+        return Ok(login);
+    }
+    let page = text(send(http.get(login.clone()), "opening the login page").await?, StatusCode::OK).await?;
+    let csrf = hidden_field(&page, "csrf").ok_or_else(|| failed("login page", "no CSRF token"))?;
+    let mut form = vec![("csrf", csrf), ("email", email.to_owned())];
+    for name in ["auth_request", "next", "mode"] {
+        if let Some(value) = hidden_field(&page, name) {
+            form.push((name, value));
+        }
+    }
+    let sent = send(http.post(base_url.join("/ui/login/email").map_err(|e| failed("URL", e))?).form(&form), "submitting the email").await?;
+    let verify = redirect_target(&sent, base_url)?;
+
+    let page = text(send(http.get(verify), "opening the code page").await?, StatusCode::OK).await?;
+    let csrf = hidden_field(&page, "csrf").ok_or_else(|| failed("code page", "no CSRF token"))?;
+    let challenge = hidden_field(&page, "challenge").ok_or_else(|| failed("code page", "no challenge"))?;
+    let code = latest_code(http, base_url, email)
+        .await?
+        .ok_or_else(|| failed("dev mailbox", "no code was sent"))?;
+    let mut form = vec![("csrf", csrf), ("challenge", challenge), ("code", code)];
+    if let Some(next) = hidden_field(&page, "next") {
+        form.push(("next", next));
+    }
+    let verified = send(http.post(base_url.join("/ui/login/verify").map_err(|e| failed("URL", e))?).form(&form), "submitting the code").await?;
+    redirect_target(&verified, base_url)
+}
+
+/// One message of the dev mailbox.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MailboxMessage {
+    /// Recipient.
+    pub to: String,
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text body.
+    pub body: String,
+    /// The verification code.
+    pub code: Option<String>,
+    /// The magic link.
+    pub link: Option<String>,
+    /// When it was sent (RFC 3339).
+    pub created_at: String,
+}
+
+#[derive(Deserialize)]
+struct Mailbox {
+    messages: Vec<MailboxMessage>,
+}
+
+/// Messages sent to `email`, newest first.
+///
+/// # Errors
+/// When the mailbox route fails.
+pub async fn mailbox(http: &Client, base_url: &Url, email: &str) -> Result<Vec<MailboxMessage>> {
+    let mut url = base_url.join("/_dev/mailbox").map_err(|e| failed("URL", e))?;
+    url.query_pairs_mut().append_pair("email", email);
+    let response = send(http.get(url), "reading the dev mailbox").await?;
+    if response.status() != StatusCode::OK {
+        return Err(failed("dev mailbox", response.status()));
+    }
+    let mailbox: Mailbox = response.json().await.map_err(|e| failed("dev mailbox JSON", e))?;
+    Ok(mailbox.messages)
+}
+
+/// The newest verification code sent to `email`.
+///
+/// # Errors
+/// When the mailbox route fails.
+pub async fn latest_code(http: &Client, base_url: &Url, email: &str) -> Result<Option<String>> {
+    Ok(mailbox(http, base_url, email).await?.into_iter().find_map(|m| m.code))
+}
+
+/// The newest magic link sent to `email`.
+///
+/// # Errors
+/// When the mailbox route fails.
+pub async fn latest_link(http: &Client, base_url: &Url, email: &str) -> Result<Option<String>> {
+    Ok(mailbox(http, base_url, email).await?.into_iter().find_map(|m| m.link))
+}
+
+/// The value of `<input type="hidden" name="{name}" value="…">` in a page,
+/// HTML-unescaped.
+pub fn hidden_field(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')?;
+    Some(html_escape::decode_html_entities(&html[start..start + end]).into_owned())
+}
+
+/// The CSRF token a page gives its scripts (`<main data-csrf="…">`).
+pub fn page_csrf_token(html: &str) -> Option<String> {
+    let marker = "data-csrf=\"";
+    let start = html.find(marker)? + marker.len();
+    let end = html[start..].find('"')?;
+    Some(html_escape::decode_html_entities(&html[start..start + end]).into_owned())
+}
+
+async fn send(request: reqwest::RequestBuilder, what: &str) -> Result<Response> {
+    request.send().await.map_err(|e| failed(what, e))
+}
+
+async fn text(response: Response, expected: StatusCode) -> Result<String> {
+    let status = response.status();
+    let url = response.url().clone();
+    let body = response.text().await.map_err(|e| failed("reading a page", e))?;
+    if status != expected {
+        return Err(failed(&format!("{url} answered {status}"), body.chars().take(300).collect::<String>()));
+    }
+    Ok(body)
+}
+
+/// The absolute `Location` of a redirect response.
+fn redirect_target(response: &Response, base: &Url) -> Result<Url> {
+    if !response.status().is_redirection() {
+        return Err(failed(&format!("{} answered {} instead of a redirect", response.url(), response.status()), ""));
+    }
+    let location = response
+        .headers()
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| failed("redirect", "no Location header"))?;
+    base.join(location).map_err(|e| failed("redirect Location", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_hidden_fields_and_page_tokens() {
+        let html = r#"<main data-csrf="a&amp;b"><input type="hidden" name="csrf" value="x&quot;y"><input type="hidden" name="challenge" value="ech_1">"#;
+        assert_eq!(hidden_field(html, "csrf").as_deref(), Some("x\"y"));
+        assert_eq!(hidden_field(html, "challenge").as_deref(), Some("ech_1"));
+        assert_eq!(hidden_field(html, "next"), None);
+        assert_eq!(page_csrf_token(html).as_deref(), Some("a&b"));
+    }
+}
