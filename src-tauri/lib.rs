@@ -1,9 +1,98 @@
 //! The desktop app: Tauri glue around `passkeys-core`.
+//!
+//! The same binary has two faces. With a subcommand (`status`, `sign-in`,
+//! `sign-out`, `passkeys …`) it runs the core on the command line without any
+//! window ([`cli`]); otherwise it opens the window ([`run_window`]).
+//!
+//! The window's plugins, in this order: single instance (a second launch
+//! hands its deep link to this one and focuses the window), deep link
+//! (`dev.passkeys.desktop:` callbacks and `dev.passkeys.desktop://sign-in`),
+//! opener (the system browser).
 
-/// Builds and runs the app.
+pub mod bootstrap;
+pub mod cli;
+pub mod commands;
+pub mod flows;
+pub mod ready;
+pub mod state;
+
+use std::sync::Arc;
+
+use tauri::{AppHandle, Manager, Runtime};
+use tauri_plugin_deep_link::DeepLinkExt;
+
+use crate::state::AppState;
+
+/// Set to `1` to register the deep-link scheme with the OS at start-up in a
+/// debug build (release builds always do on Linux and Windows).
+pub const REGISTER_SCHEME_VAR: &str = "PASSKEYS_REGISTER_SCHEME";
+
+/// Runs the command line when the arguments ask for it, else the window.
 pub fn run() {
-    if let Err(error) = tauri::Builder::default().run(tauri::generate_context!()) {
+    ready::mark_process_start();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if cli::is_cli_invocation(&args) {
+        std::process::exit(cli::main(args));
+    }
+    run_window();
+}
+
+/// Builds and runs the window.
+pub fn run_window() {
+    let app = tauri::Builder::default()
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            // With the `deep-link` feature the plugin has already handed the
+            // arguments' deep link to the deep-link plugin (`on_open_url` below).
+            flows::bring_to_front(app);
+        }))
+        .plugin(tauri_plugin_deep_link::init())
+        .plugin(tauri_plugin_opener::init())
+        .manage(AppState::new(Arc::new(bootstrap::SystemBrowser)))
+        .invoke_handler(commands::handler())
+        .setup(|app| {
+            setup(app.handle());
+            Ok(())
+        })
+        .run(tauri::generate_context!());
+    if let Err(error) = app {
         eprintln!("passkeys-desktop: {error}");
         std::process::exit(1);
+    }
+}
+
+/// Starts the core in the background, listens for deep links and handles the
+/// one this process may have been started with.
+fn setup<R: Runtime>(app: &AppHandle<R>) {
+    let handle = app.clone();
+    tauri::async_runtime::spawn(async move {
+        if let Err(error) = handle.state::<AppState>().ready().await {
+            tracing::warn!(kind = ?error.kind, "the client core did not start");
+        }
+    });
+
+    if (cfg!(not(debug_assertions)) && cfg!(any(target_os = "linux", windows)))
+        || std::env::var(REGISTER_SCHEME_VAR).is_ok_and(|value| value == "1")
+    {
+        let handle = app.clone();
+        // Writes a desktop entry and runs xdg-mime on Linux: off the start-up path.
+        std::thread::spawn(move || {
+            if let Err(error) = handle.deep_link().register_all() {
+                tracing::warn!(%error, "could not register the deep-link scheme");
+            }
+        });
+    }
+
+    let handle = app.clone();
+    app.deep_link().on_open_url(move |event| {
+        for url in event.urls() {
+            tauri::async_runtime::spawn(flows::handle_deep_link(handle.clone(), url.to_string()));
+        }
+    });
+    // A link in this process's own arguments (the first launch) was read before
+    // the listener above existed.
+    if let Ok(Some(urls)) = app.deep_link().get_current() {
+        for url in urls {
+            tauri::async_runtime::spawn(flows::handle_deep_link(app.clone(), url.to_string()));
+        }
     }
 }

@@ -1,0 +1,160 @@
+//! The command line's arguments.
+
+use std::ffi::OsString;
+
+use clap::{Parser, Subcommand};
+
+/// The first arguments that make the binary run headless.
+pub const SUBCOMMANDS: &[&str] = &["status", "sign-in", "sign-out", "passkeys", "help"];
+
+/// Manage your passkeys from the command line (no window).
+#[derive(Debug, Parser, PartialEq, Eq)]
+#[command(name = "passkeys-desktop", version, about, long_about = None)]
+pub struct Cli {
+    /// Print JSON instead of text (errors as {"kind","message"} on stderr).
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// A subcommand.
+#[derive(Debug, Subcommand, PartialEq, Eq)]
+pub enum Command {
+    /// Whether you are signed in, and as whom.
+    Status,
+    /// Sign in through the browser (prints the link to open).
+    SignIn {
+        /// Do not try to open a browser; only print the link.
+        #[arg(long)]
+        no_browser: bool,
+    },
+    /// Sign out and forget the stored session.
+    SignOut,
+    /// List, rename or remove your passkeys.
+    #[command(subcommand)]
+    Passkeys(PasskeysCommand),
+}
+
+/// A `passkeys` subcommand.
+#[derive(Debug, Subcommand, PartialEq, Eq)]
+pub enum PasskeysCommand {
+    /// List your passkeys.
+    List,
+    /// Rename a passkey (1 to 120 characters).
+    Rename {
+        /// The passkey's id (see `passkeys list`).
+        id: String,
+        /// The new name.
+        name: String,
+    },
+    /// Remove a passkey.
+    Remove {
+        /// The passkey's id (see `passkeys list`).
+        id: String,
+    },
+}
+
+/// True when the arguments ask for the command line rather than the window.
+///
+/// Only a known subcommand (or `--help`/`--version`) counts: the OS may start
+/// the app with other arguments, such as a deep link (`dev.passkeys.desktop:…`),
+/// which belongs to the window.
+pub fn is_cli_invocation(args: &[OsString]) -> bool {
+    let Some(first) = args.get(1).and_then(|arg| arg.to_str()) else {
+        return false;
+    };
+    SUBCOMMANDS.contains(&first) || matches!(first, "--help" | "-h" | "--version" | "-V" | "--json")
+}
+
+/// Parses the arguments.
+///
+/// # Errors
+/// clap's error (usage, or the help and version texts).
+pub fn parse(args: &[OsString]) -> Result<Cli, clap::Error> {
+    Cli::try_parse_from(args)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<OsString> {
+        std::iter::once("passkeys-desktop")
+            .chain(list.iter().copied())
+            .map(OsString::from)
+            .collect()
+    }
+
+    #[test]
+    fn subcommands_are_cli_and_links_are_not() {
+        let table: &[(&[&str], bool)] = &[
+            (&[], false),
+            (&["status"], true),
+            (&["passkeys", "list", "--json"], true),
+            (&["--json", "status"], true),
+            (&["--help"], true),
+            (
+                &["dev.passkeys.desktop:/callback?code=abc&state=xyz"],
+                false,
+            ),
+            (&["dev.passkeys.desktop://sign-in"], false),
+            (&["--some-os-flag"], false),
+        ];
+        for (list, expected) in table {
+            assert_eq!(is_cli_invocation(&args(list)), *expected, "{list:?}");
+        }
+    }
+
+    #[test]
+    fn parses_every_subcommand() {
+        let table: &[(&[&str], Command, bool)] = &[
+            (&["status"], Command::Status, false),
+            (&["status", "--json"], Command::Status, true),
+            (&["sign-in"], Command::SignIn { no_browser: false }, false),
+            (
+                &["sign-in", "--no-browser"],
+                Command::SignIn { no_browser: true },
+                false,
+            ),
+            (&["sign-out", "--json"], Command::SignOut, true),
+            (
+                &["passkeys", "list"],
+                Command::Passkeys(PasskeysCommand::List),
+                false,
+            ),
+            (
+                &["passkeys", "rename", "wac_1", "My key"],
+                Command::Passkeys(PasskeysCommand::Rename {
+                    id: "wac_1".into(),
+                    name: "My key".into(),
+                }),
+                false,
+            ),
+            (
+                &["--json", "passkeys", "remove", "wac_1"],
+                Command::Passkeys(PasskeysCommand::Remove { id: "wac_1".into() }),
+                true,
+            ),
+        ];
+        for (list, command, json) in table {
+            let cli = parse(&args(list)).unwrap();
+            assert_eq!(&cli.command, command, "{list:?}");
+            assert_eq!(cli.json, *json, "{list:?}");
+        }
+    }
+
+    #[test]
+    fn usage_errors_are_refused() {
+        for list in [
+            &["passkeys"][..],
+            &["passkeys", "rename", "wac_1"],
+            &["status", "extra"],
+            &["sign-in", "--bogus"],
+        ] {
+            let error = parse(&args(list)).unwrap_err();
+            assert_eq!(error.exit_code(), 2, "{list:?}");
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! The headless face of the app: `passkeys-desktop status|sign-in|sign-out|
+//! passkeys list|passkeys rename ID NAME|passkeys remove ID [--json]`.
+//!
+//! Same core and configuration as the window, no window at all. Exit codes:
+//! 0 done, 1 failed (with `--json`, `{"kind","message"}` on stderr), 2 usage.
+
+mod args;
+mod output;
+
+use std::ffi::OsString;
+use std::sync::Arc;
+
+use passkeys_core::{BrowserLauncher, Client, ErrorKind, SignInProgress, UiError};
+use url::Url;
+
+pub use args::{is_cli_invocation, Cli, Command, PasskeysCommand};
+
+use crate::bootstrap;
+use output::Output;
+
+/// Exit code: done.
+pub const EXIT_OK: i32 = 0;
+/// Exit code: the command failed.
+pub const EXIT_FAILED: i32 = 1;
+/// Exit code: the arguments were wrong.
+pub const EXIT_USAGE: i32 = 2;
+
+/// Runs the command line and returns the process exit code.
+pub fn main(args: Vec<OsString>) -> i32 {
+    let cli = match args::parse(&args) {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() {
+                EXIT_USAGE
+            } else {
+                EXIT_OK
+            };
+        }
+    };
+    let output = Output::new(cli.json);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            output.error(&UiError {
+                kind: ErrorKind::Internal,
+                message: format!("Could not start: {error}."),
+            });
+            return EXIT_FAILED;
+        }
+    };
+    match runtime.block_on(run(cli.command, &output)) {
+        Ok(()) => EXIT_OK,
+        Err(error) => {
+            output.error(&error);
+            EXIT_FAILED
+        }
+    }
+}
+
+/// A browser that is never opened: `sign-in --no-browser` only prints the link.
+struct NoBrowser;
+
+impl BrowserLauncher for NoBrowser {
+    fn open(&self, _url: &Url) -> passkeys_core::Result<()> {
+        Err(passkeys_core::Error::Config(
+            "Not opening a browser (--no-browser).".into(),
+        ))
+    }
+}
+
+async fn run(command: Command, output: &Output) -> Result<(), UiError> {
+    let browser: Arc<dyn BrowserLauncher> = match command {
+        Command::SignIn { no_browser: true } => Arc::new(NoBrowser),
+        _ => Arc::new(bootstrap::SystemBrowser),
+    };
+    let ready = bootstrap::start(browser).await?;
+    let client = &ready.client;
+    match command {
+        Command::Status => output.session(&client.session().await?),
+        Command::SignIn { .. } => output.signed_in(&sign_in(client, output).await?),
+        Command::SignOut => {
+            client.sign_out().await?;
+            output.done("Signed out.");
+        }
+        Command::Passkeys(PasskeysCommand::List) => output.passkeys(&client.list_passkeys().await?),
+        Command::Passkeys(PasskeysCommand::Rename { id, name }) => {
+            output.renamed(&client.rename_passkey(&id, &name).await?);
+        }
+        Command::Passkeys(PasskeysCommand::Remove { id }) => {
+            client.remove_passkey(&id).await?;
+            output.done("Removed.");
+        }
+    }
+    Ok(())
+}
+
+/// Signs in, printing the link; Ctrl-C cancels.
+async fn sign_in(client: &Client, output: &Output) -> Result<passkeys_core::Account, UiError> {
+    let progress_output = *output;
+    let signing_in = client.sign_in(move |progress: SignInProgress| {
+        if let SignInProgress::WaitingForBrowser {
+            authorize_url,
+            browser_opened,
+        } = progress
+        {
+            progress_output.waiting_for_browser(&authorize_url, browser_opened);
+        }
+    });
+    tokio::select! {
+        result = signing_in => Ok(result?),
+        _ = tokio::signal::ctrl_c() => {
+            client.cancel_sign_in();
+            Err(passkeys_core::Error::Cancelled.into())
+        }
+    }
+}

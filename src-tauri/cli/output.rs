@@ -1,0 +1,174 @@
+//! What the command line prints: text for people, or JSON with `--json`.
+
+use std::io::Write;
+
+use passkeys_core::{Account, Passkey, SessionState, UiError};
+use serde::Serialize;
+
+/// Prints results and errors in the chosen format.
+#[derive(Debug, Clone, Copy)]
+pub struct Output {
+    json: bool,
+}
+
+impl Output {
+    /// Text, or JSON when `json`.
+    pub fn new(json: bool) -> Output {
+        Output { json }
+    }
+
+    /// `status`.
+    pub fn session(&self, session: &SessionState) {
+        match session {
+            SessionState::SignedIn { account } => self.print(session, || {
+                format!(
+                    "Signed in as {} at {}.",
+                    who(account),
+                    printable(&account.environment)
+                )
+            }),
+            _ => self.print(session, || "Signed out.".to_string()),
+        }
+    }
+
+    /// `sign-in` succeeded.
+    pub fn signed_in(&self, account: &Account) {
+        self.print(account, || format!("Signed in as {}.", who(account)));
+    }
+
+    /// The sign-in waits for the browser. The link goes to stdout in text mode
+    /// and to stderr with `--json` (stdout then holds only the result).
+    pub fn waiting_for_browser(&self, authorize_url: &str, browser_opened: bool) {
+        let mut text = format!("Open this link to sign in: {authorize_url}\n");
+        if browser_opened {
+            text.push_str(
+                "(Your browser should have opened it.) Waiting for the sign-in to finish…\n",
+            );
+        } else {
+            text.push_str("Waiting for the sign-in to finish…\n");
+        }
+        if self.json {
+            let _ = std::io::stderr().write_all(text.as_bytes());
+        } else {
+            let mut stdout = std::io::stdout();
+            let _ = stdout.write_all(text.as_bytes());
+            let _ = stdout.flush();
+        }
+    }
+
+    /// `passkeys list`.
+    pub fn passkeys(&self, passkeys: &[Passkey]) {
+        self.print(&passkeys, || {
+            if passkeys.is_empty() {
+                return "No passkeys.".to_string();
+            }
+            passkeys
+                .iter()
+                .map(passkey_line)
+                .collect::<Vec<_>>()
+                .join("\n")
+        });
+    }
+
+    /// `passkeys rename`.
+    pub fn renamed(&self, passkey: &Passkey) {
+        self.print(passkey, || {
+            printable(&format!(
+                "Renamed {} to \"{}\".",
+                passkey.id, passkey.display_name
+            ))
+        });
+    }
+
+    /// A command without a result: `{"ok":true}` in JSON.
+    pub fn done(&self, message: &str) {
+        self.print(&serde_json::json!({ "ok": true }), || message.to_string());
+    }
+
+    /// A failure, on stderr: `Error: …`, or `{"kind","message"}` with `--json`.
+    pub fn error(&self, error: &UiError) {
+        let text = if self.json {
+            serde_json::to_string(error).unwrap_or_else(|_| error.message.clone())
+        } else {
+            format!("Error: {}", error.message)
+        };
+        eprintln!("{text}");
+    }
+
+    fn print<T: Serialize + ?Sized>(&self, value: &T, text: impl FnOnce() -> String) {
+        let line = if self.json {
+            match serde_json::to_string_pretty(value) {
+                Ok(json) => json,
+                Err(error) => {
+                    return self.error(&UiError {
+                        kind: passkeys_core::ErrorKind::Internal,
+                        message: format!("Could not write JSON: {error}."),
+                    })
+                }
+            }
+        } else {
+            text()
+        };
+        println!("{line}");
+    }
+}
+
+/// Server-sent text with control characters (terminal escapes) made visible.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|ch| if ch.is_control() { '\u{fffd}' } else { ch })
+        .collect()
+}
+
+fn who(account: &Account) -> String {
+    printable(&match (&account.name, &account.email) {
+        (Some(name), Some(email)) => format!("{name} <{email}>"),
+        (Some(name), None) => name.clone(),
+        (None, Some(email)) => email.clone(),
+        (None, None) => account.subject.clone(),
+    })
+}
+
+/// `wac_1  "My key"  YubiKey 5  created 2025-02-15  synced  Chrome on macOS, Berlin`.
+fn passkey_line(passkey: &Passkey) -> String {
+    let mut parts = vec![passkey.id.clone(), format!("\"{}\"", passkey.display_name)];
+    if let Some(provider) = &passkey.authenticator.name {
+        parts.push(provider.clone());
+    }
+    if let Some(created) = &passkey.created_at {
+        parts.push(format!("created {}", created.get(..10).unwrap_or(created)));
+    }
+    parts.push(
+        if passkey.synced {
+            "synced"
+        } else {
+            "this device only"
+        }
+        .to_string(),
+    );
+    let from = &passkey.registered_from;
+    let device = match (&from.browser, &from.os) {
+        (Some(browser), Some(os)) => Some(format!("{browser} on {os}")),
+        (browser, os) => browser.clone().or_else(|| os.clone()),
+    };
+    let place = from.city.clone().or_else(|| from.region.clone());
+    let location: Vec<String> = device.into_iter().chain(place).collect();
+    if !location.is_empty() {
+        parts.push(location.join(", "));
+    }
+    printable(&parts.join("  "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_made_visible() {
+        assert_eq!(printable("My key"), "My key");
+        assert_eq!(
+            printable("evil\u{1b}]0;title\u{7}name\n"),
+            "evil\u{fffd}]0;title\u{fffd}name\u{fffd}"
+        );
+    }
+}

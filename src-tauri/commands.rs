@@ -1,0 +1,183 @@
+//! The Tauri commands: one-liners that delegate to the client core.
+//!
+//! Errors reach the UI as `{"kind","message"}` (the core's `UiError`).
+//! [`COMMANDS`] and [`handler`] come from one list, and `build.rs` must name
+//! the same commands (a test below keeps them equal).
+
+use passkeys_core::{Account, Passkey, SessionState, UiError};
+use tauri::{AppHandle, Runtime, State};
+
+use crate::bootstrap::EnvironmentInfo;
+use crate::flows;
+use crate::state::AppState;
+
+/// The current session, from the keychain.
+#[tauri::command]
+pub async fn session(state: State<'_, AppState>) -> Result<SessionState, UiError> {
+    Ok(state.client().await?.session().await?)
+}
+
+/// Signs in through the system browser; resolves when the browser came back.
+#[tauri::command]
+pub async fn sign_in<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+) -> Result<Account, UiError> {
+    flows::sign_in(&app, &state).await
+}
+
+/// Stops the pending sign-in (its `sign_in` call fails with `cancelled`).
+#[tauri::command]
+pub async fn cancel_sign_in(state: State<'_, AppState>) -> Result<(), UiError> {
+    state.client().await?.cancel_sign_in();
+    Ok(())
+}
+
+/// Signs out (revokes, purges the keychain, signs out in the browser).
+#[tauri::command]
+pub async fn sign_out<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+) -> Result<(), UiError> {
+    state.client().await?.sign_out().await?;
+    flows::session_changed(&app, &SessionState::SignedOut);
+    Ok(())
+}
+
+/// The signed-in person's passkeys.
+#[tauri::command]
+pub async fn list_passkeys(state: State<'_, AppState>) -> Result<Vec<Passkey>, UiError> {
+    Ok(state.client().await?.list_passkeys().await?)
+}
+
+/// Renames a passkey (1 to 120 characters, checked before sending).
+#[tauri::command]
+pub async fn rename_passkey(
+    state: State<'_, AppState>,
+    id: String,
+    name: String,
+) -> Result<Passkey, UiError> {
+    Ok(state.client().await?.rename_passkey(&id, &name).await?)
+}
+
+/// Removes a passkey.
+#[tauri::command]
+pub async fn remove_passkey(state: State<'_, AppState>, id: String) -> Result<(), UiError> {
+    Ok(state.client().await?.remove_passkey(&id).await?)
+}
+
+/// Opens `<env>/ui/profile/passkeys` in the browser, where passkeys are added.
+#[tauri::command]
+pub async fn add_passkey(state: State<'_, AppState>) -> Result<(), UiError> {
+    Ok(state.client().await?.add_passkey().await?)
+}
+
+/// The environment the app talks to, for the account view.
+#[tauri::command]
+pub async fn environment(state: State<'_, AppState>) -> Result<EnvironmentInfo, UiError> {
+    state.environment().await
+}
+
+/// The UI's first view is on screen with the session known: records the
+/// start-up time (see [`crate::ready`]).
+#[tauri::command]
+pub fn app_ready() -> Result<(), UiError> {
+    crate::ready::record_ready()
+        .map(drop)
+        .map_err(|error| UiError {
+            kind: passkeys_core::ErrorKind::Internal,
+            message: format!("Could not write the start-up time: {error}."),
+        })
+}
+
+/// Calls `$callback!` with every command, the one list of them.
+macro_rules! with_commands {
+    ($callback:ident) => {
+        $callback!(
+            session,
+            sign_in,
+            cancel_sign_in,
+            sign_out,
+            list_passkeys,
+            rename_passkey,
+            remove_passkey,
+            add_passkey,
+            environment,
+            app_ready
+        )
+    };
+}
+
+macro_rules! command_names {
+    ($($command:ident),*) => { &[$(stringify!($command)),*] };
+}
+
+macro_rules! command_handler {
+    ($($command:ident),*) => { tauri::generate_handler![$($command),*] };
+}
+
+/// The names of the commands, as the UI invokes them.
+pub const COMMANDS: &[&str] = with_commands!(command_names);
+
+/// The invoke handler of every command in [`COMMANDS`].
+pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
+    with_commands!(command_handler)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::COMMANDS;
+
+    /// The string literals of the `COMMANDS` list in `build.rs`.
+    fn build_rs_commands() -> Vec<String> {
+        let source = include_str!("build.rs");
+        let start = source.find("const COMMANDS").expect("COMMANDS in build.rs");
+        let list = &source[start..];
+        let list = &list[list.find("= &[").unwrap() + 4..list.find("];").unwrap()];
+        list.split(',')
+            .map(|item| item.trim().trim_matches('"').to_string())
+            .filter(|item| !item.is_empty())
+            .collect()
+    }
+
+    #[test]
+    fn build_rs_names_exactly_the_handled_commands() {
+        assert_eq!(build_rs_commands(), COMMANDS);
+    }
+
+    #[test]
+    fn capability_grants_exactly_the_commands_and_event_listening() {
+        let text = include_str!("../capabilities/default.json");
+        let capability: serde_json::Value = serde_json::from_str(text).unwrap();
+        let permissions: Vec<&str> = capability["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|permission| permission.as_str().expect("plain permission names"))
+            .collect();
+        let mut commands: Vec<String> = permissions
+            .iter()
+            .filter_map(|permission| permission.strip_prefix("allow-"))
+            .map(|command| command.replace('-', "_"))
+            .collect();
+        commands.sort();
+        let mut expected: Vec<String> =
+            COMMANDS.iter().map(|command| command.to_string()).collect();
+        expected.sort();
+        assert_eq!(commands, expected);
+        let others: Vec<&str> = permissions
+            .iter()
+            .copied()
+            .filter(|p| !p.starts_with("allow-"))
+            .collect();
+        assert_eq!(
+            others,
+            ["core:event:allow-listen", "core:event:allow-unlisten"]
+        );
+        assert_eq!(capability["windows"], serde_json::json!(["main"]));
+        assert!(
+            capability.get("remote").is_none(),
+            "no remote URL may use the commands"
+        );
+    }
+}

@@ -1,0 +1,99 @@
+//! What happens around a sign-in and a deep link, for the commands and the
+//! plugins: events to the UI, the window brought to the front.
+
+use passkeys_core::{Account, DeepLinkAction, SessionState, SignInProgress, UiError};
+use serde::Serialize;
+use tauri::{AppHandle, Emitter, Manager, Runtime};
+
+use crate::state::AppState;
+
+/// Event: how a sign-in is going (the core's `SignInProgress`:
+/// `{stage: "waitingForBrowser", authorizeUrl, browserOpened}` or `{stage: "completingSignIn"}`).
+pub const SIGN_IN_PROGRESS: &str = "sign-in-progress";
+/// Event: the session changed (payload: the new session state).
+pub const SESSION_CHANGED: &str = "session-changed";
+/// Event: a message for the person (`{message}`).
+pub const NOTICE: &str = "notice";
+
+/// The notice shown when a deep link is refused.
+pub const REFUSED_LINK_NOTICE: &str = "That sign-in link was not expected and was ignored.";
+
+/// Payload of [`NOTICE`].
+#[derive(Debug, Clone, Serialize)]
+pub struct NoticePayload {
+    /// The text shown.
+    pub message: String,
+}
+
+/// Signs in: progress events while the browser is used, then `session-changed`
+/// and the window brought to the front.
+///
+/// # Errors
+/// Why the sign-in did not complete (`cancelled`, `timeout`, `network` ...).
+pub async fn sign_in<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> Result<Account, UiError> {
+    let client = state.client().await?;
+    let emitter = app.clone();
+    let account = client
+        .sign_in(move |progress: SignInProgress| {
+            let _ = emitter.emit(SIGN_IN_PROGRESS, progress);
+        })
+        .await?;
+    session_changed(
+        app,
+        &SessionState::SignedIn {
+            account: account.clone(),
+        },
+    );
+    bring_to_front(app);
+    Ok(account)
+}
+
+/// Tells the UI the session changed.
+pub fn session_changed<R: Runtime>(app: &AppHandle<R>, session: &SessionState) {
+    let _ = app.emit(SESSION_CHANGED, session);
+}
+
+/// Shows a notice in the window.
+pub fn notice<R: Runtime>(app: &AppHandle<R>, message: impl Into<String>) {
+    let _ = app.emit(
+        NOTICE,
+        NoticePayload {
+            message: message.into(),
+        },
+    );
+}
+
+/// Shows, unminimises and focuses the main window.
+pub fn bring_to_front<R: Runtime>(app: &AppHandle<R>) {
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+    }
+}
+
+/// Hands a deep link to the core: a callback completes the pending sign-in,
+/// `<scheme>://sign-in` starts one, anything else is refused with a notice.
+pub async fn handle_deep_link<R: Runtime>(app: AppHandle<R>, url: String) {
+    let state = app.state::<AppState>();
+    let client = match state.client().await {
+        Ok(client) => client,
+        Err(error) => return notice(&app, error.message),
+    };
+    match client.handle_deep_link(&url).await {
+        Ok(DeepLinkAction::StartSignIn) => {
+            bring_to_front(&app);
+            if let Err(error) = sign_in(&app, &state).await {
+                if !matches!(error.kind, passkeys_core::ErrorKind::Cancelled) {
+                    notice(&app, error.message);
+                }
+            }
+        }
+        Ok(_) => bring_to_front(&app),
+        Err(error) => {
+            tracing::warn!(kind = ?error.kind(), "deep link refused");
+            notice(&app, REFUSED_LINK_NOTICE);
+            bring_to_front(&app);
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! The managed state: the client core, started on first use.
+//!
+//! The window appears before the core is ready (reading the configuration and,
+//! without one, starting the embedded emulator take a moment): every command
+//! awaits the same one-time start-up.
+
+use std::sync::Arc;
+
+use passkeys_core::{BrowserLauncher, Client, UiError};
+use tokio::sync::OnceCell;
+
+use crate::bootstrap::{self, EnvironmentInfo, Ready};
+
+/// The app's managed state.
+pub struct AppState {
+    ready: OnceCell<Ready>,
+    browser: Arc<dyn BrowserLauncher>,
+}
+
+impl AppState {
+    /// State that starts the core on first use, opening URLs with `browser`
+    /// unless the configuration names a browser command.
+    pub fn new(browser: Arc<dyn BrowserLauncher>) -> AppState {
+        AppState {
+            ready: OnceCell::new(),
+            browser,
+        }
+    }
+
+    /// State around a client that is already built (tests).
+    pub fn with_ready(ready: Ready) -> AppState {
+        AppState {
+            ready: OnceCell::new_with(Some(ready)),
+            browser: Arc::new(bootstrap::SystemBrowser),
+        }
+    }
+
+    /// The started core; the first caller starts it, a failed start is tried again next time.
+    ///
+    /// # Errors
+    /// Why the core could not start (`config`, `keychain`, ...).
+    pub async fn ready(&self) -> Result<&Ready, UiError> {
+        self.ready
+            .get_or_try_init(|| bootstrap::start(self.browser.clone()))
+            .await
+            .map_err(UiError::from)
+    }
+
+    /// The client core.
+    ///
+    /// # Errors
+    /// As [`AppState::ready`].
+    pub async fn client(&self) -> Result<&Client, UiError> {
+        Ok(&self.ready().await?.client)
+    }
+
+    /// What the account view shows about the environment.
+    ///
+    /// # Errors
+    /// As [`AppState::ready`].
+    pub async fn environment(&self) -> Result<EnvironmentInfo, UiError> {
+        Ok(self.ready().await?.environment.clone())
+    }
+}

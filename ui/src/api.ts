@@ -1,0 +1,221 @@
+/**
+ * The only module that talks to the Rust side of the app.
+ *
+ * One documented function per Tauri command, and one per event the app emits.
+ * The types mirror the Rust ones (`passkeys-core` and `src-tauri/commands.rs`);
+ * the command tests in `tests/commands.rs` pin the JSON shapes they rely on.
+ *
+ * The Tauri API is reached through `window.__TAURI__` (`app.withGlobalTauri`),
+ * so the page loads no script but its own modules; the types come from
+ * `@tauri-apps/api`, which is used for nothing else.
+ */
+import type { invoke as tauriInvoke } from "@tauri-apps/api/core";
+import type { listen as tauriListen, UnlistenFn } from "@tauri-apps/api/event";
+
+declare global {
+  interface Window {
+    __TAURI__?: {
+      core: { invoke: typeof tauriInvoke };
+      event: { listen: typeof tauriListen };
+    };
+  }
+}
+
+/** What kind of failure an error is, so the UI can act on it (`UiError.kind` in Rust). */
+export type ErrorKind =
+  | "signInRequired"
+  | "sessionExpired"
+  | "network"
+  | "server"
+  | "signInFailed"
+  | "invalidInput"
+  | "keychain"
+  | "cancelled"
+  | "timeout"
+  | "notFound"
+  | "forbidden"
+  | "config"
+  | "internal";
+
+/** Every command fails with this shape. */
+export interface UiError {
+  kind: ErrorKind;
+  message: string;
+}
+
+/** A failed command as a thrown value: an `Error` that is also a `UiError`. */
+export class CommandError extends Error implements UiError {
+  readonly kind: ErrorKind;
+
+  constructor(kind: ErrorKind, message: string) {
+    super(message);
+    this.kind = kind;
+  }
+}
+
+/** The signed-in person. */
+export interface Account {
+  subject: string;
+  name: string | null;
+  email: string | null;
+  environment: string;
+}
+
+/** Whether someone is signed in. */
+export type SessionState = { state: "signedOut" } | { state: "signedIn"; account: Account };
+
+/** The authenticator a passkey lives in, from its AAGUID. */
+export interface Authenticator {
+  aaguid: string | null;
+  name: string | null;
+  iconLight: string | null;
+  iconDark: string | null;
+  attachment: string | null;
+}
+
+/** Where a passkey was registered (from the browser's user agent and the IP address). */
+export interface RegisteredFrom {
+  browser: string | null;
+  browserVersion: string | null;
+  os: string | null;
+  osVersion: string | null;
+  deviceType: string | null;
+  city: string | null;
+  region: string | null;
+}
+
+/** One passkey of the signed-in person. */
+export interface Passkey {
+  id: string;
+  /** The person's name for it, else the provider's name, else "Passkey". */
+  displayName: string;
+  createdAt: string | null;
+  authenticator: Authenticator;
+  synced: boolean;
+  deviceBound: boolean;
+  transports: string[];
+  registeredFrom: RegisteredFrom;
+}
+
+/** The environment the app talks to, for the account view. */
+export interface Environment {
+  url: string;
+  redirect: string;
+  embeddedEmulator: boolean;
+}
+
+/** How a sign-in is going: waiting for the browser (with the link), then completing. */
+export type SignInProgress =
+  | { stage: "waitingForBrowser"; authorizeUrl: string; browserOpened: boolean }
+  | { stage: "completingSignIn" };
+
+/** A message for the person, from the Rust side (for example a refused deep link). */
+export interface Notice {
+  message: string;
+}
+
+function tauri(): NonNullable<Window["__TAURI__"]> {
+  const api = window.__TAURI__;
+  if (api === undefined) {
+    throw new CommandError("internal", "The app's bridge is missing: this page only works inside the app.");
+  }
+  return api;
+}
+
+/** Turns whatever a failed call threw into a `CommandError`. */
+export function toUiError(error: unknown): CommandError {
+  if (error instanceof CommandError) return error;
+  if (typeof error === "object" && error !== null && "kind" in error && "message" in error) {
+    const { kind, message } = error;
+    if (typeof kind === "string" && typeof message === "string") {
+      return new CommandError(kind as ErrorKind, message);
+    }
+  }
+  return new CommandError("internal", typeof error === "string" ? error : "Something went wrong.");
+}
+
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await tauri().core.invoke<T>(command, args);
+  } catch (error) {
+    throw toUiError(error);
+  }
+}
+
+/** The current session, read from the keychain. */
+export function session(): Promise<SessionState> {
+  return call("session");
+}
+
+/** Opens the browser to sign in and resolves with the account when the sign-in completes. */
+export function signIn(): Promise<Account> {
+  return call("sign_in");
+}
+
+/** Stops waiting for a sign-in; the pending `signIn()` rejects with `cancelled`. */
+export function cancelSignIn(): Promise<void> {
+  return call("cancel_sign_in");
+}
+
+/** Signs out: revokes the session, forgets the tokens, signs out in the browser. */
+export function signOut(): Promise<void> {
+  return call("sign_out");
+}
+
+/** The passkeys of the signed-in person. */
+export function listPasskeys(): Promise<Passkey[]> {
+  return call("list_passkeys");
+}
+
+/** Renames a passkey (1 to 120 characters) and returns it as stored. */
+export function renamePasskey(id: string, name: string): Promise<Passkey> {
+  return call("rename_passkey", { id, name });
+}
+
+/** Removes a passkey. */
+export function removePasskey(id: string): Promise<void> {
+  return call("remove_passkey", { id });
+}
+
+/** Opens the environment's passkey page in the browser, where a passkey is added. */
+export function addPasskey(): Promise<void> {
+  return call("add_passkey");
+}
+
+/** The environment the app talks to. */
+export function environment(): Promise<Environment> {
+  return call("environment");
+}
+
+/** Tells the app that the first view is on screen with the session state known. */
+export function appReady(): Promise<void> {
+  return call("app_ready");
+}
+
+/** Calls `handler` as a sign-in goes on (also one the app started from a deep link). */
+export function onSignInProgress(handler: (progress: SignInProgress) => void): Promise<UnlistenFn> {
+  return tauri().event.listen<SignInProgress>("sign-in-progress", (event) => {
+    handler(event.payload);
+  });
+}
+
+/** Calls `handler` when the session changes outside a call the UI made (a deep link, expiry). */
+export function onSessionChanged(handler: (state: SessionState) => void): Promise<UnlistenFn> {
+  return tauri().event.listen<SessionState>("session-changed", (event) => {
+    handler(event.payload);
+  });
+}
+
+/** Calls `handler` with each notice the app sends. */
+export function onNotice(handler: (notice: Notice) => void): Promise<UnlistenFn> {
+  return tauri().event.listen<Notice>("notice", (event) => {
+    handler(event.payload);
+  });
+}
+
+/** Calls `handler` when the window gains focus (to refresh what the browser may have changed). */
+export function onWindowFocus(handler: () => void): Promise<UnlistenFn> {
+  return tauri().event.listen("tauri://focus", () => {
+    handler();
+  });
+}

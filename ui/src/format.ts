@@ -1,0 +1,40 @@
+/** How passkey details read on screen. */
+import type { Passkey } from "./api.js";
+
+/** The name shown for a passkey: its display name, else its provider's, else a generic one. */
+export function passkeyTitle(passkey: Passkey): string {
+  const name = passkey.displayName.trim();
+  if (name !== "") return name;
+  const provider = passkey.authenticator.name?.trim();
+  if (provider !== undefined && provider !== "") return provider;
+  return "Passkey";
+}
+
+/** The provider's name (from the AAGUID), or a generic one. */
+export function providerName(passkey: Passkey): string {
+  const provider = passkey.authenticator.name?.trim();
+  return provider !== undefined && provider !== "" ? provider : "Unknown provider";
+}
+
+/** A date in the person's locale, or null when missing or unreadable. */
+export function localeDate(iso: string | null): string | null {
+  if (iso === null) return null;
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return null;
+  return date.toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
+}
+
+/** "Chrome on macOS, Berlin": where a passkey was registered, or null when unknown. */
+export function registeredWhere(passkey: Passkey): string | null {
+  const from = passkey.registeredFrom;
+  const clean = (value: string | null): string | null => {
+    const trimmed = value?.trim();
+    return trimmed === undefined || trimmed === "" ? null : trimmed;
+  };
+  const browser = clean(from.browser);
+  const os = clean(from.os);
+  const city = clean(from.city) ?? clean(from.region);
+  const device = browser !== null && os !== null ? `${browser} on ${os}` : (browser ?? os);
+  const parts = [device, city].filter((part): part is string => part !== null);
+  return parts.length === 0 ? null : parts.join(", ");
+}

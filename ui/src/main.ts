@@ -1,0 +1,228 @@
+/**
+ * The app's window: picks the screen from the session and wires the screens
+ * to the commands in `api.ts`.
+ */
+import * as api from "./api.js";
+import type { Account, Passkey, SessionState, UiError } from "./api.js";
+import { confirmRemoval } from "./dialog.js";
+import { button, h } from "./dom.js";
+import { passkeyTitle, providerName } from "./format.js";
+import { Notices } from "./notices.js";
+import { explain, SignedInView } from "./signedIn.js";
+import { SignedOutView } from "./signedOut.js";
+
+class App {
+  readonly #main: HTMLElement;
+  readonly #notices: Notices;
+  #signedOut: SignedOutView | null = null;
+  #signedIn: SignedInView | null = null;
+  #subject: string | null = null;
+  #loadingList = false;
+  #signingIn = false;
+
+  constructor(main: HTMLElement, notices: Notices) {
+    this.#main = main;
+    this.#notices = notices;
+  }
+
+  async start(): Promise<void> {
+    await Promise.all([
+      api.onSignInProgress((progress) => {
+        this.#showSignedOut().showWaiting(progress);
+      }),
+      api.onSessionChanged((state) => {
+        this.#showSession(state);
+      }),
+      api.onNotice((notice) => {
+        this.#notices.show(notice.message);
+      }),
+      api.onWindowFocus(() => {
+        this.#refreshOnFocus();
+      }),
+    ]);
+    window.addEventListener("focus", () => {
+      this.#refreshOnFocus();
+    });
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible") this.#refreshOnFocus();
+    });
+    await this.#loadSession();
+    requestAnimationFrame(() => {
+      void api.appReady().catch(() => undefined);
+    });
+  }
+
+  async #loadSession(): Promise<void> {
+    try {
+      this.#showSession(await api.session());
+    } catch (caught) {
+      this.#showFatal(api.toUiError(caught));
+    }
+  }
+
+  #showSession(state: SessionState): void {
+    this.#main.setAttribute("aria-busy", "false");
+    if (state.state === "signedIn") {
+      this.#showSignedIn(state.account);
+    } else if (this.#subject !== null || this.#signedOut === null) {
+      this.#subject = null;
+      this.#signedIn = null;
+      this.#showSignedOut().focus();
+    }
+  }
+
+  #showSignedOut(): SignedOutView {
+    if (this.#signedOut !== null && this.#main.contains(this.#signedOut.root)) return this.#signedOut;
+    this.#subject = null;
+    this.#signedIn = null;
+    const view = new SignedOutView({
+      signIn: () => void this.#signIn(),
+      cancel: () => void api.cancelSignIn().catch(() => undefined),
+    });
+    this.#signedOut = view;
+    this.#main.replaceChildren(view.root);
+    return view;
+  }
+
+  async #signIn(): Promise<void> {
+    if (this.#signingIn) return;
+    this.#signingIn = true;
+    this.#notices.clear();
+    this.#showSignedOut().showWaiting(null);
+    try {
+      const account = await api.signIn();
+      this.#showSignedIn(account);
+    } catch (caught) {
+      const error = api.toUiError(caught);
+      if (this.#subject === null) this.#signedOut?.showIdle();
+      if (error.kind !== "cancelled") this.#notices.show(error.message, "error");
+    } finally {
+      this.#signingIn = false;
+    }
+  }
+
+  #showSignedIn(account: Account): void {
+    if (this.#subject === account.subject && this.#signedIn !== null) return;
+    this.#subject = account.subject;
+    this.#signedOut = null;
+    const view = new SignedInView(account, {
+      signOut: () => void this.#signOut(),
+      addPasskey: () => void this.#addPasskey(),
+      retry: () => void this.#loadPasskeys(),
+      rename: (passkey, name) => this.#rename(passkey, name),
+      remove: (passkey, removeButton) => void this.#remove(passkey, removeButton),
+      failed: (error) => {
+        this.#handleError(error);
+      },
+    });
+    this.#signedIn = view;
+    this.#main.replaceChildren(view.root);
+    view.focus();
+    void api.environment().then((environment) => {
+      view.showEnvironment(environment);
+    }, () => undefined);
+    void this.#loadPasskeys();
+  }
+
+  async #loadPasskeys(): Promise<void> {
+    const view = this.#signedIn;
+    if (view === null || this.#loadingList) return;
+    this.#loadingList = true;
+    view.showLoading();
+    try {
+      const passkeys = await api.listPasskeys();
+      if (view === this.#signedIn && !view.isEditing) view.showPasskeys(passkeys);
+    } catch (caught) {
+      const error = api.toUiError(caught);
+      if (!this.#signOutOn(error) && view === this.#signedIn) view.showError(error);
+    } finally {
+      this.#loadingList = false;
+    }
+  }
+
+  #refreshOnFocus(): void {
+    const view = this.#signedIn;
+    if (view === null || view.isEditing || document.querySelector("dialog[open]") !== null) return;
+    void this.#loadPasskeys();
+  }
+
+  async #rename(passkey: Passkey, name: string): Promise<Passkey> {
+    const renamed = await api.renamePasskey(passkey.id, name);
+    this.#notices.show(`Renamed to “${passkeyTitle(renamed)}”.`);
+    return renamed;
+  }
+
+  async #remove(passkey: Passkey, removeButton: HTMLButtonElement): Promise<void> {
+    const view = this.#signedIn;
+    if (view === null) return;
+    const name = passkeyTitle(passkey);
+    const confirmed = await confirmRemoval(
+      { passkeyName: name, providerName: providerName(passkey), isLast: view.count === 1 },
+      removeButton,
+    );
+    if (!confirmed) return;
+    try {
+      await api.removePasskey(passkey.id);
+      this.#notices.show(`Removed “${name}”.`);
+    } catch (caught) {
+      this.#handleError(api.toUiError(caught));
+    }
+    await this.#loadPasskeys();
+  }
+
+  async #addPasskey(): Promise<void> {
+    try {
+      await api.addPasskey();
+      this.#notices.show("Add your passkey in the browser. The list updates when you come back.");
+    } catch (caught) {
+      this.#handleError(api.toUiError(caught));
+    }
+  }
+
+  async #signOut(): Promise<void> {
+    try {
+      await api.signOut();
+    } catch (caught) {
+      this.#notices.show(api.toUiError(caught).message, "error");
+    }
+    this.#showSession({ state: "signedOut" });
+  }
+
+  /** Signed out behind our back (expired, revoked): back to "Sign in" with the reason. */
+  #signOutOn(error: UiError): boolean {
+    if (error.kind !== "signInRequired" && error.kind !== "sessionExpired") return false;
+    this.#showSession({ state: "signedOut" });
+    this.#notices.show(error.message, "error");
+    return true;
+  }
+
+  #handleError(error: UiError): void {
+    if (!this.#signOutOn(error)) this.#notices.show(explain(error), "error");
+  }
+
+  #showFatal(error: UiError): void {
+    this.#main.setAttribute("aria-busy", "false");
+    this.#subject = null;
+    this.#signedIn = null;
+    this.#signedOut = null;
+    const retry = button("Retry", () => void this.#loadSession(), { testId: "retry" });
+    this.#main.replaceChildren(
+      h(
+        "div",
+        { className: "state state-error", attrs: { role: "alert" } },
+        h("h1", {}, "The app cannot start"),
+        h("p", { testId: "error-message" }, explain(error)),
+        h("div", { className: "actions" }, retry),
+      ),
+    );
+    retry.focus();
+  }
+}
+
+const main = document.getElementById("main");
+const region = document.getElementById("notices");
+if (main !== null && region !== null) {
+  void new App(main, new Notices(region)).start().catch((caught: unknown) => {
+    main.replaceChildren(h("p", { testId: "error-message" }, api.toUiError(caught).message));
+  });
+}

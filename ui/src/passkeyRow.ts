@@ -1,0 +1,154 @@
+/** One row of the passkeys list, with its inline rename. */
+import { toUiError, type Passkey, type UiError } from "./api.js";
+import { button, h, themedImage } from "./dom.js";
+import { localeDate, passkeyTitle, providerName, registeredWhere } from "./format.js";
+import { checkPasskeyName, MAX_NAME_LENGTH } from "./validation.js";
+
+/** What a row asks of the app. */
+export interface RowActions {
+  /** Renames on the server; resolves with the stored passkey or rejects with a `UiError`. */
+  rename: (passkey: Passkey, name: string) => Promise<Passkey>;
+  /** Asks for confirmation and removes. */
+  remove: (passkey: Passkey, removeButton: HTMLButtonElement) => void;
+  /** Errors that are not about the name (offline, signed out ...). */
+  failed: (error: UiError) => void;
+}
+
+let rowCount = 0;
+
+/** A passkey row; `editing` is true while the rename field is open. */
+export class PasskeyRow {
+  readonly root: HTMLLIElement;
+  #passkey: Passkey;
+  readonly #actions: RowActions;
+  readonly #id = `passkey-${String(++rowCount)}`;
+  editing = false;
+
+  constructor(passkey: Passkey, actions: RowActions) {
+    this.#passkey = passkey;
+    this.#actions = actions;
+    this.root = h("li", { className: "passkey", testId: "passkey-row" });
+    this.root.dataset.passkeyId = passkey.id;
+    this.#render();
+  }
+
+  /** The passkey shown. */
+  get passkey(): Passkey {
+    return this.#passkey;
+  }
+
+  /** Focuses the row's first button. */
+  focus(): void {
+    this.root.querySelector("button")?.focus();
+  }
+
+  #render(): void {
+    const passkey = this.#passkey;
+    this.editing = false;
+    const light = passkey.authenticator.iconLight ?? "./images/key.svg";
+    const dark = passkey.authenticator.iconDark ?? passkey.authenticator.iconLight ?? "./images/key-dark.svg";
+    const created = localeDate(passkey.createdAt);
+    const where = registeredWhere(passkey);
+    const renameButton = button("Rename", () => {
+      this.#startRename();
+    }, { size: "small", testId: "rename-button", label: `Rename ${passkeyTitle(passkey)}` });
+    const removeButton = button("Remove", () => {
+      this.#actions.remove(passkey, removeButton);
+    }, { size: "small", variant: "danger", testId: "remove-button", label: `Remove ${passkeyTitle(passkey)}` });
+    this.root.replaceChildren(
+      themedImage(light, dark, "passkey-icon", ""),
+      h(
+        "div",
+        {},
+        h("div", { className: "passkey-name", testId: "passkey-name", attrs: { id: `${this.#id}-name` } }, passkeyTitle(passkey)),
+        h(
+          "div",
+          { className: "passkey-meta" },
+          h("span", { testId: "passkey-provider" }, providerName(passkey)),
+          created !== null && h("span", { testId: "passkey-created" }, `Created ${created}`),
+          h(
+            "span",
+            { className: passkey.synced ? "sync sync-synced" : "sync", testId: "passkey-sync" },
+            passkey.synced ? "Synced" : "This device only",
+          ),
+        ),
+        where !== null && h("div", { className: "passkey-meta", testId: "passkey-where" }, `Registered from ${where}`),
+      ),
+      h("div", { className: "passkey-actions" }, renameButton, removeButton),
+    );
+  }
+
+  #startRename(): void {
+    this.editing = true;
+    const current = this.#passkey.displayName;
+    const errorId = `${this.#id}-error`;
+    const input = h("input", {
+      testId: "rename-input",
+      attrs: {
+        type: "text",
+        "aria-label": "Passkey name",
+        "aria-describedby": errorId,
+        maxlength: String(MAX_NAME_LENGTH * 4),
+        autocomplete: "off",
+        spellcheck: "false",
+      },
+    });
+    input.value = current;
+    const error = h("p", { className: "field-error", testId: "rename-error", attrs: { id: errorId, role: "alert" } });
+    error.hidden = true;
+    const save = button("Save", () => void submit(), { size: "small", variant: "primary", testId: "rename-save" });
+    const cancel = button("Cancel", () => {
+      this.#render();
+      this.focus();
+    }, { size: "small", testId: "rename-cancel" });
+    const showError = (message: string): void => {
+      error.textContent = message;
+      error.hidden = false;
+      input.setAttribute("aria-invalid", "true");
+      input.focus();
+    };
+    const submit = async (): Promise<void> => {
+      const check = checkPasskeyName(input.value);
+      if (!check.ok) {
+        showError(check.message);
+        return;
+      }
+      input.disabled = save.disabled = cancel.disabled = true;
+      try {
+        this.#passkey = await this.#actions.rename(this.#passkey, check.name);
+        this.#render();
+        this.focus();
+      } catch (caught) {
+        input.disabled = save.disabled = cancel.disabled = false;
+        const failure = toUiError(caught);
+        if (failure.kind === "invalidInput") {
+          showError(failure.message);
+        } else {
+          this.#render();
+          this.#actions.failed(failure);
+        }
+      }
+    };
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter") {
+        event.preventDefault();
+        void submit();
+      } else if (event.key === "Escape") {
+        event.preventDefault();
+        cancel.click();
+      }
+    });
+    input.addEventListener("input", () => {
+      if (!error.hidden && checkPasskeyName(input.value).ok) {
+        error.hidden = true;
+        input.removeAttribute("aria-invalid");
+      }
+    });
+    const form = h("div", { className: "rename-form", testId: "rename-form" }, input, save, cancel, error);
+    const nameElement = this.root.querySelector("[data-testid=passkey-name]");
+    nameElement?.replaceWith(form);
+    this.root.querySelector(".passkey-actions")?.replaceChildren();
+    input.focus();
+    input.select();
+  }
+}

@@ -1,0 +1,120 @@
+/** The signed-out screen: "Sign in", then progress while the browser is used. */
+import type { SignInProgress } from "./api.js";
+import { button, h } from "./dom.js";
+
+/** What the signed-out screen asks of the app. */
+export interface SignedOutActions {
+  signIn: () => void;
+  cancel: () => void;
+}
+
+/** The signed-out screen, switchable between idle and waiting. */
+export class SignedOutView {
+  readonly root: HTMLElement;
+  readonly #actions: SignedOutActions;
+  readonly #signInButton: HTMLButtonElement;
+  readonly #progress: HTMLElement;
+
+  constructor(actions: SignedOutActions) {
+    this.#actions = actions;
+    this.#signInButton = button("Sign in", actions.signIn, { variant: "primary", size: "large", testId: "sign-in" });
+    this.#progress = h("div", { className: "progress", testId: "sign-in-progress" });
+    this.#progress.hidden = true;
+    const logo = h("img", { attrs: { src: "./images/logo.svg", alt: "", width: "48", height: "48" } });
+    this.root = h(
+      "section",
+      { className: "welcome", testId: "signed-out", attrs: { "aria-labelledby": "welcome-title" } },
+      logo,
+      h("h1", { attrs: { id: "welcome-title", tabindex: "-1" } }, "Manage your passkeys"),
+      h(
+        "p",
+        { className: "muted" },
+        "Sign in with your browser to see the passkeys of your account, rename them, remove them or add new ones.",
+      ),
+      this.#signInButton,
+      this.#progress,
+    );
+  }
+
+  /** Moves keyboard focus to the main action. */
+  focus(): void {
+    this.#signInButton.focus();
+  }
+
+  /** Shows "Waiting for your browser…" with Cancel, and the link when the browser did not open. */
+  showWaiting(progress: SignInProgress | null): void {
+    const hadFocus = this.root.contains(document.activeElement);
+    this.#signInButton.disabled = true;
+    this.#signInButton.hidden = true;
+    const cancel = button("Cancel", this.#actions.cancel, { testId: "cancel-sign-in" });
+    const line = h(
+      "div",
+      { className: "progress-line" },
+      h("span", { className: "spinner", attrs: { "aria-hidden": "true" } }),
+      h("span", { testId: "sign-in-waiting" }, "Waiting for your browser…"),
+    );
+    const children: Node[] = [line];
+    if (progress?.stage === "completingSignIn") {
+      line.lastElementChild?.replaceChildren("Finishing sign-in…");
+      children.push(h("p", { className: "muted small" }, "Your browser came back. One moment."));
+    } else if (progress !== null && !progress.browserOpened) {
+      children.push(this.#linkField(progress.authorizeUrl));
+    } else {
+      children.push(
+        h("p", { className: "muted small" }, "Finish signing in in the browser window that opened, then come back here."),
+      );
+    }
+    children.push(h("div", { className: "actions" }, cancel));
+    this.#progress.replaceChildren(...children);
+    this.#progress.hidden = false;
+    if (hadFocus || document.activeElement === document.body) cancel.focus();
+  }
+
+  /** Back to the idle screen with "Sign in". */
+  showIdle(): void {
+    const hadFocus = this.root.contains(document.activeElement);
+    this.#progress.hidden = true;
+    this.#progress.replaceChildren();
+    this.#signInButton.hidden = false;
+    this.#signInButton.disabled = false;
+    if (hadFocus) this.#signInButton.focus();
+  }
+
+  #linkField(url: string): HTMLElement {
+    const field = h("input", {
+      testId: "authorize-link",
+      attrs: { type: "text", readonly: "", "aria-label": "Sign-in link" },
+    });
+    field.value = url;
+    const status = h("span", { className: "visually-hidden", attrs: { role: "status" } });
+    const copy = button(
+      "Copy link",
+      () => {
+        void copyText(field).then((copied) => {
+          copy.textContent = copied ? "Copied" : "Select and copy";
+          status.textContent = copied ? "Link copied." : "Select the link and copy it.";
+        });
+      },
+      { testId: "copy-link" },
+    );
+    return h(
+      "div",
+      {},
+      h("p", { className: "small", testId: "browser-not-opened" }, "Your browser did not open. Open this link in a browser to sign in:"),
+      h("div", { className: "link-field" }, field, copy),
+      status,
+    );
+  }
+}
+
+async function copyText(field: HTMLInputElement): Promise<boolean> {
+  try {
+    await navigator.clipboard.writeText(field.value);
+    return true;
+  } catch {
+    field.focus();
+    field.select();
+    // The Clipboard API may be unavailable in the webview; the selection then lets the person copy by hand.
+    return false;
+  }
+}
