@@ -49,13 +49,22 @@ pub fn browser_client() -> Result<Client> {
 ///
 /// # Errors
 /// When a page answers unexpectedly (the message says which step).
-pub async fn sign_in_with_email_code(http: &Client, authorize_url: &Url, email: &str, base_url: &Url) -> Result<Url> {
+pub async fn sign_in_with_email_code(
+    http: &Client,
+    authorize_url: &Url,
+    email: &str,
+    base_url: &Url,
+) -> Result<Url> {
     let response = send(http.get(authorize_url.clone()), "opening the authorize URL").await?;
     let login = redirect_target(&response, authorize_url)?;
     if !login.as_str().starts_with(base_url.as_str()) || login.path() != "/ui/login" {
         return Ok(login);
     }
-    let page = text(send(http.get(login.clone()), "opening the login page").await?, StatusCode::OK).await?;
+    let page = text(
+        send(http.get(login.clone()), "opening the login page").await?,
+        StatusCode::OK,
+    )
+    .await?;
     let csrf = hidden_field(&page, "csrf").ok_or_else(|| failed("login page", "no CSRF token"))?;
     let mut form = vec![("csrf", csrf), ("email", email.to_owned())];
     for name in ["auth_request", "next", "mode"] {
@@ -63,12 +72,26 @@ pub async fn sign_in_with_email_code(http: &Client, authorize_url: &Url, email: 
             form.push((name, value));
         }
     }
-    let sent = send(http.post(base_url.join("/ui/login/email").map_err(|e| failed("URL", e))?).form(&form), "submitting the email").await?;
+    let sent = send(
+        http.post(
+            base_url
+                .join("/ui/login/email")
+                .map_err(|e| failed("URL", e))?,
+        )
+        .form(&form),
+        "submitting the email",
+    )
+    .await?;
     let verify = redirect_target(&sent, base_url)?;
 
-    let page = text(send(http.get(verify), "opening the code page").await?, StatusCode::OK).await?;
+    let page = text(
+        send(http.get(verify), "opening the code page").await?,
+        StatusCode::OK,
+    )
+    .await?;
     let csrf = hidden_field(&page, "csrf").ok_or_else(|| failed("code page", "no CSRF token"))?;
-    let challenge = hidden_field(&page, "challenge").ok_or_else(|| failed("code page", "no challenge"))?;
+    let challenge =
+        hidden_field(&page, "challenge").ok_or_else(|| failed("code page", "no challenge"))?;
     let code = latest_code(http, base_url, email)
         .await?
         .ok_or_else(|| failed("dev mailbox", "no code was sent"))?;
@@ -76,8 +99,54 @@ pub async fn sign_in_with_email_code(http: &Client, authorize_url: &Url, email: 
     if let Some(next) = hidden_field(&page, "next") {
         form.push(("next", next));
     }
-    let verified = send(http.post(base_url.join("/ui/login/verify").map_err(|e| failed("URL", e))?).form(&form), "submitting the code").await?;
+    let verified = send(
+        http.post(
+            base_url
+                .join("/ui/login/verify")
+                .map_err(|e| failed("URL", e))?,
+        )
+        .form(&form),
+        "submitting the code",
+    )
+    .await?;
     redirect_target(&verified, base_url)
+}
+
+/// The PKCE S256 challenge of `verifier` (RFC 7636).
+pub fn pkce_s256(verifier: &str) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(sha2::Sha256::digest(verifier.as_bytes()))
+}
+
+/// An `/oauth/authorize` URL for a code flow with PKCE S256, scope
+/// `openid profile email offline_access`, plus `extra` parameters (`prompt`,
+/// `login_hint`, `nonce`, …).
+///
+/// # Errors
+/// When `base_url` cannot be joined.
+pub fn authorize_url(
+    base_url: &Url,
+    client_id: &str,
+    redirect_uri: &str,
+    state: &str,
+    code_verifier: &str,
+    extra: &[(&str, &str)],
+) -> Result<Url> {
+    let mut url = base_url
+        .join("/oauth/authorize")
+        .map_err(|e| failed("URL", e))?;
+    url.query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", client_id)
+        .append_pair("redirect_uri", redirect_uri)
+        .append_pair("scope", "openid profile email offline_access")
+        .append_pair("state", state)
+        .append_pair("code_challenge", &pkce_s256(code_verifier))
+        .append_pair("code_challenge_method", "S256")
+        .extend_pairs(extra);
+    Ok(url)
 }
 
 /// One message of the dev mailbox.
@@ -107,13 +176,18 @@ struct Mailbox {
 /// # Errors
 /// When the mailbox route fails.
 pub async fn mailbox(http: &Client, base_url: &Url, email: &str) -> Result<Vec<MailboxMessage>> {
-    let mut url = base_url.join("/_dev/mailbox").map_err(|e| failed("URL", e))?;
+    let mut url = base_url
+        .join("/_dev/mailbox")
+        .map_err(|e| failed("URL", e))?;
     url.query_pairs_mut().append_pair("email", email);
     let response = send(http.get(url), "reading the dev mailbox").await?;
     if response.status() != StatusCode::OK {
         return Err(failed("dev mailbox", response.status()));
     }
-    let mailbox: Mailbox = response.json().await.map_err(|e| failed("dev mailbox JSON", e))?;
+    let mailbox: Mailbox = response
+        .json()
+        .await
+        .map_err(|e| failed("dev mailbox JSON", e))?;
     Ok(mailbox.messages)
 }
 
@@ -122,7 +196,10 @@ pub async fn mailbox(http: &Client, base_url: &Url, email: &str) -> Result<Vec<M
 /// # Errors
 /// When the mailbox route fails.
 pub async fn latest_code(http: &Client, base_url: &Url, email: &str) -> Result<Option<String>> {
-    Ok(mailbox(http, base_url, email).await?.into_iter().find_map(|m| m.code))
+    Ok(mailbox(http, base_url, email)
+        .await?
+        .into_iter()
+        .find_map(|m| m.code))
 }
 
 /// The newest magic link sent to `email`.
@@ -130,7 +207,10 @@ pub async fn latest_code(http: &Client, base_url: &Url, email: &str) -> Result<O
 /// # Errors
 /// When the mailbox route fails.
 pub async fn latest_link(http: &Client, base_url: &Url, email: &str) -> Result<Option<String>> {
-    Ok(mailbox(http, base_url, email).await?.into_iter().find_map(|m| m.link))
+    Ok(mailbox(http, base_url, email)
+        .await?
+        .into_iter()
+        .find_map(|m| m.link))
 }
 
 /// The value of `<input type="hidden" name="{name}" value="…">` in a page,
@@ -157,9 +237,15 @@ async fn send(request: reqwest::RequestBuilder, what: &str) -> Result<Response> 
 async fn text(response: Response, expected: StatusCode) -> Result<String> {
     let status = response.status();
     let url = response.url().clone();
-    let body = response.text().await.map_err(|e| failed("reading a page", e))?;
+    let body = response
+        .text()
+        .await
+        .map_err(|e| failed("reading a page", e))?;
     if status != expected {
-        return Err(failed(&format!("{url} answered {status}"), body.chars().take(300).collect::<String>()));
+        return Err(failed(
+            &format!("{url} answered {status}"),
+            body.chars().take(300).collect::<String>(),
+        ));
     }
     Ok(body)
 }
@@ -167,14 +253,22 @@ async fn text(response: Response, expected: StatusCode) -> Result<String> {
 /// The absolute `Location` of a redirect response.
 fn redirect_target(response: &Response, base: &Url) -> Result<Url> {
     if !response.status().is_redirection() {
-        return Err(failed(&format!("{} answered {} instead of a redirect", response.url(), response.status()), ""));
+        return Err(failed(
+            &format!(
+                "{} answered {} instead of a redirect",
+                response.url(),
+                response.status()
+            ),
+            "",
+        ));
     }
     let location = response
         .headers()
         .get(LOCATION)
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| failed("redirect", "no Location header"))?;
-    base.join(location).map_err(|e| failed("redirect Location", e))
+    base.join(location)
+        .map_err(|e| failed("redirect Location", e))
 }
 
 #[cfg(test)]
@@ -188,5 +282,33 @@ mod tests {
         assert_eq!(hidden_field(html, "challenge").as_deref(), Some("ech_1"));
         assert_eq!(hidden_field(html, "next"), None);
         assert_eq!(page_csrf_token(html).as_deref(), Some("a&b"));
+    }
+
+    #[test]
+    fn pkce_matches_rfc_7636_appendix_b() {
+        assert_eq!(
+            pkce_s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
+    }
+
+    #[test]
+    fn authorize_url_has_the_code_flow_parameters() {
+        let base = Url::parse("http://localhost:1/").unwrap();
+        let url = authorize_url(
+            &base,
+            "ntvc_demo",
+            "http://127.0.0.1:9/callback",
+            "st",
+            "verifier",
+            &[("prompt", "login")],
+        )
+        .unwrap();
+        let pairs: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+        assert_eq!(url.path(), "/oauth/authorize");
+        assert_eq!(pairs["response_type"], "code");
+        assert_eq!(pairs["code_challenge_method"], "S256");
+        assert_eq!(pairs["code_challenge"], pkce_s256("verifier"));
+        assert_eq!(pairs["prompt"], "login");
     }
 }

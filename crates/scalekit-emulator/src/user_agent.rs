@@ -164,7 +164,16 @@ mod tests {
     fn round_trips_as_the_wire_object() {
         let info = parse("Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0.0.0 Safari/537.36");
         let json = serde_json::to_value(&info).unwrap_or_default();
-        for key in ["raw", "url", "browser", "browser_version", "os", "os_version", "device_type", "device_model"] {
+        for key in [
+            "raw",
+            "url",
+            "browser",
+            "browser_version",
+            "os",
+            "os_version",
+            "device_type",
+            "device_model",
+        ] {
             assert!(json.get(key).is_some(), "{key} missing");
         }
         let back: UserAgentInfo = serde_json::from_value(json).unwrap_or_default();

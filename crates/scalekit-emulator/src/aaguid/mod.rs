@@ -98,7 +98,10 @@ mod tests {
     fn every_referenced_icon_is_bundled() {
         for (aaguid, entry) in &BUNDLE.authenticators {
             for file in [&entry.icon_light, &entry.icon_dark].into_iter().flatten() {
-                let uri = BUNDLE.icons.get(file).unwrap_or_else(|| panic!("{aaguid}: {file}"));
+                let uri = BUNDLE
+                    .icons
+                    .get(file)
+                    .unwrap_or_else(|| panic!("{aaguid}: {file}"));
                 assert!(uri.starts_with("data:image/"), "{file}");
             }
             assert_eq!(aaguid, &aaguid.to_ascii_lowercase());
@@ -108,8 +111,14 @@ mod tests {
     #[test]
     fn known_models_resolve_with_icons() {
         let cases = [
-            ("ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4", "Google Password Manager"),
-            ("EA9B8D66-4D01-1D21-3CE4-B6B48CB575D4", "Google Password Manager"),
+            (
+                "ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4",
+                "Google Password Manager",
+            ),
+            (
+                "EA9B8D66-4D01-1D21-3CE4-B6B48CB575D4",
+                "Google Password Manager",
+            ),
             ("08987058-cadc-4b81-b6e1-30de50dcbe96", "Windows Hello"),
             ("bada5566-a7aa-401f-bd96-45619a55120d", "1Password"),
         ];
@@ -117,7 +126,10 @@ mod tests {
             let found = lookup(aaguid).unwrap_or_else(|| panic!("{aaguid} unknown"));
             assert_eq!(found.name, name);
             let light = found.icon_light.unwrap_or_default();
-            assert!(light.starts_with("data:image/svg+xml;base64,"), "{light:.40}");
+            assert!(
+                light.starts_with("data:image/svg+xml;base64,"),
+                "{light:.40}"
+            );
         }
     }
 
@@ -129,7 +141,11 @@ mod tests {
             (Some(ZERO_AAGUID), Some("cross-platform"), "Security key"),
             (Some(ZERO_AAGUID), Some("platform"), "Passkey"),
             (None, None, "Passkey"),
-            (Some("bada5566-a7aa-401f-bd96-45619a55120d"), Some("platform"), "1Password"),
+            (
+                Some("bada5566-a7aa-401f-bd96-45619a55120d"),
+                Some("platform"),
+                "1Password",
+            ),
         ];
         for (aaguid, attachment, expected) in cases {
             assert_eq!(display_name(aaguid, attachment), expected);

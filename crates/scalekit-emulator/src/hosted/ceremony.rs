@@ -53,7 +53,9 @@ pub fn registration_options(options: &impl Serialize) -> Result<Value> {
     let selection = value
         .pointer_mut("/publicKey/authenticatorSelection")
         .and_then(Value::as_object_mut)
-        .ok_or_else(|| Error::Internal("registration options without authenticatorSelection".into()))?;
+        .ok_or_else(|| {
+            Error::Internal("registration options without authenticatorSelection".into())
+        })?;
     selection.insert("residentKey".into(), Value::from("required"));
     selection.insert("requireResidentKey".into(), Value::from(true));
     selection.insert("userVerification".into(), Value::from(USER_VERIFICATION));
@@ -88,13 +90,26 @@ pub async fn save(
     let mut value = to_value(ceremony_state)?;
     let adjusted = match kind {
         "registration" => {
-            set_existing(&mut value, &["rs", "policy"], Value::from(USER_VERIFICATION))
-                && set_existing(&mut value, &["rs", "require_resident_key"], Value::from(true))
+            set_existing(
+                &mut value,
+                &["rs", "policy"],
+                Value::from(USER_VERIFICATION),
+            ) && set_existing(
+                &mut value,
+                &["rs", "require_resident_key"],
+                Value::from(true),
+            )
         }
-        _ => set_existing(&mut value, &["ast", "policy"], Value::from(USER_VERIFICATION)),
+        _ => set_existing(
+            &mut value,
+            &["ast", "policy"],
+            Value::from(USER_VERIFICATION),
+        ),
     };
     if !adjusted {
-        return Err(Error::Internal(format!("unexpected {kind} ceremony state shape")));
+        return Err(Error::Internal(format!(
+            "unexpected {kind} ceremony state shape"
+        )));
     }
     let json = value.to_string();
     state
@@ -113,14 +128,18 @@ pub async fn take<T: DeserializeOwned>(
     id: &str,
 ) -> Result<(Option<String>, T)> {
     let id = id.to_owned();
-    let (user_id, json) = state.db.call(move |c| store::take_ceremony(c, &id, kind)).await?;
+    let (user_id, json) = state
+        .db
+        .call(move |c| store::take_ceremony(c, &id, kind))
+        .await?;
     let parsed = serde_json::from_str(&json)
         .map_err(|e| Error::Internal(format!("stored {kind} ceremony does not parse: {e}")))?;
     Ok((user_id, parsed))
 }
 
 fn to_value(value: &impl Serialize) -> Result<Value> {
-    serde_json::to_value(value).map_err(|e| Error::Internal(format!("cannot serialise WebAuthn data: {e}")))
+    serde_json::to_value(value)
+        .map_err(|e| Error::Internal(format!("cannot serialise WebAuthn data: {e}")))
 }
 
 /// A webauthn-rs failure, as shown to the user.
@@ -135,14 +154,22 @@ mod tests {
 
     fn relying_party() -> webauthn_rs::Webauthn {
         let origin = url::Url::parse("http://localhost:8900").unwrap();
-        WebauthnBuilder::new("localhost", &origin).unwrap().build().unwrap()
+        WebauthnBuilder::new("localhost", &origin)
+            .unwrap()
+            .build()
+            .unwrap()
     }
 
     #[test]
     fn registration_asks_for_resident_keys_and_preferred_verification() {
         let rp = relying_party();
         let (options, registration) = rp
-            .start_passkey_registration(uuid::Uuid::new_v4(), "a@example.com", "a@example.com", None)
+            .start_passkey_registration(
+                uuid::Uuid::new_v4(),
+                "a@example.com",
+                "a@example.com",
+                None,
+            )
             .unwrap();
         let options = registration_options(&options).unwrap();
         let selection = &options["publicKey"]["authenticatorSelection"];
@@ -151,9 +178,18 @@ mod tests {
         assert_eq!(selection["userVerification"], "preferred");
 
         let mut state = to_value(&registration).unwrap();
-        assert!(set_existing(&mut state, &["rs", "policy"], Value::from("preferred")));
-        assert!(set_existing(&mut state, &["rs", "require_resident_key"], Value::from(true)));
-        let back: webauthn_rs::prelude::PasskeyRegistration = serde_json::from_value(state).unwrap();
+        assert!(set_existing(
+            &mut state,
+            &["rs", "policy"],
+            Value::from("preferred")
+        ));
+        assert!(set_existing(
+            &mut state,
+            &["rs", "require_resident_key"],
+            Value::from(true)
+        ));
+        let back: webauthn_rs::prelude::PasskeyRegistration =
+            serde_json::from_value(state).unwrap();
         let again = to_value(&back).unwrap();
         assert_eq!(again["rs"]["policy"], "preferred");
     }
@@ -166,8 +202,13 @@ mod tests {
         assert_eq!(options["publicKey"]["userVerification"], "preferred");
         assert!(options.get("mediation").is_none());
         let mut state = to_value(&authentication).unwrap();
-        assert!(set_existing(&mut state, &["ast", "policy"], Value::from("preferred")));
-        let _: webauthn_rs::prelude::DiscoverableAuthentication = serde_json::from_value(state).unwrap();
+        assert!(set_existing(
+            &mut state,
+            &["ast", "policy"],
+            Value::from("preferred")
+        ));
+        let _: webauthn_rs::prelude::DiscoverableAuthentication =
+            serde_json::from_value(state).unwrap();
     }
 
     #[test]

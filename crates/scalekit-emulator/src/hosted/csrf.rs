@@ -60,7 +60,12 @@ pub fn issue(jar: CookieJar, flow: &str, secure: bool) -> (CookieJar, String) {
 /// # Errors
 /// [`Error::Forbidden`] when the cookie or token is missing or does not match.
 pub fn verify(jar: &CookieJar, flow: &str, submitted: Option<&str>) -> Result<()> {
-    let refused = || Error::Forbidden("This form has expired or did not come from this site. Reload the page and try again.".into());
+    let refused = || {
+        Error::Forbidden(
+            "This form has expired or did not come from this site. Reload the page and try again."
+                .into(),
+        )
+    };
     let cookie = jar.get(CSRF_COOKIE).ok_or_else(refused)?;
     let submitted = submitted.filter(|t| !t.is_empty()).ok_or_else(refused)?;
     if crate::secret::constant_time_eq(&token_for(cookie.value(), flow), submitted) {
@@ -72,7 +77,9 @@ pub fn verify(jar: &CookieJar, flow: &str, submitted: Option<&str>) -> Result<()
 
 /// The token from the `X-CSRF-Token` header, if any.
 pub fn header_token(headers: &axum::http::HeaderMap) -> Option<&str> {
-    headers.get(CSRF_HEADER).and_then(|value| value.to_str().ok())
+    headers
+        .get(CSRF_HEADER)
+        .and_then(|value| value.to_str().ok())
 }
 
 /// The flow name of the sign-in page (and its passkey endpoints).
@@ -102,9 +109,15 @@ mod tests {
         assert!(verify(&jar, "login:b", Some(&token)).is_err(), "other flow");
         assert!(verify(&jar, "login:a", None).is_err(), "missing token");
         assert!(verify(&jar, "login:a", Some("")).is_err(), "empty token");
-        assert!(verify(&CookieJar::new(), "login:a", Some(&token)).is_err(), "missing cookie");
+        assert!(
+            verify(&CookieJar::new(), "login:a", Some(&token)).is_err(),
+            "missing cookie"
+        );
         let (other_jar, _) = issue(CookieJar::new(), "login:a", false);
-        assert!(verify(&other_jar, "login:a", Some(&token)).is_err(), "other browser");
+        assert!(
+            verify(&other_jar, "login:a", Some(&token)).is_err(),
+            "other browser"
+        );
     }
 
     #[test]

@@ -68,7 +68,14 @@ pub async fn send_code(
     let challenge = state
         .db
         .call(move |c| {
-            store::create_email_challenge(c, &to, &stored_code, &stored_token, request.as_deref(), CHALLENGE_TTL_SECS)
+            store::create_email_challenge(
+                c,
+                &to,
+                &stored_code,
+                &stored_token,
+                request.as_deref(),
+                CHALLENGE_TTL_SECS,
+            )
         })
         .await?;
 
@@ -91,7 +98,10 @@ pub async fn send_code(
     };
     mailbox::deliver(&state, message).await?;
 
-    let mut to = format!("/ui/login/verify?challenge={}", pages::urlencode(&challenge.id));
+    let mut to = format!(
+        "/ui/login/verify?challenge={}",
+        pages::urlencode(&challenge.id)
+    );
     if let Some(next) = &next {
         to.push_str(&format!("&next={}", pages::urlencode(next)));
     }
@@ -112,9 +122,17 @@ pub async fn code_page(
     Query(query): Query<VerifyQuery>,
 ) -> Result<Response, PageError> {
     let next = safe_next(query.next.as_deref())?;
-    let id = non_empty(&query.challenge).ok_or_else(|| Error::InvalidRequest("The link is missing its code request.".into()))?;
+    let id = non_empty(&query.challenge)
+        .ok_or_else(|| Error::InvalidRequest("The link is missing its code request.".into()))?;
     let challenge = open_challenge(&state, id).await?;
-    Ok(render_code_page(&state, jar, &challenge, next.as_deref(), StatusCode::OK, None))
+    Ok(render_code_page(
+        &state,
+        jar,
+        &challenge,
+        next.as_deref(),
+        StatusCode::OK,
+        None,
+    ))
 }
 
 async fn open_challenge(state: &AppState, id: &str) -> Result<store::EmailChallenge, Error> {
@@ -124,7 +142,11 @@ async fn open_challenge(state: &AppState, id: &str) -> Result<store::EmailChalle
         .call(move |c| store::email_challenge_by_id(c, &id))
         .await?
         .filter(store::EmailChallenge::is_open)
-        .ok_or_else(|| Error::InvalidRequest("This code has expired or was already used. Request a new one.".into()))
+        .ok_or_else(|| {
+            Error::InvalidRequest(
+                "This code has expired or was already used. Request a new one.".into(),
+            )
+        })
 }
 
 fn render_code_page(
@@ -171,7 +193,14 @@ pub async fn verify_code(
     if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
         let challenge = open_challenge(&state, &id).await?;
         let message = "Enter the 6-digit code from the email.";
-        return Ok(render_code_page(&state, jar, &challenge, next.as_deref(), StatusCode::BAD_REQUEST, Some(message)));
+        return Ok(render_code_page(
+            &state,
+            jar,
+            &challenge,
+            next.as_deref(),
+            StatusCode::BAD_REQUEST,
+            Some(message),
+        ));
     }
     let check_id = id.clone();
     let outcome = state
@@ -180,7 +209,9 @@ pub async fn verify_code(
             let tx = c.transaction()?;
             let outcome = store::check_email_code(&tx, &check_id, &code)?;
             let user = match &outcome {
-                CodeCheck::Accepted { email, .. } => Some(db::find_or_create_user_by_email(&tx, email)?),
+                CodeCheck::Accepted { email, .. } => {
+                    Some(db::find_or_create_user_by_email(&tx, email)?)
+                }
                 _ => None,
             };
             tx.commit()?;
@@ -188,9 +219,21 @@ pub async fn verify_code(
         })
         .await?;
     match outcome {
-        (CodeCheck::Accepted { auth_request_id, .. }, Some(user)) => {
-            let (jar, target) =
-                sign_in(&state, jar, &user.id, "conn_email", auth_request_id.as_deref(), next.as_deref()).await?;
+        (
+            CodeCheck::Accepted {
+                auth_request_id, ..
+            },
+            Some(user),
+        ) => {
+            let (jar, target) = sign_in(
+                &state,
+                jar,
+                &user.id,
+                "conn_email",
+                auth_request_id.as_deref(),
+                next.as_deref(),
+            )
+            .await?;
             Ok((jar, Redirect::to(&target)).into_response())
         }
         (CodeCheck::Wrong { remaining }, _) if remaining > 0 => {
@@ -199,13 +242,23 @@ pub async fn verify_code(
                 "That code is not right. {remaining} attempt{} left.",
                 if remaining == 1 { "" } else { "s" }
             );
-            Ok(render_code_page(&state, jar, &challenge, next.as_deref(), StatusCode::BAD_REQUEST, Some(&message)))
+            Ok(render_code_page(
+                &state,
+                jar,
+                &challenge,
+                next.as_deref(),
+                StatusCode::BAD_REQUEST,
+                Some(&message),
+            ))
         }
         (CodeCheck::Wrong { .. } | CodeCheck::Locked, _) => Err(Error::InvalidRequest(
             "Too many wrong codes. Go back and request a new code.".into(),
         )
         .into()),
-        _ => Err(Error::InvalidRequest("This code has expired or was already used. Request a new one.".into()).into()),
+        _ => Err(Error::InvalidRequest(
+            "This code has expired or was already used. Request a new one.".into(),
+        )
+        .into()),
     }
 }
 
@@ -233,7 +286,10 @@ pub async fn magic_link(
             let tx = c.transaction()?;
             let challenge = store::use_magic_token(&tx, &token)?;
             let user = match &challenge {
-                Some(ch) => Some((db::find_or_create_user_by_email(&tx, &ch.email)?, ch.auth_request_id.clone())),
+                Some(ch) => Some((
+                    db::find_or_create_user_by_email(&tx, &ch.email)?,
+                    ch.auth_request_id.clone(),
+                )),
                 None => None,
             };
             tx.commit()?;
@@ -246,7 +302,14 @@ pub async fn magic_link(
         )
         .into());
     };
-    let (jar, target) =
-        sign_in(&state, jar, &user.id, "conn_magiclink", auth_request.as_deref(), next.as_deref()).await?;
+    let (jar, target) = sign_in(
+        &state,
+        jar,
+        &user.id,
+        "conn_magiclink",
+        auth_request.as_deref(),
+        next.as_deref(),
+    )
+    .await?;
     Ok((jar, Redirect::to(&target)).into_response())
 }

@@ -60,16 +60,20 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Form<T> {
     type Rejection = PageError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                Error::PayloadTooLarge
-            } else {
-                Error::InvalidRequest("The form could not be read.".into())
-            }
-        })?;
-        serde_urlencoded::from_bytes(&bytes)
-            .map(Form)
-            .map_err(|_| PageError(Error::InvalidRequest("The form is malformed. Reload the page and try again.".into())))
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    Error::PayloadTooLarge
+                } else {
+                    Error::InvalidRequest("The form could not be read.".into())
+                }
+            })?;
+        serde_urlencoded::from_bytes(&bytes).map(Form).map_err(|_| {
+            PageError(Error::InvalidRequest(
+                "The form is malformed. Reload the page and try again.".into(),
+            ))
+        })
     }
 }
 
@@ -81,16 +85,20 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     type Rejection = JsonError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                Error::PayloadTooLarge
-            } else {
-                Error::InvalidRequest("The request body could not be read.".into())
-            }
-        })?;
-        serde_json::from_slice(&bytes)
-            .map(Json)
-            .map_err(|e| JsonError(Error::InvalidRequest(format!("The request body is malformed: {e}"))))
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    Error::PayloadTooLarge
+                } else {
+                    Error::InvalidRequest("The request body could not be read.".into())
+                }
+            })?;
+        serde_json::from_slice(&bytes).map(Json).map_err(|e| {
+            JsonError(Error::InvalidRequest(format!(
+                "The request body is malformed: {e}"
+            )))
+        })
     }
 }
 
@@ -100,11 +108,15 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
 /// [`Error::InvalidRequest`] with a message for the page.
 pub fn valid_email(input: &str) -> Result<String, Error> {
     let email = input.trim();
-    let bad = || Error::InvalidRequest("Enter a valid email address, like name@example.com.".into());
+    let bad =
+        || Error::InvalidRequest("Enter a valid email address, like name@example.com.".into());
     if email.is_empty() || email.len() > 254 {
         return Err(bad());
     }
-    if email.chars().any(|c| c.is_whitespace() || c.is_control() || "<>\"(),;:[]\\".contains(c)) {
+    if email
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || "<>\"(),;:[]\\".contains(c))
+    {
         return Err(bad());
     }
     let (local, domain) = email.split_once('@').ok_or_else(bad)?;
@@ -133,7 +145,9 @@ pub fn safe_next(next: Option<&str>) -> Result<Option<String>, Error> {
     if ok {
         Ok(Some(next.to_owned()))
     } else {
-        Err(Error::InvalidRequest("The return address is not a path on this site.".into()))
+        Err(Error::InvalidRequest(
+            "The return address is not a path on this site.".into(),
+        ))
     }
 }
 
@@ -148,7 +162,12 @@ pub fn valid_display_name(input: &str) -> Result<String, Error> {
         return Err(Error::Validation {
             field: "display_name".into(),
             description: "The name must be 1 to 120 characters.".into(),
-            constraint: if count == 0 { "string.min_len" } else { "string.max_len" }.into(),
+            constraint: if count == 0 {
+                "string.min_len"
+            } else {
+                "string.max_len"
+            }
+            .into(),
         });
     }
     Ok(name.to_owned())
@@ -170,7 +189,10 @@ mod tests {
         }
         assert_eq!(valid_email(" a@b.c ").unwrap(), "a@b.c");
         let long = format!("{}@example.com", "a".repeat(250));
-        for bad in ["", "plain", "@x.y", "a@", "a@b@c", "a b@c.d", "a@.c", "a@c.", "<a>@b.c", "a@b..c", &long] {
+        for bad in [
+            "", "plain", "@x.y", "a@", "a@b@c", "a b@c.d", "a@.c", "a@c.", "<a>@b.c", "a@b..c",
+            &long,
+        ] {
             assert!(valid_email(bad).is_err(), "{bad}");
         }
     }
@@ -179,8 +201,18 @@ mod tests {
     fn next_paths() {
         assert_eq!(safe_next(None).unwrap(), None);
         assert_eq!(safe_next(Some("")).unwrap(), None);
-        assert_eq!(safe_next(Some("/ui/profile/passkeys")).unwrap().as_deref(), Some("/ui/profile/passkeys"));
-        for bad in ["https://evil.example", "//evil.example", "/\\evil.example", "evil", "/a\nb", "javascript:x"] {
+        assert_eq!(
+            safe_next(Some("/ui/profile/passkeys")).unwrap().as_deref(),
+            Some("/ui/profile/passkeys")
+        );
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "evil",
+            "/a\nb",
+            "javascript:x",
+        ] {
             assert!(safe_next(Some(bad)).is_err(), "{bad}");
         }
     }

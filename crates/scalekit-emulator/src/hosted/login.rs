@@ -44,14 +44,18 @@ pub struct PendingRequest {
 /// start again from the app).
 pub async fn pending_request(state: &AppState, id: &str) -> Result<PendingRequest> {
     let id = id.to_owned();
-    let found = state.db.call(move |c| db::auth_request_by_id(c, &id)).await?;
+    let found = state
+        .db
+        .call(move |c| db::auth_request_by_id(c, &id))
+        .await?;
     match found {
         Some(request) if request.expires_at > db::now() => Ok(PendingRequest {
             prompt: request.prompt,
             login_hint: request.login_hint,
         }),
         _ => Err(Error::InvalidRequest(
-            "This sign-in request has expired or is unknown. Go back to the app and start again.".into(),
+            "This sign-in request has expired or is unknown. Go back to the app and start again."
+                .into(),
         )),
     }
 }
@@ -72,7 +76,10 @@ pub async fn page(
     let session = state.browser_session(&jar).await?;
 
     if let (Some(id), Some(pending), Some(session)) = (auth_request, &pending, &session) {
-        let select = pending.prompt.as_deref().is_some_and(|p| p.split(' ').any(|p| p == "select_account"));
+        let select = pending
+            .prompt
+            .as_deref()
+            .is_some_and(|p| p.split(' ').any(|p| p == "select_account"));
         if select && query.account.as_deref() != Some("other") {
             let user = user_of(&state, session).await?;
             let (jar, token) = csrf::issue(jar, &csrf::login_flow(Some(id)), secure);
@@ -85,7 +92,10 @@ pub async fn page(
         return Ok(Redirect::to(next.as_deref().unwrap_or(DEFAULT_NEXT)).into_response());
     }
 
-    let hint = pending.as_ref().and_then(|p| p.login_hint.clone()).unwrap_or_default();
+    let hint = pending
+        .as_ref()
+        .and_then(|p| p.login_hint.clone())
+        .unwrap_or_default();
     let (jar, token) = csrf::issue(jar, &csrf::login_flow(auth_request), secure);
     let body = pages::login_page(&pages::LoginPage {
         auth_request,
@@ -114,9 +124,16 @@ pub async fn continue_as(
 ) -> Result<Response, PageError> {
     let auth_request = non_empty(&form.auth_request)
         .ok_or_else(|| Error::InvalidRequest("The form is missing the sign-in request.".into()))?;
-    csrf::verify(&jar, &csrf::login_flow(Some(auth_request)), form.csrf.as_deref())?;
+    csrf::verify(
+        &jar,
+        &csrf::login_flow(Some(auth_request)),
+        form.csrf.as_deref(),
+    )?;
     let Some(session) = state.browser_session(&jar).await? else {
-        let to = format!("/ui/login?auth_request={}&account=other", pages::urlencode(auth_request));
+        let to = format!(
+            "/ui/login?auth_request={}&account=other",
+            pages::urlencode(auth_request)
+        );
         return Ok(Redirect::to(&to).into_response());
     };
     let url = crate::oidc::complete_authorization(&state, auth_request, &session).await?;
@@ -151,12 +168,17 @@ pub async fn sign_in(
     next: Option<&str>,
 ) -> Result<(CookieJar, String)> {
     if let Some(previous) = state.browser_session(&jar).await? {
-        state.db.call(move |c| db::end_browser_session(c, &previous.id)).await?;
+        state
+            .db
+            .call(move |c| db::end_browser_session(c, &previous.id))
+            .await?;
     }
     let (session, cookie) = state.create_browser_session(user_id, amr).await?;
     let jar = jar.add(cookie);
     let target = match auth_request {
-        Some(id) => crate::oidc::complete_authorization(state, id, &session).await?.to_string(),
+        Some(id) => crate::oidc::complete_authorization(state, id, &session)
+            .await?
+            .to_string(),
         None => next.unwrap_or(DEFAULT_NEXT).to_owned(),
     };
     Ok((jar, target))

@@ -35,14 +35,19 @@ pub async fn deliver(state: &AppState, message: MailMessage) -> Result<()> {
         message.link.as_deref().unwrap_or("-"),
     );
     let stored = message.clone();
-    state.db.call(move |c| store::insert_mail(c, &stored)).await?;
+    state
+        .db
+        .call(move |c| store::insert_mail(c, &stored))
+        .await?;
     match state.config.mail_sink {
         MailSink::Stdout => {
             let mut stdout = std::io::stdout().lock();
             let _ = writeln!(stdout, "{line}");
             let _ = stdout.flush();
         }
-        MailSink::Log => tracing::info!(to = %message.to, subject = %message.subject, "dev mailbox message"),
+        MailSink::Log => {
+            tracing::info!(to = %message.to, subject = %message.subject, "dev mailbox message")
+        }
     }
     Ok(())
 }
@@ -59,6 +64,9 @@ pub async fn list(
     Query(query): Query<MailboxQuery>,
 ) -> Result<Json<Value>, JsonError> {
     let email = valid_email(query.email.as_deref().unwrap_or(""))?;
-    let messages = state.db.call(move |c| store::mail_for(c, &email, LIMIT)).await?;
+    let messages = state
+        .db
+        .call(move |c| store::mail_for(c, &email, LIMIT))
+        .await?;
     Ok(Json(json!({ "messages": messages })))
 }

@@ -44,24 +44,52 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/ui/login", get(login::page))
         .route("/ui/login/email", post(email::send_code))
-        .route("/ui/login/verify", get(email::code_page).post(email::verify_code))
+        .route(
+            "/ui/login/verify",
+            get(email::code_page).post(email::verify_code),
+        )
         .route("/ui/login/continue", post(login::continue_as))
         .route("/ui/login/passkey/start", post(passkey_login::start))
         .route("/ui/login/passkey/finish", post(passkey_login::finish))
         .route("/ui/magic", get(email::magic_link))
         .route(profile::PROFILE_PATH, get(profile::page))
-        .route("/ui/profile/passkeys/register/start", post(registration::start))
-        .route("/ui/profile/passkeys/register/finish", post(registration::finish))
-        .route("/ui/profile/passkeys/{id}", patch(profile::rename).delete(profile::remove))
+        .route(
+            "/ui/profile/passkeys/register/start",
+            post(registration::start),
+        )
+        .route(
+            "/ui/profile/passkeys/register/finish",
+            post(registration::finish),
+        )
+        .route(
+            "/ui/profile/passkeys/{id}",
+            patch(profile::rename).delete(profile::remove),
+        )
         .route("/ui/assets/{file}", get(asset))
         .route("/_dev/mailbox", get(mailbox::list))
 }
 
 const ASSETS: &[(&str, &str, &str)] = &[
-    ("hosted.css", "text/css; charset=utf-8", include_str!("../../assets/hosted.css")),
-    ("webauthn.js", "text/javascript; charset=utf-8", include_str!("../../assets/webauthn.js")),
-    ("login.js", "text/javascript; charset=utf-8", include_str!("../../assets/login.js")),
-    ("profile.js", "text/javascript; charset=utf-8", include_str!("../../assets/profile.js")),
+    (
+        "hosted.css",
+        "text/css; charset=utf-8",
+        include_str!("../../assets/hosted.css"),
+    ),
+    (
+        "webauthn.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/webauthn.js"),
+    ),
+    (
+        "login.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/login.js"),
+    ),
+    (
+        "profile.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/profile.js"),
+    ),
 ];
 
 /// `GET /ui/assets/{file}`.
@@ -73,6 +101,9 @@ async fn asset(Path(file): Path<String>) -> Response {
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     response
 }

@@ -6,7 +6,8 @@ use axum::response::{IntoResponse, Response};
 
 /// Content-Security-Policy of every hosted page: no inline script or style,
 /// scripts and styles only from this origin, images from here or `data:`.
-pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+pub const CSP: &str =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                        connect-src 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// Escapes text content.
@@ -23,10 +24,19 @@ pub fn attr(text: &str) -> String {
 pub fn html(status: StatusCode, body: String) -> Response {
     let mut response = (status, axum::response::Html(body)).into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     response
 }
@@ -35,7 +45,9 @@ pub fn html(status: StatusCode, body: String) -> Response {
 pub fn layout(title: &str, main_attrs: &str, content: &str, scripts: &[&str]) -> String {
     let mut tags = String::new();
     for script in scripts {
-        tags.push_str(&format!("<script src=\"/ui/assets/{script}\" defer></script>"));
+        tags.push_str(&format!(
+            "<script src=\"/ui/assets/{script}\" defer></script>"
+        ));
     }
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -51,13 +63,22 @@ pub fn layout(title: &str, main_attrs: &str, content: &str, scripts: &[&str]) ->
 /// An error or notice box, or nothing.
 fn alert(message: Option<&str>) -> String {
     message
-        .map(|m| format!("<div class=\"alert\" id=\"error\" role=\"alert\">{}</div>", esc(m)))
+        .map(|m| {
+            format!(
+                "<div class=\"alert\" id=\"error\" role=\"alert\">{}</div>",
+                esc(m)
+            )
+        })
         .unwrap_or_default()
 }
 
 /// Hidden form fields.
 fn hidden(name: &str, value: &str) -> String {
-    format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", attr(name), attr(value))
+    format!(
+        "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+        attr(name),
+        attr(value)
+    )
 }
 
 /// What the sign-in page shows.
@@ -82,11 +103,20 @@ pub struct LoginPage<'a> {
 /// The sign-in / sign-up page.
 pub fn login_page(page: &LoginPage<'_>) -> String {
     let (title, lead, button) = if page.signup {
-        ("Create your account", "Enter your email and we will send you a code to verify it.", "Sign up with email")
+        (
+            "Create your account",
+            "Enter your email and we will send you a code to verify it.",
+            "Sign up with email",
+        )
     } else {
-        ("Sign in", "Welcome back. Enter your email to get a sign-in code.", "Continue with email")
+        (
+            "Sign in",
+            "Welcome back. Enter your email to get a sign-in code.",
+            "Continue with email",
+        )
     };
-    let mut form = String::from("<form method=\"post\" action=\"/ui/login/email\" id=\"email-form\">");
+    let mut form =
+        String::from("<form method=\"post\" action=\"/ui/login/email\" id=\"email-form\">");
     form.push_str(&hidden("csrf", page.csrf));
     if let Some(id) = page.auth_request {
         form.push_str(&hidden("auth_request", id));
@@ -128,7 +158,11 @@ pub fn login_page(page: &LoginPage<'_>) -> String {
         attr(page.auth_request.unwrap_or("")),
         attr(page.next.unwrap_or("")),
     );
-    let scripts: &[&str] = if page.passkeys { &["webauthn.js", "login.js"] } else { &[] };
+    let scripts: &[&str] = if page.passkeys {
+        &["webauthn.js", "login.js"]
+    } else {
+        &[]
+    };
     layout(title, &main_attrs, &content, scripts)
 }
 
@@ -149,7 +183,8 @@ pub struct CodePage<'a> {
 
 /// "Check your email": the 6-digit code form.
 pub fn code_page(page: &CodePage<'_>) -> String {
-    let mut form = String::from("<form method=\"post\" action=\"/ui/login/verify\" id=\"code-form\">");
+    let mut form =
+        String::from("<form method=\"post\" action=\"/ui/login/verify\" id=\"code-form\">");
     form.push_str(&hidden("csrf", page.csrf));
     form.push_str(&hidden("challenge", page.challenge));
     if let Some(next) = page.next {
@@ -174,8 +209,15 @@ pub fn code_page(page: &CodePage<'_>) -> String {
 
 /// `prompt=select_account` with a signed-in browser.
 pub fn select_account_page(auth_request: &str, email: &str, csrf: &str) -> String {
-    let initial = email.chars().next().map(|c| c.to_uppercase().to_string()).unwrap_or_default();
-    let other = format!("/ui/login?auth_request={}&account=other", urlencode(auth_request));
+    let initial = email
+        .chars()
+        .next()
+        .map(|c| c.to_uppercase().to_string())
+        .unwrap_or_default();
+    let other = format!(
+        "/ui/login?auth_request={}&account=other",
+        urlencode(auth_request)
+    );
     let content = format!(
         "<div class=\"card\"><h1>Choose an account</h1><p class=\"lead\">to continue to the app</p>\
          <div class=\"account\"><span class=\"avatar\">{}</span><span id=\"current-email\">{}</span></div>\
@@ -225,7 +267,13 @@ mod tests {
             error: Some(HOSTILE),
             ..LoginPage::default()
         });
-        let code = code_page(&CodePage { challenge: HOSTILE, email: HOSTILE, next: Some(HOSTILE), csrf: HOSTILE, error: Some(HOSTILE) });
+        let code = code_page(&CodePage {
+            challenge: HOSTILE,
+            email: HOSTILE,
+            next: Some(HOSTILE),
+            csrf: HOSTILE,
+            error: Some(HOSTILE),
+        });
         let select = select_account_page(HOSTILE, HOSTILE, HOSTILE);
         let message = message_page(HOSTILE, HOSTILE);
         for html in [page, code, select, message] {
@@ -236,7 +284,10 @@ mod tests {
 
     #[test]
     fn passkey_button_only_when_enabled() {
-        let on = login_page(&LoginPage { passkeys: true, ..LoginPage::default() });
+        let on = login_page(&LoginPage {
+            passkeys: true,
+            ..LoginPage::default()
+        });
         let off = login_page(&LoginPage::default());
         assert!(on.contains("Continue with Passkey") && on.contains("login.js"));
         assert!(!off.contains("Continue with Passkey") && !off.contains("login.js"));
@@ -245,7 +296,12 @@ mod tests {
 
     #[test]
     fn signup_changes_the_wording() {
-        let page = login_page(&LoginPage { signup: true, ..LoginPage::default() });
-        assert!(page.contains("Create your account") && page.contains("name=\"mode\" value=\"signup\""));
+        let page = login_page(&LoginPage {
+            signup: true,
+            ..LoginPage::default()
+        });
+        assert!(
+            page.contains("Create your account") && page.contains("name=\"mode\" value=\"signup\"")
+        );
     }
 }

@@ -8,12 +8,14 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 use serde_json::json;
-use webauthn_rs::prelude::{DiscoverableAuthentication, DiscoverableKey, Passkey, PublicKeyCredential};
+use webauthn_rs::prelude::{
+    DiscoverableAuthentication, DiscoverableKey, Passkey, PublicKeyCredential,
+};
 
 use super::ceremony::{self, webauthn_error};
+use super::csrf;
 use super::forms::{non_empty, safe_next, Json, JsonError};
 use super::login::{pending_request, sign_in};
-use super::csrf;
 use crate::db;
 use crate::error::Error;
 use crate::state::AppState;
@@ -31,7 +33,9 @@ pub fn require_passkeys(state: &AppState) -> Result<(), Error> {
     if state.passkeys_enabled() {
         Ok(())
     } else {
-        Err(Error::Forbidden("Passkeys are turned off for this environment.".into()))
+        Err(Error::Forbidden(
+            "Passkeys are turned off for this environment.".into(),
+        ))
     }
 }
 
@@ -44,7 +48,11 @@ pub async fn start(
     Json(body): Json<StartBody>,
 ) -> Result<Response, JsonError> {
     let auth_request = non_empty(&body.auth_request);
-    csrf::verify(&jar, &csrf::login_flow(auth_request), csrf::header_token(&headers))?;
+    csrf::verify(
+        &jar,
+        &csrf::login_flow(auth_request),
+        csrf::header_token(&headers),
+    )?;
     require_passkeys(&state)?;
     let (options, authentication) = state
         .webauthn
@@ -72,7 +80,11 @@ pub async fn finish(
     Json(body): Json<FinishBody>,
 ) -> Result<Response, JsonError> {
     let auth_request = non_empty(&body.auth_request);
-    csrf::verify(&jar, &csrf::login_flow(auth_request), csrf::header_token(&headers))?;
+    csrf::verify(
+        &jar,
+        &csrf::login_flow(auth_request),
+        csrf::header_token(&headers),
+    )?;
     require_passkeys(&state)?;
     let next = safe_next(body.next.as_deref())?;
     if let Some(id) = auth_request {
@@ -81,7 +93,11 @@ pub async fn finish(
     let (_, authentication): (_, DiscoverableAuthentication) =
         ceremony::take(&state, KIND, &body.ceremony).await?;
 
-    let unknown = || Error::Unauthenticated("This passkey is not registered here. Sign in with your email instead.".into());
+    let unknown = || {
+        Error::Unauthenticated(
+            "This passkey is not registered here. Sign in with your email instead.".into(),
+        )
+    };
     let (handle, _) = state
         .webauthn
         .identify_discoverable_authentication(&body.credential)
@@ -92,14 +108,21 @@ pub async fn finish(
         .await?
         .ok_or_else(unknown)?;
     let user_id = user.id.clone();
-    let stored = state.db.call(move |c| db::passkeys_for_user(c, &user_id)).await?;
+    let stored = state
+        .db
+        .call(move |c| db::passkeys_for_user(c, &user_id))
+        .await?;
     let mut passkeys = Vec::with_capacity(stored.len());
     for row in stored {
-        let passkey: Passkey = serde_json::from_str(&row.passkey_json)
-            .map_err(|e| Error::Internal(format!("stored passkey {} does not parse: {e}", row.id)))?;
+        let passkey: Passkey = serde_json::from_str(&row.passkey_json).map_err(|e| {
+            Error::Internal(format!("stored passkey {} does not parse: {e}", row.id))
+        })?;
         passkeys.push((row.id, passkey));
     }
-    let keys: Vec<DiscoverableKey> = passkeys.iter().map(|(_, p)| DiscoverableKey::from(p)).collect();
+    let keys: Vec<DiscoverableKey> = passkeys
+        .iter()
+        .map(|(_, p)| DiscoverableKey::from(p))
+        .collect();
     let result = state
         .webauthn
         .finish_discoverable_authentication(&body.credential, authentication, &keys)
@@ -121,6 +144,14 @@ pub async fn finish(
         }
     }
 
-    let (jar, target) = sign_in(&state, jar, &user.id, "conn_passkey", auth_request, next.as_deref()).await?;
+    let (jar, target) = sign_in(
+        &state,
+        jar,
+        &user.id,
+        "conn_passkey",
+        auth_request,
+        next.as_deref(),
+    )
+    .await?;
     Ok((jar, axum::Json(json!({"redirect": target}))).into_response())
 }

@@ -32,7 +32,10 @@ pub async fn page(State(state): State<AppState>, jar: CookieJar) -> Result<Respo
     };
     let user = user_of(&state, &session).await?;
     let user_id = user.id.clone();
-    let passkeys = state.db.call(move |c| db::passkeys_for_user(c, &user_id)).await?;
+    let passkeys = state
+        .db
+        .call(move |c| db::passkeys_for_user(c, &user_id))
+        .await?;
     let secure = state.base_url.scheme() == "https";
     let (jar, token) = csrf::issue(jar, &csrf::profile_flow(&session.id), secure);
     let body = profile_page::render(&user.email, &passkeys, &token, state.passkeys_enabled());
@@ -44,12 +47,19 @@ pub async fn page(State(state): State<AppState>, jar: CookieJar) -> Result<Respo
 /// # Errors
 /// [`Error::Unauthenticated`] without a live session, [`Error::Forbidden`]
 /// without a valid CSRF token.
-pub async fn signed_in(state: &AppState, jar: &CookieJar, headers: &HeaderMap) -> Result<(BrowserSession, User)> {
-    let session = state
-        .browser_session(jar)
-        .await?
-        .ok_or_else(|| Error::Unauthenticated("You are signed out. Reload the page to sign in again.".into()))?;
-    csrf::verify(jar, &csrf::profile_flow(&session.id), csrf::header_token(headers))?;
+pub async fn signed_in(
+    state: &AppState,
+    jar: &CookieJar,
+    headers: &HeaderMap,
+) -> Result<(BrowserSession, User)> {
+    let session = state.browser_session(jar).await?.ok_or_else(|| {
+        Error::Unauthenticated("You are signed out. Reload the page to sign in again.".into())
+    })?;
+    csrf::verify(
+        jar,
+        &csrf::profile_flow(&session.id),
+        csrf::header_token(headers),
+    )?;
     let user = user_of(state, &session).await?;
     Ok((session, user))
 }
@@ -84,7 +94,9 @@ pub async fn rename(
         .call(move |c| db::rename_passkey(c, &passkey.id, &name))
         .await?
         .ok_or_else(|| Error::NotFound("No such passkey.".into()))?;
-    Ok(AxumJson(json!({"passkey": {"id": renamed.id, "display_name": renamed.display_name}})))
+    Ok(AxumJson(
+        json!({"passkey": {"id": renamed.id, "display_name": renamed.display_name}}),
+    ))
 }
 
 /// `DELETE /ui/profile/passkeys/{id}`.
@@ -96,6 +108,9 @@ pub async fn remove(
 ) -> Result<AxumJson<Value>, JsonError> {
     let (_, user) = signed_in(&state, &jar, &headers).await?;
     let passkey = own_passkey(&state, &user, id).await?;
-    state.db.call(move |c| db::delete_passkey(c, &passkey.id)).await?;
+    state
+        .db
+        .call(move |c| db::delete_passkey(c, &passkey.id))
+        .await?;
     Ok(AxumJson(json!({"success": true})))
 }

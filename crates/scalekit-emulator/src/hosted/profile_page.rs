@@ -7,7 +7,12 @@ use crate::aaguid;
 use crate::db::StoredPasskey;
 
 /// The page for `email` with their passkeys; `csrf` goes to the JSON calls.
-pub fn render(email: &str, passkeys: &[StoredPasskey], csrf: &str, passkeys_enabled: bool) -> String {
+pub fn render(
+    email: &str,
+    passkeys: &[StoredPasskey],
+    csrf: &str,
+    passkeys_enabled: bool,
+) -> String {
     let mut list = String::new();
     for passkey in passkeys {
         list.push_str(&item(passkey));
@@ -31,7 +36,12 @@ pub fn render(email: &str, passkeys: &[StoredPasskey], csrf: &str, passkeys_enab
         esc(email)
     );
     let main_attrs = format!(" class=\"wide\" data-csrf=\"{}\"", attr(csrf));
-    layout("Passkeys", &main_attrs, &content, &["webauthn.js", "profile.js"])
+    layout(
+        "Passkeys",
+        &main_attrs,
+        &content,
+        &["webauthn.js", "profile.js"],
+    )
 }
 
 fn item(passkey: &StoredPasskey) -> String {
@@ -44,9 +54,19 @@ fn item(passkey: &StoredPasskey) -> String {
         Some(uri) => format!("<img src=\"{}\" alt=\"\">", attr(uri)),
         None => "<span aria-hidden=\"true\">&#128273;</span>".to_owned(),
     };
-    let name = passkey.display_name.clone().unwrap_or_else(|| provider.clone());
-    let sync = if passkey.backup_state { "Synced" } else { "This device only" };
-    let mut meta = vec![esc(&provider), format!("Added {}", esc(&short_date(&passkey.created_at)))];
+    let name = passkey
+        .display_name
+        .clone()
+        .unwrap_or_else(|| provider.clone());
+    let sync = if passkey.backup_state {
+        "Synced"
+    } else {
+        "This device only"
+    };
+    let mut meta = vec![
+        esc(&provider),
+        format!("Added {}", esc(&short_date(&passkey.created_at))),
+    ];
     if let Some(origin) = registered_from(&passkey.user_agent, &passkey.client_info) {
         meta.push(format!("from {}", esc(&origin)));
     }
@@ -68,7 +88,12 @@ fn item(passkey: &StoredPasskey) -> String {
 
 /// "Chrome on Linux, Local" from the stored `user_agent` and `client_info`.
 fn registered_from(user_agent: &Value, client_info: &Value) -> Option<String> {
-    let field = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned);
+    let field = |v: &Value, k: &str| {
+        v.get(k)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
     let browser = field(user_agent, "browser");
     let os = field(user_agent, "os");
     let place = field(client_info, "city");
@@ -87,7 +112,10 @@ fn registered_from(user_agent: &Value, client_info: &Value) -> Option<String> {
 fn short_date(stamp: &str) -> String {
     let parsed = time::OffsetDateTime::parse(stamp, &time::format_description::well_known::Rfc3339);
     let format = time::macros::format_description!("[day padding:none] [month repr:short] [year]");
-    parsed.ok().and_then(|t| t.format(&format).ok()).unwrap_or_else(|| stamp.to_owned())
+    parsed
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_else(|| stamp.to_owned())
 }
 
 #[cfg(test)]
@@ -120,7 +148,14 @@ mod tests {
     #[test]
     fn lists_passkeys_with_provider_and_origin() {
         let html = render("a@example.com", &[stored("Work laptop")], "tok", true);
-        for needle in ["Work laptop", "Google Password Manager", "Synced", "15 Feb 2025", "Chrome on Linux, Local", "add-passkey"] {
+        for needle in [
+            "Work laptop",
+            "Google Password Manager",
+            "Synced",
+            "15 Feb 2025",
+            "Chrome on Linux, Local",
+            "add-passkey",
+        ] {
             assert!(html.contains(needle), "{needle} missing");
         }
         assert!(html.contains("data:image/svg+xml;base64,"));
@@ -128,7 +163,12 @@ mod tests {
 
     #[test]
     fn names_are_escaped_and_add_is_hidden_when_off() {
-        let html = render("<b>@x.y", &[stored("<img src=x onerror=alert(1)>")], "tok", false);
+        let html = render(
+            "<b>@x.y",
+            &[stored("<img src=x onerror=alert(1)>")],
+            "tok",
+            false,
+        );
         assert!(!html.contains("<img src=x"));
         assert!(!html.contains("<b>@x.y"));
         assert!(!html.contains("add-passkey") && html.contains("passkeys-off"));

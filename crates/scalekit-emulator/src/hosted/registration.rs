@@ -37,10 +37,17 @@ pub async fn start(
     let (_, user) = signed_in(&state, &jar, &headers).await?;
     require_passkeys(&state)?;
     let user_id = user.id.clone();
-    let existing = state.db.call(move |c| db::passkeys_for_user(c, &user_id)).await?;
+    let existing = state
+        .db
+        .call(move |c| db::passkeys_for_user(c, &user_id))
+        .await?;
     let exclude = existing
         .iter()
-        .filter_map(|p| base64::engine::general_purpose::STANDARD.decode(&p.credential_id).ok())
+        .filter_map(|p| {
+            base64::engine::general_purpose::STANDARD
+                .decode(&p.credential_id)
+                .ok()
+        })
         .map(Into::into)
         .collect::<Vec<_>>();
     let display = user.name.clone().unwrap_or_else(|| user.email.clone());
@@ -70,12 +77,17 @@ pub async fn finish(
 ) -> Result<AxumJson<Value>, JsonError> {
     let (_, user) = signed_in(&state, &jar, &headers).await?;
     require_passkeys(&state)?;
-    let (owner, registration): (_, PasskeyRegistration) = ceremony::take(&state, KIND, &body.ceremony).await?;
+    let (owner, registration): (_, PasskeyRegistration) =
+        ceremony::take(&state, KIND, &body.ceremony).await?;
     if owner.as_deref() != Some(user.id.as_str()) {
-        return Err(Error::Forbidden("This passkey request belongs to another session.".into()).into());
+        return Err(
+            Error::Forbidden("This passkey request belongs to another session.".into()).into(),
+        );
     }
     let credential: RegisterPublicKeyCredential = serde_json::from_value(body.credential.clone())
-        .map_err(|e| Error::InvalidRequest(format!("The passkey response is malformed: {e}")))?;
+        .map_err(|e| {
+        Error::InvalidRequest(format!("The passkey response is malformed: {e}"))
+    })?;
     let passkey = state
         .webauthn
         .finish_passkey_registration(&credential, &registration)
@@ -95,14 +107,20 @@ pub async fn finish(
         .map(str::to_owned)
         .collect();
     transports.dedup();
-    let agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let new = NewPasskey {
         user_id: user.id.clone(),
         credential_id: base64::engine::general_purpose::STANDARD.encode(passkey.cred_id().as_ref()),
         passkey_json: serde_json::to_string(&passkey)
             .map_err(|e| Error::Internal(format!("cannot serialise passkey: {e}")))?,
         attestation_type: Some(facts.attestation_type.clone()),
-        display_name: Some(aaguid::display_name(Some(&facts.aaguid), attachment.as_deref())),
+        display_name: Some(aaguid::display_name(
+            Some(&facts.aaguid),
+            attachment.as_deref(),
+        )),
         aaguid: Some(facts.aaguid),
         attachment,
         transports,
@@ -115,7 +133,9 @@ pub async fn finish(
         client_info: client_info(peer),
     };
     let stored = state.db.call(move |c| db::insert_passkey(c, new)).await?;
-    Ok(AxumJson(json!({"passkey": {"id": stored.id, "display_name": stored.display_name}})))
+    Ok(AxumJson(
+        json!({"passkey": {"id": stored.id, "display_name": stored.display_name}}),
+    ))
 }
 
 /// The TCP peer of the request, when the server records it.
@@ -126,7 +146,12 @@ impl<S: Send + Sync> FromRequestParts<S> for PeerAddr {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0)))
+        Ok(Self(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|info| info.0),
+        ))
     }
 }
 
@@ -184,7 +209,9 @@ impl AttestationFacts {
             _ => "self",
         };
         Ok(Self {
-            aaguid: uuid::Uuid::from_bytes(aaguid_bytes).hyphenated().to_string(),
+            aaguid: uuid::Uuid::from_bytes(aaguid_bytes)
+                .hyphenated()
+                .to_string(),
             attestation_type: attestation_type.to_owned(),
             user_present: flags & 0x01 != 0,
             user_verified: flags & 0x04 != 0,
@@ -200,7 +227,12 @@ mod tests {
     use serde_cbor_2::Value as Cbor;
     use std::collections::BTreeMap;
 
-    fn attestation(fmt: &str, flags: u8, aaguid: [u8; 16], statement: BTreeMap<Cbor, Cbor>) -> Vec<u8> {
+    fn attestation(
+        fmt: &str,
+        flags: u8,
+        aaguid: [u8; 16],
+        statement: BTreeMap<Cbor, Cbor>,
+    ) -> Vec<u8> {
         let mut auth_data = vec![0u8; 32];
         auth_data.push(flags);
         auth_data.extend_from_slice(&[0, 0, 0, 1]);
@@ -216,7 +248,13 @@ mod tests {
     #[test]
     fn reads_flags_aaguid_and_type() {
         let google = uuid::Uuid::parse_str("ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4").unwrap();
-        let facts = AttestationFacts::parse(&attestation("none", 0x5D, *google.as_bytes(), BTreeMap::new())).unwrap();
+        let facts = AttestationFacts::parse(&attestation(
+            "none",
+            0x5D,
+            *google.as_bytes(),
+            BTreeMap::new(),
+        ))
+        .unwrap();
         assert_eq!(
             facts,
             AttestationFacts {
@@ -230,22 +268,29 @@ mod tests {
         );
         let mut statement = BTreeMap::new();
         statement.insert(Cbor::Text("x5c".into()), Cbor::Array(vec![]));
-        let packed = AttestationFacts::parse(&attestation("packed", 0x41, [0; 16], statement)).unwrap();
+        let packed =
+            AttestationFacts::parse(&attestation("packed", 0x41, [0; 16], statement)).unwrap();
         assert_eq!(packed.attestation_type, "basic");
         assert_eq!(packed.aaguid, aaguid::ZERO_AAGUID);
         assert!(packed.user_present && !packed.user_verified && !packed.backup_eligible);
-        let own = AttestationFacts::parse(&attestation("packed", 0x45, [0; 16], BTreeMap::new())).unwrap();
+        let own = AttestationFacts::parse(&attestation("packed", 0x45, [0; 16], BTreeMap::new()))
+            .unwrap();
         assert_eq!(own.attestation_type, "self");
     }
 
     #[test]
     fn malformed_attestations_are_refused() {
         assert!(AttestationFacts::parse(b"").is_err());
-        assert!(AttestationFacts::parse(&serde_cbor_2::to_vec(&Cbor::Text("x".into())).unwrap()).is_err());
+        assert!(
+            AttestationFacts::parse(&serde_cbor_2::to_vec(&Cbor::Text("x".into())).unwrap())
+                .is_err()
+        );
         let mut short = BTreeMap::new();
         short.insert(Cbor::Text("fmt".into()), Cbor::Text("none".into()));
         short.insert(Cbor::Text("authData".into()), Cbor::Bytes(vec![0; 40]));
-        assert!(AttestationFacts::parse(&serde_cbor_2::to_vec(&Cbor::Map(short)).unwrap()).is_err());
+        assert!(
+            AttestationFacts::parse(&serde_cbor_2::to_vec(&Cbor::Map(short)).unwrap()).is_err()
+        );
     }
 
     #[test]

@@ -161,7 +161,9 @@ pub fn check_email_code(conn: &Connection, challenge_id: &str, code: &str) -> Re
         "UPDATE email_challenges SET attempts = attempts + 1 WHERE id = ?1",
         [challenge_id],
     )?;
-    Ok(CodeCheck::Wrong { remaining: MAX_CODE_ATTEMPTS - challenge.attempts - 1 })
+    Ok(CodeCheck::Wrong {
+        remaining: MAX_CODE_ATTEMPTS - challenge.attempts - 1,
+    })
 }
 
 /// Uses a magic link: the open challenge whose link token this is, now marked used.
@@ -211,7 +213,14 @@ pub fn insert_mail(conn: &Connection, message: &MailMessage) -> Result<()> {
     conn.execute(
         "INSERT INTO mailbox (to_email, subject, body, code, link, created_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![message.to, message.subject, message.body, message.code, message.link, now()],
+        params![
+            message.to,
+            message.subject,
+            message.body,
+            message.code,
+            message.link,
+            now()
+        ],
     )?;
     Ok(())
 }
@@ -242,7 +251,10 @@ pub fn mail_for(conn: &Connection, email: &str, limit: u32) -> Result<Vec<MailMe
 fn rfc3339(unix: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_default()
 }
 
@@ -259,7 +271,10 @@ pub fn save_ceremony(
 ) -> Result<String> {
     let id = new_id("wcr_");
     let now = now();
-    conn.execute("DELETE FROM webauthn_ceremonies WHERE expires_at <= ?1", [now])?;
+    conn.execute(
+        "DELETE FROM webauthn_ceremonies WHERE expires_at <= ?1",
+        [now],
+    )?;
     conn.execute(
         "INSERT INTO webauthn_ceremonies (id, kind, user_id, state_json, created_at, expires_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -303,10 +318,16 @@ mod tests {
         db.call(|c| {
             let ch = create_email_challenge(c, "a@example.com", "123456", "magic", None, 600)?;
             for remaining in (0..MAX_CODE_ATTEMPTS).rev() {
-                assert_eq!(check_email_code(c, &ch.id, "000000")?, CodeCheck::Wrong { remaining });
+                assert_eq!(
+                    check_email_code(c, &ch.id, "000000")?,
+                    CodeCheck::Wrong { remaining }
+                );
             }
             assert_eq!(check_email_code(c, &ch.id, "123456")?, CodeCheck::Locked);
-            assert!(use_magic_token(c, "magic")?.is_none(), "a locked challenge's link is dead too");
+            assert!(
+                use_magic_token(c, "magic")?.is_none(),
+                "a locked challenge's link is dead too"
+            );
             Ok(())
         })
         .await
@@ -317,21 +338,31 @@ mod tests {
     async fn code_and_link_are_single_use_together() {
         let db = Db::open(&Storage::InMemory).unwrap();
         db.call(|c| {
-            let ch = create_email_challenge(c, "b@example.com", "654321", "tok", Some("ar_1"), 600)?;
+            let ch =
+                create_email_challenge(c, "b@example.com", "654321", "tok", Some("ar_1"), 600)?;
             let accepted = check_email_code(c, &ch.id, "654321")?;
             assert_eq!(
                 accepted,
-                CodeCheck::Accepted { email: "b@example.com".into(), auth_request_id: Some("ar_1".into()) }
+                CodeCheck::Accepted {
+                    email: "b@example.com".into(),
+                    auth_request_id: Some("ar_1".into())
+                }
             );
             assert_eq!(check_email_code(c, &ch.id, "654321")?, CodeCheck::Expired);
             assert!(use_magic_token(c, "tok")?.is_none());
 
             let expired = create_email_challenge(c, "b@example.com", "111111", "old", None, -1)?;
-            assert_eq!(check_email_code(c, &expired.id, "111111")?, CodeCheck::Expired);
+            assert_eq!(
+                check_email_code(c, &expired.id, "111111")?,
+                CodeCheck::Expired
+            );
             assert!(use_magic_token(c, "old")?.is_none());
 
             let link = create_email_challenge(c, "b@example.com", "222222", "fresh", None, 600)?;
-            assert_eq!(use_magic_token(c, "fresh")?.map(|x| x.id), Some(link.id.clone()));
+            assert_eq!(
+                use_magic_token(c, "fresh")?.map(|x| x.id),
+                Some(link.id.clone())
+            );
             assert!(use_magic_token(c, "fresh")?.is_none(), "replayed link");
             Ok(())
         })
@@ -346,7 +377,10 @@ mod tests {
             let id = save_ceremony(c, "registration", Some("usr_1"), "{}", 300)?;
             assert!(take_ceremony(c, &id, "authentication").is_err());
             let id = save_ceremony(c, "registration", Some("usr_1"), "{\"a\":1}", 300)?;
-            assert_eq!(take_ceremony(c, &id, "registration")?, (Some("usr_1".into()), "{\"a\":1}".into()));
+            assert_eq!(
+                take_ceremony(c, &id, "registration")?,
+                (Some("usr_1".into()), "{\"a\":1}".into())
+            );
             assert!(take_ceremony(c, &id, "registration").is_err());
             let old = save_ceremony(c, "authentication", None, "{}", -1)?;
             assert!(take_ceremony(c, &old, "authentication").is_err());

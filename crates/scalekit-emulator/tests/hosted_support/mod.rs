@@ -1,0 +1,152 @@
+//! Shared set-up of the hosted-page tests: an emulator on an ephemeral port and
+//! a cookie-keeping HTTP client that follows no redirects (the "browser").
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use reqwest::header::{LOCATION, SET_COOKIE};
+use reqwest::{Client, Response, StatusCode};
+use scalekit_emulator::{testing, Config, RunningEmulator};
+use url::Url;
+
+/// The demo native client and a loopback redirect URI (any port is allowed).
+pub const CLIENT: &str = "ntvc_demo";
+pub const REDIRECT: &str = "http://127.0.0.1:45678/callback";
+pub const VERIFIER: &str = "hosted-test-verifier-0123456789-abcdefghijklmnopqrstuvwxyz";
+
+pub struct Env {
+    pub emulator: RunningEmulator,
+    pub base: Url,
+    pub http: Client,
+}
+
+impl Env {
+    pub async fn start() -> Env {
+        Self::start_with(Config::for_tests()).await
+    }
+
+    pub async fn start_with(config: Config) -> Env {
+        let emulator = scalekit_emulator::start(config).await.unwrap();
+        let base = emulator.base_url().clone();
+        Env {
+            emulator,
+            base,
+            http: testing::browser_client().unwrap(),
+        }
+    }
+
+    /// A second, cookie-less browser.
+    pub fn other_browser(&self) -> Client {
+        testing::browser_client().unwrap()
+    }
+
+    pub fn url(&self, path: &str) -> Url {
+        self.base.join(path).unwrap()
+    }
+
+    pub fn authorize_url(&self, state: &str, extra: &[(&str, &str)]) -> Url {
+        testing::authorize_url(&self.base, CLIENT, REDIRECT, state, VERIFIER, extra).unwrap()
+    }
+
+    /// Signs up / in with an email code and returns the callback URL.
+    pub async fn sign_in(&self, email: &str, state: &str) -> Url {
+        let authorize = self.authorize_url(state, &[]);
+        testing::sign_in_with_email_code(&self.http, &authorize, email, &self.base)
+            .await
+            .unwrap()
+    }
+
+    /// GET that must answer 200; returns the body.
+    pub async fn page(&self, url: impl reqwest::IntoUrl) -> String {
+        let response = self.http.get(url).send().await.unwrap();
+        let status = response.status();
+        let body = response.text().await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+
+    /// Follows `/oauth/authorize` to the login page; returns its URL and body.
+    pub async fn login_page(&self, authorize: &Url) -> (Url, String) {
+        let response = self.http.get(authorize.clone()).send().await.unwrap();
+        let login = location(&response, &self.base);
+        assert_eq!(login.path(), "/ui/login", "authorize went to {login}");
+        let body = self.page(login.clone()).await;
+        (login, body)
+    }
+
+    pub async fn set_passkeys(&self, enabled: bool) {
+        let response = self
+            .http
+            .put(self.url("/_admin/passkeys"))
+            .bearer_auth("test-admin-token")
+            .json(&serde_json::json!({"enabled": enabled}))
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success(), "{}", response.status());
+    }
+}
+
+/// The absolute `Location` of a redirect.
+pub fn location(response: &Response, base: &Url) -> Url {
+    assert!(
+        response.status().is_redirection(),
+        "expected a redirect, got {}",
+        response.status()
+    );
+    let value = response
+        .headers()
+        .get(LOCATION)
+        .expect("Location")
+        .to_str()
+        .unwrap();
+    base.join(value).unwrap()
+}
+
+/// A query parameter of a URL.
+pub fn param(url: &Url, name: &str) -> Option<String> {
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// The `Set-Cookie` header that sets `name`.
+pub fn set_cookie(response: &Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(str::to_owned)
+}
+
+/// Exchanges a code for tokens with the test PKCE verifier.
+pub async fn exchange(env: &Env, code: &str) -> serde_json::Value {
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("client_id", CLIENT),
+        ("code", code),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+    ];
+    let response = env
+        .http
+        .post(env.url("/oauth/token"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
+/// The claims of a JWT, without checking its signature (tests only).
+pub fn claims(jwt: &str) -> serde_json::Value {
+    use base64::Engine as _;
+    let payload = jwt.split('.').nth(1).expect("JWT payload");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
