@@ -1,0 +1,325 @@
+//! Shared test harness: the emulator in-process, a counting proxy in front of
+//! it, users and passkeys through the emulator's store, tokens.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use passkeys_broker::{ClientSecret, Config, RateLimit, RunningBroker};
+use scalekit_emulator::db::{self, NewPasskey, StoredPasskey};
+use scalekit_emulator::RunningEmulator;
+use serde_json::{json, Value};
+use url::Url;
+
+pub const APP_CLIENT_ID: &str = "ntvc_demo";
+pub const BROKER_CLIENT_ID: &str = "skc_demo";
+pub const BROKER_CLIENT_SECRET: &str = "demo-secret";
+
+pub async fn start_emulator() -> RunningEmulator {
+    scalekit_emulator::start(scalekit_emulator::Config::for_tests())
+        .await
+        .expect("emulator starts")
+}
+
+/// A broker configuration for `emulator` on an ephemeral port, with limits
+/// high enough not to interfere.
+pub fn broker_config(emulator: &RunningEmulator) -> Config {
+    let mut config = Config::new(
+        emulator.base_url().clone(),
+        APP_CLIENT_ID,
+        BROKER_CLIENT_ID,
+        ClientSecret::new(BROKER_CLIENT_SECRET),
+    );
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.rate_limit = RateLimit {
+        requests_per_minute: 6000,
+        burst: 1000,
+    };
+    config
+}
+
+pub async fn start_broker(config: Config) -> RunningBroker {
+    passkeys_broker::start(config).await.expect("broker starts")
+}
+
+pub fn now() -> i64 {
+    i64::try_from(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    )
+    .unwrap()
+}
+
+/// A user in the emulator's store.
+pub async fn create_user(emulator: &RunningEmulator, email: &str) -> String {
+    let email = email.to_owned();
+    let user = emulator
+        .state()
+        .db
+        .call(move |c| db::find_or_create_user_by_email(c, &email))
+        .await
+        .unwrap();
+    user.id
+}
+
+/// A passkey row for `user_id` (registration itself needs a browser).
+pub async fn add_passkey(emulator: &RunningEmulator, user_id: &str, name: &str) -> StoredPasskey {
+    let new = NewPasskey {
+        user_id: user_id.to_owned(),
+        credential_id: format!("Y3JlZC1{}", uuid::Uuid::new_v4().simple()),
+        passkey_json: "{}".into(),
+        attestation_type: Some("none".into()),
+        aaguid: Some("fbfc3007-154e-4ecc-8c0b-6e020557d7bd".into()),
+        attachment: Some("platform".into()),
+        transports: vec!["internal".into(), "hybrid".into()],
+        user_present: true,
+        user_verified: true,
+        backup_eligible: true,
+        backup_state: true,
+        display_name: Some(name.to_owned()),
+        user_agent: json!({}),
+        client_info: json!({}),
+    };
+    emulator
+        .state()
+        .db
+        .call(move |c| db::insert_passkey(c, new))
+        .await
+        .unwrap()
+}
+
+/// The user's passkeys as the emulator's store holds them.
+pub async fn stored_passkeys(emulator: &RunningEmulator, user_id: &str) -> Vec<StoredPasskey> {
+    let user_id = user_id.to_owned();
+    emulator
+        .state()
+        .db
+        .call(move |c| db::passkeys_for_user(c, &user_id))
+        .await
+        .unwrap()
+}
+
+/// Access-token claims as the emulator issues them, for `sub` and `aud`.
+pub fn access_claims(emulator: &RunningEmulator, sub: &str, aud: &str, exp: i64) -> Value {
+    let issued = now();
+    json!({
+        "iss": emulator.state().issuer(),
+        "aud": [aud],
+        "sub": sub,
+        "oid": "org_test",
+        "sid": "ses_test",
+        "client_id": aud,
+        "exp": exp,
+        "iat": issued.min(exp),
+        "nbf": issued.min(exp),
+        "jti": format!("tkn_{}", uuid::Uuid::new_v4().simple()),
+    })
+}
+
+/// Signs `claims` with the environment's own active key.
+pub fn sign_with_environment_key(emulator: &RunningEmulator, claims: &Value) -> String {
+    emulator.state().keys.sign(claims).unwrap()
+}
+
+/// A user access token for the app, signed by the environment.
+pub fn user_token(emulator: &RunningEmulator, user_id: &str) -> String {
+    let claims = access_claims(emulator, user_id, APP_CLIENT_ID, now() + 300);
+    sign_with_environment_key(emulator, &claims)
+}
+
+/// A plain HTTP client for talking to the broker.
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// `base` + `path` (path starting with `/`).
+pub fn at(base: &Url, path: &str) -> String {
+    format!("{}{path}", base.as_str().trim_end_matches('/'))
+}
+
+/// Asserts the grpc-gateway error shape and returns `(code, error_code)`.
+pub async fn error_body(response: reqwest::Response) -> (i64, String, String) {
+    let body: Value = response.json().await.expect("error body is JSON");
+    let code = body["code"].as_i64().expect("code is a number");
+    let message = body["message"]
+        .as_str()
+        .expect("message is a string")
+        .to_owned();
+    let detail = &body["details"][0];
+    assert_eq!(
+        detail["@type"],
+        "type.googleapis.com/scalekit.v1.errdetails.ErrorInfo"
+    );
+    let error_code = detail["error_code"]
+        .as_str()
+        .expect("error_code")
+        .to_owned();
+    (code, message, error_code)
+}
+
+/// An HTTP proxy in front of the emulator that counts requests by
+/// `METHOD path`.
+pub struct CountingProxy {
+    pub base_url: Url,
+    counts: Arc<Mutex<HashMap<String, usize>>>,
+    shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+#[derive(Clone)]
+struct ProxyState {
+    target: Url,
+    http: reqwest::Client,
+    counts: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+impl CountingProxy {
+    pub async fn start(target: &Url) -> Self {
+        let counts = Arc::new(Mutex::new(HashMap::new()));
+        let state = ProxyState {
+            target: target.clone(),
+            http: http(),
+            counts: counts.clone(),
+        };
+        let app = Router::new().fallback(forward).with_state(state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap();
+        });
+        Self {
+            base_url: format!("http://{addr}/").parse().unwrap(),
+            counts,
+            shutdown,
+        }
+    }
+
+    /// How many `method path` requests went through.
+    pub fn count(&self, method: &str, path: &str) -> usize {
+        let key = format!("{method} {path}");
+        self.counts.lock().unwrap().get(&key).copied().unwrap_or(0)
+    }
+
+    pub fn token_requests(&self) -> usize {
+        self.count("POST", "/oauth/token")
+    }
+
+    pub fn stop(self) {
+        let _ = self.shutdown.send(());
+    }
+}
+
+async fn forward(
+    State(state): State<ProxyState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let key = format!("{method} {}", uri.path());
+    *state.counts.lock().unwrap().entry(key).or_default() += 1;
+    let mut url = state.target.clone();
+    url.set_path(uri.path());
+    url.set_query(uri.query());
+    let mut request = state.http.request(method, url).body(body);
+    for name in ["authorization", "content-type", "accept"] {
+        if let Some(value) = headers.get(name) {
+            request = request.header(name, value);
+        }
+    }
+    match request.send().await {
+        Ok(answer) => {
+            let status = StatusCode::from_u16(answer.status().as_u16()).unwrap();
+            let content_type = answer
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("application/octet-stream")
+                .to_owned();
+            let bytes = answer.bytes().await.unwrap_or_default();
+            (status, [("content-type", content_type)], bytes).into_response()
+        }
+        Err(_) => StatusCode::BAD_GATEWAY.into_response(),
+    }
+}
+
+/// Signs `email` in to the app the way the app does it (authorization code
+/// with PKCE through the hosted email-code login) and returns the user id
+/// and the access token the environment issued.
+pub async fn sign_in(emulator: &RunningEmulator, email: &str) -> (String, String) {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    use sha2::{Digest, Sha256};
+
+    let base = emulator.base_url();
+    let verifier = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    let redirect_uri = "http://127.0.0.1:53682/callback";
+    let state = uuid::Uuid::new_v4().simple().to_string();
+    let mut authorize = base.join("/oauth/authorize").unwrap();
+    authorize
+        .query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", APP_CLIENT_ID)
+        .append_pair("redirect_uri", redirect_uri)
+        .append_pair("scope", "openid profile email offline_access")
+        .append_pair("state", &state)
+        .append_pair("code_challenge", &challenge)
+        .append_pair("code_challenge_method", "S256");
+    let browser = scalekit_emulator::testing::browser_client().unwrap();
+    let callback =
+        scalekit_emulator::testing::sign_in_with_email_code(&browser, &authorize, email, base)
+            .await
+            .unwrap();
+    let query: HashMap<String, String> = callback.query_pairs().into_owned().collect();
+    assert_eq!(query.get("state"), Some(&state));
+    let code = query.get("code").expect("callback has a code");
+    let answer: Value = http()
+        .post(base.join("/oauth/token").unwrap())
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", APP_CLIENT_ID),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+            ("code_verifier", &verifier),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let access_token = answer["access_token"]
+        .as_str()
+        .expect("token answer has an access token")
+        .to_owned();
+    let email = email.to_owned();
+    let user = emulator
+        .state()
+        .db
+        .call(move |c| db::user_by_email(c, &email))
+        .await
+        .unwrap()
+        .expect("sign-in created the user");
+    (user.id, access_token)
+}

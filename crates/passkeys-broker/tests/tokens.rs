@@ -1,0 +1,198 @@
+//! Only access tokens of the configured environment, issued to the app, get in.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::*;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use rsa::pkcs1::EncodeRsaPrivateKey;
+use serde_json::Value;
+
+/// Signs `claims` with a freshly made RSA key the environment never saw,
+/// naming `kid` in the header.
+fn sign_with_foreign_key(claims: &Value, kid: &str) -> String {
+    let mut rng = rand::thread_rng();
+    let key = rsa::RsaPrivateKey::new(&mut rng, 2048).unwrap();
+    let der = key.to_pkcs1_der().unwrap();
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some(kid.to_owned());
+    jsonwebtoken::encode(&header, claims, &EncodingKey::from_rsa_der(der.as_bytes())).unwrap()
+}
+
+async fn assert_unauthenticated(response: reqwest::Response) -> String {
+    assert_eq!(response.status(), 401);
+    assert_eq!(
+        response.headers()["www-authenticate"],
+        "Bearer error=\"invalid_token\""
+    );
+    let (code, message, error_code) = error_body(response).await;
+    assert_eq!(code, 16);
+    assert_eq!(error_code, "UNAUTHENTICATED");
+    message
+}
+
+#[tokio::test]
+async fn bad_tokens_are_refused_with_401() {
+    // Given a user with a passkey, and a broker for the app `ntvc_demo`
+    let emulator = start_emulator().await;
+    let broker = start_broker(broker_config(&emulator)).await;
+    let user = create_user(&emulator, "ada@example.com").await;
+    add_passkey(&emulator, &user, "Laptop").await;
+    let kid = emulator.state().keys.active_kid();
+    let valid_claims = access_claims(&emulator, &user, APP_CLIENT_ID, now() + 300);
+    let http = http();
+    let url = at(broker.base_url(), "/api/v1/webauthn/credentials");
+
+    // A valid token works (and loads the JWKS)
+    let ok = http
+        .get(&url)
+        .bearer_auth(user_token(&emulator, &user))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+
+    let mut expired_claims = access_claims(&emulator, &user, APP_CLIENT_ID, now() - 3600);
+    expired_claims["iat"] = (now() - 7200).into();
+    expired_claims["nbf"] = (now() - 7200).into();
+    let mut future_claims = valid_claims.clone();
+    future_claims["nbf"] = (now() + 3600).into();
+    let mut other_issuer_claims = valid_claims.clone();
+    other_issuer_claims["iss"] = "https://elsewhere.scalekit.dev".into();
+    let mut no_sub_claims = valid_claims.clone();
+    no_sub_claims.as_object_mut().unwrap().remove("sub");
+    let mut id_token_claims = valid_claims.clone();
+    id_token_claims["at_hash"] = "77QmUPtjPfzWtF2AnpK9RQ".into();
+    let other_audience = access_claims(&emulator, &user, "ntvc_other_app", now() + 300);
+
+    let cases: Vec<(&str, String)> = vec![
+        (
+            "forged: right kid, other key",
+            sign_with_foreign_key(&valid_claims, &kid),
+        ),
+        (
+            "forged: unknown kid",
+            sign_with_foreign_key(&valid_claims, "kid-nobody-published"),
+        ),
+        (
+            "expired",
+            sign_with_environment_key(&emulator, &expired_claims),
+        ),
+        (
+            "not yet valid",
+            sign_with_environment_key(&emulator, &future_claims),
+        ),
+        (
+            "other audience",
+            sign_with_environment_key(&emulator, &other_audience),
+        ),
+        (
+            "other issuer",
+            sign_with_environment_key(&emulator, &other_issuer_claims),
+        ),
+        (
+            "no subject",
+            sign_with_environment_key(&emulator, &no_sub_claims),
+        ),
+        (
+            "ID token",
+            sign_with_environment_key(&emulator, &id_token_claims),
+        ),
+        ("not a JWT", "not-a-jwt".to_owned()),
+        ("alg none", {
+            let token = user_token(&emulator, &user);
+            let mut parts = token.split('.');
+            let _header = parts.next();
+            let payload = parts.next().unwrap();
+            // {"alg":"none","typ":"JWT"}
+            format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{payload}.")
+        }),
+    ];
+
+    for (name, token) in cases {
+        let response = http.get(&url).bearer_auth(&token).send().await.unwrap();
+        let message = assert_unauthenticated(response).await;
+        assert!(
+            !message.contains(&token),
+            "{name}: message echoes the token"
+        );
+    }
+
+    // No Authorization header at all
+    let response = http.get(&url).send().await.unwrap();
+    assert_eq!(assert_unauthenticated(response).await, "Token empty");
+
+    broker.shutdown().await;
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn client_credentials_token_of_another_client_is_refused() {
+    // Given a real token the environment issues to its confidential client
+    let emulator = start_emulator().await;
+    let broker = start_broker(broker_config(&emulator)).await;
+    let http = http();
+    let answer: Value = http
+        .post(at(emulator.base_url(), "/oauth/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", BROKER_CLIENT_ID),
+            ("client_secret", BROKER_CLIENT_SECRET),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let machine_token = answer["access_token"].as_str().unwrap();
+
+    // When it is presented to the broker as a user token
+    let response = http
+        .get(at(broker.base_url(), "/api/v1/webauthn/credentials"))
+        .bearer_auth(machine_token)
+        .send()
+        .await
+        .unwrap();
+
+    // Then it is refused: it was not issued to the app
+    let message = assert_unauthenticated(response).await;
+    assert_eq!(message, "token was not issued to this app");
+
+    broker.shutdown().await;
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_rotated_signing_key_is_picked_up() {
+    // Given a broker that has cached the environment's keys
+    let emulator = start_emulator().await;
+    let mut config = broker_config(&emulator);
+    config.jwks_min_refetch_interval = std::time::Duration::ZERO;
+    let broker = start_broker(config).await;
+    let user = create_user(&emulator, "ada@example.com").await;
+    let http = http();
+    let url = at(broker.base_url(), "/api/v1/webauthn/credentials");
+    let before = http
+        .get(&url)
+        .bearer_auth(user_token(&emulator, &user))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(before.status(), 200);
+
+    // When the environment rotates its key and signs with the new one
+    let new_kid = emulator.state().keys.rotate().await.unwrap();
+    let token = user_token(&emulator, &user);
+    assert_eq!(
+        jsonwebtoken::decode_header(&token).unwrap().kid.as_deref(),
+        Some(new_kid.as_str())
+    );
+
+    // Then the broker fetches the JWKS again and accepts the token
+    let after = http.get(&url).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(after.status(), 200);
+
+    broker.shutdown().await;
+    emulator.shutdown().await;
+}

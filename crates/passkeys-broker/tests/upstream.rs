@@ -1,0 +1,332 @@
+//! The broker's own client-credentials token, the environment going away,
+//! per-user limits, health and readiness.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use passkeys_broker::clock::ManualClock;
+use passkeys_broker::RateLimit;
+use serde_json::Value;
+
+#[tokio::test]
+async fn one_token_request_for_a_hundred_concurrent_calls_at_expiry() {
+    // Given a broker whose token and API calls go through a counting proxy
+    let emulator = start_emulator().await;
+    let proxy = CountingProxy::start(emulator.base_url()).await;
+    let mut config = broker_config(&emulator);
+    config.upstream_api_url = Some(proxy.base_url.clone());
+    config.token_url = Some(format!("{}oauth/token", proxy.base_url).parse().unwrap());
+    let clock = Arc::new(ManualClock::new());
+    let broker = passkeys_broker::start_with_clock(config, clock.clone())
+        .await
+        .unwrap();
+    let user = create_user(&emulator, "ada@example.com").await;
+    add_passkey(&emulator, &user, "Laptop").await;
+    let token = user_token(&emulator, &user);
+    let http = http();
+    let url = at(broker.base_url(), "/api/v1/webauthn/credentials");
+
+    // and one call that has made it obtain a token
+    let first = http.get(&url).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(first.status(), 200);
+    assert_eq!(proxy.token_requests(), 1);
+
+    // When its token reaches expiry (the emulator's live 300 s)
+    clock.advance(Duration::from_secs(300));
+    // and 100 calls arrive at once
+    let calls = (0..100).map(|_| {
+        let request = http.get(&url).bearer_auth(&token);
+        async move { request.send().await.unwrap().status() }
+    });
+    let statuses = futures_join_all(calls).await;
+
+    // Then all succeed and exactly one new token was requested
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    assert_eq!(proxy.token_requests(), 2);
+    assert_eq!(broker.token_requests(), 2);
+    assert_eq!(proxy.count("GET", "/api/v1/webauthn/credentials"), 101);
+
+    broker.shutdown().await;
+    proxy.stop();
+    emulator.shutdown().await;
+}
+
+/// Runs all futures concurrently on the runtime and collects their outputs.
+async fn futures_join_all<F, T>(futures: impl IntoIterator<Item = F>) -> Vec<T>
+where
+    F: std::future::Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let handles: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
+    let mut outputs = Vec::new();
+    for handle in handles {
+        outputs.push(handle.await.unwrap());
+    }
+    outputs
+}
+
+#[tokio::test]
+async fn environment_down_is_a_clear_503() {
+    // Given a broker that has already verified a token and listed once
+    let emulator = start_emulator().await;
+    let broker = start_broker(broker_config(&emulator)).await;
+    let user = create_user(&emulator, "ada@example.com").await;
+    let token = user_token(&emulator, &user);
+    let http = http();
+    let url = at(broker.base_url(), "/api/v1/webauthn/credentials");
+    assert_eq!(
+        http.get(&url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    // When the environment goes away
+    emulator.shutdown().await;
+
+    // Then the broker says so, in the error shape
+    let response = http.get(&url).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(response.status(), 503);
+    let (code, message, error_code) = error_body(response).await;
+    assert_eq!(code, 14);
+    assert_eq!(error_code, "UPSTREAM_UNAVAILABLE");
+    assert!(
+        message.contains("the Scalekit environment is unreachable"),
+        "{message}"
+    );
+    assert!(!message.contains(&token));
+
+    // And it is still alive
+    let live = http
+        .get(at(broker.base_url(), "/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(live.status(), 200);
+
+    broker.shutdown().await;
+}
+
+#[tokio::test]
+async fn environment_never_reachable_is_a_clear_503() {
+    // Given a broker for an environment that is not there at all
+    let emulator = start_emulator().await;
+    let user = create_user(&emulator, "ada@example.com").await;
+    let token = user_token(&emulator, &user);
+    let config = broker_config(&emulator);
+    emulator.shutdown().await;
+    let broker = start_broker(config).await;
+
+    // When a user calls it, the keys cannot be fetched: 503, not 401
+    let http = http();
+    let response = http
+        .get(at(broker.base_url(), "/api/v1/webauthn/credentials"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    let (code, _, _) = error_body(response).await;
+    assert_eq!(code, 14);
+
+    // And it is alive but not ready
+    let ready = http
+        .get(at(broker.base_url(), "/readyz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 503);
+    let ready: Value = ready.json().await.unwrap();
+    assert_eq!(ready["status"], "not ready");
+    let live = http
+        .get(at(broker.base_url(), "/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(live.status(), 200);
+
+    broker.shutdown().await;
+}
+
+#[tokio::test]
+async fn wrong_client_secret_is_a_502_not_a_401() {
+    // Given a broker configured with a wrong secret
+    let emulator = start_emulator().await;
+    let mut config = broker_config(&emulator);
+    config.client_secret = passkeys_broker::ClientSecret::new("not-the-secret");
+    let broker = start_broker(config).await;
+    let user = create_user(&emulator, "ada@example.com").await;
+
+    // When a user lists
+    let response = http()
+        .get(at(broker.base_url(), "/api/v1/webauthn/credentials"))
+        .bearer_auth(user_token(&emulator, &user))
+        .send()
+        .await
+        .unwrap();
+
+    // Then the user is not told to sign in again: it is the broker's fault
+    assert_eq!(response.status(), 502);
+    let (_, message, error_code) = error_body(response).await;
+    assert_eq!(error_code, "UPSTREAM_BAD_RESPONSE");
+    assert!(message.contains("client credentials"), "{message}");
+    assert!(!message.contains("not-the-secret"));
+
+    broker.shutdown().await;
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn per_user_rate_limit_answers_429_with_retry_after() {
+    // Given a limit of 2 at once and 1 per minute
+    let emulator = start_emulator().await;
+    let mut config = broker_config(&emulator);
+    config.rate_limit = RateLimit {
+        requests_per_minute: 1,
+        burst: 2,
+    };
+    let clock = Arc::new(ManualClock::new());
+    let broker = passkeys_broker::start_with_clock(config, clock.clone())
+        .await
+        .unwrap();
+    let ada = create_user(&emulator, "ada@example.com").await;
+    let bob = create_user(&emulator, "bob@example.com").await;
+    let ada_token = user_token(&emulator, &ada);
+    let http = http();
+    let url = at(broker.base_url(), "/api/v1/webauthn/credentials");
+    let call = |token: String| {
+        let request = http.get(&url).bearer_auth(token);
+        async move { request.send().await.unwrap() }
+    };
+
+    // When Ada makes three calls at once
+    assert_eq!(call(ada_token.clone()).await.status(), 200);
+    assert_eq!(call(ada_token.clone()).await.status(), 200);
+    let third = call(ada_token.clone()).await;
+
+    // Then the third is refused with a wait time
+    assert_eq!(third.status(), 429);
+    assert_eq!(third.headers()["retry-after"], "60");
+    let (code, _, error_code) = error_body(third).await;
+    assert_eq!((code, error_code.as_str()), (8, "RESOURCE_EXHAUSTED"));
+
+    // And Bob is not affected
+    assert_eq!(call(user_token(&emulator, &bob)).await.status(), 200);
+
+    // And after the wait Ada may call again
+    clock.advance(Duration::from_secs(60));
+    assert_eq!(call(ada_token).await.status(), 200);
+
+    broker.shutdown().await;
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn health_and_readiness() {
+    let emulator = start_emulator().await;
+    let proxy = CountingProxy::start(emulator.base_url()).await;
+    let mut config = broker_config(&emulator);
+    config.token_url = Some(format!("{}oauth/token", proxy.base_url).parse().unwrap());
+    config.jwks_url = Some(format!("{}keys", proxy.base_url).parse().unwrap());
+    let broker = start_broker(config).await;
+    let http = http();
+
+    let live: Value = http
+        .get(at(broker.base_url(), "/healthz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(live["status"], "ok");
+    // Liveness touches nothing upstream
+    assert_eq!(proxy.count("GET", "/keys"), 0);
+
+    let ready = http
+        .get(at(broker.base_url(), "/readyz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+    let ready: Value = ready.json().await.unwrap();
+    assert_eq!(ready["status"], "ready");
+    // Readiness fetched the keys and a token
+    assert_eq!(proxy.count("GET", "/keys"), 1);
+    assert_eq!(proxy.token_requests(), 1);
+
+    broker.shutdown().await;
+    proxy.stop();
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn environment_that_never_answers_is_a_503_timeout() {
+    // Given an API endpoint that accepts connections but never answers
+    let emulator = start_emulator().await;
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent_url: url::Url = format!("http://{}/", silent.local_addr().unwrap())
+        .parse()
+        .unwrap();
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            open.push(socket);
+        }
+    });
+    let mut config = broker_config(&emulator);
+    config.upstream_api_url = Some(silent_url);
+    config.upstream_timeout = Duration::from_secs(1);
+    let broker = start_broker(config).await;
+    let user = create_user(&emulator, "ada@example.com").await;
+
+    // When a user lists
+    let response = http()
+        .get(at(broker.base_url(), "/api/v1/webauthn/credentials"))
+        .bearer_auth(user_token(&emulator, &user))
+        .send()
+        .await
+        .unwrap();
+
+    // Then the broker gives up and says why
+    assert_eq!(response.status(), 503);
+    let (code, message, error_code) = error_body(response).await;
+    assert_eq!((code, error_code.as_str()), (4, "UPSTREAM_TIMEOUT"));
+    assert!(message.contains("did not answer within 1 s"), "{message}");
+
+    held.abort();
+    broker.shutdown().await;
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn client_secret_basic_works_too() {
+    let emulator = start_emulator().await;
+    let mut config = broker_config(&emulator);
+    config.token_endpoint_auth = passkeys_broker::TokenEndpointAuth::ClientSecretBasic;
+    let broker = start_broker(config).await;
+    let user = create_user(&emulator, "ada@example.com").await;
+    add_passkey(&emulator, &user, "Laptop").await;
+
+    let response = http()
+        .get(at(broker.base_url(), "/api/v1/webauthn/credentials"))
+        .bearer_auth(user_token(&emulator, &user))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), 200);
+    let listing: Value = response.json().await.unwrap();
+    assert_eq!(listing["credentials"].as_array().unwrap().len(), 1);
+    assert_eq!(broker.token_requests(), 1);
+
+    broker.shutdown().await;
+    emulator.shutdown().await;
+}
