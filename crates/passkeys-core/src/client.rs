@@ -61,8 +61,6 @@ pub struct ClientOptions {
     pub refresh_skew: Duration,
     /// Bound on each keychain operation (default 5 s).
     pub keychain_timeout: Duration,
-    /// Send all HTTP through this proxy (default: the system's proxy settings).
-    pub http_proxy: Option<Url>,
     /// Timeout of each HTTP request (default 30 s).
     pub http_timeout: Duration,
 }
@@ -72,7 +70,6 @@ impl Default for ClientOptions {
         ClientOptions {
             refresh_skew: DEFAULT_REFRESH_SKEW,
             keychain_timeout: DEFAULT_KEYCHAIN_TIMEOUT,
-            http_proxy: None,
             http_timeout: Duration::from_secs(30),
         }
     }
@@ -465,19 +462,12 @@ impl Drop for PendingGuard<'_> {
 }
 
 fn http_client(options: &ClientOptions) -> Result<reqwest::Client> {
-    let mut builder = reqwest::Client::builder()
+    reqwest::Client::builder()
         .use_rustls_tls()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(Duration::from_secs(10))
         .timeout(options.http_timeout)
-        .user_agent(concat!("passkeys-core/", env!("CARGO_PKG_VERSION")));
-    if let Some(proxy) = &options.http_proxy {
-        let proxy = reqwest::Proxy::all(proxy.as_str()).map_err(|err| {
-            Error::Config(format!("The HTTP proxy {proxy} is not usable: {err}."))
-        })?;
-        builder = builder.proxy(proxy);
-    }
-    builder
+        .user_agent(concat!("passkeys-core/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|err| Error::Config(format!("Could not set up HTTPS: {err}.")))
 }
