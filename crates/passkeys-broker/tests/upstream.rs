@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use common::*;
 use passkeys_broker::clock::ManualClock;
-use passkeys_broker::RateLimit;
 use serde_json::Value;
 
 #[tokio::test]
@@ -184,90 +183,6 @@ async fn wrong_client_secret_is_a_502_not_a_401() {
 }
 
 #[tokio::test]
-async fn per_user_rate_limit_answers_429_with_retry_after() {
-    // Given a limit of 2 at once and 1 per minute
-    let emulator = start_emulator().await;
-    let mut config = broker_config(&emulator);
-    config.rate_limit = RateLimit {
-        requests_per_minute: 1,
-        burst: 2,
-    };
-    let clock = Arc::new(ManualClock::new());
-    let broker = passkeys_broker::start_with_clock(config, clock.clone())
-        .await
-        .unwrap();
-    let ada = create_user(&emulator, "ada@example.com").await;
-    let bob = create_user(&emulator, "bob@example.com").await;
-    let ada_token = user_token(&emulator, &ada);
-    let http = http();
-    let url = at(broker.base_url(), "/api/v1/webauthn/credentials");
-    let call = |token: String| {
-        let request = http.get(&url).bearer_auth(token);
-        async move { request.send().await.unwrap() }
-    };
-
-    // When Ada makes three calls at once
-    assert_eq!(call(ada_token.clone()).await.status(), 200);
-    assert_eq!(call(ada_token.clone()).await.status(), 200);
-    let third = call(ada_token.clone()).await;
-
-    // Then the third is refused with a wait time
-    assert_eq!(third.status(), 429);
-    assert_eq!(third.headers()["retry-after"], "60");
-    let (code, _, error_code) = error_body(third).await;
-    assert_eq!((code, error_code.as_str()), (8, "RESOURCE_EXHAUSTED"));
-
-    // And Bob is not affected
-    assert_eq!(call(user_token(&emulator, &bob)).await.status(), 200);
-
-    // And after the wait Ada may call again
-    clock.advance(Duration::from_secs(60));
-    assert_eq!(call(ada_token).await.status(), 200);
-
-    broker.shutdown().await;
-    emulator.shutdown().await;
-}
-
-#[tokio::test]
-async fn health_and_readiness() {
-    let emulator = start_emulator().await;
-    let proxy = CountingProxy::start(emulator.base_url()).await;
-    let mut config = broker_config(&emulator);
-    config.token_url = Some(format!("{}oauth/token", proxy.base_url).parse().unwrap());
-    config.jwks_url = Some(format!("{}keys", proxy.base_url).parse().unwrap());
-    let broker = start_broker(config).await;
-    let http = http();
-
-    let live: Value = http
-        .get(at(broker.base_url(), "/healthz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(live["status"], "ok");
-    // Liveness touches nothing upstream
-    assert_eq!(proxy.count("GET", "/keys"), 0);
-
-    let ready = http
-        .get(at(broker.base_url(), "/readyz"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ready.status(), 200);
-    let ready: Value = ready.json().await.unwrap();
-    assert_eq!(ready["status"], "ready");
-    // Readiness fetched the keys and a token
-    assert_eq!(proxy.count("GET", "/keys"), 1);
-    assert_eq!(proxy.token_requests(), 1);
-
-    broker.shutdown().await;
-    proxy.stop();
-    emulator.shutdown().await;
-}
-
-#[tokio::test]
 async fn environment_that_never_answers_is_a_503_timeout() {
     // Given an API endpoint that accepts connections but never answers
     let emulator = start_emulator().await;
@@ -328,5 +243,79 @@ async fn client_secret_basic_works_too() {
     assert_eq!(broker.token_requests(), 1);
 
     broker.shutdown().await;
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_revoked_broker_token_is_replaced_once() {
+    // Given a broker that has a client-credentials token
+    let emulator = start_emulator().await;
+    let broker = start_broker(broker_config(&emulator)).await;
+    let user = create_user(&emulator, "ada@example.com").await;
+    add_passkey(&emulator, &user, "Laptop").await;
+    let token = user_token(&emulator, &user);
+    let http = http();
+    let url = at(broker.base_url(), "/api/v1/webauthn/credentials");
+    assert_eq!(
+        http.get(&url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(broker.token_requests(), 1);
+
+    // When the environment revokes it before it expires
+    emulator
+        .state()
+        .db
+        .call(|c| {
+            c.execute(
+                "UPDATE access_tokens SET revoked_at = 1 WHERE client_id = ?1",
+                [BROKER_CLIENT_ID],
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+
+    // Then the next call gets a new token and succeeds
+    let response = http.get(&url).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(broker.token_requests(), 2);
+
+    broker.shutdown().await;
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn environment_client_errors_are_passed_on_in_the_same_shape() {
+    // Given a valid token for a user the environment does not know (deleted)
+    let emulator = start_emulator().await;
+    let proxy = CountingProxy::start(emulator.base_url()).await;
+    let mut config = broker_config(&emulator);
+    config.upstream_api_url = Some(proxy.base_url.clone());
+    let broker = start_broker(config).await;
+    let token = user_token(&emulator, "usr_deleted");
+
+    // When they list
+    let response = http()
+        .get(at(broker.base_url(), "/api/v1/webauthn/credentials"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+
+    // Then the environment's 404 comes back as it sent it
+    assert_eq!(proxy.count("GET", "/api/v1/webauthn/credentials"), 1);
+    assert_eq!(response.status(), 404);
+    let (code, message, error_code) = error_body(response).await;
+    assert_eq!((code, error_code.as_str()), (5, "NOT_FOUND"));
+    assert_eq!(message, "user not found");
+
+    broker.shutdown().await;
+    proxy.stop();
     emulator.shutdown().await;
 }
