@@ -114,7 +114,9 @@ pub(crate) async fn issue_code(
 pub(crate) fn redirect_with(uri: &str, params: &[(&str, &str)]) -> Result<Url> {
     let mut url =
         Url::parse(uri).map_err(|e| Error::Internal(format!("registered URI {uri}: {e}")))?;
-    url.query_pairs_mut().extend_pairs(params);
+    if !params.is_empty() {
+        url.query_pairs_mut().extend_pairs(params);
+    }
     Ok(url)
 }
 

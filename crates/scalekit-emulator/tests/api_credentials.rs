@@ -1,0 +1,315 @@
+//! The credentials REST API: list, rename, remove; who may do what; the
+//! grpc-gateway error body.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod oidc_support;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use oidc_support::{api_error, Env};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+const LIST: &str = "/api/v1/webauthn/credentials";
+
+fn item(id: &str) -> String {
+    format!("{LIST}/{id}")
+}
+
+#[tokio::test]
+async fn a_user_lists_their_own_passkeys_with_the_wire_fields() {
+    let env = Env::start().await;
+    let who = env.signed_in("ann@example.com").await;
+    let other = env.signed_in("bob@example.com").await;
+    let mine = env
+        .add_passkey(&who.user.id, &[1, 2, 3, 250], "Laptop")
+        .await;
+    env.add_passkey(&other.user.id, &[9, 9], "Not mine").await;
+    let tokens = env.tokens_for(&who, &[]).await;
+
+    for path in [LIST.to_owned(), format!("{LIST}?user_id={}", who.user.id)] {
+        let response = env
+            .api(Method::GET, &path, Some(tokens.access()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = response.json().await.unwrap();
+        let credentials = body["credentials"].as_array().unwrap();
+        assert_eq!(credentials.len(), 1);
+        let credential = &credentials[0];
+        assert_eq!(credential["id"], mine.id.as_str());
+        assert_eq!(credential["user_id"], who.user.id.as_str());
+        assert_eq!(credential["credential_id"], "AQID+g==");
+        assert_eq!(credential["attestation_type"], "none");
+        assert_eq!(
+            credential["authenticator"]["aaguid"],
+            "08987058-cadc-4b81-b6e1-30de50dcbe96"
+        );
+        assert_eq!(credential["authenticator"]["attachment"], "platform");
+        assert_eq!(credential["transports"], json!(["internal", "hybrid"]));
+        assert_eq!(
+            credential["authenticator_flags"],
+            json!({"user_present": true, "user_verified": true, "backup_eligible": true, "backup_state": true})
+        );
+        assert_eq!(credential["display_name"], "Laptop");
+        assert_eq!(credential["user_agent"]["browser"], "Chrome");
+        assert_eq!(credential["client_info"]["ip"], "127.0.0.1");
+        assert_eq!(credential["created_at"].as_str().unwrap().len(), 24);
+        assert_eq!(credential["created_at"], credential["updated_at"]);
+
+        let options = &body["all_accepted_credentials_options"];
+        assert_eq!(options["rp_id"], "localhost");
+        assert_eq!(
+            options["user_id"],
+            URL_SAFE_NO_PAD.encode(who.user.webauthn_handle.as_bytes())
+        );
+        assert_eq!(options["all_accepted_credential_ids"], json!(["AQID-g"]));
+    }
+}
+
+#[tokio::test]
+async fn missing_bad_or_revoked_tokens_are_401() {
+    let env = Env::start().await;
+    let who = env.signed_in("cy@example.com").await;
+    let tokens = env.tokens_for(&who, &[]).await;
+    let response = env.api(Method::GET, LIST, None).send().await.unwrap();
+    let body = api_error(response, StatusCode::UNAUTHORIZED, 16, "UNAUTHENTICATED").await;
+    assert_eq!(body["message"], "Token empty");
+    let mut tampered = tokens.access().to_owned();
+    tampered.insert(tampered.len() - 5, 'x');
+    for bad in [
+        "garbage",
+        tokens.id_token(),
+        tampered.as_str(),
+        tokens.refresh(),
+    ] {
+        let response = env.api(Method::GET, LIST, Some(bad)).send().await.unwrap();
+        api_error(response, StatusCode::UNAUTHORIZED, 16, "UNAUTHENTICATED").await;
+    }
+    let patch = env
+        .api(Method::PATCH, &item("wac_x"), None)
+        .json(&json!({"display_name": "x"}))
+        .send()
+        .await
+        .unwrap();
+    api_error(patch, StatusCode::UNAUTHORIZED, 16, "UNAUTHENTICATED").await;
+    let delete = env
+        .api(Method::DELETE, &item("wac_x"), Some("garbage"))
+        .send()
+        .await
+        .unwrap();
+    api_error(delete, StatusCode::UNAUTHORIZED, 16, "UNAUTHENTICATED").await;
+    // A token from another emulator (other keys) is refused too.
+    let stranger = Env::start().await;
+    let stranger_who = stranger.signed_in("cy@example.com").await;
+    let foreign = stranger.tokens_for(&stranger_who, &[]).await;
+    let response = env.list(foreign.access()).await;
+    api_error(response, StatusCode::UNAUTHORIZED, 16, "UNAUTHENTICATED").await;
+}
+
+#[tokio::test]
+async fn someone_elses_passkeys_are_403_and_unknown_ids_404() {
+    let env = Env::start().await;
+    let who = env.signed_in("dee@example.com").await;
+    let other = env.signed_in("eve@example.com").await;
+    let theirs = env.add_passkey(&other.user.id, &[7, 7, 7], "Theirs").await;
+    let token = env.tokens_for(&who, &[]).await;
+    let token = token.access();
+
+    let list = env
+        .api(
+            Method::GET,
+            &format!("{LIST}?user_id={}", other.user.id),
+            Some(token),
+        )
+        .send()
+        .await
+        .unwrap();
+    api_error(list, StatusCode::FORBIDDEN, 7, "PERMISSION_DENIED").await;
+    let rename = env
+        .api(Method::PATCH, &item(&theirs.id), Some(token))
+        .json(&json!({"display_name": "Mine now"}))
+        .send()
+        .await
+        .unwrap();
+    api_error(rename, StatusCode::FORBIDDEN, 7, "PERMISSION_DENIED").await;
+    let delete = env
+        .api(Method::DELETE, &item(&theirs.id), Some(token))
+        .send()
+        .await
+        .unwrap();
+    api_error(delete, StatusCode::FORBIDDEN, 7, "PERMISSION_DENIED").await;
+
+    let rename = env
+        .api(Method::PATCH, &item("wac_unknown"), Some(token))
+        .json(&json!({"display_name": "x"}))
+        .send()
+        .await
+        .unwrap();
+    api_error(rename, StatusCode::NOT_FOUND, 5, "NOT_FOUND").await;
+    let delete = env
+        .api(Method::DELETE, &item("wac_unknown"), Some(token))
+        .send()
+        .await
+        .unwrap();
+    api_error(delete, StatusCode::NOT_FOUND, 5, "NOT_FOUND").await;
+
+    // Nothing changed for the owner.
+    let owner = env.tokens_for(&other, &[]).await;
+    let body: Value = env.list(owner.access()).await.json().await.unwrap();
+    assert_eq!(body["credentials"][0]["display_name"], "Theirs");
+}
+
+#[tokio::test]
+async fn rename_validates_the_display_name() {
+    let env = Env::start().await;
+    let who = env.signed_in("fay@example.com").await;
+    let passkey = env.add_passkey(&who.user.id, &[1], "Old").await;
+    let tokens = env.tokens_for(&who, &[]).await;
+    let token = tokens.access();
+
+    for bad in [
+        json!({"display_name": ""}),
+        json!({"display_name": "   "}),
+        json!({"display_name": "x".repeat(121)}),
+        json!({}),
+    ] {
+        let response = env
+            .api(Method::PATCH, &item(&passkey.id), Some(token))
+            .json(&bad)
+            .send()
+            .await
+            .unwrap();
+        let body = api_error(response, StatusCode::BAD_REQUEST, 3, "INVALID_ARGUMENT").await;
+        let violation = &body["details"][0]["validation_error_info"]["field_violations"][0];
+        assert_eq!(violation["field"], "display_name");
+        assert!(violation["description"].is_string() && violation["constraint"].is_string());
+    }
+    let not_json = env
+        .api(Method::PATCH, &item(&passkey.id), Some(token))
+        .body("display_name=x")
+        .send()
+        .await
+        .unwrap();
+    api_error(not_json, StatusCode::BAD_REQUEST, 3, "INVALID_ARGUMENT").await;
+
+    let longest = "é".repeat(120);
+    let response = env
+        .api(Method::PATCH, &item(&passkey.id), Some(token))
+        .json(&json!({"display_name": format!("  {longest} ")}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["credential"]["display_name"], longest.as_str());
+    assert_eq!(body["credential"]["id"], passkey.id.as_str());
+    assert_eq!(
+        body["credential"]["created_at"],
+        passkey.created_at.as_str()
+    );
+}
+
+#[tokio::test]
+async fn delete_returns_the_signal_options_and_removes_the_passkey() {
+    let env = Env::start().await;
+    let who = env.signed_in("gus@example.com").await;
+    let passkey = env.add_passkey(&who.user.id, &[0xfb, 0xff], "Key").await;
+    let tokens = env.tokens_for(&who, &[]).await;
+    let response = env
+        .api(Method::DELETE, &item(&passkey.id), Some(tokens.access()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!({"success": true, "unknown_credential_options": {"rp_id": "localhost", "credential_id": "-_8"}})
+    );
+    let list: Value = env.list(tokens.access()).await.json().await.unwrap();
+    assert_eq!(list["credentials"], json!([]));
+    assert_eq!(
+        list["all_accepted_credentials_options"]["all_accepted_credential_ids"],
+        json!([])
+    );
+    let again = env
+        .api(Method::DELETE, &item(&passkey.id), Some(tokens.access()))
+        .send()
+        .await
+        .unwrap();
+    api_error(again, StatusCode::NOT_FOUND, 5, "NOT_FOUND").await;
+}
+
+#[tokio::test]
+async fn a_client_credentials_token_acts_on_any_user() {
+    let env = Env::start().await;
+    let who = env.signed_in("hal@example.com").await;
+    let passkey = env.add_passkey(&who.user.id, &[4, 2], "Phone").await;
+    let token = env.client_token().await;
+
+    let without_user = env
+        .api(Method::GET, LIST, Some(&token))
+        .send()
+        .await
+        .unwrap();
+    let body = api_error(without_user, StatusCode::BAD_REQUEST, 3, "INVALID_ARGUMENT").await;
+    assert_eq!(
+        body["details"][0]["validation_error_info"]["field_violations"][0]["field"],
+        "user_id"
+    );
+    let unknown = env
+        .api(
+            Method::GET,
+            &format!("{LIST}?user_id=usr_nobody"),
+            Some(&token),
+        )
+        .send()
+        .await
+        .unwrap();
+    api_error(unknown, StatusCode::NOT_FOUND, 5, "NOT_FOUND").await;
+
+    let list: Value = env
+        .api(
+            Method::GET,
+            &format!("{LIST}?user_id={}", who.user.id),
+            Some(&token),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["credentials"][0]["id"], passkey.id.as_str());
+    let rename = env
+        .api(Method::PATCH, &item(&passkey.id), Some(&token))
+        .json(&json!({"display_name": "Work phone"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rename.status(), StatusCode::OK);
+    let delete = env
+        .api(Method::DELETE, &item(&passkey.id), Some(&token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(delete.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_413() {
+    let env = Env::start().await;
+    let who = env.signed_in("ida@example.com").await;
+    let passkey = env.add_passkey(&who.user.id, &[3], "Key").await;
+    let tokens = env.tokens_for(&who, &[]).await;
+    let huge = json!({"display_name": "x".repeat(100 * 1024)});
+    let response = env
+        .api(Method::PATCH, &item(&passkey.id), Some(tokens.access()))
+        .json(&huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}

@@ -1,0 +1,208 @@
+//! `/oauth/authorize`: client and redirect URI checks (error pages, never a
+//! redirect), errors sent back to the client, sessions and `prompt`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod oidc_support;
+
+use oidc_support::{location, verifier, Env, NATIVE, REDIRECT};
+use reqwest::StatusCode;
+use scalekit_emulator::testing;
+use url::Url;
+
+fn query(url: &Url) -> std::collections::HashMap<String, String> {
+    url.query_pairs().into_owned().collect()
+}
+
+async fn assert_error_page(env: &Env, raw_query: &str) {
+    let response = env
+        .http
+        .get(format!("{}oauth/authorize?{raw_query}", env.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{raw_query}");
+    assert!(
+        response.headers().get("location").is_none(),
+        "{raw_query} redirected"
+    );
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+    let page = response.text().await.unwrap();
+    assert!(page.contains("error-message"));
+}
+
+#[tokio::test]
+async fn bad_client_or_redirect_uri_shows_an_error_page() {
+    let env = Env::start().await;
+    let challenge = testing::pkce_s256(&verifier());
+    let rest = format!(
+        "response_type=code&scope=openid&code_challenge={challenge}&code_challenge_method=S256"
+    );
+    let cases = [
+        // Given no client, an unknown client, or a redirect URI that is not registered
+        format!("redirect_uri={REDIRECT}&{rest}"),
+        format!("client_id=ntvc_unknown&redirect_uri={REDIRECT}&{rest}"),
+        format!("client_id={NATIVE}&{rest}"),
+        format!("client_id={NATIVE}&redirect_uri=https%3A%2F%2Fevil.example%2Fcallback&{rest}"),
+        format!(
+            "client_id={NATIVE}&redirect_uri=http%3A%2F%2F127.0.0.1%3A1%2Fcallback%3Fx%3D1&{rest}"
+        ),
+        format!("client_id={NATIVE}&redirect_uri=http%3A%2F%2Flocalhost%3A1%2Fcallback&{rest}"),
+        format!("client_id={NATIVE}&redirect_uri=dev.passkeys.desktop%3A%2Fother&{rest}"),
+        format!("client_id=skc_demo&redirect_uri={REDIRECT}&{rest}"),
+        // Repeated parameters are malformed
+        format!("client_id={NATIVE}&client_id={NATIVE}&redirect_uri={REDIRECT}&{rest}"),
+    ];
+    for case in cases {
+        // Then an error page, never a redirect
+        assert_error_page(&env, &case).await;
+    }
+}
+
+#[tokio::test]
+async fn request_errors_redirect_back_with_state() {
+    let env = Env::start().await;
+    let challenge = testing::pkce_s256(&verifier());
+    let base = format!("client_id={NATIVE}&redirect_uri={REDIRECT}&state=xyz");
+    let cases = [
+        format!("{base}&response_type=code&scope=openid"),
+        format!("{base}&response_type=code&scope=openid&code_challenge={challenge}&code_challenge_method=plain"),
+        format!("{base}&response_type=code&scope=openid&code_challenge={challenge}"),
+        format!("{base}&response_type=token&scope=openid&code_challenge={challenge}&code_challenge_method=S256"),
+        format!("{base}&response_type=code&scope=openid+admin&code_challenge={challenge}&code_challenge_method=S256"),
+        format!("{base}&response_type=code&scope=email&code_challenge={challenge}&code_challenge_method=S256"),
+        format!("{base}&response_type=code&scope=openid&code_challenge={challenge}&code_challenge_method=S256&prompt=bogus"),
+    ];
+    for case in cases {
+        let response = env
+            .http
+            .get(format!("{}oauth/authorize?{case}", env.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FOUND, "{case}");
+        let target = Url::parse(location(&response)).unwrap();
+        assert!(target.as_str().starts_with(REDIRECT), "{target}");
+        let params = query(&target);
+        assert_eq!(params["error"], "invalid_request", "{case}");
+        assert!(!params["error_description"].is_empty());
+        assert_eq!(params["state"], "xyz");
+        assert!(!params.contains_key("code"));
+    }
+}
+
+#[tokio::test]
+async fn without_a_session_the_browser_goes_to_the_login_page() {
+    let env = Env::start().await;
+    let verifier = verifier();
+    for (extra, signup) in [
+        (vec![], false),
+        (vec![("prompt", "create")], true),
+        (vec![("login_hint", "a@example.com")], false),
+    ] {
+        let response = env
+            .http
+            .get(env.authorize_url(&verifier, &extra))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FOUND);
+        let target = Url::parse(location(&response)).unwrap();
+        assert_eq!(target.path(), "/ui/login");
+        assert!(target.as_str().starts_with(env.base.as_str()));
+        let params = query(&target);
+        assert!(params["auth_request"].len() > 10);
+        assert_eq!(
+            params.get("mode").map(String::as_str),
+            signup.then_some("signup")
+        );
+    }
+}
+
+#[tokio::test]
+async fn prompt_none_without_a_session_is_login_required() {
+    let env = Env::start().await;
+    let response = env
+        .http
+        .get(env.authorize_url(&verifier(), &[("prompt", "none")]))
+        .send()
+        .await
+        .unwrap();
+    let target = Url::parse(location(&response)).unwrap();
+    assert!(target.as_str().starts_with(REDIRECT));
+    let params = query(&target);
+    assert_eq!(params["error"], "login_required");
+    assert_eq!(params["state"], "st-1");
+}
+
+#[tokio::test]
+async fn a_signed_in_browser_gets_a_code_unless_prompt_asks_for_login() {
+    let env = Env::start().await;
+    let who = env.signed_in("ann@example.com").await;
+    // Given a browser session, authorize answers with a code at once
+    let code = env.code_for(&who, &verifier(), &[]).await;
+    assert!(code.len() >= 43);
+    let code = env.code_for(&who, &verifier(), &[("prompt", "none")]).await;
+    assert!(!code.is_empty());
+    // prompt=login / select_account / create show the login page anyway
+    for prompt in ["login", "select_account", "create"] {
+        let response = env
+            .get_with_cookie(env.authorize_url(&verifier(), &[("prompt", prompt)]), &who)
+            .await;
+        let target = Url::parse(location(&response)).unwrap();
+        assert_eq!(target.path(), "/ui/login", "{prompt}");
+    }
+    // An unknown cookie is no session
+    let mut stranger = env.signed_in("bob@example.com").await;
+    stranger.cookie = "skemu_session=forged".into();
+    let response = env
+        .get_with_cookie(env.authorize_url(&verifier(), &[]), &stranger)
+        .await;
+    assert_eq!(Url::parse(location(&response)).unwrap().path(), "/ui/login");
+}
+
+#[tokio::test]
+async fn any_loopback_port_and_custom_scheme_redirects_are_accepted() {
+    let env = Env::start().await;
+    let who = env.signed_in("cy@example.com").await;
+    for redirect in [
+        "http://127.0.0.1:1/callback",
+        "http://127.0.0.1/callback",
+        "dev.passkeys.desktop:/callback",
+    ] {
+        let url =
+            testing::authorize_url(&env.base, NATIVE, redirect, "s", &verifier(), &[]).unwrap();
+        let response = env.get_with_cookie(url, &who).await;
+        assert_eq!(response.status(), StatusCode::FOUND);
+        let target = location(&response);
+        assert!(target.starts_with(&format!("{redirect}?code=")), "{target}");
+    }
+}
+
+#[tokio::test]
+async fn hosted_email_sign_in_completes_the_authorization() {
+    // Given the hosted login pages and the dev mailbox
+    let env = Env::start().await;
+    let browser = testing::browser_client().unwrap();
+    let verifier = verifier();
+    let authorize = env.authorize_url(&verifier, &[("nonce", "n-1")]);
+    // When a person signs in with an email code
+    let callback =
+        testing::sign_in_with_email_code(&browser, &authorize, "dee@example.com", &env.base)
+            .await
+            .unwrap();
+    // Then the app's callback gets a code that exchanges for tokens
+    assert!(callback.as_str().starts_with(REDIRECT));
+    let params = query(&callback);
+    assert_eq!(params["state"], "st-1");
+    let response = env.exchange(&params["code"], &verifier).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: serde_json::Value = response.json().await.unwrap();
+    let claims = oidc_support::verify_with_jwks(&env, body["id_token"].as_str().unwrap()).await;
+    assert_eq!(claims["email"], "dee@example.com");
+    assert_eq!(claims["nonce"], "n-1");
+    assert_eq!(claims["amr"], serde_json::json!(["conn_email"]));
+}

@@ -1,0 +1,309 @@
+//! Shared set-up of the OIDC and API tests: an emulator on an ephemeral port,
+//! a browser-like HTTP client, and shortcuts to a signed-in user's tokens.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use reqwest::header::{AUTHORIZATION, COOKIE, LOCATION};
+use reqwest::{Client, Response, StatusCode};
+use scalekit_emulator::db::{self, NewPasskey, StoredPasskey, User};
+use scalekit_emulator::{testing, Config, RunningEmulator};
+use serde_json::Value;
+use url::Url;
+
+pub const NATIVE: &str = "ntvc_demo";
+pub const REDIRECT: &str = "http://127.0.0.1:53682/callback";
+pub const CONFIDENTIAL: &str = "skc_demo";
+pub const SECRET: &str = "demo-secret";
+pub const ADMIN: &str = "test-admin-token";
+pub const SCOPE: &str = "openid profile email offline_access";
+
+pub struct Env {
+    pub emulator: RunningEmulator,
+    pub base: Url,
+    /// Follows no redirects, keeps no cookies.
+    pub http: Client,
+}
+
+/// A user signed in through a browser session, with the cookie to send.
+pub struct SignedIn {
+    pub user: User,
+    pub session_id: String,
+    pub cookie: String,
+}
+
+/// What one authorization-code flow produced.
+pub struct Tokens {
+    pub body: Value,
+    pub code: String,
+    pub verifier: String,
+}
+
+impl Tokens {
+    pub fn access(&self) -> &str {
+        self.body["access_token"].as_str().unwrap()
+    }
+    pub fn refresh(&self) -> &str {
+        self.body["refresh_token"].as_str().unwrap()
+    }
+    pub fn id_token(&self) -> &str {
+        self.body["id_token"].as_str().unwrap()
+    }
+}
+
+pub fn verifier() -> String {
+    format!("v-{}-{}", uuid::Uuid::new_v4(), uuid::Uuid::new_v4())
+}
+
+impl Env {
+    pub async fn start() -> Env {
+        Self::start_with(Config::for_tests()).await
+    }
+
+    pub async fn start_with(config: Config) -> Env {
+        let emulator = scalekit_emulator::start(config).await.unwrap();
+        let base = emulator.base_url().clone();
+        let http = Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Env {
+            emulator,
+            base,
+            http,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> Url {
+        self.base.join(path).unwrap()
+    }
+
+    /// Creates (or finds) a user and a browser session directly in the store.
+    pub async fn signed_in(&self, email: &str) -> SignedIn {
+        let email = email.to_owned();
+        let state = self.emulator.state();
+        let user = state
+            .db
+            .call(move |c| db::find_or_create_user_by_email(c, &email))
+            .await
+            .unwrap();
+        let (session, cookie) = state
+            .create_browser_session(&user.id, "conn_email")
+            .await
+            .unwrap();
+        SignedIn {
+            user,
+            session_id: session.id,
+            cookie: format!("{}={}", cookie.name(), cookie.value()),
+        }
+    }
+
+    pub fn authorize_url(&self, verifier: &str, extra: &[(&str, &str)]) -> Url {
+        let mut url =
+            testing::authorize_url(&self.base, NATIVE, REDIRECT, "st-1", verifier, extra).unwrap();
+        if let Some((_, scope)) = extra.iter().find(|(k, _)| *k == "scope") {
+            let pairs: Vec<(String, String)> = url
+                .query_pairs()
+                .filter(|(k, _)| k != "scope")
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            url.query_pairs_mut()
+                .clear()
+                .extend_pairs(pairs)
+                .append_pair("scope", scope);
+        }
+        url
+    }
+
+    /// `GET` with the session cookie.
+    pub async fn get_with_cookie(&self, url: Url, who: &SignedIn) -> Response {
+        self.http
+            .get(url)
+            .header(COOKIE, &who.cookie)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Runs `/oauth/authorize` for a signed-in browser; returns the code.
+    pub async fn code_for(&self, who: &SignedIn, verifier: &str, extra: &[(&str, &str)]) -> String {
+        let response = self
+            .get_with_cookie(self.authorize_url(verifier, extra), who)
+            .await;
+        assert_eq!(response.status(), StatusCode::FOUND);
+        let location = Url::parse(location(&response)).unwrap();
+        assert!(location.as_str().starts_with(REDIRECT), "{location}");
+        let pairs: Vec<(String, String)> = location.query_pairs().into_owned().collect();
+        assert!(pairs.contains(&("state".into(), "st-1".into())));
+        pairs.into_iter().find(|(k, _)| k == "code").unwrap().1
+    }
+
+    pub async fn token(&self, form: &[(&str, &str)]) -> Response {
+        self.http
+            .post(self.url("/oauth/token"))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn exchange(&self, code: &str, verifier: &str) -> Response {
+        self.token(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", NATIVE),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", verifier),
+        ])
+        .await
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> Response {
+        self.token(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", NATIVE),
+            ("refresh_token", refresh_token),
+        ])
+        .await
+    }
+
+    /// A full code flow for `who` with `extra` authorize parameters.
+    pub async fn tokens_for(&self, who: &SignedIn, extra: &[(&str, &str)]) -> Tokens {
+        let verifier = verifier();
+        let code = self.code_for(who, &verifier, extra).await;
+        let response = self.exchange(&code, &verifier).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        Tokens {
+            body: response.json().await.unwrap(),
+            code,
+            verifier,
+        }
+    }
+
+    /// A client-credentials token for `skc_demo`.
+    pub async fn client_token(&self) -> String {
+        let response = self
+            .http
+            .post(self.url("/oauth/token"))
+            .basic_auth(CONFIDENTIAL, Some(SECRET))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = response.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// Stores a passkey row for `user_id` (as a registration would).
+    pub async fn add_passkey(&self, user_id: &str, raw_id: &[u8], name: &str) -> StoredPasskey {
+        use base64::Engine as _;
+        let new = NewPasskey {
+            user_id: user_id.to_owned(),
+            credential_id: base64::engine::general_purpose::STANDARD.encode(raw_id),
+            passkey_json: "{}".into(),
+            attestation_type: Some("none".into()),
+            aaguid: Some("08987058-cadc-4b81-b6e1-30de50dcbe96".into()),
+            attachment: Some("platform".into()),
+            transports: vec!["internal".into(), "hybrid".into()],
+            user_present: true,
+            user_verified: true,
+            backup_eligible: true,
+            backup_state: true,
+            display_name: Some(name.to_owned()),
+            user_agent: serde_json::json!({"raw": "Mozilla/5.0", "browser": "Chrome", "os": "Linux"}),
+            client_info: serde_json::json!({"ip": "127.0.0.1"}),
+        };
+        self.emulator
+            .state()
+            .db
+            .call(move |c| db::insert_passkey(c, new))
+            .await
+            .unwrap()
+    }
+
+    pub fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+    ) -> reqwest::RequestBuilder {
+        let request = self.http.request(method, self.url(path));
+        match token {
+            Some(token) => request.header(AUTHORIZATION, format!("Bearer {token}")),
+            None => request,
+        }
+    }
+
+    pub async fn list(&self, token: &str) -> Response {
+        self.api(
+            reqwest::Method::GET,
+            "/api/v1/webauthn/credentials",
+            Some(token),
+        )
+        .send()
+        .await
+        .unwrap()
+    }
+}
+
+pub fn location(response: &Response) -> &str {
+    response
+        .headers()
+        .get(LOCATION)
+        .expect("a Location header")
+        .to_str()
+        .unwrap()
+}
+
+/// Asserts an RFC 6749 error body and returns it.
+pub async fn oauth_error(response: Response, status: StatusCode, error: &str) -> Value {
+    assert_eq!(response.status(), status);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], error, "{body}");
+    assert!(body["error_description"].is_string());
+    body
+}
+
+/// Asserts a grpc-gateway error body and returns it.
+pub async fn api_error(
+    response: Response,
+    status: StatusCode,
+    code: u64,
+    error_code: &str,
+) -> Value {
+    assert_eq!(response.status(), status);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], code, "{body}");
+    assert!(body["message"].is_string());
+    assert_eq!(
+        body["details"][0]["@type"],
+        "type.googleapis.com/scalekit.v1.errdetails.ErrorInfo"
+    );
+    assert_eq!(body["details"][0]["error_code"], error_code);
+    body
+}
+
+/// Decodes a JWT with the JWKS published at `/keys`, checking signature,
+/// issuer and expiry.
+pub async fn verify_with_jwks(env: &Env, token: &str) -> Value {
+    let jwks: jsonwebtoken::jwk::JwkSet = env
+        .http
+        .get(env.url("/keys"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let header = jsonwebtoken::decode_header(token).unwrap();
+    assert_eq!(header.alg, jsonwebtoken::Algorithm::RS256);
+    let kid = header.kid.expect("a kid");
+    let jwk = jwks.find(&kid).expect("the kid is in the JWKS");
+    let key = jsonwebtoken::DecodingKey::from_jwk(jwk).unwrap();
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.validate_aud = false;
+    validation.set_issuer(&[env.base.as_str().trim_end_matches('/')]);
+    jsonwebtoken::decode::<Value>(token, &key, &validation)
+        .unwrap()
+        .claims
+}
