@@ -547,19 +547,5 @@ fn token_failure(err: TokenRequestError, what: &str) -> TokenFailure {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// RFC 7636 Appendix B through the PKCE code the sign-in uses.
-    #[test]
-    fn pkce_s256_matches_rfc7636_appendix_b() {
-        let verifier =
-            PkceCodeVerifier::new("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk".to_string());
-        let challenge = PkceCodeChallenge::from_code_verifier_sha256(&verifier);
-        assert_eq!(
-            challenge.as_str(),
-            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
-        );
-        assert_eq!(challenge.method().as_str(), "S256");
-    }
-}
+#[path = "oidc_tests.rs"]
+mod tests;
