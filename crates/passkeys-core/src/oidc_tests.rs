@@ -95,7 +95,8 @@ async fn a_good_id_token_verifies_and_names_the_account() {
 async fn bad_id_tokens_are_refused() {
     let fixture = fixture().await;
     let now = OffsetDateTime::now_utc().unix_timestamp();
-    let edits: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
+    type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+    let edits: Vec<(&str, Edit)> = vec![
         ("iss", Box::new(|c| c["iss"] = json!("http://evil.example"))),
         ("aud", Box::new(|c| c["aud"] = json!(["ntvc_other"]))),
         ("exp", Box::new(move |c| c["exp"] = json!(now - 600))),
