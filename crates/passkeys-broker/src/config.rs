@@ -92,6 +92,8 @@ pub struct Config {
     pub token_refresh_margin: Duration,
     /// The JWKS is fetched again for an unknown `kid` at most this often.
     pub jwks_min_refetch_interval: Duration,
+    /// The JWKS is fetched again before use once it is this old.
+    pub jwks_max_age: Duration,
     /// Clock skew allowed on `exp` and `nbf`.
     pub leeway: Duration,
     /// Per-user request limits.
@@ -122,6 +124,7 @@ impl Config {
             upstream_timeout: Duration::from_secs(10),
             token_refresh_margin: Duration::from_secs(30),
             jwks_min_refetch_interval: Duration::from_secs(30),
+            jwks_max_age: Duration::from_secs(15 * 60),
             leeway: Duration::from_secs(30),
             rate_limit: RateLimit::default(),
             max_body_bytes: 16 * 1024,
@@ -273,6 +276,7 @@ struct FileConfig {
     upstream_timeout_secs: Option<u64>,
     token_refresh_margin_secs: Option<u64>,
     jwks_min_refetch_interval_secs: Option<u64>,
+    jwks_max_age_secs: Option<u64>,
     leeway_secs: Option<u64>,
     rate_limit: Option<RateLimit>,
     max_body_bytes: Option<usize>,
@@ -314,6 +318,9 @@ impl FileConfig {
         }
         if let Some(v) = self.jwks_min_refetch_interval_secs {
             config.jwks_min_refetch_interval = secs(v);
+        }
+        if let Some(v) = self.jwks_max_age_secs {
+            config.jwks_max_age = secs(v);
         }
         if let Some(v) = self.leeway_secs {
             config.leeway = secs(v);

@@ -78,6 +78,7 @@ fn every_option_is_read() {
         upstream_timeout_secs = 3
         token_refresh_margin_secs = 5
         jwks_min_refetch_interval_secs = 7
+        jwks_max_age_secs = 13
         leeway_secs = 11
         max_body_bytes = 1000
         [rate_limit]
@@ -95,6 +96,7 @@ fn every_option_is_read() {
     assert_eq!(config.upstream_timeout, Duration::from_secs(3));
     assert_eq!(config.token_refresh_margin, Duration::from_secs(5));
     assert_eq!(config.jwks_min_refetch_interval, Duration::from_secs(7));
+    assert_eq!(config.jwks_max_age, Duration::from_secs(13));
     assert_eq!(config.leeway, Duration::from_secs(11));
     assert_eq!(config.max_body_bytes, 1000);
     assert_eq!(

@@ -1,6 +1,8 @@
-//! The environment's signing keys: fetched once, cached, and fetched again
-//! when a token names an unknown `kid` (at most once per configured interval,
-//! so forged `kid`s cannot make the broker hammer the environment).
+//! The environment's signing keys: fetched once, cached, fetched again when
+//! they are older than the configured maximum age (so a retired key stops
+//! verifying) and when a token names an unknown `kid` (at most once per
+//! configured interval, so forged `kid`s cannot make the broker hammer the
+//! environment). If a refetch fails, the keys already held stay in use.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -13,14 +15,30 @@ use url::Url;
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 
+/// One fetched key set.
+#[derive(Clone)]
+struct KeySet {
+    keys: Arc<HashMap<String, DecodingKey>>,
+    fetched_at: Instant,
+}
+
+/// How often the cache may and must go back to the environment.
+#[derive(Debug, Clone, Copy)]
+pub struct RefetchPolicy {
+    /// An unknown `kid` triggers a fetch at most this often.
+    pub min_interval: Duration,
+    /// Keys older than this are fetched again before use.
+    pub max_age: Duration,
+}
+
 /// Cached RS256 verification keys by `kid`.
 pub struct KeyCache {
     http: reqwest::Client,
     url: Url,
     timeout: Duration,
-    min_refetch_interval: Duration,
+    policy: RefetchPolicy,
     clock: Arc<dyn Clock>,
-    keys: RwLock<Option<Arc<HashMap<String, DecodingKey>>>>,
+    current: RwLock<Option<KeySet>>,
     /// Serialises fetches; holds the time of the last attempt.
     last_fetch: tokio::sync::Mutex<Option<Instant>>,
 }
@@ -39,16 +57,16 @@ impl KeyCache {
         http: reqwest::Client,
         url: Url,
         timeout: Duration,
-        min_refetch_interval: Duration,
+        policy: RefetchPolicy,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             http,
             url,
             timeout,
-            min_refetch_interval,
+            policy,
             clock,
-            keys: RwLock::new(None),
+            current: RwLock::new(None),
             last_fetch: tokio::sync::Mutex::new(None),
         }
     }
@@ -74,37 +92,62 @@ impl KeyCache {
         self.fetch().await
     }
 
-    /// The key for `kid`, fetching the JWKS again if it is unknown and the
-    /// last fetch is old enough.
+    /// The key for `kid`. Fetches the JWKS first when the cached keys are
+    /// too old, or when `kid` is unknown and the last fetch is old enough.
     ///
     /// # Errors
-    /// Upstream errors when a needed fetch fails.
+    /// Upstream errors when a fetch is needed, fails, and the keys already
+    /// held (if any) do not have `kid`.
     pub async fn key(&self, kid: &str) -> Result<Lookup> {
-        if let Some(key) = self.cached_key(kid) {
+        if let Some(key) = self.fresh_key(kid, self.clock.now()) {
             return Ok(Lookup::Found(key));
         }
         let mut last_fetch = self.last_fetch.lock().await;
+        let now = self.clock.now();
         // Another request may have fetched while this one waited.
-        if let Some(key) = self.cached_key(kid) {
+        if let Some(key) = self.fresh_key(kid, now) {
             return Ok(Lookup::Found(key));
         }
-        let now = self.clock.now();
+        let held = self.cached();
         let recent = last_fetch
-            .is_some_and(|at| now.saturating_duration_since(at) < self.min_refetch_interval);
-        if recent && self.is_loaded() {
-            return Ok(Lookup::Unknown);
+            .is_some_and(|at| now.saturating_duration_since(at) < self.policy.min_interval);
+        if recent {
+            if let Some(set) = &held {
+                // Fresh keys without this kid, or a fetch that just failed:
+                // answer from what is held rather than ask again.
+                return Ok(lookup(set, kid));
+            }
         }
         *last_fetch = Some(now);
-        self.fetch().await?;
-        Ok(self.cached_key(kid).map_or(Lookup::Unknown, Lookup::Found))
+        match self.fetch().await {
+            Ok(()) => Ok(self
+                .cached()
+                .map_or(Lookup::Unknown, |set| lookup(&set, kid))),
+            Err(error) => match held.as_ref().map(|set| lookup(set, kid)) {
+                Some(found @ Lookup::Found(_)) => {
+                    tracing::warn!(%error, "cannot refresh the signing keys; using the ones held");
+                    Ok(found)
+                }
+                _ => Err(error),
+            },
+        }
     }
 
-    fn cached(&self) -> Option<Arc<HashMap<String, DecodingKey>>> {
-        self.keys.read().unwrap_or_else(|e| e.into_inner()).clone()
+    fn is_fresh(&self, set: &KeySet, now: Instant) -> bool {
+        now.saturating_duration_since(set.fetched_at) < self.policy.max_age
     }
 
-    fn cached_key(&self, kid: &str) -> Option<DecodingKey> {
-        self.cached().and_then(|keys| keys.get(kid).cloned())
+    fn cached(&self) -> Option<KeySet> {
+        self.current
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    fn fresh_key(&self, kid: &str, now: Instant) -> Option<DecodingKey> {
+        self.cached()
+            .filter(|set| self.is_fresh(set, now))
+            .and_then(|set| set.keys.get(kid).cloned())
     }
 
     async fn fetch(&self) -> Result<()> {
@@ -126,9 +169,23 @@ impl KeyCache {
             .map_err(|_| Error::UpstreamBadResponse("the JWKS is not JSON".into()))?;
         let keys = parse_jwks(&body)?;
         tracing::info!(keys = keys.len(), "fetched the environment's signing keys");
-        *self.keys.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(keys));
+        let set = KeySet {
+            keys: Arc::new(keys),
+            fetched_at: self.clock.now(),
+        };
+        *self
+            .current
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(set);
         Ok(())
     }
+}
+
+fn lookup(set: &KeySet, kid: &str) -> Lookup {
+    set.keys
+        .get(kid)
+        .cloned()
+        .map_or(Lookup::Unknown, Lookup::Found)
 }
 
 /// Reads the RS256 signature keys of a JWKS, skipping any key it cannot use.

@@ -105,7 +105,10 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<R
         http.clone(),
         config.jwks_endpoint()?,
         config.upstream_timeout,
-        config.jwks_min_refetch_interval,
+        jwks::RefetchPolicy {
+            min_interval: config.jwks_min_refetch_interval,
+            max_age: config.jwks_max_age,
+        },
         clock.clone(),
     ));
     let upstream = Arc::new(upstream::Upstream::new(&config, http, clock.clone())?);

@@ -3,8 +3,11 @@
 
 mod common;
 
+use std::sync::Arc;
+
 use common::*;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use passkeys_broker::clock::ManualClock;
 use rsa::pkcs1::EncodeRsaPrivateKey;
 use serde_json::Value;
 
@@ -192,6 +195,87 @@ async fn a_rotated_signing_key_is_picked_up() {
     // Then the broker fetches the JWKS again and accepts the token
     let after = http.get(&url).bearer_auth(&token).send().await.unwrap();
     assert_eq!(after.status(), 200);
+
+    broker.shutdown().await;
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_retired_signing_key_stops_verifying_once_the_cached_keys_are_old() {
+    // Given a broker that has verified a token signed with the first key
+    let emulator = start_emulator().await;
+    let config = broker_config(&emulator);
+    let max_age = config.jwks_max_age;
+    let clock = Arc::new(ManualClock::new());
+    let broker = passkeys_broker::start_with_clock(config, clock.clone())
+        .await
+        .unwrap();
+    let user = create_user(&emulator, "ada@example.com").await;
+    let old_token = user_token(&emulator, &user);
+    let old_kid = emulator.state().keys.active_kid();
+    let http = http();
+    let url = at(broker.base_url(), "/api/v1/webauthn/credentials");
+    let status = |token: String| {
+        let request = http.get(&url).bearer_auth(token);
+        async move { request.send().await.unwrap().status() }
+    };
+    assert_eq!(status(old_token.clone()).await, 200);
+
+    // When the environment rotates and retires that key
+    emulator.state().keys.rotate().await.unwrap();
+    emulator.state().keys.retire(&old_kid).await.unwrap();
+    // and the broker's copy of the keys grows old
+    clock.advance(max_age);
+
+    // Then tokens signed with the retired key are refused
+    let refused = http.get(&url).bearer_auth(&old_token).send().await.unwrap();
+    assert_eq!(
+        assert_unauthenticated(refused).await,
+        "token signed with an unknown key"
+    );
+    // and tokens signed with the new key are accepted
+    assert_eq!(status(user_token(&emulator, &user)).await, 200);
+
+    broker.shutdown().await;
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn held_keys_stay_in_use_when_a_refresh_fails() {
+    // Given a broker that fetched the keys through a proxy
+    let emulator = start_emulator().await;
+    let proxy = CountingProxy::start(emulator.base_url()).await;
+    let mut config = broker_config(&emulator);
+    config.jwks_url = Some(format!("{}keys", proxy.base_url).parse().unwrap());
+    let max_age = config.jwks_max_age;
+    let clock = Arc::new(ManualClock::new());
+    let broker = passkeys_broker::start_with_clock(config, clock.clone())
+        .await
+        .unwrap();
+    let user = create_user(&emulator, "ada@example.com").await;
+    let token = user_token(&emulator, &user);
+    let http = http();
+    let url = at(broker.base_url(), "/api/v1/webauthn/credentials");
+    assert_eq!(
+        http.get(&url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(proxy.count("GET", "/keys"), 1);
+
+    // When the keys are due for a refresh but the JWKS cannot be reached
+    proxy.stop();
+    clock.advance(max_age);
+
+    // Then the keys held still verify the token
+    let response = http.get(&url).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    // (and the refresh really did not get through)
+    assert_eq!(proxy.count("GET", "/keys"), 1);
 
     broker.shutdown().await;
     emulator.shutdown().await;

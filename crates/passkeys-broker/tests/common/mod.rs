@@ -173,7 +173,7 @@ pub async fn error_body(response: reqwest::Response) -> (i64, String, String) {
 pub struct CountingProxy {
     pub base_url: Url,
     counts: Arc<Mutex<HashMap<String, usize>>>,
-    shutdown: tokio::sync::oneshot::Sender<()>,
+    shutdown: Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
 }
 
 #[derive(Clone)]
@@ -206,7 +206,7 @@ impl CountingProxy {
         Self {
             base_url: format!("http://{addr}/").parse().unwrap(),
             counts,
-            shutdown,
+            shutdown: Mutex::new(Some(shutdown)),
         }
     }
 
@@ -220,8 +220,11 @@ impl CountingProxy {
         self.count("POST", "/oauth/token")
     }
 
-    pub fn stop(self) {
-        let _ = self.shutdown.send(());
+    /// Stops accepting connections (open ones close once idle).
+    pub fn stop(&self) {
+        if let Some(shutdown) = self.shutdown.lock().unwrap().take() {
+            let _ = shutdown.send(());
+        }
     }
 }
 
