@@ -45,7 +45,11 @@ impl EnvironmentInfo {
             RedirectMode::DeepLink { redirect_uri } => redirect_uri.to_string(),
         };
         EnvironmentInfo {
-            url: config.environment_url.to_string(),
+            url: config
+                .environment_url
+                .as_str()
+                .trim_end_matches('/')
+                .to_string(),
             redirect,
             embedded_emulator,
         }

@@ -61,7 +61,7 @@ export class SignedOutView {
       children.push(this.#linkField(progress.authorizeUrl));
     } else {
       children.push(
-        h("p", { className: "muted small" }, "Finish signing in in the browser window that opened, then come back here."),
+        h("p", { className: "muted small" }, "Finish in the browser window that opened; this window updates by itself."),
       );
     }
     children.push(h("div", { className: "actions" }, cancel));
