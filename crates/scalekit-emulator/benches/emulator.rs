@@ -31,7 +31,11 @@ struct Session {
 
 async fn sign_in(emulator: &RunningEmulator, http: &Client, email: String) -> Session {
     let state = emulator.state();
-    let user = state.db.call(move |c| db::find_or_create_user_by_email(c, &email)).await.unwrap();
+    let user = state
+        .db
+        .call(move |c| db::find_or_create_user_by_email(c, &email))
+        .await
+        .unwrap();
     for index in 0..PASSKEYS_PER_USER {
         let new = NewPasskey {
             user_id: user.id.clone(),
@@ -41,11 +45,26 @@ async fn sign_in(emulator: &RunningEmulator, http: &Client, email: String) -> Se
             transports: vec!["internal".into()],
             ..NewPasskey::default()
         };
-        state.db.call(move |c| db::insert_passkey(c, new)).await.unwrap();
+        state
+            .db
+            .call(move |c| db::insert_passkey(c, new))
+            .await
+            .unwrap();
     }
-    let (_, cookie) = state.create_browser_session(&user.id, "conn_email").await.unwrap();
+    let (_, cookie) = state
+        .create_browser_session(&user.id, "conn_email")
+        .await
+        .unwrap();
     let verifier = format!("bench-verifier-{}", uuid::Uuid::new_v4());
-    let authorize = testing::authorize_url(emulator.base_url(), "ntvc_demo", REDIRECT, "s", &verifier, &[]).unwrap();
+    let authorize = testing::authorize_url(
+        emulator.base_url(),
+        "ntvc_demo",
+        REDIRECT,
+        "s",
+        &verifier,
+        &[],
+    )
+    .unwrap();
     let response = http
         .get(authorize)
         .header(COOKIE, format!("{}={}", cookie.name(), cookie.value()))
@@ -53,7 +72,12 @@ async fn sign_in(emulator: &RunningEmulator, http: &Client, email: String) -> Se
         .await
         .unwrap();
     let callback = url::Url::parse(response.headers()[LOCATION].to_str().unwrap()).unwrap();
-    let code = callback.query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned();
+    let code = callback
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
     let tokens: Value = http
         .post(emulator.base_url().join("/oauth/token").unwrap())
         .form(&[
@@ -108,13 +132,21 @@ async fn one_request(http: &Client, base: &url::Url, operation: Operation, sessi
                 .unwrap();
             assert_eq!(response.status(), 200);
             let body: Value = response.json().await.unwrap();
-            assert_eq!(body["credentials"].as_array().unwrap().len(), PASSKEYS_PER_USER);
+            assert_eq!(
+                body["credentials"].as_array().unwrap().len(),
+                PASSKEYS_PER_USER
+            );
         }
     }
 }
 
 /// Runs one level; returns (median latency, requests per second, requests).
-async fn run_level(http: &Client, base: &url::Url, operation: Operation, sessions: &[Arc<Mutex<Session>>]) -> (Duration, f64, usize) {
+async fn run_level(
+    http: &Client,
+    base: &url::Url,
+    operation: Operation,
+    sessions: &[Arc<Mutex<Session>>],
+) -> (Duration, f64, usize) {
     let per_worker = REQUESTS_PER_LEVEL / sessions.len();
     let started = Instant::now();
     let workers: Vec<_> = sessions
@@ -143,7 +175,11 @@ async fn run_level(http: &Client, base: &url::Url, operation: Operation, session
     let wall = started.elapsed();
     latencies.sort_unstable();
     let median = latencies[latencies.len() / 2];
-    (median, latencies.len() as f64 / wall.as_secs_f64(), latencies.len())
+    (
+        median,
+        latencies.len() as f64 / wall.as_secs_f64(),
+        latencies.len(),
+    )
 }
 
 #[tokio::main]
@@ -163,9 +199,13 @@ async fn main() {
     }
     println!("| operation | concurrent clients | requests | median latency | throughput |");
     println!("| --- | ---: | ---: | ---: | ---: |");
-    for (name, operation) in [("refresh-token grant", Operation::Refresh), ("list credentials", Operation::ListCredentials)] {
+    for (name, operation) in [
+        ("refresh-token grant", Operation::Refresh),
+        ("list credentials", Operation::ListCredentials),
+    ] {
         for level in LEVELS {
-            let (median, throughput, count) = run_level(&http, &base, operation, &sessions[..level]).await;
+            let (median, throughput, count) =
+                run_level(&http, &base, operation, &sessions[..level]).await;
             println!(
                 "| {name} | {level} | {count} | {:.2} ms | {throughput:.0} req/s |",
                 median.as_secs_f64() * 1000.0

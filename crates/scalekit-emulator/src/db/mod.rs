@@ -18,14 +18,15 @@ mod passkeys;
 mod sessions;
 mod settings;
 mod signing_keys;
+mod tokens;
 mod users;
 
-#[allow(unused_imports)]
 pub use oauth::*;
 pub use passkeys::*;
 pub use sessions::*;
 pub use settings::*;
 pub use signing_keys::*;
+pub use tokens::*;
 pub use users::*;
 
 const MIGRATIONS: &[M<'static>] = &[M::up(include_str!("schema.sql"))];
