@@ -1,0 +1,240 @@
+//! The Scalekit emulator as a child process on an ephemeral port with a
+//! fresh data file, and the parts of its HTTP API the suite asserts on.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::Value;
+use url::Url;
+
+use crate::process::ChildGuard;
+use crate::wait::{poll, wait_for, Deadline};
+
+/// The confidential demo client that may use the client-credentials grant.
+const ADMIN_CLIENT_ID: &str = "skc_demo";
+/// Its secret (a demo value of the emulator's default configuration).
+const ADMIN_CLIENT_SECRET: &str = "demo-secret";
+
+/// A running emulator.
+#[derive(Debug)]
+pub struct Emulator {
+    binary: PathBuf,
+    data_file: PathBuf,
+    base_url: Url,
+    child: Option<ChildGuard>,
+    http: reqwest::blocking::Client,
+}
+
+impl Emulator {
+    /// Starts the emulator binary with a fresh data file in `dir`.
+    ///
+    /// # Panics
+    /// When it does not start or print its base URL within the timeout.
+    #[track_caller]
+    pub fn start(binary: &Path, dir: &Path) -> Emulator {
+        let data_file = dir.join("emulator.db");
+        let (child, base_url) = launch(binary, &data_file, "127.0.0.1:0");
+        let http = reqwest::blocking::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("HTTP client");
+        Emulator {
+            binary: binary.to_owned(),
+            data_file,
+            base_url,
+            child: Some(child),
+            http,
+        }
+    }
+
+    /// The base URL (issuer, WebAuthn origin), e.g. `http://localhost:PORT`.
+    pub fn base_url(&self) -> &Url {
+        &self.base_url
+    }
+
+    /// The base URL without the trailing slash, as a configuration value.
+    pub fn base(&self) -> String {
+        self.base_url.as_str().trim_end_matches('/').to_owned()
+    }
+
+    /// Stops the emulator (its data file stays).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.stop();
+        }
+        // Stopped means refusing connections, as a user would notice.
+        let stopped = poll(Deadline::after(Duration::from_secs(10)), || {
+            self.http
+                .get(self.url("/.well-known/openid-configuration"))
+                .send()
+                .is_err()
+                .then_some(())
+        });
+        assert!(
+            stopped.is_some(),
+            "the emulator still answers after being stopped"
+        );
+    }
+
+    /// Starts the emulator again on the same port with the same data file.
+    ///
+    /// # Panics
+    /// When it does not come back.
+    #[track_caller]
+    pub fn restart(&mut self) {
+        assert!(
+            self.child.is_none(),
+            "restart: the emulator is still running"
+        );
+        let port = self.base_url.port().expect("the base URL has a port");
+        let (child, base_url) = launch(&self.binary, &self.data_file, &format!("127.0.0.1:{port}"));
+        assert_eq!(
+            base_url, self.base_url,
+            "the emulator came back at another address"
+        );
+        self.child = Some(child);
+    }
+
+    fn url(&self, path: &str) -> Url {
+        self.base_url.join(path).expect("a path joins the base URL")
+    }
+
+    /// The messages of the dev mailbox for `email`, newest first.
+    ///
+    /// # Panics
+    /// When the emulator does not answer with the mailbox JSON.
+    #[track_caller]
+    pub fn mailbox(&self, email: &str) -> Vec<Value> {
+        let mut url = self.url("/_dev/mailbox");
+        url.query_pairs_mut().append_pair("email", email);
+        let body: Value = self
+            .http
+            .get(url)
+            .send()
+            .and_then(|r| r.error_for_status())
+            .and_then(|r| r.json())
+            .expect("GET /_dev/mailbox");
+        body["messages"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// A client-credentials access token of the confidential demo client.
+    ///
+    /// # Panics
+    /// When the token endpoint refuses.
+    #[track_caller]
+    pub fn admin_token(&self) -> String {
+        let response = self
+            .http
+            .post(self.url("/oauth/token"))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", ADMIN_CLIENT_ID),
+                ("client_secret", ADMIN_CLIENT_SECRET),
+            ])
+            .send()
+            .expect("POST /oauth/token");
+        let status = response.status();
+        let body: Value = response.json().expect("token response JSON");
+        assert!(
+            status.is_success(),
+            "client-credentials grant refused: {status} {body}"
+        );
+        body["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned()
+    }
+
+    /// The user's passkeys as the credentials API lists them.
+    ///
+    /// # Panics
+    /// When the API refuses.
+    #[track_caller]
+    pub fn credentials(&self, user_id: &str) -> Vec<Value> {
+        let mut url = self.url("/api/v1/webauthn/credentials");
+        url.query_pairs_mut().append_pair("user_id", user_id);
+        let response = self
+            .http
+            .get(url)
+            .bearer_auth(self.admin_token())
+            .send()
+            .expect("GET credentials");
+        let status = response.status();
+        let body: Value = response.json().expect("credentials JSON");
+        assert!(
+            status.is_success(),
+            "credentials API refused: {status} {body}"
+        );
+        body["credentials"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Tries a refresh-token grant as the app's client would, returning the
+    /// HTTP status and the body (a revoked token gets `invalid_grant`).
+    ///
+    /// # Panics
+    /// When the emulator cannot be reached.
+    #[track_caller]
+    pub fn try_refresh(&self, client_id: &str, refresh_token: &str) -> (u16, Value) {
+        let response = self
+            .http
+            .post(self.url("/oauth/token"))
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("client_id", client_id),
+                ("refresh_token", refresh_token),
+            ])
+            .send()
+            .expect("POST /oauth/token");
+        let status = response.status().as_u16();
+        (status, response.json().unwrap_or(Value::Null))
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.stop();
+        }
+    }
+}
+
+fn launch(binary: &Path, data_file: &Path, listen: &str) -> (ChildGuard, Url) {
+    let mut command = Command::new(binary);
+    command
+        .args(["--listen", listen, "--data"])
+        .arg(data_file)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    let mut child = ChildGuard::spawn("scalekit-emulator", command);
+    let stdout = child.take_stdout().expect("piped stdout");
+    let (first_line, receive) = mpsc::channel();
+    // Keeps reading so that the mailbox lines never fill the pipe.
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        if let Some(Ok(line)) = lines.next() {
+            let _ = first_line.send(line);
+        }
+        for line in lines.map_while(Result::ok) {
+            eprintln!("emulator: {line}");
+        }
+    });
+    let line = wait_for(
+        "the emulator's base URL on its stdout",
+        Duration::from_secs(60),
+        || {
+            receive
+                .try_recv()
+                .ok()
+                .or_else(|| child.has_exited().then(String::new))
+        },
+    );
+    let base_url = Url::parse(line.trim()).unwrap_or_else(|error| {
+        panic!("the emulator's first line is not its base URL ({line:?}): {error}")
+    });
+    (child, base_url)
+}

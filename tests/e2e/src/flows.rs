@@ -1,0 +1,84 @@
+//! Steps several scenarios share, each asserted as it goes.
+
+use serde_json::Value;
+use url::Url;
+
+use crate::hosted::{self, wait_for_url};
+use crate::world::{World, CLIENT_ID};
+
+/// The query parameter `name` of `url`.
+pub fn query_param(url: &str, name: &str) -> Option<String> {
+    Url::parse(url)
+        .ok()?
+        .query_pairs()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+}
+
+/// Clicks "Sign in" in the window and returns the authorize URL the app
+/// opened in the browser, checked: the environment's authorize endpoint,
+/// the demo client, PKCE S256, a state, and `redirect_uri` starting with
+/// `redirect_prefix`.
+///
+/// # Panics
+/// When the window or the URL is not as expected.
+#[track_caller]
+pub fn start_sign_in(world: &World, step: &str, redirect_prefix: &str) -> String {
+    let app = world.app();
+    app.click("sign-in");
+    let authorize = world.inbox.next("the authorize URL");
+    assert!(
+        authorize.starts_with(&format!("{}/oauth/authorize?", world.emulator.base())),
+        "the app opened {authorize}, not the environment's authorize endpoint"
+    );
+    assert_eq!(
+        query_param(&authorize, "client_id").as_deref(),
+        Some(CLIENT_ID)
+    );
+    assert_eq!(
+        query_param(&authorize, "response_type").as_deref(),
+        Some("code")
+    );
+    assert_eq!(
+        query_param(&authorize, "code_challenge_method").as_deref(),
+        Some("S256")
+    );
+    assert!(query_param(&authorize, "code_challenge").is_some_and(|c| c.len() >= 43));
+    assert!(query_param(&authorize, "state").is_some_and(|s| !s.is_empty()));
+    let redirect = query_param(&authorize, "redirect_uri").unwrap_or_default();
+    assert!(
+        redirect.starts_with(redirect_prefix),
+        "redirect_uri {redirect} does not start with {redirect_prefix}"
+    );
+    app.wait_visible("sign-in-waiting");
+    world.shot_window(&format!("{step}-waiting-for-browser"));
+    authorize
+}
+
+/// Signs in (or up) with an emailed code through the window and the
+/// browser, over the loopback redirect, and waits until the window shows
+/// the account. Returns the session the app stored in the keychain.
+///
+/// # Panics
+/// When any part of it fails.
+#[track_caller]
+pub fn sign_in_with_email_code(world: &World, step: &str, email: &str) -> Value {
+    let authorize = start_sign_in(world, step, "http://127.0.0.1:");
+    let browser = world.browser.session();
+    browser
+        .navigate(&authorize)
+        .expect("open the authorize URL");
+    hosted::wait_visible(browser, "#email");
+    world.shot_browser(&format!("{step}-login-page"));
+    let message = hosted::sign_in_with_email_code(&world.browser, &world.emulator, email);
+    assert!(
+        message["subject"].is_string(),
+        "the code came by email: {message}"
+    );
+    wait_for_url(browser, "http://127.0.0.1:");
+    world.shot_browser(&format!("{step}-browser-back-to-app"));
+    let app = world.app();
+    app.wait_visible("signed-in");
+    app.wait_text("account-email", email, |text| text == email);
+    world.stored_session()
+}

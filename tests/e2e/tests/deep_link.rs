@@ -1,0 +1,104 @@
+//! Issue 4, step 6: the deep-link sign-in. The app is configured for its
+//! private-use scheme; the browser's redirect to it reaches the running app
+//! the way the OS delivers it on Linux and Windows — a second launch of the
+//! app with the URL as its argument, forwarded by the single-instance
+//! plugin. A forged link (wrong `state`) is refused with a notice.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use passkeys_e2e::flows::{query_param, start_sign_in};
+use passkeys_e2e::hosted;
+use passkeys_e2e::process::ChildGuard;
+use passkeys_e2e::wait::wait_for;
+use passkeys_e2e::world::{Redirect, World, DEEP_LINK_SCHEME};
+
+const EMAIL: &str = "grace@example.com";
+
+#[test]
+fn a_callback_link_forwarded_by_a_second_launch_signs_in_and_a_forged_one_is_refused() {
+    let mut world = World::start("deep-link");
+    world.launch_app(Redirect::DeepLink);
+    world.app().wait_visible("signed-out");
+    let first_instance = world.app().app_pids();
+    assert_eq!(
+        first_instance.len(),
+        1,
+        "one app process: {first_instance:?}"
+    );
+
+    // Given a sign-in waiting for the browser, with the custom-scheme redirect,
+    let callback_prefix = format!("{DEEP_LINK_SCHEME}:/callback");
+    let authorize = start_sign_in(&world, "6", &callback_prefix);
+    let browser = world.browser.session();
+    browser
+        .navigate(&authorize)
+        .expect("open the authorize URL");
+    hosted::wait_visible(browser, "#email");
+    hosted::sign_in_with_email_code(&world.browser, &world.emulator, EMAIL);
+    // the browser is sent to the app's scheme, which the OS would hand over.
+    let callback = world.browser.wait_for_redirect_to(&callback_prefix);
+    world.shot_browser("6-browser-redirected-to-app-scheme");
+    let state = query_param(&callback, "state").expect("the callback carries the state");
+    assert_eq!(
+        query_param(&authorize, "state").as_deref(),
+        Some(state.as_str())
+    );
+    assert!(
+        query_param(&callback, "code").is_some(),
+        "the callback carries a code: {callback}"
+    );
+
+    // When a forged link with a wrong state arrives through a second launch,
+    let forged = callback.replace(&format!("state={state}"), "state=forged-by-someone-else");
+    assert_ne!(forged, callback);
+    launch_second_instance(&world, &forged);
+    // then it is refused with a notice, and the sign-in is still waiting.
+    world
+        .app()
+        .wait_text("notice-text", "a notice refusing the link", |t| {
+            !t.is_empty()
+        });
+    world.app().wait_visible("sign-in-waiting");
+    world.shot_window("6-forged-link-refused");
+    assert!(
+        world.keychain_items().is_empty(),
+        "the forged link stored nothing"
+    );
+
+    // When the real callback arrives the same way, the sign-in completes.
+    launch_second_instance(&world, &callback);
+    world.app().wait_visible("signed-in");
+    world
+        .app()
+        .wait_text("account-email", EMAIL, |t| t == EMAIL);
+    world.shot_window("6-signed-in-by-deep-link");
+    assert_eq!(world.stored_session()["account"]["email"], EMAIL);
+    // Still the first instance: the second launches only forwarded.
+    assert_eq!(
+        world.app().app_pids(),
+        first_instance,
+        "the window is the first instance's"
+    );
+}
+
+/// Starts the app a second time with `url` as its argument, as the desktop
+/// does for a registered scheme, and waits until it has handed the URL to
+/// the running app and exited.
+fn launch_second_instance(world: &World, url: &str) {
+    let config = world.app_config(Redirect::DeepLink);
+    let mut command = Command::new(&config.binary);
+    command
+        .arg(url)
+        .envs(config.env.iter().map(|(key, value)| (key, value)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    let mut second = ChildGuard::spawn("the app's second instance", command);
+    wait_for(
+        "the second instance to forward the link and exit",
+        Duration::from_secs(30),
+        || second.has_exited().then_some(()),
+    );
+}

@@ -1,0 +1,59 @@
+//! Issue 4, step 8: faults a person meets. The environment goes offline:
+//! the window says so and offers Retry, and nothing is lost. The keychain
+//! is locked: the window says so.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use passkeys_e2e::flows;
+use passkeys_e2e::world::{Redirect, World};
+
+const EMAIL: &str = "linus@example.com";
+
+#[test]
+fn an_offline_environment_and_a_locked_keychain_are_explained_in_the_window() {
+    let mut world = World::start("faults");
+    world.launch_app(Redirect::Loopback);
+    world.app().wait_visible("signed-out");
+    let stored = flows::sign_in_with_email_code(&world, "8", EMAIL);
+    world.app().wait_visible("passkeys-empty");
+
+    // Given a signed-in window, when the environment stops answering and
+    // the list is refreshed (the window regains focus),
+    world.emulator.stop();
+    world.app().refocus();
+    // then the window says it is offline and offers Retry,
+    world
+        .app()
+        .wait_text("error-message", "that it is offline", |t| {
+            t.to_lowercase().contains("offline")
+        });
+    world.app().wait_visible("retry");
+    world.shot_window("8-offline");
+    // and nothing is lost: still signed in, the session still in the keychain.
+    world.app().wait_visible("signed-in");
+    assert_eq!(world.stored_session()["account"], stored["account"]);
+    // When the environment is back, Retry shows the list again.
+    world.emulator.restart();
+    world.app().click("retry");
+    world.app().wait_visible("passkeys-empty");
+    world.shot_window("8-back-online");
+
+    // Given a locked keychain, when the app starts and reads it,
+    world.quit_app();
+    world.keychain.lock();
+    world.launch_app(Redirect::Loopback);
+    // then the window says the keychain is locked,
+    world
+        .app()
+        .wait_text("error-message", "that the keychain is locked", |t| {
+            t.to_lowercase().contains("keychain is locked")
+        });
+    world.app().wait_visible("retry");
+    world.shot_window("8-keychain-locked");
+    // and the entry is still there (locked, not deleted), nothing opened.
+    let items = world.keychain_items();
+    assert!(
+        !items.is_empty() && items.iter().all(|item| item.secret.is_none()),
+        "locked items: {items:?}"
+    );
+    assert_eq!(world.inbox.pending(), 0, "no browser was opened");
+}

@@ -1,0 +1,238 @@
+//! Issue 4, steps 1–5 and 7: sign up through the browser, add a passkey,
+//! rename it, sign out and back in with the passkey, restart, remove it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use passkeys_e2e::app::target_dir;
+use passkeys_e2e::flows::{self, start_sign_in};
+use passkeys_e2e::hosted::{self, wait_for_url};
+use passkeys_e2e::world::{Redirect, World, CLIENT_ID};
+use serde_json::Value;
+
+const EMAIL: &str = "ada@example.com";
+const NEW_NAME: &str = "Work laptop";
+
+#[test]
+fn a_person_signs_up_adds_renames_uses_and_removes_a_passkey() {
+    let mut world = World::start("passkey-lifecycle");
+
+    // Step 1 — Given a first start, the window is signed out.
+    world.launch_app(Redirect::Loopback);
+    world.app().wait_visible("signed-out");
+    world.shot_window("1-first-start-signed-out");
+    assert!(
+        world.keychain_items().is_empty(),
+        "nothing in the keychain before signing in"
+    );
+    // When they sign up in the browser with the code the environment mailed,
+    let stored = flows::sign_in_with_email_code(&world, "1", EMAIL);
+    // then the window shows the account with no passkeys yet,
+    world.app().wait_visible("passkeys-empty");
+    world
+        .app()
+        .wait_text("account-environment", "the environment", |t| {
+            t.contains(&world.emulator.base())
+        });
+    world.shot_window("1-signed-in");
+    // and the keychain holds the session of that account.
+    assert_eq!(stored["account"]["email"], EMAIL);
+    let user_id = stored["account"]["subject"]
+        .as_str()
+        .expect("account.subject")
+        .to_owned();
+    assert!(user_id.starts_with("usr_"), "subject {user_id}");
+    assert!(
+        stored["refresh_token"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty()),
+        "a refresh token is stored"
+    );
+    assert!(world.emulator.credentials(&user_id).is_empty());
+
+    // Step 2 — "Add a passkey" opens the environment's passkeys page.
+    world.app().click("add-passkey");
+    let page = world.inbox.next("the passkeys page");
+    assert_eq!(
+        page,
+        format!("{}/ui/profile/passkeys", world.emulator.base())
+    );
+    let browser = world.browser.session();
+    browser.navigate(&page).expect("open the passkeys page");
+    // The browser is still signed in there (same cookie as the sign-up).
+    wait_for_url(browser, &page);
+    hosted::wait_visible(browser, "#add-passkey");
+    world.shot_browser("2-passkeys-page");
+    hosted::add_passkey_on_profile_page(&world.browser);
+    world.shot_browser("2-passkey-added-in-browser");
+    let credentials = world.emulator.credentials(&user_id);
+    assert_eq!(
+        credentials.len(),
+        1,
+        "the environment holds the new passkey: {credentials:?}"
+    );
+    let credential = &credentials[0];
+    // When the window regains focus, it lists the passkey with its provider
+    // name and creation date.
+    world.app().refocus();
+    world
+        .app()
+        .wait_text("passkey-row", "one passkey", |t| !t.is_empty());
+    let provider = expected_provider(credential);
+    world
+        .app()
+        .wait_text("passkey-provider", &provider, |t| t == provider);
+    let year = credential["created_at"].as_str().expect("created_at")[..4].to_owned();
+    world
+        .app()
+        .wait_text("passkey-created", "the creation date", |t| {
+            t.starts_with("Created ") && t.contains(&year)
+        });
+    world.shot_window("2-passkey-listed");
+
+    // Step 3 — Rename in the window; the environment's API has the new name.
+    rename_in_window(&world, NEW_NAME);
+    world
+        .app()
+        .wait_text("passkey-name", NEW_NAME, |t| t == NEW_NAME);
+    assert_eq!(
+        world.emulator.credentials(&user_id)[0]["display_name"],
+        NEW_NAME
+    );
+    world.shot_window("3-renamed");
+    // A 121-character name is refused in the window and nothing changes.
+    rename_in_window(&world, &"a".repeat(121));
+    let message = world
+        .app()
+        .wait_text("rename-error", "why the name is refused", |t| {
+            t.contains("120")
+        });
+    assert!(
+        message.contains("121"),
+        "the message says how long the name is: {message}"
+    );
+    world.shot_window("3-name-too-long");
+    assert_eq!(
+        world.emulator.credentials(&user_id)[0]["display_name"],
+        NEW_NAME,
+        "nothing changed"
+    );
+    world.app().click("rename-cancel");
+    world
+        .app()
+        .wait_text("passkey-name", NEW_NAME, |t| t == NEW_NAME);
+    copy_for_readme(&world);
+
+    // Step 4 — Sign out: the keychain entry is gone and the refresh token revoked.
+    let refresh_token = stored["refresh_token"]
+        .as_str()
+        .expect("refresh token")
+        .to_owned();
+    world.app().click("sign-out");
+    world.app().wait_visible("signed-out");
+    world.shot_window("4-signed-out");
+    assert!(
+        world.keychain_items().is_empty(),
+        "the keychain entry is gone: {:?}",
+        world.keychain_items()
+    );
+    let logout = world.inbox.next("the environment's sign-out page");
+    assert!(
+        logout.starts_with(&format!("{}/oidc/logout", world.emulator.base())),
+        "sign-out opened {logout}"
+    );
+    browser.navigate(&logout).expect("open the sign-out page");
+    wait_for_url(browser, &world.emulator.base());
+    world.shot_browser("4-signed-out-in-browser");
+    let (status, body) = world.emulator.try_refresh(CLIENT_ID, &refresh_token);
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "the refresh token is revoked: {body}"
+    );
+    // Signing in again with "Continue with Passkey" needs no email code.
+    let mails = world.emulator.mailbox(EMAIL).len();
+    let authorize = start_sign_in(&world, "4", "http://127.0.0.1:");
+    browser
+        .navigate(&authorize)
+        .expect("open the authorize URL");
+    hosted::wait_visible(browser, "#passkey-button");
+    world.shot_browser("4-login-page-with-passkey");
+    hosted::continue_with_passkey(&world.browser);
+    wait_for_url(browser, "http://127.0.0.1:");
+    world.shot_browser("4-browser-back-to-app");
+    world.app().wait_visible("signed-in");
+    world
+        .app()
+        .wait_text("account-email", EMAIL, |t| t == EMAIL);
+    world
+        .app()
+        .wait_text("passkey-name", NEW_NAME, |t| t == NEW_NAME);
+    world.shot_window("4-signed-in-with-passkey");
+    assert_eq!(
+        world.emulator.mailbox(EMAIL).len(),
+        mails,
+        "no email code was sent"
+    );
+    assert_eq!(
+        world.stored_session()["account"]["subject"],
+        user_id.as_str()
+    );
+
+    // Step 5 — Quit and start again: still signed in, no browser opened.
+    world.quit_app();
+    world.launch_app(Redirect::Loopback);
+    world.app().wait_visible("signed-in");
+    world
+        .app()
+        .wait_text("account-email", EMAIL, |t| t == EMAIL);
+    world
+        .app()
+        .wait_text("passkey-name", NEW_NAME, |t| t == NEW_NAME);
+    world.shot_window("5-restarted-still-signed-in");
+    assert_eq!(world.inbox.pending(), 0, "the restart opened no browser");
+
+    // Step 7 — Remove with its confirmation: the list is empty, and the
+    // environment agrees.
+    world.app().click("remove-button");
+    world.app().wait_visible("confirm-dialog");
+    world
+        .app()
+        .wait_text("confirm-dialog", "the passkey's name", |t| {
+            t.contains(NEW_NAME)
+        });
+    world.app().wait_visible("last-passkey-warning");
+    world.shot_window("7-confirm-removal");
+    world.app().click("confirm-remove");
+    world.app().wait_visible("passkeys-empty");
+    world.shot_window("7-removed");
+    assert!(
+        world.emulator.credentials(&user_id).is_empty(),
+        "the environment has no passkey left"
+    );
+}
+
+/// Opens the rename field of the only passkey and submits `name`.
+fn rename_in_window(world: &World, name: &str) {
+    world.app().click("rename-button");
+    world.app().replace_text("rename-input", name);
+    world.app().click("rename-save");
+}
+
+/// The provider name the window shows for a credential of the API.
+fn expected_provider(credential: &Value) -> String {
+    match credential["authenticator"]["name"].as_str().map(str::trim) {
+        Some(name) if !name.is_empty() => name.to_owned(),
+        _ => "Unknown provider".to_owned(),
+    }
+}
+
+/// The README shows the signed-in passkey list of a real run.
+fn copy_for_readme(world: &World) {
+    world.shot_window("3-passkey-list");
+    let source = world
+        .screenshot_path("3-passkey-list", "window")
+        .expect("the list screenshot");
+    let docs = target_dir().join("../docs/screenshots");
+    std::fs::create_dir_all(&docs).expect("docs/screenshots");
+    std::fs::copy(&source, docs.join("passkeys-list.png"))
+        .expect("copy the screenshot for the README");
+}
