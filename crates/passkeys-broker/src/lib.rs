@@ -48,7 +48,8 @@ pub use upstream::AccessToken;
 
 use clock::{Clock, SystemClock};
 
-/// A broker serving on its own task.
+/// A broker serving on its own task. Dropping it also stops the server
+/// (without waiting for requests in flight); [`RunningBroker::shutdown`] waits.
 pub struct RunningBroker {
     base_url: Url,
     local_addr: SocketAddr,

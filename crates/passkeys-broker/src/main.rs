@@ -89,7 +89,7 @@ async fn run(args: Args) -> passkeys_broker::Result<()> {
 /// The file's settings, then the command line's overrides.
 fn load_config(args: Args) -> passkeys_broker::Result<Config> {
     let env_secret = std::env::var(CLIENT_SECRET_ENV).ok();
-    let mut config = match &args.config {
+    let config = match &args.config {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))?;
@@ -98,10 +98,6 @@ fn load_config(args: Args) -> passkeys_broker::Result<Config> {
         }
         None => Config::from_toml_str(&apply_overrides_to_toml("", &args)?, env_secret)?,
     };
-    if let Some(listen) = args.listen {
-        config.listen = listen;
-    }
-    config.validate()?;
     Ok(config)
 }
 
@@ -156,5 +152,27 @@ async fn wait_for_signal() {
     tokio::select! {
         () = ctrl_c => {}
         () = terminate => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_line_values_override_the_file() {
+        let args = Args::parse_from([
+            "passkeys-broker",
+            "--listen",
+            "127.0.0.1:0",
+            "--client-id",
+            "ntvc_cli",
+        ]);
+        let file = "environment_url = \"https://acme.scalekit.dev\"\nclient_id = \"ntvc_file\"\nupstream_client_id = \"skc_file\"\nlisten = \"127.0.0.1:9999\"\n";
+        let text = apply_overrides_to_toml(file, &args).unwrap();
+        let config = Config::from_toml_str(&text, Some("s".into())).unwrap();
+        assert_eq!(config.client_id, "ntvc_cli");
+        assert_eq!(config.upstream_client_id, "skc_file");
+        assert_eq!(config.listen.port(), 0);
     }
 }
