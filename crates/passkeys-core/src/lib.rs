@@ -64,3 +64,55 @@ pub use refresh::DEFAULT_REFRESH_SKEW;
 pub use vault::{
     Account, KeyringStore, SecretStore, StoredSession, TokenVault, DEFAULT_KEYCHAIN_TIMEOUT,
 };
+
+/// Entry points for the fuzz targets under `fuzz/`; not part of the API.
+///
+/// Each runs one parser of untrusted input exactly as the client does.
+#[doc(hidden)]
+pub mod fuzzing {
+    use crate::config::DEFAULT_DEEP_LINK_REDIRECT_URI;
+
+    /// Parses an authorization response query against `expected_state`:
+    /// the code when accepted, else the message the user would see.
+    ///
+    /// # Errors
+    /// The user-facing message of a refused answer.
+    pub fn callback_query(query: &str, expected_state: &str) -> Result<String, String> {
+        crate::callback::parse_callback_query(query, expected_state)
+            .map(|callback| callback.code.secret().clone())
+            .map_err(|error| crate::Error::from(error).to_string())
+    }
+
+    /// Classifies a deep link against the default scheme and redirect URI:
+    /// `Some(query)` for a callback, `None` for `<scheme>://sign-in`.
+    ///
+    /// # Errors
+    /// The notice shown for a refused link.
+    pub fn deep_link(link: &str) -> Result<Option<String>, String> {
+        let redirect_uri =
+            url::Url::parse(DEFAULT_DEEP_LINK_REDIRECT_URI).map_err(|error| error.to_string())?;
+        let scheme = redirect_uri.scheme().to_string();
+        match crate::deep_link::parse_deep_link(link, &scheme, Some(&redirect_uri)) {
+            Ok(crate::deep_link::ParsedDeepLink::StartSignIn) => Ok(None),
+            Ok(crate::deep_link::ParsedDeepLink::Callback { query }) => Ok(Some(query)),
+            Err(error) => Err(error.to_string()),
+        }
+    }
+
+    /// Parses a grpc-gateway error body as the passkeys API client does.
+    pub fn error_body(status: u16, body: &[u8]) -> crate::ApiError {
+        crate::passkeys::decode_error(status, body)
+    }
+
+    /// Decodes a list answer and a rename answer into the UI's view models;
+    /// `None` when the body is not JSON or has the wrong shape.
+    pub fn credentials(body: &[u8]) -> Option<(Vec<crate::Passkey>, Option<crate::Passkey>)> {
+        let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+        let list = crate::passkeys::decode_list(&value)?
+            .into_iter()
+            .filter_map(crate::Passkey::from_wire)
+            .collect();
+        let single = crate::passkeys::decode_single(&value).and_then(crate::Passkey::from_wire);
+        Some((list, single))
+    }
+}

@@ -32,6 +32,8 @@ use crate::vault::Account;
 
 /// Bound on revocation (best effort at sign-out).
 const REVOKE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Clock difference tolerated on an ID token's `iat`.
+const MAX_IAT_SKEW_SECONDS: i64 = 300;
 
 /// Extra discovery fields `openidconnect`'s core metadata leaves out.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -341,7 +343,16 @@ impl Provider {
             self.client_id.clone(),
             self.metadata.issuer().clone(),
             self.current_jwks(),
-        );
+        )
+        .set_issue_time_verifier_fn(|issued_at| {
+            // openidconnect accepts any `iat` by default; refuse one from the future.
+            let latest = OffsetDateTime::now_utc().unix_timestamp() + MAX_IAT_SKEW_SECONDS;
+            if issued_at.timestamp() > latest {
+                Err("it was issued in the future".to_string())
+            } else {
+                Ok(())
+            }
+        });
         let verified = match nonce {
             Some(nonce) => id_token.claims(&verifier, nonce),
             None => id_token.claims(&verifier, |_: Option<&Nonce>| Ok(())),

@@ -8,6 +8,8 @@ use serde_json::Value;
 use url::Url;
 
 pub use view::{AuthenticatorInfo, Passkey, RegisteredFrom};
+/// The wire decoders, for `crate::fuzzing`.
+pub(crate) use wire::{decode_error, decode_list, decode_single};
 
 use crate::error::{Error, Result};
 use crate::secret::AccessToken;

@@ -1,0 +1,224 @@
+//! Forged ID tokens from the token endpoint (a compromised or impersonated
+//! environment): each is refused, nothing reaches the keychain and the app
+//! stays signed out. The environment is the emulator behind a proxy that
+//! rewrites the `id_token` of the code exchange.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod attack_support;
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use attack_support::{
+    at_hash, claims_of, hs256_jwt, json_response, now, unsigned_jwt, Action, Delivery, Env,
+    LoginBrowser, MemoryStore,
+};
+use passkeys_core::{ClientOptions, ErrorKind, RedirectMode, SessionState};
+use serde_json::{json, Value};
+
+type Forge = Arc<dyn Fn(Value) -> String + Send + Sync>;
+
+/// Signs in while the proxy replaces the ID token with `forge(real claims)`;
+/// returns the error after checking that nothing changed.
+async fn sign_in_with_forged_id_token(env: &Env, forge: Forge) -> passkeys_core::Error {
+    env.set_rule(move |request| {
+        if !request.is_grant("authorization_code") {
+            return Action::Forward;
+        }
+        let forge = Arc::clone(&forge);
+        Action::Rewrite(Box::new(move |response| {
+            let mut body = response.json();
+            let claims = claims_of(body["id_token"].as_str().unwrap());
+            body["id_token"] = Value::String(forge(claims));
+            json_response(response.status, &body)
+        }))
+    });
+    let config = env.config(RedirectMode::Loopback { port: 0 });
+    let store = Arc::new(MemoryStore::default());
+    let browser = LoginBrowser::new(env, Delivery::Loopback);
+    let client = attack_support::client(
+        config,
+        Arc::clone(&store),
+        Arc::clone(&browser),
+        ClientOptions::default(),
+    )
+    .await;
+
+    let error = client.sign_in(|_| {}).await.unwrap_err();
+
+    assert_eq!(env.code_grants(), 1, "the code was exchanged once");
+    assert_eq!(store.writes.load(Ordering::SeqCst), 0, "nothing was stored");
+    assert!(store.is_empty());
+    assert_eq!(client.session().await.unwrap(), SessionState::SignedOut);
+    assert_eq!(error.kind(), ErrorKind::Server, "{error}");
+    let message = error.to_string();
+    assert!(
+        message.contains("could not be verified") || message.contains("could not be read"),
+        "{message}"
+    );
+    assert!(!message.contains("eyJ"), "a token leaked into {message}");
+    error
+}
+
+/// A forgery that re-signs edited claims with the environment's real key.
+fn resigned(env: &Env, edit: impl Fn(&mut Value) + Send + Sync + 'static) -> Forge {
+    let keys = env.emulator.state().keys.clone();
+    Arc::new(move |mut claims| {
+        edit(&mut claims);
+        keys.sign(&claims).unwrap()
+    })
+}
+
+#[tokio::test]
+async fn id_token_with_alg_none_is_refused() {
+    let env = Env::start().await;
+    sign_in_with_forged_id_token(&env, Arc::new(|claims| unsigned_jwt(&claims))).await;
+}
+
+#[tokio::test]
+async fn id_token_hs256_signed_with_the_public_key_is_refused() {
+    let env = Env::start().await;
+    let jwk = env.public_jwk();
+    let kid = jwk["kid"].as_str().unwrap().to_string();
+    let key = jwk.to_string().into_bytes();
+    sign_in_with_forged_id_token(&env, Arc::new(move |claims| hs256_jwt(&claims, &kid, &key)))
+        .await;
+}
+
+#[tokio::test]
+async fn id_token_with_an_unknown_kid_is_refused_after_one_key_refetch() {
+    let env = Env::start().await;
+    // Another environment's key: right shape, unknown kid.
+    let other = scalekit_emulator::start(scalekit_emulator::Config::for_tests())
+        .await
+        .unwrap();
+    let other_keys = other.state().keys.clone();
+    assert_ne!(
+        other_keys.active_kid(),
+        env.emulator.state().keys.active_kid()
+    );
+    let error = sign_in_with_forged_id_token(
+        &env,
+        Arc::new(move |claims| other_keys.sign(&claims).unwrap()),
+    )
+    .await;
+    assert!(error.to_string().contains("unknown key"), "{error}");
+    let key_fetches = env
+        .proxy
+        .requests
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|line| line.starts_with("GET /keys"))
+        .count();
+    assert_eq!(key_fetches, 2, "discovery's fetch plus exactly one refetch");
+}
+
+#[tokio::test]
+async fn id_token_with_a_wrong_issuer_is_refused() {
+    let env = Env::start().await;
+    let forge = resigned(&env, |claims| claims["iss"] = json!("https://evil.example"));
+    sign_in_with_forged_id_token(&env, forge).await;
+}
+
+#[tokio::test]
+async fn id_token_for_another_audience_is_refused() {
+    let env = Env::start().await;
+    let forge = resigned(&env, |claims| {
+        claims["aud"] = json!(["ntvc_another_app"]);
+        claims["azp"] = json!("ntvc_another_app");
+    });
+    sign_in_with_forged_id_token(&env, forge).await;
+}
+
+#[tokio::test]
+async fn expired_id_token_is_refused() {
+    let env = Env::start().await;
+    let forge = resigned(&env, |claims| {
+        claims["iat"] = json!(now() - 3600);
+        claims["exp"] = json!(now() - 600);
+    });
+    sign_in_with_forged_id_token(&env, forge).await;
+}
+
+#[tokio::test]
+async fn id_token_issued_far_in_the_future_is_refused() {
+    let env = Env::start().await;
+    let forge = resigned(&env, |claims| {
+        claims["iat"] = json!(now() + 86_400);
+        claims["exp"] = json!(now() + 86_400 + 300);
+    });
+    let error = sign_in_with_forged_id_token(&env, forge).await;
+    assert!(error.to_string().contains("future"), "{error}");
+}
+
+#[tokio::test]
+async fn id_token_with_a_wrong_nonce_is_refused() {
+    let env = Env::start().await;
+    let forge = resigned(&env, |claims| {
+        claims["nonce"] = json!("nonce-of-another-sign-in")
+    });
+    sign_in_with_forged_id_token(&env, forge).await;
+}
+
+#[tokio::test]
+async fn id_token_without_a_nonce_is_refused() {
+    let env = Env::start().await;
+    let forge = resigned(&env, |claims| {
+        claims.as_object_mut().unwrap().remove("nonce");
+    });
+    sign_in_with_forged_id_token(&env, forge).await;
+}
+
+#[tokio::test]
+async fn id_token_with_a_wrong_at_hash_is_refused() {
+    let env = Env::start().await;
+    let forge = resigned(&env, |claims| {
+        claims["at_hash"] = json!(at_hash("an-access-token-of-another-session"))
+    });
+    sign_in_with_forged_id_token(&env, forge).await;
+}
+
+#[tokio::test]
+async fn mix_up_id_token_from_another_issuer_is_refused() {
+    // The token answer comes from another (honest-looking) environment: its
+    // own issuer, its own key, our client id.
+    let env = Env::start().await;
+    let other = scalekit_emulator::start(scalekit_emulator::Config::for_tests())
+        .await
+        .unwrap();
+    let other_issuer = other.state().issuer().to_string();
+    let other_keys = other.state().keys.clone();
+    sign_in_with_forged_id_token(
+        &env,
+        Arc::new(move |mut claims| {
+            claims["iss"] = json!(other_issuer.clone());
+            other_keys.sign(&claims).unwrap()
+        }),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_honest_id_token_still_signs_in() {
+    // The forging proxy itself changes nothing when it re-signs the real claims.
+    let env = Env::start().await;
+    let forge = resigned(&env, |_| {});
+    env.set_rule(move |request| {
+        if !request.is_grant("authorization_code") {
+            return Action::Forward;
+        }
+        let forge = Arc::clone(&forge);
+        Action::Rewrite(Box::new(move |response| {
+            let mut body = response.json();
+            body["id_token"] = Value::String(forge(claims_of(body["id_token"].as_str().unwrap())));
+            json_response(response.status, &body)
+        }))
+    });
+    let (client, config, store, _) = attack_support::signed_in(&env).await;
+    assert!(store.session(&config).await.is_some());
+    assert!(matches!(
+        client.session().await.unwrap(),
+        SessionState::SignedIn { .. }
+    ));
+}
