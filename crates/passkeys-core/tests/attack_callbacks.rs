@@ -1,0 +1,386 @@
+//! Forged authorization responses (RFC 8252 §8.9, RFC 9700 §4.5/§4.7):
+//! through the loopback and through deep links. Every one is refused with a
+//! clear error; a sign-in in progress stays pending and still completes with
+//! the real answer; nothing is exchanged or stored for a forgery.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod attack_support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use attack_support::{
+    login, query, Delivery, Env, LoginBrowser, MemoryStore, CLIENT_ID, DEEP_LINK,
+};
+use passkeys_core::{
+    Account, Client, ClientOptions, DeepLinkAction, ErrorKind, RedirectMode, SessionState,
+};
+use tokio::task::JoinHandle;
+use url::Url;
+
+/// A sign-in waiting for its answer; the test plays the browser.
+struct Pending {
+    client: Client,
+    store: Arc<MemoryStore>,
+    browser: Arc<LoginBrowser>,
+    task: JoinHandle<passkeys_core::Result<Account>>,
+    authorize_url: Url,
+}
+
+impl Pending {
+    async fn start(env: &Env, redirect: RedirectMode) -> Pending {
+        let store = Arc::new(MemoryStore::default());
+        let browser = LoginBrowser::new(env, Delivery::Nothing);
+        let client = attack_support::client(
+            env.config(redirect),
+            Arc::clone(&store),
+            Arc::clone(&browser),
+            ClientOptions::default(),
+        )
+        .await;
+        Pending::again(client, store, browser).await
+    }
+
+    /// Starts another sign-in on the same client.
+    async fn again(client: Client, store: Arc<MemoryStore>, browser: Arc<LoginBrowser>) -> Pending {
+        let before = browser.authorize_urls().len();
+        let task = tokio::spawn({
+            let client = client.clone();
+            async move { client.sign_in(|_| {}).await }
+        });
+        let authorize_url = loop {
+            let urls = browser.authorize_urls();
+            if urls.len() > before {
+                break urls[before].clone();
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        };
+        Pending {
+            client,
+            store,
+            browser,
+            task,
+            authorize_url,
+        }
+    }
+
+    fn state(&self) -> String {
+        query(&self.authorize_url)["state"].clone()
+    }
+
+    fn redirect_uri(&self) -> String {
+        query(&self.authorize_url)["redirect_uri"].clone()
+    }
+
+    /// The loopback URL with this query.
+    fn loopback(&self, query: &str) -> String {
+        format!("{}?{query}", self.redirect_uri())
+    }
+
+    /// Logs in on the emulator like the user would; returns the real callback URL.
+    async fn real_callback(&self, env: &Env) -> Url {
+        login(&self.authorize_url, &env.base_url).await.unwrap()
+    }
+
+    fn assert_still_pending(&self) {
+        assert!(!self.task.is_finished(), "the sign-in ended early");
+    }
+
+    async fn assert_nothing_stored(&self) {
+        assert!(self.store.is_empty());
+        assert_eq!(
+            self.client.session().await.unwrap(),
+            SessionState::SignedOut
+        );
+    }
+
+    /// Completes the sign-in through the loopback with the real answer.
+    async fn complete_through_loopback(self, env: &Env) -> Account {
+        let callback = self.real_callback(env).await;
+        let page = reqwest::get(callback).await.unwrap().text().await.unwrap();
+        assert!(page.contains("You are signed in"), "{page}");
+        let account = self.task.await.unwrap().unwrap();
+        assert!(!self.store.is_empty());
+        account
+    }
+}
+
+async fn get(url: &str) -> (u16, String) {
+    let response = reqwest::get(url).await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn loopback_callback_without_state_is_ignored() {
+    let env = Env::start().await;
+    let pending = Pending::start(&env, RedirectMode::Loopback { port: 0 }).await;
+
+    let (status, page) = get(&pending.loopback("code=attacker-code")).await;
+
+    assert_eq!(status, 400);
+    assert!(page.contains("no state parameter"), "{page}");
+    pending.assert_still_pending();
+    pending.assert_nothing_stored().await;
+    pending.complete_through_loopback(&env).await;
+    assert_eq!(env.code_grants(), 1, "only the real code was exchanged");
+}
+
+#[tokio::test]
+async fn loopback_callback_with_a_wrong_state_is_ignored() {
+    let env = Env::start().await;
+    let pending = Pending::start(&env, RedirectMode::Loopback { port: 0 }).await;
+    let wrong = format!("{}x", pending.state());
+
+    for query in [
+        format!("code=attacker-code&state={wrong}"),
+        "code=attacker-code&state=".to_string(),
+        format!("error=access_denied&state={wrong}"),
+    ] {
+        let (status, page) = get(&pending.loopback(&query)).await;
+        assert_eq!(status, 400, "{query}");
+        assert!(page.contains("does not belong to the sign-in"), "{page}");
+    }
+
+    pending.assert_still_pending();
+    pending.assert_nothing_stored().await;
+    pending.complete_through_loopback(&env).await;
+    assert_eq!(env.code_grants(), 1);
+}
+
+#[tokio::test]
+async fn replayed_state_from_an_earlier_sign_in_is_refused() {
+    // The first sign-in completes through a deep link; its callback (state and
+    // code) is captured and replayed into the second sign-in.
+    let env = Env::start().await;
+    let first = Pending::start(
+        &env,
+        RedirectMode::DeepLink {
+            redirect_uri: Url::parse(DEEP_LINK).unwrap(),
+        },
+    )
+    .await;
+    let earlier = first.real_callback(&env).await;
+    first
+        .client
+        .handle_deep_link(earlier.as_str())
+        .await
+        .unwrap();
+    first.task.await.unwrap().unwrap();
+
+    let (client, store, browser) = (first.client, first.store, first.browser);
+    client.sign_out().await.unwrap();
+    let second = Pending::again(client, store, browser).await;
+    let error = second
+        .client
+        .handle_deep_link(earlier.as_str())
+        .await
+        .unwrap_err();
+
+    assert_eq!(error.kind(), ErrorKind::InvalidInput);
+    assert!(
+        error.to_string().contains("does not belong to the sign-in"),
+        "{error}"
+    );
+    second.assert_still_pending();
+    second.assert_nothing_stored().await;
+    let real = second.real_callback(&env).await;
+    assert_eq!(
+        second.client.handle_deep_link(real.as_str()).await.unwrap(),
+        DeepLinkAction::CompletedSignIn
+    );
+    second.task.await.unwrap().unwrap();
+    assert_eq!(
+        env.code_grants(),
+        2,
+        "the replayed code was never exchanged"
+    );
+}
+
+#[tokio::test]
+async fn error_callback_ends_the_sign_in_with_the_providers_message() {
+    let env = Env::start().await;
+    let pending = Pending::start(&env, RedirectMode::Loopback { port: 0 }).await;
+    let query = format!(
+        "error=access_denied&error_description=%3Cb%3EThe+user+said+no%3C%2Fb%3E&state={}",
+        pending.state()
+    );
+
+    let (status, page) = get(&pending.loopback(&query)).await;
+    let error = pending.task.await.unwrap().unwrap_err();
+
+    assert_eq!(status, 400);
+    assert!(
+        page.contains("&lt;b&gt;The user said no&lt;/b&gt;"),
+        "shown escaped: {page}"
+    );
+    assert_eq!(error.kind(), ErrorKind::SignInFailed);
+    assert!(error.to_string().contains("The user said no"), "{error}");
+    assert!(error.to_string().contains("access_denied"), "{error}");
+    assert!(pending.store.is_empty());
+    assert_eq!(env.code_grants(), 0);
+}
+
+#[tokio::test]
+async fn injected_code_from_another_session_is_refused_by_pkce() {
+    // The attacker logs in on their own authorization request (their own
+    // PKCE verifier) and injects the resulting code, even with our state.
+    let env = Env::start().await;
+    let pending = Pending::start(
+        &env,
+        RedirectMode::DeepLink {
+            redirect_uri: Url::parse(DEEP_LINK).unwrap(),
+        },
+    )
+    .await;
+    let attacker_request = scalekit_emulator::testing::authorize_url(
+        &env.base_url,
+        CLIENT_ID,
+        DEEP_LINK,
+        "attacker-state",
+        "attacker-verifier-attacker-verifier-attacker-verifier",
+        &[("nonce", "attacker-nonce")],
+    )
+    .unwrap();
+    let attacker_callback = login(&attacker_request, &env.base_url).await.unwrap();
+    let attacker_code = query(&attacker_callback)["code"].clone();
+
+    let injected = format!("{DEEP_LINK}?code={attacker_code}&state={}", pending.state());
+    assert_eq!(
+        pending.client.handle_deep_link(&injected).await.unwrap(),
+        DeepLinkAction::CompletedSignIn
+    );
+    let error = pending.task.await.unwrap().unwrap_err();
+
+    assert_eq!(error.kind(), ErrorKind::Server, "{error}");
+    assert!(error.to_string().contains("invalid_grant"), "{error}");
+    assert!(!error.to_string().contains(&attacker_code));
+    assert_eq!(env.code_grants(), 1);
+    assert!(pending.store.is_empty());
+    assert_eq!(
+        pending.client.session().await.unwrap(),
+        SessionState::SignedOut
+    );
+}
+
+#[tokio::test]
+async fn callback_from_another_issuer_is_refused_before_the_exchange() {
+    // RFC 9207 mix-up defence: an `iss` naming another environment.
+    let env = Env::start().await;
+    let pending = Pending::start(&env, RedirectMode::Loopback { port: 0 }).await;
+    let real = pending.real_callback(&env).await;
+    let mut forged = real.clone();
+    forged
+        .query_pairs_mut()
+        .append_pair("iss", "https://evil.example");
+
+    let _ = get(forged.as_str()).await;
+    let error = pending.task.await.unwrap().unwrap_err();
+
+    assert_eq!(error.kind(), ErrorKind::InvalidInput);
+    assert!(error.to_string().contains("another issuer"), "{error}");
+    assert_eq!(env.code_grants(), 0, "the code was never sent anywhere");
+    assert!(pending.store.is_empty());
+}
+
+#[tokio::test]
+async fn forged_deep_links_are_refused_and_the_sign_in_stays_pending() {
+    let env = Env::start().await;
+    let pending = Pending::start(
+        &env,
+        RedirectMode::DeepLink {
+            redirect_uri: Url::parse(DEEP_LINK).unwrap(),
+        },
+    )
+    .await;
+    let state = pending.state();
+    let good_query = format!("code=attacker-code&state={state}");
+    let table = [
+        ("another scheme", format!("evil.app:/callback?{good_query}")),
+        (
+            "https",
+            format!("https://evil.example/callback?{good_query}"),
+        ),
+        (
+            "another host",
+            format!("dev.passkeys.desktop://evil.example/callback?{good_query}"),
+        ),
+        (
+            "another path",
+            format!("dev.passkeys.desktop:/callbacks?{good_query}"),
+        ),
+        (
+            "a path below",
+            format!("dev.passkeys.desktop:/callback/x?{good_query}"),
+        ),
+        (
+            "an extra parameter",
+            format!("{DEEP_LINK}?{good_query}&next=https://evil.example"),
+        ),
+        (
+            "a duplicated state",
+            format!("{DEEP_LINK}?{good_query}&state={state}"),
+        ),
+        (
+            "a duplicated code",
+            format!("{DEEP_LINK}?{good_query}&code=other"),
+        ),
+        (
+            "a wrong state",
+            format!("{DEEP_LINK}?code=attacker-code&state={state}x"),
+        ),
+        ("no state", format!("{DEEP_LINK}?code=attacker-code")),
+        ("a fragment", format!("{DEEP_LINK}?{good_query}#x")),
+        (
+            "a control character",
+            format!("{DEEP_LINK}?{good_query}%0A\n"),
+        ),
+        (
+            "ten thousand characters",
+            format!("{DEEP_LINK}?{good_query}&p={}", "a".repeat(10_000)),
+        ),
+        (
+            "sign-in with parameters",
+            "dev.passkeys.desktop://sign-in?prompt=none".into(),
+        ),
+        ("sign-out", "dev.passkeys.desktop://sign-out".into()),
+        ("empty", String::new()),
+    ];
+    for (attack, link) in &table {
+        let error = pending.client.handle_deep_link(link).await.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InvalidInput, "{attack}");
+        let message = error.to_string();
+        assert!(
+            message.starts_with("A link was opened in the app and ignored"),
+            "{attack}: {message}"
+        );
+        assert!(message.len() < 300, "{attack}: the notice stays short");
+        pending.assert_still_pending();
+    }
+    pending.assert_nothing_stored().await;
+
+    let real = pending.real_callback(&env).await;
+    assert_eq!(
+        pending
+            .client
+            .handle_deep_link(real.as_str())
+            .await
+            .unwrap(),
+        DeepLinkAction::CompletedSignIn
+    );
+    pending.task.await.unwrap().unwrap();
+    assert_eq!(env.code_grants(), 1, "no forged code was exchanged");
+}
+
+#[tokio::test]
+async fn deep_link_callbacks_are_refused_in_loopback_mode() {
+    let env = Env::start().await;
+    let pending = Pending::start(&env, RedirectMode::Loopback { port: 0 }).await;
+    let link = format!("{DEEP_LINK}?code=attacker-code&state={}", pending.state());
+
+    let error = pending.client.handle_deep_link(&link).await.unwrap_err();
+
+    assert_eq!(error.kind(), ErrorKind::InvalidInput);
+    pending.assert_still_pending();
+    pending.complete_through_loopback(&env).await;
+}
