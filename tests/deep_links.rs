@@ -1,0 +1,90 @@
+//! Deep links as the app receives them from the deep-link plugin (a second
+//! launch forwarded by the single-instance plugin, or the first launch's
+//! argument): they reach `flows::handle_deep_link` with the mock app, the real
+//! state and the emulator.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{invoke, open_deep_link, wait_until, Behaviour, Harness, EMAIL};
+use passkeys_desktop_lib::flows::REFUSED_LINK_NOTICE;
+use serde_json::json;
+
+#[test]
+fn a_link_nobody_asked_for_is_refused_with_a_notice() {
+    // Given a signed-out app with no sign-in pending
+    let harness = Harness::new(Behaviour::SignsIn);
+    // When a forged callback link arrives
+    open_deep_link(
+        &harness,
+        "dev.passkeys.desktop:/callback?code=forged&state=forged",
+    );
+    // Then the window shows the notice and nothing changed
+    assert_eq!(
+        harness.events("notice"),
+        [json!({"message": REFUSED_LINK_NOTICE})]
+    );
+    assert_eq!(
+        harness.invoke("session", json!({})).unwrap(),
+        json!({"state": "signedOut"})
+    );
+    assert!(harness.events("session-changed").is_empty());
+    for url in [
+        "https://evil.example/callback",
+        "dev.passkeys.desktop://unknown-action",
+        "",
+    ] {
+        open_deep_link(&harness, url);
+    }
+    assert_eq!(harness.events("notice").len(), 4);
+}
+
+#[test]
+fn the_sign_in_link_starts_a_sign_in() {
+    // Given a signed-out app and a browser that signs in
+    let harness = Harness::new(Behaviour::SignsIn);
+    // When `dev.passkeys.desktop://sign-in` arrives
+    open_deep_link(&harness, "dev.passkeys.desktop://sign-in");
+    // Then the browser was opened, the sign-in completed and the UI was told
+    assert_eq!(harness.browser.opened()[0].path(), "/oauth/authorize");
+    let changed = harness.events("session-changed");
+    assert_eq!(changed.last().unwrap()["state"], "signedIn", "{changed:?}");
+    assert_eq!(changed.last().unwrap()["account"]["email"], EMAIL);
+    assert_eq!(
+        harness.invoke("session", json!({})).unwrap()["state"],
+        "signedIn"
+    );
+}
+
+#[test]
+fn the_callback_link_completes_a_pending_sign_in_and_a_forged_one_does_not() {
+    // Given the deep-link redirect mode and a sign-in waiting for the browser
+    let harness = Harness::new(Behaviour::SignsInByDeepLink);
+    let environment = harness.invoke("environment", json!({})).unwrap();
+    assert_eq!(environment["redirect"], "dev.passkeys.desktop:/callback");
+    let webview = harness.webview.clone();
+    let pending = std::thread::spawn(move || invoke(&webview, "sign_in", json!({})));
+    wait_until("the sign-in to open the browser", || {
+        !harness.browser.opened().is_empty()
+    });
+    let authorize_url = harness.browser.opened()[0].clone();
+    assert!(authorize_url
+        .query_pairs()
+        .any(|(key, value)| key == "redirect_uri" && value == "dev.passkeys.desktop:/callback"));
+    // When a forged link with another state arrives first, it is refused
+    open_deep_link(
+        &harness,
+        "dev.passkeys.desktop:/callback?code=forged&state=not-the-state",
+    );
+    assert_eq!(
+        harness.events("notice"),
+        [json!({"message": REFUSED_LINK_NOTICE})]
+    );
+    // Then the browser's real callback link still completes the sign-in
+    let account = pending.join().unwrap().unwrap();
+    assert_eq!(account["email"], EMAIL);
+    assert_eq!(
+        harness.invoke("session", json!({})).unwrap()["account"],
+        account
+    );
+}
