@@ -8,8 +8,9 @@
 //! registration asks for `residentKey: "required"`; and user verification is
 //! *preferred*, as on Scalekit's pages. The options sent to the browser and the
 //! stored ceremony state are changed together, so the checks webauthn-rs makes
-//! when the ceremony finishes match what was asked for. (webauthn-rs still
-//! enforces verification for a credential that was verified at registration.)
+//! when the ceremony finishes match what was asked for; the `credProtect` level
+//! follows (see [`CRED_PROTECT`]). webauthn-rs still enforces verification for
+//! a credential that was verified at registration.
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -24,6 +25,12 @@ const CEREMONY_TTL_SECS: i64 = 300;
 
 /// The user-verification policy used for every ceremony.
 const USER_VERIFICATION: &str = "preferred";
+
+/// The `credProtect` level that fits preferred verification. webauthn-rs asks
+/// for `userVerificationRequired`, which browsers refuse ("inconsistent") next
+/// to `userVerification: "preferred"`. Level 2 still keeps a discoverable
+/// credential from being listed without verification.
+const CRED_PROTECT: &str = "userVerificationOptionalWithCredentialIDList";
 
 /// Sets `value[path]` when that key already exists.
 fn set_existing(value: &mut Value, path: &[&str], new: Value) -> bool {
@@ -59,6 +66,11 @@ pub fn registration_options(options: &impl Serialize) -> Result<Value> {
     selection.insert("residentKey".into(), Value::from("required"));
     selection.insert("requireResidentKey".into(), Value::from(true));
     selection.insert("userVerification".into(), Value::from(USER_VERIFICATION));
+    set_existing(
+        &mut value,
+        &["publicKey", "extensions", "credentialProtectionPolicy"],
+        Value::from(CRED_PROTECT),
+    );
     Ok(value)
 }
 
@@ -176,6 +188,10 @@ mod tests {
         assert_eq!(selection["residentKey"], "required");
         assert_eq!(selection["requireResidentKey"], true);
         assert_eq!(selection["userVerification"], "preferred");
+        assert_eq!(
+            options["publicKey"]["extensions"]["credentialProtectionPolicy"],
+            CRED_PROTECT
+        );
 
         let mut state = to_value(&registration).unwrap();
         assert!(set_existing(

@@ -163,6 +163,7 @@ fn render_code_page(
         challenge: &challenge.id,
         email: &challenge.email,
         next,
+        auth_request: challenge.auth_request_id.as_deref(),
         csrf: &token,
         error,
     });

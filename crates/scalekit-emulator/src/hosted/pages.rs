@@ -60,6 +60,12 @@ pub fn layout(title: &str, main_attrs: &str, content: &str, scripts: &[&str]) ->
     )
 }
 
+/// A small key icon (inline SVG, so it needs no emoji font).
+pub const KEY_ICON: &str = "<svg class=\"icon\" viewBox=\"0 0 24 24\" width=\"18\" height=\"18\" \
+    aria-hidden=\"true\"><circle cx=\"8\" cy=\"12\" r=\"4\" fill=\"none\" stroke=\"currentColor\" \
+    stroke-width=\"2\"/><path d=\"M12 12h9M18 12v3M21 12v2\" fill=\"none\" stroke=\"currentColor\" \
+    stroke-width=\"2\" stroke-linecap=\"round\"/></svg>";
+
 /// An error or notice box, or nothing.
 fn alert(message: Option<&str>) -> String {
     message
@@ -135,12 +141,13 @@ pub fn login_page(page: &LoginPage<'_>) -> String {
         attr(page.email)
     ));
     let passkey = if page.passkeys {
-        "<div class=\"divider\">or</div>\
-         <div class=\"alert hidden\" id=\"passkey-error\" role=\"alert\"></div>\
-         <button type=\"button\" class=\"secondary\" id=\"passkey-button\">\
-         <span aria-hidden=\"true\">&#128273;</span> Continue with Passkey</button>"
+        format!(
+            "<div class=\"divider\">or</div>\
+             <div class=\"alert hidden\" id=\"passkey-error\" role=\"alert\"></div>\
+             <button type=\"button\" class=\"secondary\" id=\"passkey-button\">{KEY_ICON} Continue with Passkey</button>"
+        )
     } else {
-        ""
+        String::new()
     };
     let switch = match (page.signup, page.auth_request) {
         (true, _) => "Already have an account? Use the same form to sign in.".to_owned(),
@@ -175,6 +182,8 @@ pub struct CodePage<'a> {
     pub email: &'a str,
     /// Where to go afterwards (no authorization request).
     pub next: Option<&'a str>,
+    /// The authorization request the sign-in continues, for "Use a different email".
+    pub auth_request: Option<&'a str>,
     /// CSRF token bound to the challenge.
     pub csrf: &'a str,
     /// An error to show above the form.
@@ -200,11 +209,21 @@ pub fn code_page(page: &CodePage<'_>) -> String {
         "<div class=\"card\"><h1>Check your email</h1>\
          <p class=\"lead\">We sent a 6-digit code to <strong id=\"code-email\">{}</strong>. \
          Enter it below, or open the link in that email. It expires in 10 minutes.</p>{}{form}</div>\
-         <p class=\"foot\"><a href=\"/ui/login\" id=\"start-over\">Use a different email</a></p>",
+         <p class=\"foot\"><a href=\"{}\" id=\"start-over\">Use a different email</a></p>",
         esc(page.email),
-        alert(page.error)
+        alert(page.error),
+        attr(&restart_url(page.auth_request, page.next)),
     );
     layout("Check your email", "", &content, &[])
+}
+
+/// The sign-in page for the same flow.
+fn restart_url(auth_request: Option<&str>, next: Option<&str>) -> String {
+    match (auth_request, next) {
+        (Some(id), _) => format!("/ui/login?auth_request={}", urlencode(id)),
+        (None, Some(next)) => format!("/ui/login?next={}", urlencode(next)),
+        (None, None) => "/ui/login".to_owned(),
+    }
 }
 
 /// `prompt=select_account` with a signed-in browser.
@@ -268,6 +287,7 @@ mod tests {
             ..LoginPage::default()
         });
         let code = code_page(&CodePage {
+            auth_request: Some(HOSTILE),
             challenge: HOSTILE,
             email: HOSTILE,
             next: Some(HOSTILE),

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::pages::{attr, esc, layout};
+use super::pages::{attr, esc, layout, KEY_ICON};
 use crate::aaguid;
 use crate::db::StoredPasskey;
 
@@ -52,7 +52,7 @@ fn item(passkey: &StoredPasskey) -> String {
         .unwrap_or_else(|| aaguid::display_name(None, passkey.attachment.as_deref()));
     let icon = match known.as_ref().and_then(|a| a.icon_light.as_deref()) {
         Some(uri) => format!("<img src=\"{}\" alt=\"\">", attr(uri)),
-        None => "<span aria-hidden=\"true\">&#128273;</span>".to_owned(),
+        None => KEY_ICON.to_owned(),
     };
     let name = passkey
         .display_name

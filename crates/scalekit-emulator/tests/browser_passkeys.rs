@@ -1,0 +1,281 @@
+//! End to end in Debian's Chromium (headless, through chromedriver) with a
+//! WebAuthn virtual authenticator: sign up by email code → add a passkey on
+//! `/ui/profile/passkeys` → sign out → "Continue with Passkey" → code → tokens
+//! → the credentials API lists the passkey → rename → remove.
+//!
+//! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (override with
+//! `CHROMIUM_BIN` / `CHROMEDRIVER_BIN`). Screenshots of each step go to
+//! `target/browser-screenshots/`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod browser_support;
+
+use std::path::PathBuf;
+
+use axum::routing::get;
+use browser_support::Browser;
+use reqwest::StatusCode;
+use scalekit_emulator::{testing, Config};
+use serde_json::{json, Value};
+use url::Url;
+
+const CLIENT: &str = "ntvc_demo";
+const EMAIL: &str = "chromium.user@example.com";
+
+fn screenshot_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    target.join("browser-screenshots")
+}
+
+/// A stand-in for the app's loopback callback: a page that says "Signed in".
+async fn callback_server() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let app = axum::Router::new().route(
+        "/callback",
+        get(|| async { "Signed in. You can close this window." }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://127.0.0.1:{port}/callback")
+}
+
+fn query(url: &str, name: &str) -> Option<String> {
+    let url = Url::parse(url).ok()?;
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+async fn exchange(
+    http: &reqwest::Client,
+    base: &Url,
+    code: &str,
+    redirect: &str,
+    verifier: &str,
+) -> Value {
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("client_id", CLIENT),
+        ("code", code),
+        ("redirect_uri", redirect),
+        ("code_verifier", verifier),
+    ];
+    let response = http
+        .post(base.join("/oauth/token").unwrap())
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.unwrap()
+}
+
+fn claims(jwt: &str) -> Value {
+    use base64::Engine as _;
+    let payload = jwt.split('.').nth(1).unwrap();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passkey_lifecycle_in_chromium() {
+    let emulator = scalekit_emulator::start(Config::for_tests()).await.unwrap();
+    let base = emulator.base_url().clone();
+    assert_eq!(
+        base.host_str(),
+        Some("localhost"),
+        "WebAuthn needs a host name, not an IP"
+    );
+    let redirect = callback_server().await;
+    let http = reqwest::Client::new();
+    let mut browser = Browser::start(&screenshot_dir()).await;
+    let authenticator = browser.add_virtual_authenticator().await;
+
+    // Sign up by email code.
+    let verifier = "browser-test-verifier-one-0123456789abcdefghijklmnop";
+    let authorize = testing::authorize_url(
+        &base,
+        CLIENT,
+        &redirect,
+        "first",
+        verifier,
+        &[("prompt", "create")],
+    )
+    .unwrap();
+    browser.goto(authorize.as_str()).await;
+    browser.find("#email").await;
+    browser.screenshot("signup-page").await;
+    browser.type_into("#email", EMAIL).await;
+    browser.click("#email-submit").await;
+    browser.find("#code").await;
+    let code = testing::latest_code(&http, &base, EMAIL)
+        .await
+        .unwrap()
+        .expect("a code in the mailbox");
+    browser.screenshot("code-page").await;
+    browser.type_into("#code", &code).await;
+    browser.click("#code-submit").await;
+    let callback = browser
+        .wait_for_url("the app's callback", |u| u.starts_with(&redirect))
+        .await;
+    assert_eq!(query(&callback, "state").as_deref(), Some("first"));
+    assert!(query(&callback, "code").is_some());
+
+    // Add a passkey on the profile page.
+    browser
+        .goto(base.join("/ui/profile/passkeys").unwrap().as_str())
+        .await;
+    browser.find("#add-passkey").await;
+    browser.wait_for_text("No passkeys yet").await;
+    browser.screenshot("profile-empty").await;
+    browser.click("#add-passkey").await;
+    browser.find("li[data-passkey-id]").await;
+    browser.wait_for_text("Chrome on Linux").await;
+    browser.screenshot("profile-with-passkey").await;
+    let held = browser.authenticator_credentials(&authenticator).await;
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!(held[0]["isResidentCredential"], true);
+
+    // Sign out, then sign in again: the email field offers the passkey
+    // (conditional UI), and the virtual authenticator picks it at once.
+    let sign_out = base.join("/oidc/logout").unwrap();
+    browser.goto(sign_out.as_str()).await;
+    browser.screenshot("signed-out").await;
+    let verifier = "browser-test-verifier-autofill-0123456789abcdefghijk";
+    let authorize =
+        testing::authorize_url(&base, CLIENT, &redirect, "autofill", verifier, &[]).unwrap();
+    browser.goto(authorize.as_str()).await;
+    let callback = browser
+        .wait_for_url("the callback after passkey autofill", |u| {
+            u.starts_with(&redirect)
+        })
+        .await;
+    assert_eq!(query(&callback, "state").as_deref(), Some("autofill"));
+    let code = query(&callback, "code").expect("authorization code");
+    let tokens = exchange(&http, &base, &code, &redirect, verifier).await;
+    assert_eq!(
+        claims(tokens["id_token"].as_str().unwrap())["amr"],
+        json!(["conn_passkey"])
+    );
+
+    // Sign out, and sign in with the "Continue with Passkey" button. So that
+    // autofill cannot answer first, the authenticator is emptied while the
+    // page loads and the passkey put back before the click.
+    browser.goto(sign_out.as_str()).await;
+    let held = browser.authenticator_credentials(&authenticator).await;
+    browser
+        .remove_authenticator_credentials(&authenticator)
+        .await;
+    let verifier = "browser-test-verifier-two-0123456789abcdefghijklmnop";
+    let authorize =
+        testing::authorize_url(&base, CLIENT, &redirect, "second", verifier, &[]).unwrap();
+    browser.goto(authorize.as_str()).await;
+    browser.find("#passkey-button").await;
+    browser.screenshot("login-page").await;
+    browser
+        .add_authenticator_credential(&authenticator, &held[0])
+        .await;
+    browser.click("#passkey-button").await;
+    let callback = browser
+        .wait_for_url("the app's callback", |u| u.starts_with(&redirect))
+        .await;
+    assert_eq!(query(&callback, "state").as_deref(), Some("second"));
+    let code = query(&callback, "code").expect("authorization code");
+
+    // Tokens.
+    let tokens = exchange(&http, &base, &code, &redirect, verifier).await;
+    let id_token = claims(tokens["id_token"].as_str().unwrap());
+    assert_eq!(id_token["email"], EMAIL);
+    assert_eq!(id_token["amr"], json!(["conn_passkey"]));
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+
+    // The credentials API lists the passkey with its fields filled.
+    let credentials_url = base.join("/api/v1/webauthn/credentials").unwrap();
+    let listed: Value = http
+        .get(credentials_url.clone())
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let credentials = listed["credentials"].as_array().expect("credentials");
+    assert_eq!(credentials.len(), 1, "{listed}");
+    let credential = &credentials[0];
+    let id = credential["id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("wac_"));
+    assert_eq!(credential["user_id"], id_token["sub"]);
+    assert!(!credential["credential_id"].as_str().unwrap().is_empty());
+    // Chromium's virtual authenticator has a test AAGUID the list does not
+    // know: the name falls back to "Passkey" for a platform authenticator.
+    assert_eq!(
+        credential["authenticator"]["aaguid"],
+        "01020304-0506-0708-0102-030405060708"
+    );
+    assert_eq!(credential["authenticator"]["name"], "Passkey");
+    assert_eq!(credential["attestation_type"], "none");
+    assert_eq!(credential["display_name"], "Passkey");
+    assert_eq!(credential["authenticator"]["attachment"], "platform");
+    assert_eq!(credential["transports"], json!(["internal"]));
+    assert_eq!(credential["authenticator_flags"]["user_present"], true);
+    assert_eq!(credential["authenticator_flags"]["user_verified"], true);
+    let browser_name = credential["user_agent"]["browser"].as_str().unwrap();
+    assert!(
+        browser_name == "Chrome" || browser_name == "Chromium",
+        "{browser_name}"
+    );
+    assert_eq!(credential["user_agent"]["os"], "Linux");
+    assert!(
+        credential["client_info"]["ip"]
+            .as_str()
+            .unwrap()
+            .contains('.')
+            || credential["client_info"]["ip"] == "::1"
+    );
+    let created = credential["created_at"].as_str().unwrap();
+    assert!(created.ends_with('Z') && created.len() == 24, "{created}");
+
+    // Rename, then remove.
+    let item = base
+        .join(&format!("/api/v1/webauthn/credentials/{id}"))
+        .unwrap();
+    let renamed: Value = http
+        .patch(item.clone())
+        .bearer_auth(&access)
+        .json(&json!({"display_name": "Chromium test key"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(renamed["credential"]["display_name"], "Chromium test key");
+    let removed = http.delete(item).bearer_auth(&access).send().await.unwrap();
+    assert_eq!(removed.status(), StatusCode::OK);
+    let removed: Value = removed.json().await.unwrap();
+    assert_eq!(removed["success"], true);
+    let listed: Value = http
+        .get(credentials_url)
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        listed["credentials"].as_array().map_or(0, Vec::len),
+        0,
+        "{listed}"
+    );
+
+    drop(browser);
+    emulator.shutdown().await;
+}
