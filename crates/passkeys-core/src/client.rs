@@ -246,7 +246,9 @@ impl Client {
         let timeout = config.sign_in_timeout;
         let outcome = tokio::select! {
             outcome = callback => outcome,
-            _ = cancel_rx => Err(Error::Cancelled),
+            // Only an explicit cancel counts: the sender is also dropped when a
+            // deep link completes the pending sign-in.
+            Ok(()) = cancel_rx => Err(Error::Cancelled),
             () = tokio::time::sleep(timeout) => Err(Error::Timeout(format!(
                 "The browser did not come back within {} minutes. Start the sign-in again.",
                 timeout.as_secs().div_ceil(60)
@@ -321,8 +323,8 @@ impl Client {
         let Some(sender) = waiting.deep_link.take() else {
             return Err(refused("the sign-in in progress does not use deep links"));
         };
-        *pending = None;
         let _ = sender.send(outcome);
+        *pending = None;
         Ok(DeepLinkAction::CompletedSignIn)
     }
 
