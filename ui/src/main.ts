@@ -210,12 +210,23 @@ class App {
       h(
         "div",
         { className: "state state-error", attrs: { role: "alert" } },
-        h("h1", {}, "The app cannot start"),
+        h("h1", {}, fatalTitle(error)),
         h("p", { testId: "error-message" }, explain(error)),
         h("div", { className: "actions" }, retry),
       ),
     );
     retry.focus();
+  }
+}
+
+function fatalTitle(error: UiError): string {
+  switch (error.kind) {
+    case "keychain":
+      return "Your keychain is not available";
+    case "config":
+      return "The app's configuration needs a fix";
+    default:
+      return "The app could not start";
   }
 }
 

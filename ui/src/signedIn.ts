@@ -146,7 +146,7 @@ export function explain(error: UiError): string {
     case "timeout":
       return "You appear to be offline. Check your connection, then retry.";
     case "keychain":
-      return `Your keychain is locked or unavailable, so the app cannot read your sign-in. Unlock it (or start your keyring), then retry. (${error.message})`;
+      return `The app cannot read or keep your sign-in. ${error.message}`;
     default:
       return error.message;
   }
