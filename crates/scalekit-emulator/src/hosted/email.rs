@@ -10,7 +10,8 @@ use serde::Deserialize;
 
 use super::forms::{non_empty, safe_next, valid_email, Form, PageError};
 use super::login::{pending_request, sign_in};
-use super::store::{self, CodeCheck, MailMessage};
+use super::mailbox::MailMessage;
+use super::store::{self, CodeCheck};
 use super::{csrf, mailbox, pages};
 use crate::db;
 use crate::error::Error;

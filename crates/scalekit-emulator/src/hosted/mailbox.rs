@@ -13,9 +13,12 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use rusqlite::{params, Connection};
+use serde::Serialize;
+
 use super::forms::{valid_email, JsonError};
-use super::store::{self, MailMessage};
 use crate::config::MailSink;
+use crate::db::now;
 use crate::error::Result;
 use crate::state::AppState;
 
@@ -37,7 +40,7 @@ pub async fn deliver(state: &AppState, message: MailMessage) -> Result<()> {
     let stored = message.clone();
     state
         .db
-        .call(move |c| store::insert_mail(c, &stored))
+        .call(move |c| insert_mail(c, &stored))
         .await?;
     match state.config.mail_sink {
         MailSink::Stdout => {
@@ -64,9 +67,108 @@ pub async fn list(
     Query(query): Query<MailboxQuery>,
 ) -> Result<Json<Value>, JsonError> {
     let email = valid_email(query.email.as_deref().unwrap_or(""))?;
-    let messages = state
-        .db
-        .call(move |c| store::mail_for(c, &email, LIMIT))
-        .await?;
+    let messages = state.db.call(move |c| mail_for(c, &email, LIMIT)).await?;
     Ok(Json(json!({ "messages": messages })))
+}
+
+/// One message in the dev mailbox, as `/_dev/mailbox` shows it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct MailMessage {
+    /// Recipient.
+    pub to: String,
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text body.
+    pub body: String,
+    /// The verification code in it.
+    pub code: Option<String>,
+    /// The magic link in it.
+    pub link: Option<String>,
+    /// RFC 3339 time it was sent.
+    pub created_at: String,
+}
+
+/// Stores a message in the dev mailbox.
+///
+/// # Errors
+/// Database errors.
+pub fn insert_mail(conn: &Connection, message: &MailMessage) -> Result<()> {
+    conn.execute(
+        "INSERT INTO mailbox (to_email, subject, body, code, link, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            message.to,
+            message.subject,
+            message.body,
+            message.code,
+            message.link,
+            now()
+        ],
+    )?;
+    Ok(())
+}
+
+/// Messages to `email` (case-insensitive), newest first, at most `limit`.
+///
+/// # Errors
+/// Database errors.
+pub fn mail_for(conn: &Connection, email: &str, limit: u32) -> Result<Vec<MailMessage>> {
+    let mut statement = conn.prepare(
+        "SELECT to_email, subject, body, code, link, created_at FROM mailbox \
+         WHERE to_email = ?1 COLLATE NOCASE ORDER BY id DESC LIMIT ?2",
+    )?;
+    let rows = statement.query_map(params![email.trim(), limit], |row| {
+        let created: i64 = row.get(5)?;
+        Ok(MailMessage {
+            to: row.get(0)?,
+            subject: row.get(1)?,
+            body: row.get(2)?,
+            code: row.get(3)?,
+            link: row.get(4)?,
+            created_at: rfc3339(created),
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+fn rfc3339(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Storage;
+    use crate::db::Db;
+
+    #[tokio::test]
+    async fn mailbox_lists_newest_first() {
+        let db = Db::open(&Storage::InMemory).unwrap();
+        let messages = db
+            .call(|c| {
+                for n in 1..=3 {
+                    let message = MailMessage {
+                        to: "M@example.com".into(),
+                        subject: format!("s{n}"),
+                        body: "b".into(),
+                        code: Some(format!("{n}")),
+                        link: None,
+                        created_at: String::new(),
+                    };
+                    insert_mail(c, &message)?;
+                }
+                mail_for(c, "m@EXAMPLE.com", 2)
+            })
+            .await
+            .unwrap();
+        let subjects: Vec<_> = messages.iter().map(|m| m.subject.as_str()).collect();
+        assert_eq!(subjects, ["s3", "s2"]);
+        assert!(messages[0].created_at.ends_with('Z'));
+    }
 }

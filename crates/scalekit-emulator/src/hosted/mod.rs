@@ -37,7 +37,7 @@ mod passkey_login;
 mod profile;
 mod profile_page;
 mod registration;
-pub mod store;
+mod store;
 
 /// The hosted routes.
 pub fn router() -> Router<AppState> {

@@ -1,8 +1,7 @@
 //! Store functions for the hosted pages' own tables: email challenges (code +
-//! magic link), the dev mailbox and WebAuthn ceremonies.
+//! magic link) and WebAuthn ceremonies (the mailbox's are in `mailbox`).
 
 use rusqlite::{params, Connection, OptionalExtension};
-use serde::Serialize;
 
 use crate::db::{new_id, now};
 use crate::error::{Error, Result};
@@ -188,76 +187,6 @@ pub fn use_magic_token(conn: &Connection, token: &str) -> Result<Option<EmailCha
     Ok(Some(challenge))
 }
 
-/// One message in the dev mailbox, as `/_dev/mailbox` shows it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct MailMessage {
-    /// Recipient.
-    pub to: String,
-    /// Subject line.
-    pub subject: String,
-    /// Plain-text body.
-    pub body: String,
-    /// The verification code in it.
-    pub code: Option<String>,
-    /// The magic link in it.
-    pub link: Option<String>,
-    /// RFC 3339 time it was sent.
-    pub created_at: String,
-}
-
-/// Stores a message in the dev mailbox.
-///
-/// # Errors
-/// Database errors.
-pub fn insert_mail(conn: &Connection, message: &MailMessage) -> Result<()> {
-    conn.execute(
-        "INSERT INTO mailbox (to_email, subject, body, code, link, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
-            message.to,
-            message.subject,
-            message.body,
-            message.code,
-            message.link,
-            now()
-        ],
-    )?;
-    Ok(())
-}
-
-/// Messages to `email` (case-insensitive), newest first, at most `limit`.
-///
-/// # Errors
-/// Database errors.
-pub fn mail_for(conn: &Connection, email: &str, limit: u32) -> Result<Vec<MailMessage>> {
-    let mut statement = conn.prepare(
-        "SELECT to_email, subject, body, code, link, created_at FROM mailbox \
-         WHERE to_email = ?1 COLLATE NOCASE ORDER BY id DESC LIMIT ?2",
-    )?;
-    let rows = statement.query_map(params![email.trim(), limit], |row| {
-        let created: i64 = row.get(5)?;
-        Ok(MailMessage {
-            to: row.get(0)?,
-            subject: row.get(1)?,
-            body: row.get(2)?,
-            code: row.get(3)?,
-            link: row.get(4)?,
-            created_at: rfc3339(created),
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-}
-
-fn rfc3339(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
-}
-
 /// Keeps the server-side state of a WebAuthn ceremony; returns its id (`wcr_…`).
 ///
 /// # Errors
@@ -388,30 +317,5 @@ mod tests {
         })
         .await
         .unwrap();
-    }
-
-    #[tokio::test]
-    async fn mailbox_lists_newest_first() {
-        let db = Db::open(&Storage::InMemory).unwrap();
-        let messages = db
-            .call(|c| {
-                for n in 1..=3 {
-                    let message = MailMessage {
-                        to: "M@example.com".into(),
-                        subject: format!("s{n}"),
-                        body: "b".into(),
-                        code: Some(format!("{n}")),
-                        link: None,
-                        created_at: String::new(),
-                    };
-                    insert_mail(c, &message)?;
-                }
-                mail_for(c, "m@EXAMPLE.com", 2)
-            })
-            .await
-            .unwrap();
-        let subjects: Vec<_> = messages.iter().map(|m| m.subject.as_str()).collect();
-        assert_eq!(subjects, ["s3", "s2"]);
-        assert!(messages[0].created_at.ends_with('Z'));
     }
 }

@@ -1,0 +1,72 @@
+//! `prompt` and `login_hint` on the way through the hosted login page.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod hosted_support;
+
+use hosted_support::{location, param, Env};
+use scalekit_emulator::testing;
+
+#[tokio::test]
+async fn prompt_none_without_session_is_login_required() {
+    let env = Env::start().await;
+    let response = env
+        .http
+        .get(env.authorize_url("quiet", &[("prompt", "none")]))
+        .send()
+        .await
+        .unwrap();
+    let target = location(&response, &env.base);
+    assert_eq!(param(&target, "error").as_deref(), Some("login_required"));
+    assert_eq!(param(&target, "state").as_deref(), Some("quiet"));
+}
+
+#[tokio::test]
+async fn prompt_login_forces_the_login_page_and_select_account_offers_a_choice() {
+    let env = Env::start().await;
+    env.sign_in("again@example.com", "s1").await;
+
+    // With a session and no prompt, authorize answers straight away.
+    let quick = env
+        .http
+        .get(env.authorize_url("s2", &[]))
+        .send()
+        .await
+        .unwrap();
+    assert!(param(&location(&quick, &env.base), "code").is_some());
+
+    // prompt=login shows the login page again.
+    let forced = env
+        .http
+        .get(env.authorize_url("s3", &[("prompt", "login")]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&forced, &env.base).path(), "/ui/login");
+
+    // prompt=select_account offers "Continue as" and "Use another account".
+    let (login, html) = env
+        .login_page(&env.authorize_url("s4", &[("prompt", "select_account")]))
+        .await;
+    assert!(html.contains("Continue as again@example.com"), "{html}");
+    assert!(html.contains("Use another account"));
+    let form = [
+        ("csrf", testing::hidden_field(&html, "csrf").unwrap()),
+        ("auth_request", param(&login, "auth_request").unwrap()),
+    ];
+    let chosen = env
+        .http
+        .post(env.url("/ui/login/continue"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let callback = location(&chosen, &env.base);
+    assert_eq!(param(&callback, "state").as_deref(), Some("s4"));
+    assert!(param(&callback, "code").is_some());
+
+    // prompt=create uses sign-up wording.
+    let (_, html) = env
+        .login_page(&env.authorize_url("s5", &[("prompt", "create")]))
+        .await;
+    assert!(html.contains("Create your account"), "{html}");
+}
