@@ -151,7 +151,8 @@ async fn start_embedded_emulator() -> passkeys_core::Result<RunningEmulator> {
     })?;
     let mut config = scalekit_emulator::Config {
         storage: scalekit_emulator::Storage::File(dir.join("emulator.db")),
-        mail_sink: scalekit_emulator::MailSink::Log,
+        // Email codes on stdout (also at `/_dev/mailbox`): no real mail leaves the machine.
+        mail_sink: scalekit_emulator::MailSink::Stdout,
         ..scalekit_emulator::Config::default()
     };
     config.listen = SocketAddr::from((Ipv4Addr::LOCALHOST, EMBEDDED_EMULATOR_PORT));

@@ -81,6 +81,9 @@ class App {
     });
     this.#signedOut = view;
     this.#main.replaceChildren(view.root);
+    void api.environment().then((environment) => {
+      if (environment.embeddedEmulator) view.showEmulatorHint(environment.url);
+    }, () => undefined);
     return view;
   }
 

@@ -14,12 +14,15 @@ export class SignedOutView {
   readonly #actions: SignedOutActions;
   readonly #signInButton: HTMLButtonElement;
   readonly #progress: HTMLElement;
+  readonly #hint: HTMLElement;
 
   constructor(actions: SignedOutActions) {
     this.#actions = actions;
     this.#signInButton = button("Sign in", actions.signIn, { variant: "primary", size: "large", testId: "sign-in" });
     this.#progress = h("div", { className: "progress", testId: "sign-in-progress" });
     this.#progress.hidden = true;
+    this.#hint = h("p", { className: "muted small hint", testId: "emulator-hint" });
+    this.#hint.hidden = true;
     const logo = h("img", { attrs: { src: "./images/logo.svg", alt: "", width: "48", height: "48" } });
     this.root = h(
       "section",
@@ -33,7 +36,18 @@ export class SignedOutView {
       ),
       this.#signInButton,
       this.#progress,
+      this.#hint,
     );
+  }
+
+  /** With the built-in emulator: where the email codes of its sign-in pages show up. */
+  showEmulatorHint(environmentUrl: string): void {
+    this.#hint.replaceChildren(
+      "Built-in emulator: nothing leaves this computer. Sign up with any email address; the code is printed in the terminal and shown at ",
+      h("code", { testId: "mailbox-url" }, `${environmentUrl}/_dev/mailbox`),
+      ".",
+    );
+    this.#hint.hidden = false;
   }
 
   /** Moves keyboard focus to the main action. */
