@@ -8,7 +8,7 @@ use axum_extra::extract::cookie::CookieJar;
 use rand::Rng as _;
 use serde::Deserialize;
 
-use super::forms::{non_empty, safe_next, valid_email, Form, PageError};
+use super::forms::{non_empty, safe_next, secret_value, valid_email, Form, PageError, SecretField};
 use super::login::{pending_request, sign_in};
 use super::mailbox::MailMessage;
 use super::store::{self, CodeCheck};
@@ -24,7 +24,7 @@ const CHALLENGE_TTL_SECS: i64 = 600;
 /// Form of `POST /ui/login/email`.
 #[derive(Debug, Deserialize)]
 pub struct EmailForm {
-    csrf: Option<String>,
+    csrf: Option<SecretField>,
     email: Option<String>,
     auth_request: Option<String>,
     next: Option<String>,
@@ -38,7 +38,11 @@ pub async fn send_code(
     Form(form): Form<EmailForm>,
 ) -> Result<Response, PageError> {
     let auth_request = non_empty(&form.auth_request);
-    csrf::verify(&jar, &csrf::login_flow(auth_request), form.csrf.as_deref())?;
+    csrf::verify(
+        &jar,
+        &csrf::login_flow(auth_request),
+        secret_value(&form.csrf),
+    )?;
     let next = safe_next(form.next.as_deref())?;
     if let Some(id) = auth_request {
         pending_request(&state, id).await?;
@@ -174,9 +178,9 @@ fn render_code_page(
 /// Form of `POST /ui/login/verify`.
 #[derive(Debug, Deserialize)]
 pub struct CodeForm {
-    csrf: Option<String>,
+    csrf: Option<SecretField>,
     challenge: Option<String>,
-    code: Option<String>,
+    code: Option<SecretField>,
     next: Option<String>,
 }
 
@@ -189,9 +193,9 @@ pub async fn verify_code(
     let id = non_empty(&form.challenge)
         .ok_or_else(|| Error::InvalidRequest("The form is missing its code request.".into()))?
         .to_owned();
-    csrf::verify(&jar, &csrf::challenge_flow(&id), form.csrf.as_deref())?;
+    csrf::verify(&jar, &csrf::challenge_flow(&id), secret_value(&form.csrf))?;
     let next = safe_next(form.next.as_deref())?;
-    let code = form.code.as_deref().unwrap_or("").trim().to_owned();
+    let code = secret_value(&form.code).unwrap_or("").trim().to_owned();
     if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
         let challenge = open_challenge(&state, &id).await?;
         let message = "Enter the 6-digit code from the email.";
@@ -267,7 +271,7 @@ pub async fn verify_code(
 /// Query of `GET /ui/magic`.
 #[derive(Debug, Deserialize)]
 pub struct MagicQuery {
-    token: Option<String>,
+    token: Option<SecretField>,
     next: Option<String>,
 }
 
@@ -278,8 +282,8 @@ pub async fn magic_link(
     Query(query): Query<MagicQuery>,
 ) -> Result<Response, PageError> {
     let next = safe_next(query.next.as_deref())?;
-    let token = non_empty(&query.token)
-        .filter(|t| t.len() <= 128)
+    let token = secret_value(&query.token)
+        .filter(|t| !t.is_empty() && t.len() <= 128)
         .ok_or_else(|| Error::InvalidRequest("This sign-in link is incomplete.".into()))?
         .to_owned();
     let found = state

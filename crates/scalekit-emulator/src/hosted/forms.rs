@@ -173,6 +173,30 @@ pub fn valid_display_name(input: &str) -> Result<String, Error> {
     Ok(name.to_owned())
 }
 
+/// A submitted secret (emailed code, magic-link token, CSRF token): its
+/// `Debug` never shows the value, and it has no `Display`.
+#[derive(Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(transparent)]
+pub struct SecretField(String);
+
+impl SecretField {
+    /// The value itself. Never log it.
+    pub fn secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretField([redacted])")
+    }
+}
+
+/// The value of an optional secret field (empty when absent).
+pub fn secret_value(field: &Option<SecretField>) -> Option<&str> {
+    field.as_ref().map(SecretField::secret)
+}
+
 /// An optional form field: `None` when absent or empty.
 pub fn non_empty(value: &Option<String>) -> Option<&str> {
     value.as_deref().filter(|v| !v.is_empty())
@@ -181,6 +205,15 @@ pub fn non_empty(value: &Option<String>) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secret_fields_are_redacted() {
+        let field: SecretField = serde_json::from_str("\"123456\"").unwrap();
+        assert_eq!(format!("{field:?}"), "SecretField([redacted])");
+        assert_eq!(field.secret(), "123456");
+        assert_eq!(secret_value(&Some(field)), Some("123456"));
+        assert_eq!(secret_value(&None), None);
+    }
 
     #[test]
     fn emails() {

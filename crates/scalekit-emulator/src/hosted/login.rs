@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 
-use super::forms::{non_empty, safe_next, Form, PageError};
+use super::forms::{non_empty, safe_next, secret_value, Form, PageError, SecretField};
 use super::{csrf, pages};
 use crate::db::{self, BrowserSession};
 use crate::error::{Error, Result};
@@ -112,7 +112,7 @@ pub async fn page(
 /// Form of `POST /ui/login/continue`.
 #[derive(Debug, Deserialize)]
 pub struct ContinueForm {
-    csrf: Option<String>,
+    csrf: Option<SecretField>,
     auth_request: Option<String>,
 }
 
@@ -127,7 +127,7 @@ pub async fn continue_as(
     csrf::verify(
         &jar,
         &csrf::login_flow(Some(auth_request)),
-        form.csrf.as_deref(),
+        secret_value(&form.csrf),
     )?;
     let Some(session) = state.browser_session(&jar).await? else {
         let to = format!(

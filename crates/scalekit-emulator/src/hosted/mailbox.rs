@@ -38,10 +38,7 @@ pub async fn deliver(state: &AppState, message: MailMessage) -> Result<()> {
         message.link.as_deref().unwrap_or("-"),
     );
     let stored = message.clone();
-    state
-        .db
-        .call(move |c| insert_mail(c, &stored))
-        .await?;
+    state.db.call(move |c| insert_mail(c, &stored)).await?;
     match state.config.mail_sink {
         MailSink::Stdout => {
             let mut stdout = std::io::stdout().lock();
@@ -72,7 +69,7 @@ pub async fn list(
 }
 
 /// One message in the dev mailbox, as `/_dev/mailbox` shows it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Clone, Serialize, PartialEq, Eq)]
 pub struct MailMessage {
     /// Recipient.
     pub to: String,
@@ -86,6 +83,17 @@ pub struct MailMessage {
     pub link: Option<String>,
     /// RFC 3339 time it was sent.
     pub created_at: String,
+}
+
+impl std::fmt::Debug for MailMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailMessage")
+            .field("to", &self.to)
+            .field("body", &"[redacted]")
+            .field("code", &self.code.as_ref().map(|_| "[redacted]"))
+            .field("link", &self.link.as_ref().map(|_| "[redacted]"))
+            .finish_non_exhaustive()
+    }
 }
 
 /// Stores a message in the dev mailbox.
@@ -167,6 +175,7 @@ mod tests {
             })
             .await
             .unwrap();
+        assert!(!format!("{:?}", messages[0]).contains("code: Some(\"3\")"));
         let subjects: Vec<_> = messages.iter().map(|m| m.subject.as_str()).collect();
         assert_eq!(subjects, ["s3", "s2"]);
         assert!(messages[0].created_at.ends_with('Z'));
