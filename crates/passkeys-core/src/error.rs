@@ -155,7 +155,18 @@ impl Error {
     /// A network error for `what` ("the sign-in server", ...), without URLs or bodies.
     pub(crate) fn network(what: &str, err: &reqwest::Error) -> Error {
         if err.is_timeout() {
-            return Error::Timeout(format!("{what} did not answer in time. Try again."));
+            // `what` starts a sentence here ("the sign-in server" -> "The sign-in server").
+            let mut letters = what.chars();
+            let first: String = letters
+                .next()
+                .map(char::to_uppercase)
+                .into_iter()
+                .flatten()
+                .collect();
+            return Error::Timeout(format!(
+                "{first}{} did not answer in time. Try again.",
+                letters.as_str()
+            ));
         }
         let detail = err.without_url_ref();
         Error::Network(format!(
