@@ -92,6 +92,7 @@ async fn passkey_lifecycle_in_chromium() {
         Some("localhost"),
         "WebAuthn needs a host name, not an IP"
     );
+    let profile = base.join("/ui/profile/passkeys").unwrap();
     let redirect = callback_server().await;
     let http = reqwest::Client::new();
     let mut browser = Browser::start(&screenshot_dir()).await;
@@ -128,9 +129,7 @@ async fn passkey_lifecycle_in_chromium() {
     assert!(query(&callback, "code").is_some());
 
     // Add a passkey on the profile page.
-    browser
-        .goto(base.join("/ui/profile/passkeys").unwrap().as_str())
-        .await;
+    browser.goto(profile.as_str()).await;
     browser.find("#add-passkey").await;
     browser.wait_for_text("No passkeys yet").await;
     browser.screenshot("profile-empty").await;
@@ -187,6 +186,25 @@ async fn passkey_lifecycle_in_chromium() {
         .await;
     assert_eq!(query(&callback, "state").as_deref(), Some("second"));
     let code = query(&callback, "code").expect("authorization code");
+
+    // The stored signature counter followed the two passkey sign-ins.
+    let stored = emulator
+        .state()
+        .db
+        .call(|c| {
+            let user = scalekit_emulator::db::user_by_email(c, EMAIL)?.expect("user");
+            scalekit_emulator::db::passkeys_for_user(c, &user.id)
+        })
+        .await
+        .unwrap();
+    let passkey: Value = serde_json::from_str(&stored[0].passkey_json).unwrap();
+    let counter = passkey["cred"]["counter"].as_u64().unwrap();
+    let authenticator_count = browser.authenticator_credentials(&authenticator).await[0]
+        ["signCount"]
+        .as_u64()
+        .unwrap();
+    assert!(counter >= 2, "{passkey}");
+    assert_eq!(counter, authenticator_count);
 
     // Tokens.
     let tokens = exchange(&http, &base, &code, &redirect, verifier).await;
@@ -257,6 +275,31 @@ async fn passkey_lifecycle_in_chromium() {
         .await
         .unwrap();
     assert_eq!(renamed["credential"]["display_name"], "Chromium test key");
+
+    // The page shows the new name, and renames too.
+    browser.goto(profile.as_str()).await;
+    browser.wait_for_text("Chromium test key").await;
+    browser.click(&format!("[data-rename='{id}']")).await;
+    let input = format!("#rename-{id} input");
+    browser.clear(&input).await;
+    browser.type_into(&input, "Renamed on the page").await;
+    browser.click(&format!("#rename-{id} button")).await;
+    browser.wait_for_text("Renamed on the page").await;
+    browser.screenshot("profile-renamed").await;
+    let listed: Value = http
+        .get(credentials_url.clone())
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        listed["credentials"][0]["display_name"],
+        "Renamed on the page"
+    );
+
     let removed = http.delete(item).bearer_auth(&access).send().await.unwrap();
     assert_eq!(removed.status(), StatusCode::OK);
     let removed: Value = removed.json().await.unwrap();
@@ -275,6 +318,8 @@ async fn passkey_lifecycle_in_chromium() {
         0,
         "{listed}"
     );
+    browser.goto(profile.as_str()).await;
+    browser.wait_for_text("No passkeys yet").await;
 
     drop(browser);
     emulator.shutdown().await;

@@ -226,6 +226,13 @@ impl Browser {
             .await;
     }
 
+    /// Empties the input matching `css`.
+    pub async fn clear(&self, css: &str) {
+        let id = self.find(css).await;
+        let tail = format!("/element/{id}/clear");
+        self.session_call("POST", &tail, Some(json!({}))).await;
+    }
+
     /// Clicks the element matching `css`.
     pub async fn click(&self, css: &str) {
         let id = self.find(css).await;
