@@ -92,6 +92,26 @@ impl Browser {
             .expect("virtual credentials")
     }
 
+    /// From now on, pages see a browser without passkey autofill
+    /// (`isConditionalMediationAvailable()` is false). Chromium's virtual
+    /// authenticator answers an autofill request by itself, without the
+    /// person choosing anything; with autofill off, a login page's passkey
+    /// is used only when the person clicks for it.
+    ///
+    /// # Panics
+    /// When chromedriver refuses.
+    #[track_caller]
+    pub fn disable_passkey_autofill(&self) {
+        let source = "if (window.PublicKeyCredential) { \
+                      PublicKeyCredential.isConditionalMediationAvailable = () => Promise.resolve(false); }";
+        self.session
+            .cdp(
+                "Page.addScriptToEvaluateOnNewDocument",
+                json!({ "source": source }),
+            )
+            .expect("add a script to new documents");
+    }
+
     /// Waits for a redirect to a URL starting with `prefix` that the browser
     /// could not follow itself (a private-use scheme the OS would hand to
     /// the app), from chromedriver's performance log.

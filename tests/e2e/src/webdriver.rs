@@ -253,6 +253,29 @@ impl Session {
             .ok_or_else(|| WebDriverError::Unexpected(format!("credentials: {value}")))
     }
 
+    /// Sets whether a virtual authenticator's user verification succeeds.
+    ///
+    /// # Errors
+    /// When the authenticator does not exist.
+    pub fn set_user_verified(&self, authenticator_id: &str, verified: bool) -> WdResult<()> {
+        self.post(
+            &format!("/webauthn/authenticator/{authenticator_id}/uv"),
+            json!({ "isUserVerified": verified }),
+        )
+        .map(drop)
+    }
+
+    /// Runs a Chrome DevTools Protocol command (chromedriver).
+    ///
+    /// # Errors
+    /// When the server refuses.
+    pub fn cdp(&self, command: &str, params: Value) -> WdResult<Value> {
+        self.post(
+            "/goog/cdp/execute",
+            json!({ "cmd": command, "params": params }),
+        )
+    }
+
     /// The entries of a legacy log (`performance`, `browser`) collected
     /// since the last call (chromedriver).
     ///

@@ -2,7 +2,7 @@
 //! rename it, sign out and back in with the passkey, restart, remove it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use passkeys_e2e::app::target_dir;
+use passkeys_e2e::app::workspace_dir;
 use passkeys_e2e::flows::{self, start_sign_in};
 use passkeys_e2e::hosted::{self, wait_for_url};
 use passkeys_e2e::world::{Redirect, World, CLIENT_ID};
@@ -119,7 +119,6 @@ fn a_person_signs_up_adds_renames_uses_and_removes_a_passkey() {
     world
         .app()
         .wait_text("passkey-name", NEW_NAME, |t| t == NEW_NAME);
-    copy_for_readme(&world);
 
     // Step 4 — Sign out: the keychain entry is gone and the refresh token revoked.
     let refresh_token = stored["refresh_token"]
@@ -151,11 +150,19 @@ fn a_person_signs_up_adds_renames_uses_and_removes_a_passkey() {
     // Signing in again with "Continue with Passkey" needs no email code.
     let mails = world.emulator.mailbox(EMAIL).len();
     let authorize = start_sign_in(&world, "4", "http://127.0.0.1:");
+    // The person does not pick the passkey from the email field's autofill
+    // (which the virtual authenticator would answer by itself) ...
+    world.browser.disable_passkey_autofill();
     browser
         .navigate(&authorize)
         .expect("open the authorize URL");
     hosted::wait_visible(browser, "#passkey-button");
     world.shot_browser("4-login-page-with-passkey");
+    assert!(
+        world.app().find("signed-out").is_some(),
+        "not signed in before choosing the passkey"
+    );
+    // ... they click "Continue with Passkey".
     hosted::continue_with_passkey(&world.browser);
     wait_for_url(browser, "http://127.0.0.1:");
     world.shot_browser("4-browser-back-to-app");
@@ -188,6 +195,7 @@ fn a_person_signs_up_adds_renames_uses_and_removes_a_passkey() {
         .app()
         .wait_text("passkey-name", NEW_NAME, |t| t == NEW_NAME);
     world.shot_window("5-restarted-still-signed-in");
+    copy_for_readme(&world, "5-restarted-still-signed-in");
     assert_eq!(world.inbox.pending(), 0, "the restart opened no browser");
 
     // Step 7 — Remove with its confirmation: the list is empty, and the
@@ -226,12 +234,11 @@ fn expected_provider(credential: &Value) -> String {
 }
 
 /// The README shows the signed-in passkey list of a real run.
-fn copy_for_readme(world: &World) {
-    world.shot_window("3-passkey-list");
+fn copy_for_readme(world: &World, step: &str) {
     let source = world
-        .screenshot_path("3-passkey-list", "window")
+        .screenshot_path(step, "window")
         .expect("the list screenshot");
-    let docs = target_dir().join("../docs/screenshots");
+    let docs = workspace_dir().join("docs/screenshots");
     std::fs::create_dir_all(&docs).expect("docs/screenshots");
     std::fs::copy(&source, docs.join("passkeys-list.png"))
         .expect("copy the screenshot for the README");
