@@ -2,7 +2,9 @@
 //!
 //! The session is stored as JSON. Windows limits a credential to 2,560 bytes
 //! (UTF-16), so a long session is split across `<user>#1..n` entries and the
-//! main entry holds `chunks:<n>`. Every keychain call runs off the async
+//! main entry holds `chunks:<n>`. A new chunked session is written to the
+//! other set of names (`<user>#b1..n`, main entry `chunks:<n>:b`) and the main
+//! entry is switched last, so a crash at any point leaves one whole session. Every keychain call runs off the async
 //! runtime and is bounded by a timeout; a locked or missing keychain is an
 //! [`Error::Keychain`], never a silent plain-text fallback.
 
@@ -200,12 +202,12 @@ impl TokenVault {
     /// [`Error::Keychain`] when the keychain fails or does not answer in time.
     pub async fn purge(&self) -> Result<()> {
         self.run(|store, account| {
-            let count = chunk_count(store.get(account)?.as_deref());
+            let layout = ChunkLayout::parse(store.get(account)?.as_deref());
             store.delete(account)?;
-            for index in 1..=count {
-                store.delete(&chunk_name(account, index))?;
+            match layout {
+                Some(layout) => layout.delete_chunks(store, account),
+                None => Ok(()),
             }
-            Ok(())
         })
         .await
     }
@@ -228,31 +230,73 @@ impl TokenVault {
     }
 }
 
-fn chunk_name(account: &str, index: usize) -> String {
-    format!("{account}#{index}")
+/// The two sets of chunk names a chunked session alternates between.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ChunkSet {
+    /// `<user>#1..n`, main entry `chunks:<n>`.
+    A,
+    /// `<user>#b1..n`, main entry `chunks:<n>:b`.
+    B,
 }
 
-fn chunk_count(main: Option<&str>) -> usize {
-    main.and_then(|text| text.strip_prefix(CHUNK_PREFIX))
-        .and_then(|count| count.parse().ok())
-        .unwrap_or(0)
+/// Where the chunks of a stored session are, read from its main entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ChunkLayout {
+    count: usize,
+    set: ChunkSet,
+}
+
+impl ChunkLayout {
+    fn parse(main: Option<&str>) -> Option<ChunkLayout> {
+        let rest = main?.strip_prefix(CHUNK_PREFIX)?;
+        let (count, set) = match rest.split_once(':') {
+            None => (rest, ChunkSet::A),
+            Some((count, "b")) => (count, ChunkSet::B),
+            Some(_) => return None,
+        };
+        Some(ChunkLayout {
+            count: count.parse().ok()?,
+            set,
+        })
+    }
+
+    fn main_entry(&self) -> String {
+        match self.set {
+            ChunkSet::A => format!("{CHUNK_PREFIX}{}", self.count),
+            ChunkSet::B => format!("{CHUNK_PREFIX}{}:b", self.count),
+        }
+    }
+
+    fn chunk_name(&self, account: &str, index: usize) -> String {
+        match self.set {
+            ChunkSet::A => format!("{account}#{index}"),
+            ChunkSet::B => format!("{account}#b{index}"),
+        }
+    }
+
+    fn delete_chunks(&self, store: &dyn SecretStore, account: &str) -> Result<()> {
+        for index in 1..=self.count {
+            store.delete(&self.chunk_name(account, index))?;
+        }
+        Ok(())
+    }
 }
 
 fn read_chunked(store: &dyn SecretStore, account: &str) -> Result<Option<String>> {
     let Some(main) = store.get(account)? else {
         return Ok(None);
     };
-    if !main.starts_with(CHUNK_PREFIX) {
+    let Some(layout) = ChunkLayout::parse(Some(&main)) else {
         return Ok(Some(main));
-    }
-    let count = chunk_count(Some(&main));
+    };
     let mut text = String::new();
-    for index in 1..=count {
-        match store.get(&chunk_name(account, index))? {
+    for index in 1..=layout.count {
+        match store.get(&layout.chunk_name(account, index))? {
             Some(chunk) => text.push_str(&chunk),
             None => {
                 return Err(Error::Keychain(format!(
-                    "The saved session is incomplete in the keychain (part {index} of {count} is missing). Sign out and sign in again."
+                    "The saved session is incomplete in the keychain (part {index} of {} is missing). Sign out and sign in again.",
+                    layout.count
                 )))
             }
         }
@@ -260,23 +304,32 @@ fn read_chunked(store: &dyn SecretStore, account: &str) -> Result<Option<String>
     Ok(Some(text))
 }
 
+/// Writes the new chunks beside the current ones, switches the main entry
+/// (one atomic keychain write), then deletes the previous chunks.
 fn write_chunked(store: &dyn SecretStore, account: &str, text: &str) -> Result<()> {
-    let previous = chunk_count(store.get(account)?.as_deref());
+    let previous = ChunkLayout::parse(store.get(account)?.as_deref());
     let chunks = split_utf16(text, MAX_CHUNK_UNITS);
-    let count = if chunks.len() <= 1 {
+    if chunks.len() <= 1 {
         store.set(account, text)?;
-        0
     } else {
+        let layout = ChunkLayout {
+            count: chunks.len(),
+            set: match previous {
+                Some(ChunkLayout {
+                    set: ChunkSet::A, ..
+                }) => ChunkSet::B,
+                _ => ChunkSet::A,
+            },
+        };
         for (index, chunk) in chunks.iter().enumerate() {
-            store.set(&chunk_name(account, index + 1), chunk)?;
+            store.set(&layout.chunk_name(account, index + 1), chunk)?;
         }
-        store.set(account, &format!("{CHUNK_PREFIX}{}", chunks.len()))?;
-        chunks.len()
-    };
-    for stale in (count + 1)..=previous {
-        store.delete(&chunk_name(account, stale))?;
+        store.set(account, &layout.main_entry())?;
     }
-    Ok(())
+    match previous {
+        Some(previous) => previous.delete_chunks(store, account),
+        None => Ok(()),
+    }
 }
 
 /// Splits on char boundaries into pieces of at most `max_units` UTF-16 code units.
