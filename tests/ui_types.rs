@@ -1,0 +1,65 @@
+//! The UI's TypeScript types (`ui/src/api.ts`) name exactly the fields the
+//! commands send: a field renamed on one side only fails here.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{seed_passkeys, Behaviour, Harness};
+use serde_json::{json, Value};
+
+const API_TS: &str = include_str!("../ui/src/api.ts");
+
+/// The field names of `export interface <name> { … }` in api.ts.
+fn interface_fields(name: &str) -> BTreeSet<String> {
+    let start = API_TS
+        .find(&format!("export interface {name} "))
+        .unwrap_or_else(|| panic!("interface {name} not in api.ts"));
+    let body = &API_TS[start..];
+    let body = &body[body.find('{').unwrap() + 1..body.find("\n}").unwrap()];
+    body.lines()
+        .map(str::trim)
+        .filter(|line| !line.starts_with("/**") && !line.starts_with('*'))
+        .filter_map(|line| {
+            line.split_once(':')
+                .map(|(field, _)| field.trim_end_matches('?'))
+        })
+        .filter(|field| !field.is_empty() && field.chars().all(|c| c.is_ascii_alphanumeric()))
+        .map(str::to_string)
+        .collect()
+}
+
+fn keys(value: &Value) -> BTreeSet<String> {
+    value
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {value}"))
+        .keys()
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn typescript_types_match_the_json_of_the_commands() {
+    let harness = Harness::new(Behaviour::SignsIn);
+    let error = harness.invoke("list_passkeys", json!({})).unwrap_err();
+    assert_eq!(keys(&error), interface_fields("UiError"));
+
+    let account = harness.sign_in();
+    assert_eq!(keys(&account), interface_fields("Account"));
+    seed_passkeys(&harness.emulator, account["subject"].as_str().unwrap(), 1);
+    let list = harness.invoke("list_passkeys", json!({})).unwrap();
+    let passkey = &list[0];
+    assert_eq!(keys(passkey), interface_fields("Passkey"));
+    assert_eq!(
+        keys(&passkey["authenticator"]),
+        interface_fields("Authenticator")
+    );
+    assert_eq!(
+        keys(&passkey["registeredFrom"]),
+        interface_fields("RegisteredFrom")
+    );
+
+    let environment = harness.invoke("environment", json!({})).unwrap();
+    assert_eq!(keys(&environment), interface_fields("Environment"));
+}
