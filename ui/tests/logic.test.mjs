@@ -1,0 +1,58 @@
+// Unit tests of the UI's pure logic, on the compiled modules (run `npm test`).
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { checkPasskeyName, MAX_NAME_LENGTH } from "../dist/validation.js";
+import { localeDate, passkeyTitle, providerName, registeredWhere } from "../dist/format.js";
+
+test("passkey names: trimmed, 1 to 120 characters, no control characters", () => {
+  const table = [
+    ["Laptop", { ok: true, name: "Laptop" }],
+    ["  Work key  ", { ok: true, name: "Work key" }],
+    ["a".repeat(MAX_NAME_LENGTH), { ok: true, name: "a".repeat(MAX_NAME_LENGTH) }],
+    ["🔑".repeat(MAX_NAME_LENGTH), { ok: true, name: "🔑".repeat(MAX_NAME_LENGTH) }],
+  ];
+  for (const [input, expected] of table) {
+    assert.deepEqual(checkPasskeyName(input), expected, input);
+  }
+  for (const input of ["", "   ", "a".repeat(MAX_NAME_LENGTH + 1), "tab\there", "line\nbreak", "bell\u0007", "c1\u0085"]) {
+    const check = checkPasskeyName(input);
+    assert.equal(check.ok, false, JSON.stringify(input));
+    assert.ok(check.message.length > 0);
+  }
+  assert.match(checkPasskeyName("a".repeat(121)).message, /121/);
+});
+
+const passkey = (overrides = {}) => ({
+  id: "wac_1",
+  displayName: "My key",
+  createdAt: "2025-02-15T06:23:44.560Z",
+  authenticator: { aaguid: null, name: "iCloud Keychain", iconLight: null, iconDark: null, attachment: "platform" },
+  synced: true,
+  deviceBound: false,
+  transports: ["internal"],
+  registeredFrom: { browser: "Safari", browserVersion: null, os: "macOS", osVersion: null, deviceType: null, city: "Berlin", region: null },
+  ...overrides,
+});
+
+test("titles and providers fall back to generic names", () => {
+  assert.equal(passkeyTitle(passkey()), "My key");
+  assert.equal(passkeyTitle(passkey({ displayName: "  " })), "iCloud Keychain");
+  const anonymous = passkey({ displayName: "", authenticator: { aaguid: null, name: null, iconLight: null, iconDark: null, attachment: null } });
+  assert.equal(passkeyTitle(anonymous), "Passkey");
+  assert.equal(providerName(anonymous), "Unknown provider");
+});
+
+test("where a passkey was registered", () => {
+  assert.equal(registeredWhere(passkey()), "Safari on macOS, Berlin");
+  const from = (values) => passkey({ registeredFrom: { ...passkey().registeredFrom, ...values } });
+  assert.equal(registeredWhere(from({ os: null })), "Safari, Berlin");
+  assert.equal(registeredWhere(from({ city: null, region: "Bavaria" })), "Safari on macOS, Bavaria");
+  assert.equal(registeredWhere(from({ browser: null, os: null, city: null })), null);
+});
+
+test("dates in the locale, nothing for a missing or broken date", () => {
+  assert.ok(localeDate("2025-02-15T06:23:44.560Z")?.includes("2025"));
+  assert.equal(localeDate(null), null);
+  assert.equal(localeDate("not a date"), null);
+});
