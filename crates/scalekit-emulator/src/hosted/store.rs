@@ -52,7 +52,9 @@ fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<EmailChallenge> {
     })
 }
 
-/// Stores a new challenge for `email`; only hashes of `code` and `magic_token` are kept.
+/// Stores a new challenge for `email`; only hashes of `code` and `magic_token`
+/// are kept. Earlier open challenges for the address stop working (the newest
+/// email is the one that counts).
 ///
 /// # Errors
 /// Database errors.
@@ -73,6 +75,10 @@ pub fn create_email_challenge(
         attempts: 0,
         used_at: None,
     };
+    conn.execute(
+        "UPDATE email_challenges SET used_at = ?2 WHERE email = ?1 COLLATE NOCASE AND used_at IS NULL",
+        params![email, now],
+    )?;
     conn.execute(
         "INSERT INTO email_challenges (id, email, code_hash, magic_token_hash, auth_request_id, \
          created_at, expires_at, attempts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0)",
@@ -287,7 +293,14 @@ mod tests {
             );
             assert!(use_magic_token(c, "old")?.is_none());
 
-            let link = create_email_challenge(c, "b@example.com", "222222", "fresh", None, 600)?;
+            let older = create_email_challenge(c, "b@example.com", "333333", "older", None, 600)?;
+            let link = create_email_challenge(c, "B@example.com", "222222", "fresh", None, 600)?;
+            assert_eq!(
+                check_email_code(c, &older.id, "333333")?,
+                CodeCheck::Expired,
+                "superseded"
+            );
+            assert!(use_magic_token(c, "older")?.is_none(), "superseded link");
             assert_eq!(
                 use_magic_token(c, "fresh")?.map(|x| x.id),
                 Some(link.id.clone())
