@@ -19,6 +19,8 @@ class App {
   #subject: string | null = null;
   #loadingList = false;
   #signingIn = false;
+  /** "Waiting for the browser" events seen: tells a replaced sign-in from a cancelled one. */
+  #waitingEvents = 0;
 
   constructor(main: HTMLElement, notices: Notices) {
     this.#main = main;
@@ -28,7 +30,8 @@ class App {
   async start(): Promise<void> {
     await Promise.all([
       api.onSignInProgress((progress) => {
-        this.#showSignedOut().showWaiting(progress);
+        if (progress.stage === "waitingForBrowser") this.#waitingEvents += 1;
+        if (this.#subject === null) this.#showSignedOut().showWaiting(progress);
       }),
       api.onSessionChanged((state) => {
         this.#showSession(state);
@@ -92,12 +95,15 @@ class App {
     this.#signingIn = true;
     this.#notices.clear();
     this.#showSignedOut().showWaiting(null);
+    const waitingBefore = this.#waitingEvents;
     try {
       const account = await api.signIn();
       this.#showSignedIn(account);
     } catch (caught) {
       const error = api.toUiError(caught);
-      if (this.#subject === null) this.#signedOut?.showIdle();
+      // A sign-in started from a deep link replaces this one: keep showing its progress.
+      const replaced = error.kind === "cancelled" && this.#waitingEvents > waitingBefore + 1;
+      if (this.#subject === null && !replaced) this.#signedOut?.showIdle();
       if (error.kind !== "cancelled") this.#notices.show(error.message, "error");
     } finally {
       this.#signingIn = false;
