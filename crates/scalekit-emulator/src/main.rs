@@ -157,3 +157,49 @@ async fn main() -> ExitCode {
     emulator.shutdown().await;
     ExitCode::SUCCESS
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_the_defaults() {
+        let args = Args::try_parse_from([
+            "scalekit-emulator",
+            "--listen",
+            "127.0.0.1:0",
+            "--data",
+            "e.sqlite3",
+            "--public-url",
+            "http://localhost:9000",
+            "--admin-token",
+            "t",
+        ])
+        .unwrap();
+        let config = config_from(&args).unwrap();
+        assert_eq!(config.listen.port(), 0);
+        assert_eq!(config.storage, Storage::File("e.sqlite3".into()));
+        assert_eq!(
+            config.public_url.unwrap().as_str(),
+            "http://localhost:9000/"
+        );
+        assert_eq!(config.admin_token.unwrap().secret(), "t");
+    }
+
+    #[test]
+    fn a_random_admin_token_when_none_is_given() {
+        let args = Args::try_parse_from(["scalekit-emulator", "--in-memory"]).unwrap();
+        let config = config_from(&args).unwrap();
+        assert_eq!(config.storage, Storage::InMemory);
+        assert_eq!(config.admin_token.unwrap().secret().len(), 32);
+    }
+
+    #[test]
+    fn conflicting_or_bad_flags_are_refused() {
+        assert!(Args::try_parse_from(["x", "--data", "a", "--in-memory"]).is_err());
+        assert!(Args::try_parse_from(["x", "--passkeys", "maybe"]).is_err());
+        let missing =
+            Args::try_parse_from(["x", "--config", "/nonexistent/emulator.toml"]).unwrap();
+        assert!(config_from(&missing).is_err());
+    }
+}
