@@ -179,15 +179,25 @@ impl Browser {
         value.as_str().unwrap_or_default().to_string()
     }
 
-    /// The page's visible text.
+    /// The page's visible text (empty while the page is being replaced).
     pub async fn body_text(&self) -> String {
         let Some(body) = self.try_find("body").await else {
             return String::new();
         };
-        let value = self
-            .session_call("GET", &format!("/element/{body}/text"), None)
-            .await;
-        value.as_str().unwrap_or_default().to_string()
+        let url = format!(
+            "{}{}",
+            self.base,
+            self.session_path(&format!("/element/{body}/text"))
+        );
+        let Ok(response) = self.http.get(url).send().await else {
+            return String::new();
+        };
+        if !response.status().is_success() {
+            // e.g. a stale element: the page navigated in between.
+            return String::new();
+        }
+        let value: Value = response.json().await.unwrap_or_default();
+        value["value"].as_str().unwrap_or_default().to_string()
     }
 
     async fn try_find(&self, css: &str) -> Option<String> {
