@@ -144,12 +144,18 @@ pub fn descendants(root: u32) -> BTreeSet<u32> {
     found
 }
 
-/// Processes descending from `root` whose executable is `program`.
+/// Processes descending from `root` whose executable is `program` (also
+/// when the file was replaced by a new build since they started).
 pub fn descendants_running(root: u32, program: &std::path::Path) -> Vec<u32> {
     let wanted = std::fs::canonicalize(program).unwrap_or_else(|_| program.to_path_buf());
     descendants(root)
         .into_iter()
-        .filter(|pid| std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == wanted))
+        .filter(|pid| {
+            std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| {
+                let exe = exe.to_string_lossy();
+                exe.strip_suffix(" (deleted)").unwrap_or(&exe) == wanted.to_string_lossy()
+            })
+        })
         .collect()
 }
 
