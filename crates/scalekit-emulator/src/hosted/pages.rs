@@ -149,9 +149,10 @@ pub fn login_page(page: &LoginPage<'_>) -> String {
     } else {
         String::new()
     };
-    let switch = match (page.signup, page.auth_request) {
-        (true, _) => "Already have an account? Use the same form to sign in.".to_owned(),
-        (false, _) => "New here? Signing in with a new email creates your account.".to_owned(),
+    let switch = if page.signup {
+        "Already have an account? Use the same form to sign in."
+    } else {
+        "New here? Signing in with a new email creates your account."
     };
     let content = format!(
         "<div class=\"card\"><h1>{title}</h1><p class=\"lead\">{lead}</p>{}{form}{passkey}</div>\
