@@ -23,6 +23,14 @@ macro_rules! secret_type {
             }
         }
 
+        /// Serializes the secret value itself: only for the response that
+        /// hands it to its owner.
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(&self.0)
+            }
+        }
+
         impl std::fmt::Debug for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(concat!(stringify!($name), "([redacted])"))

@@ -13,7 +13,9 @@ use super::token::TokenResponse;
 use crate::config::{ClientConfig, ClientKind};
 use crate::db::{self, User};
 use crate::error::{Error, Result};
-use crate::secret::{constant_time_eq, random_token, sha256_hex};
+use crate::secret::{
+    constant_time_eq, random_token, sha256_hex, AccessToken, AuthorizationCode, RefreshToken,
+};
 use crate::state::AppState;
 
 fn required<'p>(params: &'p HashMap<String, String>, name: &str) -> Result<&'p str> {
@@ -41,7 +43,7 @@ struct UserGrant {
     amr: String,
     scope: String,
     jti: String,
-    refresh_token: Option<String>,
+    refresh_token: Option<RefreshToken>,
     nonce: Option<String>,
 }
 
@@ -51,7 +53,7 @@ fn record_user_tokens(
     family: &db::TokenFamily,
     user_id: &str,
     offline: bool,
-) -> Result<(String, Option<String>)> {
+) -> Result<(String, Option<RefreshToken>)> {
     let (access_ttl, refresh_ttl) = state_ttl;
     let now = db::now();
     let jti = db::new_id("tkn_");
@@ -64,8 +66,13 @@ fn record_user_tokens(
         now + access_ttl,
     )?;
     let refresh = if offline {
-        let token = random_token(32);
-        db::insert_refresh_token(conn, &sha256_hex(&token), &family.id, now + refresh_ttl)?;
+        let token = RefreshToken::new(random_token(32));
+        db::insert_refresh_token(
+            conn,
+            &sha256_hex(token.secret()),
+            &family.id,
+            now + refresh_ttl,
+        )?;
         Some(token)
     } else {
         None
@@ -90,13 +97,19 @@ fn finish(
         user: Some((&grant.user, &grant.session_id)),
         client_id: &client.id,
     };
-    let access_token = sign_access_token(state, &subject, &grant.scope, &grant.jti, now)?;
+    let access_token = AccessToken::new(sign_access_token(
+        state,
+        &subject,
+        &grant.scope,
+        &grant.jti,
+        now,
+    )?);
     let id_token = if grant.scope.split(' ').any(|s| s == "openid") {
         let input = IdTokenInput {
             client_id: &client.id,
             session_id: &grant.session_id,
             amr: &grant.amr,
-            access_token: &access_token,
+            access_token: access_token.secret(),
             code,
             nonce: grant.nonce.as_deref(),
             scope: &grant.scope,
@@ -133,7 +146,7 @@ pub(super) async fn authorization_code(
     client: &ClientConfig,
     params: &HashMap<String, String>,
 ) -> Result<TokenResponse> {
-    let code = required(params, "code")?.to_owned();
+    let code = AuthorizationCode::new(required(params, "code")?);
     let redirect_uri = required(params, "redirect_uri")?.to_owned();
     let verifier = params.get("code_verifier").cloned();
     let client_id = client.id.clone();
@@ -144,7 +157,7 @@ pub(super) async fn authorization_code(
         .db
         .call(move |conn| {
             let tx = conn.transaction()?;
-            let hash = sha256_hex(&code_for_db);
+            let hash = sha256_hex(code_for_db.secret());
             let row = db::auth_code_by_hash(&tx, &hash)?
                 .filter(|row| row.client_id == client_id)
                 .ok_or_else(|| Error::InvalidGrant("the authorization code is invalid".into()))?;
@@ -212,7 +225,7 @@ pub(super) async fn authorization_code(
             })
         })
         .await?;
-    finish(state, client, grant, Some(&code))
+    finish(state, client, grant, Some(code.secret()))
 }
 
 /// `grant_type=refresh_token`, with rotation and reuse detection.
@@ -221,7 +234,7 @@ pub(super) async fn refresh_token(
     client: &ClientConfig,
     params: &HashMap<String, String>,
 ) -> Result<TokenResponse> {
-    let token = required(params, "refresh_token")?.to_owned();
+    let token = RefreshToken::new(required(params, "refresh_token")?);
     let requested_scope = params.get("scope").cloned();
     let client_id = client.id.clone();
     let ttl = ttls(state);
@@ -230,7 +243,7 @@ pub(super) async fn refresh_token(
         .call(move |conn| {
             let tx = conn.transaction()?;
             let invalid = || Error::InvalidGrant("the refresh token is invalid".into());
-            let hash = sha256_hex(&token);
+            let hash = sha256_hex(token.secret());
             let row = db::refresh_token_by_hash(&tx, &hash)?.ok_or_else(invalid)?;
             let family = db::token_family_by_id(&tx, &row.family_id)?
                 .filter(|f| f.client_id == client_id)
@@ -323,7 +336,7 @@ pub(super) async fn client_credentials(
         client_id: &client.id,
     };
     Ok(TokenResponse {
-        access_token: sign_access_token(state, &subject, &scope, &jti, now)?,
+        access_token: AccessToken::new(sign_access_token(state, &subject, &scope, &jti, now)?),
         refresh_token: None,
         id_token: None,
         expires_in: expires_in(state),

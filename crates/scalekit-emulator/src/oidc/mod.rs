@@ -12,7 +12,7 @@ use url::Url;
 use crate::config::ClientConfig;
 use crate::db::{self, BrowserSession};
 use crate::error::{Error, Result};
-use crate::secret::{random_token, sha256_hex};
+use crate::secret::{random_token, sha256_hex, AuthorizationCode};
 use crate::state::AppState;
 
 mod authorize;
@@ -82,10 +82,10 @@ pub(crate) async fn issue_code(
     request: &db::AuthRequest,
     session: &BrowserSession,
 ) -> Result<Url> {
-    let code = random_token(32);
+    let code = AuthorizationCode::new(random_token(32));
     let now = db::now();
     let row = db::AuthCodeRow {
-        code_hash: sha256_hex(&code),
+        code_hash: sha256_hex(code.secret()),
         client_id: request.client_id.clone(),
         redirect_uri: request.redirect_uri.clone(),
         user_id: session.user_id.clone(),
@@ -103,7 +103,7 @@ pub(crate) async fn issue_code(
         .db
         .call(move |c| db::insert_auth_code(c, &row))
         .await?;
-    let mut params = vec![("code", code.as_str())];
+    let mut params = vec![("code", code.secret())];
     if let Some(client_state) = &request.state {
         params.push(("state", client_state));
     }

@@ -11,14 +11,15 @@ use serde::Serialize;
 use super::client_auth::authenticate_client;
 use super::{grants, parse_form};
 use crate::error::{Error, OAuthError, Result};
+use crate::secret::{AccessToken, RefreshToken};
 use crate::state::AppState;
 
-/// The successful token response.
-#[derive(Debug, Serialize)]
+/// The successful token response (no `Debug`: it holds secrets).
+#[derive(Serialize)]
 pub(crate) struct TokenResponse {
-    pub access_token: String,
+    pub access_token: AccessToken,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub refresh_token: Option<String>,
+    pub refresh_token: Option<RefreshToken>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
     pub expires_in: i64,
