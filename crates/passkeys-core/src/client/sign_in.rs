@@ -1,6 +1,8 @@
 //! Sign-in through the browser: the pending sign-in, its cancel and timeout,
 //! and deep links that complete it.
 
+use tracing::Instrument as _;
+
 use super::*;
 
 /// The sign-in waiting for its callback.
@@ -97,6 +99,7 @@ impl Client {
                 expires_at: tokens.expires_at,
                 account: account.clone(),
             })
+            .instrument(tracing::info_span!("sign_in.keychain_write"))
             .await?;
         Ok(account)
     }
