@@ -335,8 +335,12 @@ pub struct LoginBrowser {
 
 impl LoginBrowser {
     pub fn new(env: &Env, delivery: Delivery) -> Arc<LoginBrowser> {
+        LoginBrowser::for_base_url(&env.base_url, delivery)
+    }
+
+    pub fn for_base_url(base_url: &Url, delivery: Delivery) -> Arc<LoginBrowser> {
         Arc::new(LoginBrowser {
-            base_url: env.base_url.clone(),
+            base_url: base_url.clone(),
             delivery,
             opened: Mutex::new(Vec::new()),
             loopback_pages: Arc::default(),
