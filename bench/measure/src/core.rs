@@ -1,0 +1,172 @@
+//! The client core alone, in this process, against the emulator and the
+//! real keychain: sign-in overhead (callback arriving → session stored,
+//! split into the core's `sign_in.*` spans) for loopback and deep-link
+//! redirects, and the passkey calls (`list_passkeys` of 20, `rename_passkey`).
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use passkeys_core::{Client, RedirectMode, DEFAULT_DEEP_LINK_REDIRECT_URI};
+use serde_json::{json, Map, Value};
+use tokio::sync::mpsc;
+use url::Url;
+
+use crate::spans::SpanTimes;
+use crate::stats::summary_json;
+use crate::world::World;
+use crate::BenchResult;
+
+/// Sign-ins run first and left out of the numbers (connections, caches).
+const WARM_UP: usize = 3;
+/// The seeded user's passkeys.
+pub const PASSKEYS: usize = 20;
+
+/// The parts of a sign-in the core reports, in order.
+const PARTS: [(&str, &str); 3] = [
+    ("sign_in.token_request", "code exchange (token request)"),
+    ("sign_in.id_token_check", "ID-token check"),
+    ("sign_in.keychain_write", "keychain write"),
+];
+
+/// Measures sign-in overhead (`sign_in_runs` per redirect mode) and the
+/// passkey calls (`call_runs` each); returns the numbers as JSON.
+///
+/// # Errors
+/// When anything along the way fails (the run is then not measured).
+pub async fn measure(
+    spans: &SpanTimes,
+    keychain_service: &str,
+    sign_in_runs: usize,
+    call_runs: usize,
+) -> BenchResult<Value> {
+    let world = World::start("bench@example.com", PASSKEYS).await?;
+    let deep_link = RedirectMode::DeepLink {
+        redirect_uri: Url::parse(DEFAULT_DEEP_LINK_REDIRECT_URI)?,
+    };
+    let mut sign_in = Map::new();
+    for (name, mode) in [
+        ("loopback", RedirectMode::Loopback { port: 0 }),
+        ("deepLink", deep_link),
+    ] {
+        let (client, mut urls) = world.client(mode, keychain_service).await?;
+        let overhead = sign_in_overhead(&world, &client, &mut urls, spans, sign_in_runs).await?;
+        sign_in.insert(name.to_owned(), overhead);
+    }
+    let (client, mut urls) = world
+        .client(RedirectMode::Loopback { port: 0 }, keychain_service)
+        .await?;
+    sign_in_once(&world, &client, &mut urls).await?;
+    let calls = passkey_calls(&client, call_runs).await?;
+    Ok(json!({"signIn": sign_in, "calls": calls}))
+}
+
+/// One sign-in through the hosted login; returns the time from the callback
+/// arriving (sent to the loopback listener, or handed over as a deep link)
+/// to `sign_in` returning with the session in the keychain.
+///
+/// # Errors
+/// When the sign-in fails.
+pub async fn sign_in_once(
+    world: &World,
+    client: &Client,
+    urls: &mut mpsc::UnboundedReceiver<Url>,
+) -> BenchResult<Duration> {
+    let signing_in = client.clone();
+    let task = tokio::spawn(async move {
+        let outcome = signing_in.sign_in(|_| {}).await;
+        (outcome, Instant::now())
+    });
+    let authorize_url = urls.recv().await.ok_or("the client opened no browser")?;
+    let callback = world.authorize(&authorize_url).await?;
+    let started = Instant::now();
+    if callback.starts_with("http") {
+        world.http.get(&callback).send().await?;
+    } else {
+        client.handle_deep_link(&callback).await?;
+    }
+    let (outcome, finished) = task.await?;
+    outcome?;
+    Ok(finished.saturating_duration_since(started))
+}
+
+async fn sign_in_overhead(
+    world: &World,
+    client: &Client,
+    urls: &mut mpsc::UnboundedReceiver<Url>,
+    spans: &SpanTimes,
+    runs: usize,
+) -> BenchResult<Value> {
+    let mut totals = Vec::with_capacity(runs);
+    let mut parts: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    for run in 0..WARM_UP + runs {
+        spans.take();
+        let total = millis(sign_in_once(world, client, urls).await?);
+        let closed = spans.take();
+        if run < WARM_UP {
+            continue;
+        }
+        totals.push(total);
+        let mut accounted = 0.0;
+        for (span, _) in PARTS {
+            let part: f64 = closed
+                .get(span)
+                .map(|times| times.iter().copied().map(millis).sum())
+                .ok_or_else(|| format!("the core reported no `{span}` span"))?;
+            accounted += part;
+            parts.entry(span).or_default().push(part);
+        }
+        parts
+            .entry("rest")
+            .or_default()
+            .push((total - accounted).max(0.0));
+    }
+    let mut split = Map::new();
+    for (span, label) in PARTS {
+        split.insert(
+            span.to_owned(),
+            json!({"label": label, "ms": summary_json(&parts[span])}),
+        );
+    }
+    split.insert(
+        "rest".to_owned(),
+        json!({"label": "callback received and handed over, the rest", "ms": summary_json(&parts["rest"])}),
+    );
+    Ok(json!({"total": summary_json(&totals), "parts": split}))
+}
+
+async fn passkey_calls(client: &Client, runs: usize) -> BenchResult<Value> {
+    let mut list = Vec::with_capacity(runs);
+    let mut first_id = None;
+    for _ in 0..WARM_UP + runs {
+        let started = Instant::now();
+        let passkeys = client.list_passkeys().await?;
+        list.push(millis(started.elapsed()));
+        if passkeys.len() != PASSKEYS {
+            return Err(format!("listed {} passkeys, not {PASSKEYS}", passkeys.len()).into());
+        }
+        first_id = passkeys.first().map(|passkey| passkey.id.clone());
+    }
+    let id = first_id.ok_or("no passkey to rename")?;
+    let mut rename = Vec::with_capacity(runs);
+    for run in 0..WARM_UP + runs {
+        let name = if run % 2 == 0 {
+            "Work laptop"
+        } else {
+            "Passkey 1"
+        };
+        let started = Instant::now();
+        let renamed = client.rename_passkey(&id, name).await?;
+        rename.push(millis(started.elapsed()));
+        if renamed.display_name != name {
+            return Err(format!("renamed to {:?}, not {name:?}", renamed.display_name).into());
+        }
+    }
+    Ok(json!({
+        "listPasskeys": summary_json(&list[WARM_UP..]),
+        "renamePasskey": summary_json(&rename[WARM_UP..]),
+    }))
+}
+
+fn millis(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}

@@ -1,0 +1,173 @@
+//! Passkey round trips seen from the window: the app under WebDriver
+//! (tauri-driver + WebKitWebDriver), scripts timing in the page with
+//! `performance.now()`.
+//!
+//! - list, click to render: the UI's own refresh (a window `focus` event,
+//!   as when the person comes back from the browser) → its `list_passkeys`
+//!   call → the 20 rows in the DOM, laid out, and the next frame;
+//! - list, the command alone: `invoke("list_passkeys")` from the page;
+//! - rename: `invoke("rename_passkey")` from the page.
+
+use std::time::Duration;
+
+use passkeys_e2e::app::{App, AppConfig};
+use passkeys_e2e::wait::{poll, Deadline};
+use serde_json::{json, Value};
+
+use crate::stats::summary_json;
+use crate::BenchResult;
+
+/// Runs left out of the numbers at the start of each script.
+const WARM_UP: usize = 3;
+/// Longest a script may run.
+const SCRIPT_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// The UI's refresh on focus, timed to the DOM, to layout and to the next frame.
+const CLICK_TO_RENDER: &str = r#"
+const [runs, expected] = arguments;
+window.__bench = null;
+(async () => {
+  const body = document.querySelector('[data-testid="passkeys"]');
+  const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  const out = { dom: [], layout: [], frame: [], ui: [] };
+  for (let i = 0; i < runs; i++) {
+    await pause(40);
+    const rendered = new Promise((resolve, reject) => {
+      const observer = new MutationObserver(() => {
+        const list = body.querySelector("ul");
+        if (list === null) return;
+        observer.disconnect();
+        const dom = performance.now();
+        void document.body.offsetHeight;
+        body.getBoundingClientRect();
+        const layout = performance.now();
+        if (list.children.length !== expected) reject(new Error(`${list.children.length} rows`));
+        requestAnimationFrame(() => resolve({ dom, layout, frame: performance.now() }));
+      });
+      observer.observe(body, { childList: true });
+    });
+    const started = performance.now();
+    window.dispatchEvent(new Event("focus"));
+    const times = await rendered;
+    out.dom.push(times.dom - started);
+    out.layout.push(times.layout - started);
+    out.frame.push(times.frame - started);
+    // The UI's own mark: its `list_passkeys` call → `showPasskeys` returned.
+    const own = performance.getEntriesByName("list-passkeys-rendered", "measure").at(-1);
+    out.ui.push(own === undefined ? NaN : own.duration);
+  }
+  window.__bench = out;
+})().catch((error) => { window.__bench = { error: String(error) }; });
+return true;
+"#;
+
+/// A command from the page, `invoke` to its answer.
+const INVOKE: &str = r#"
+const [runs, command, argsList] = arguments;
+window.__bench = null;
+(async () => {
+  const out = { ms: [] };
+  for (let i = 0; i < runs; i++) {
+    const args = argsList[i % argsList.length];
+    const started = performance.now();
+    await window.__TAURI__.core.invoke(command, args);
+    out.ms.push(performance.now() - started);
+  }
+  window.__bench = out;
+})().catch((error) => { window.__bench = { error: JSON.stringify(error) }; });
+return true;
+"#;
+
+/// Launches the app (signed in, `expected` passkeys) and runs the scripts.
+///
+/// # Errors
+/// When the window does not show the list or a script fails.
+pub fn measure(config: &AppConfig, expected: usize, runs: usize) -> BenchResult<Value> {
+    let app = App::launch(config);
+    app.wait_visible("passkey-row");
+    let session = app.session();
+    let rows = poll(Deadline::after(Duration::from_secs(30)), || {
+        let count = session
+            .execute(
+                "return document.querySelectorAll('[data-testid=\"passkey-row\"]').length;",
+                vec![],
+            )
+            .ok()?
+            .as_u64()?;
+        (count == expected as u64).then_some(count)
+    });
+    rows.ok_or_else(|| format!("the window did not show {expected} passkeys"))?;
+    let precision = session.execute(
+        "const a = performance.now(); let b = a; while (b === a) b = performance.now(); return b - a;",
+        vec![],
+    )?;
+
+    let render = run_script(
+        &app,
+        CLICK_TO_RENDER,
+        vec![json!(WARM_UP + runs), json!(expected)],
+    )?;
+    let list = run_script(
+        &app,
+        INVOKE,
+        vec![json!(WARM_UP + runs), json!("list_passkeys"), json!([{}])],
+    )?;
+    let ids = session.execute(
+        "return window.__TAURI__.core.invoke('list_passkeys').then((list) => list.map((p) => p.id));",
+        vec![],
+    );
+    let id = match ids {
+        Ok(Value::Array(ids)) => ids.first().and_then(Value::as_str).map(str::to_owned),
+        _ => None,
+    }
+    .ok_or("could not read a passkey id in the page")?;
+    let rename = run_script(
+        &app,
+        INVOKE,
+        vec![
+            json!(WARM_UP + runs),
+            json!("rename_passkey"),
+            json!([{"id": id, "name": "Work laptop"}, {"id": id, "name": "Passkey 1"}]),
+        ],
+    )?;
+    app.quit();
+    Ok(json!({
+        "timerPrecisionMs": precision,
+        "clickToRender": {
+            "dom": summary_json(&tail(&render, "dom")?),
+            "layout": summary_json(&tail(&render, "layout")?),
+            "frame": summary_json(&tail(&render, "frame")?),
+            "uiMeasure": summary_json(&tail(&render, "ui")?),
+        },
+        "listCommand": summary_json(&tail(&list, "ms")?),
+        "renameCommand": summary_json(&tail(&rename, "ms")?),
+    }))
+}
+
+/// Starts a script that leaves its result in `window.__bench`, and waits for it.
+fn run_script(app: &App, script: &str, args: Vec<Value>) -> BenchResult<Value> {
+    let session = app.session();
+    session.execute(script, args)?;
+    let result = poll(Deadline::after(SCRIPT_TIMEOUT), || {
+        std::thread::sleep(Duration::from_millis(100));
+        let value = session.execute("return window.__bench;", vec![]).ok()?;
+        (!value.is_null()).then_some(value)
+    })
+    .ok_or("a script in the window did not finish")?;
+    if let Some(error) = result.get("error") {
+        return Err(format!("a script in the window failed: {error}").into());
+    }
+    Ok(result)
+}
+
+/// The samples under `key`, without the warm-up runs.
+fn tail(result: &Value, key: &str) -> BenchResult<Vec<f64>> {
+    let samples: Vec<f64> = result
+        .get(key)
+        .and_then(Value::as_array)
+        .ok_or_else(|| format!("no `{key}` in the script's result"))?
+        .iter()
+        .filter_map(Value::as_f64)
+        .collect();
+    Ok(samples.into_iter().skip(WARM_UP).collect())
+}
