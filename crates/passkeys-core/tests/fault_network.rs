@@ -128,6 +128,12 @@ async fn server_errors_from_the_passkeys_api_are_shown() {
             "upstream unavailable",
         ),
         (
+            // Found by fuzzing: a message of control characters only.
+            json_response(500, &json!({"code": 13, "message": "\u{0}\u{7}\n"})),
+            ErrorKind::Server,
+            "The passkeys service failed (HTTP 500). Try again later.",
+        ),
+        (
             http_response(200, "application/json", b"{\"credentials\": [tru"),
             ErrorKind::Server,
             "The passkeys service sent an answer the app cannot read.",

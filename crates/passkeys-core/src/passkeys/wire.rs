@@ -115,8 +115,8 @@ pub(crate) fn decode_error(status: u16, body: &[u8]) -> ApiError {
     let message = value
         .get("message")
         .and_then(Value::as_str)
-        .filter(|text| !text.trim().is_empty())
         .map(|text| clean(text, 300))
+        .filter(|text| !text.trim().is_empty())
         .unwrap_or_else(|| generic_message(status));
     let mut error_code = None;
     let mut field_violations = Vec::new();
