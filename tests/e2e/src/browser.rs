@@ -244,3 +244,36 @@ impl UrlInbox {
         url
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_redirect_in_a_performance_log_message() {
+        let message = json!({"message": {"method": "Network.requestWillBeSent", "params": {
+            "redirectResponse": {"headers": {"location": "dev.passkeys.desktop:/callback?code=c&state=s"}},
+            "request": {"url": "http://localhost:1/other"},
+        }}});
+        assert_eq!(
+            find_string_starting_with(&message, "dev.passkeys.desktop:/callback").as_deref(),
+            Some("dev.passkeys.desktop:/callback?code=c&state=s")
+        );
+        assert_eq!(find_string_starting_with(&message, "https://"), None);
+    }
+
+    #[test]
+    fn the_url_inbox_hands_out_each_opened_url_once() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let inbox = UrlInbox::create(dir.path());
+        assert!(inbox.command().ends_with(" {url}"));
+        let status = std::process::Command::new(&inbox.script)
+            .arg("http://localhost:1/a?b=c&d=e")
+            .status()
+            .expect("run the browser command");
+        assert!(status.success());
+        assert_eq!(inbox.pending(), 1);
+        assert_eq!(inbox.next("a URL"), "http://localhost:1/a?b=c&d=e");
+        assert_eq!(inbox.pending(), 0);
+    }
+}

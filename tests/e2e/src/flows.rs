@@ -82,3 +82,17 @@ pub fn sign_in_with_email_code(world: &World, step: &str, email: &str) -> Value 
     app.wait_text("account-email", email, |text| text == email);
     world.stored_session()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_query_parameters() {
+        let url = "dev.passkeys.desktop:/callback?code=a%2Bb&state=xyz";
+        assert_eq!(query_param(url, "code").as_deref(), Some("a+b"));
+        assert_eq!(query_param(url, "state").as_deref(), Some("xyz"));
+        assert_eq!(query_param(url, "nonce"), None);
+        assert_eq!(query_param("not a url", "code"), None);
+    }
+}
