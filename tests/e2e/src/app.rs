@@ -5,9 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::browser::{program, wait_until_ready};
+use crate::page::is_visible;
 use crate::process::{descendants_running, free_port, ChildGuard};
 use crate::wait::{poll, wait_for, Deadline, UI_TIMEOUT};
 use crate::webdriver::{Element, Session};
@@ -174,15 +175,7 @@ impl App {
     /// When it does not appear in time.
     #[track_caller]
     pub fn wait_visible_css(&self, css: &str) -> Element {
-        let session = self.session();
-        wait_for(
-            &format!("`{css}` to show in the window"),
-            UI_TIMEOUT,
-            || {
-                let element = session.find(css).ok()??;
-                is_visible(session, &element).then_some(element)
-            },
-        )
+        crate::page::wait_visible(self.session(), css)
     }
 
     /// Waits until nothing visible matches this `data-testid`.
@@ -300,22 +293,6 @@ impl Drop for App {
 /// The CSS selector of a `data-testid`.
 pub fn testid_selector(testid: &str) -> String {
     format!("[data-testid=\"{testid}\"]")
-}
-
-fn is_visible(session: &Session, element: &Element) -> bool {
-    // Displayed = laid out with a size and not hidden by CSS or `hidden`.
-    let script = "const e = arguments[0]; const s = getComputedStyle(e); \
-                  return !!(e.getClientRects().length) && s.visibility !== 'hidden' && !e.closest('[hidden]');";
-    let argument = element_argument(element);
-    session
-        .execute(script, vec![argument])
-        .ok()
-        .and_then(|value| value.as_bool())
-        .unwrap_or(false)
-}
-
-fn element_argument(element: &Element) -> Value {
-    element.to_json()
 }
 
 /// A fresh directory for one test's files (profile, data, configuration).

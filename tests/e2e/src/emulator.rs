@@ -172,6 +172,28 @@ impl Emulator {
         body["credentials"].as_array().cloned().unwrap_or_default()
     }
 
+    /// Introspects a token as `client_id` (RFC 7662), returning the answer
+    /// (`{"active": false}` for a revoked or used token).
+    ///
+    /// # Panics
+    /// When the endpoint refuses.
+    #[track_caller]
+    pub fn introspect(&self, client_id: &str, token: &str) -> Value {
+        let response = self
+            .http
+            .post(self.url("/oauth/introspect"))
+            .form(&[("client_id", client_id), ("token", token)])
+            .send()
+            .expect("POST /oauth/introspect");
+        let status = response.status();
+        let body: Value = response.json().expect("introspection JSON");
+        assert!(
+            status.is_success(),
+            "introspection refused: {status} {body}"
+        );
+        body
+    }
+
     /// Tries a refresh-token grant as the app's client would, returning the
     /// HTTP status and the body (a revoked token gets `invalid_grant`).
     ///
@@ -207,6 +229,9 @@ fn launch(binary: &Path, data_file: &Path, listen: &str) -> (ChildGuard, Url) {
     command
         .args(["--listen", listen, "--data"])
         .arg(data_file)
+        // Warnings and errors only, without colours, in the test's output.
+        .env("RUST_LOG", "warn")
+        .env("NO_COLOR", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());

@@ -3,7 +3,8 @@
 use serde_json::Value;
 use url::Url;
 
-use crate::hosted::{self, wait_for_url};
+use crate::hosted;
+use crate::page::{wait_for_url, wait_visible};
 use crate::world::{World, CLIENT_ID};
 
 /// The query parameter `name` of `url`.
@@ -68,7 +69,7 @@ pub fn sign_in_with_email_code(world: &World, step: &str, email: &str) -> Value 
     browser
         .navigate(&authorize)
         .expect("open the authorize URL");
-    hosted::wait_visible(browser, "#email");
+    wait_visible(browser, "#email");
     world.shot_browser(&format!("{step}-login-page"));
     let message = hosted::sign_in_with_email_code(&world.browser, &world.emulator, email);
     assert!(

@@ -21,6 +21,7 @@ pub mod emulator;
 pub mod flows;
 pub mod hosted;
 pub mod keychain;
+pub mod page;
 pub mod process;
 pub mod wait;
 pub mod webdriver;

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use passkeys_e2e::flows::{query_param, start_sign_in};
 use passkeys_e2e::hosted;
+use passkeys_e2e::page::wait_visible;
 use passkeys_e2e::process::ChildGuard;
 use passkeys_e2e::wait::wait_for;
 use passkeys_e2e::world::{Redirect, World, DEEP_LINK_SCHEME};
@@ -35,7 +36,7 @@ fn a_callback_link_forwarded_by_a_second_launch_signs_in_and_a_forged_one_is_ref
     browser
         .navigate(&authorize)
         .expect("open the authorize URL");
-    hosted::wait_visible(browser, "#email");
+    wait_visible(browser, "#email");
     hosted::sign_in_with_email_code(&world.browser, &world.emulator, EMAIL);
     // the browser is sent to the app's scheme, which the OS would hand over.
     let callback = world.browser.wait_for_redirect_to(&callback_prefix);

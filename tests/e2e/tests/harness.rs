@@ -8,8 +8,8 @@ use std::process::{Command, Stdio};
 
 use passkeys_e2e::app::temp_dir;
 use passkeys_e2e::browser::Browser;
-use passkeys_e2e::hosted::{page_text, wait_visible};
 use passkeys_e2e::keychain::Keychain;
+use passkeys_e2e::page::{page_text, wait_visible};
 use passkeys_e2e::wait::{wait_for, UI_TIMEOUT};
 
 #[test]

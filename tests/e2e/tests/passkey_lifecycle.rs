@@ -4,7 +4,8 @@
 
 use passkeys_e2e::app::workspace_dir;
 use passkeys_e2e::flows::{self, start_sign_in};
-use passkeys_e2e::hosted::{self, wait_for_url};
+use passkeys_e2e::hosted;
+use passkeys_e2e::page::{wait_for_url, wait_visible};
 use passkeys_e2e::world::{Redirect, World, CLIENT_ID};
 use serde_json::Value;
 
@@ -59,7 +60,7 @@ fn a_person_signs_up_adds_renames_uses_and_removes_a_passkey() {
     browser.navigate(&page).expect("open the passkeys page");
     // The browser is still signed in there (same cookie as the sign-up).
     wait_for_url(browser, &page);
-    hosted::wait_visible(browser, "#add-passkey");
+    wait_visible(browser, "#add-passkey");
     world.shot_browser("2-passkeys-page");
     hosted::add_passkey_on_profile_page(&world.browser);
     world.shot_browser("2-passkey-added-in-browser");
@@ -121,10 +122,15 @@ fn a_person_signs_up_adds_renames_uses_and_removes_a_passkey() {
         .wait_text("passkey-name", NEW_NAME, |t| t == NEW_NAME);
 
     // Step 4 — Sign out: the keychain entry is gone and the refresh token revoked.
-    let refresh_token = stored["refresh_token"]
+    let refresh_token = world.stored_session()["refresh_token"]
         .as_str()
         .expect("refresh token")
         .to_owned();
+    let before = world.emulator.introspect(CLIENT_ID, &refresh_token);
+    assert_eq!(
+        before["active"], true,
+        "the refresh token is live: {before}"
+    );
     world.app().click("sign-out");
     world.app().wait_visible("signed-out");
     world.shot_window("4-signed-out");
@@ -141,6 +147,11 @@ fn a_person_signs_up_adds_renames_uses_and_removes_a_passkey() {
     browser.navigate(&logout).expect("open the sign-out page");
     wait_for_url(browser, &world.emulator.base());
     world.shot_browser("4-signed-out-in-browser");
+    let after = world.emulator.introspect(CLIENT_ID, &refresh_token);
+    assert_eq!(
+        after["active"], false,
+        "the refresh token is revoked: {after}"
+    );
     let (status, body) = world.emulator.try_refresh(CLIENT_ID, &refresh_token);
     assert_eq!(
         (status, body["error"].as_str()),
@@ -156,7 +167,7 @@ fn a_person_signs_up_adds_renames_uses_and_removes_a_passkey() {
     browser
         .navigate(&authorize)
         .expect("open the authorize URL");
-    hosted::wait_visible(browser, "#passkey-button");
+    wait_visible(browser, "#passkey-button");
     world.shot_browser("4-login-page-with-passkey");
     assert!(
         world.app().find("signed-out").is_some(),
