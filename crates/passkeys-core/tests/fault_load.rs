@@ -1,0 +1,67 @@
+//! Load at the worst moment: 100 concurrent passkey calls while the access
+//! token expires. Exactly one refresh reaches the token endpoint and every
+//! call succeeds.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod attack_support;
+
+use std::time::Duration;
+
+use attack_support::{client, signed_in, Env};
+use passkeys_core::ClientOptions;
+use time::OffsetDateTime;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn hundred_concurrent_calls_at_token_expiry_refresh_once_and_all_succeed() {
+    let env = Env::start().await;
+    let (_, config, store, browser) = signed_in(&env).await;
+    store
+        .edit_session(&config, |s| {
+            s.expires_at = OffsetDateTime::now_utc() - time::Duration::seconds(1)
+        })
+        .await;
+    let before = store.session(&config).await.unwrap();
+    let options = ClientOptions {
+        refresh_skew: Duration::ZERO,
+        ..ClientOptions::default()
+    };
+    let app = client(config.clone(), store.clone(), browser, options).await;
+    let api_before = env.api_requests();
+
+    let calls: Vec<_> = (0..100)
+        .map(|index| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                match index % 4 {
+                    0 => app.list_passkeys().await.map(|_| ()),
+                    1 => app.remove_passkey("wac_missing").await.or_else(|error| {
+                        // A passkey that does not exist: the call itself went through.
+                        if error.kind() == passkeys_core::ErrorKind::NotFound {
+                            Ok(())
+                        } else {
+                            Err(error)
+                        }
+                    }),
+                    _ => app.list_passkeys().await.map(|_| ()),
+                }
+            })
+        })
+        .collect();
+    let mut failures = Vec::new();
+    for call in calls {
+        if let Err(error) = call.await.unwrap() {
+            failures.push(error.to_string());
+        }
+    }
+
+    assert!(failures.is_empty(), "failed calls: {failures:?}");
+    assert_eq!(env.refresh_grants(), 1, "exactly one refresh request");
+    assert_eq!(
+        env.api_requests() - api_before,
+        100,
+        "every call reached the API once (no 401 retries)"
+    );
+    let after = store.session(&config).await.unwrap();
+    assert_ne!(after.access_token.secret(), before.access_token.secret());
+    assert!(after.expires_at > OffsetDateTime::now_utc());
+}
