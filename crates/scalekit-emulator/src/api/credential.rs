@@ -21,6 +21,10 @@ pub fn credential_json(passkey: &StoredPasskey) -> Value {
         put(&mut authenticator, "name", Some(&info.name));
         put(&mut authenticator, "icon_light", info.icon_light.as_deref());
         put(&mut authenticator, "icon_dark", info.icon_dark.as_deref());
+    } else {
+        // Unknown model (e.g. the all-zero AAGUID): a generic name by attachment.
+        let name = crate::aaguid::display_name(None, passkey.attachment.as_deref());
+        put(&mut authenticator, "name", Some(&name));
     }
     put(
         &mut authenticator,
