@@ -15,7 +15,7 @@ use serde::Serialize;
 use url::Url;
 
 /// The app's identifier: data directory name and deep-link scheme.
-pub const APP_IDENTIFIER: &str = "dev.passkeys.desktop";
+pub use passkeys_core::APP_IDENTIFIER;
 
 /// The embedded emulator's preferred port: a stable issuer URL keeps the
 /// keychain entry valid from one start to the next. Taken: any free port.

@@ -1,7 +1,8 @@
 //! Configuration: which environment, which client, how the browser comes back.
 //!
-//! Read from `config.toml` in the platform config directory
-//! (`directories::ProjectDirs::from("dev", "passkeys", "desktop")`), then
+//! Read from `config.toml` in the app's folder of the platform config
+//! directory (named after the app identifier [`APP_IDENTIFIER`], as Tauri's
+//! own `app_config_dir` is: `~/.config/dev.passkeys.desktop` on Linux), then
 //! overridden by environment variables:
 //!
 //! | variable | meaning |
@@ -40,7 +41,10 @@ use url::{Host, Url};
 use crate::error::{Error, Result};
 
 /// The default keychain service name, also the default deep-link scheme.
-pub const DEFAULT_KEYCHAIN_SERVICE: &str = "dev.passkeys.desktop";
+pub const DEFAULT_KEYCHAIN_SERVICE: &str = APP_IDENTIFIER;
+
+/// The app's identifier (reverse DNS), also the name of its config folder.
+pub const APP_IDENTIFIER: &str = "dev.passkeys.desktop";
 /// The default deep-link redirect URI (private-use scheme, RFC 8252 §7.1).
 pub const DEFAULT_DEEP_LINK_REDIRECT_URI: &str = "dev.passkeys.desktop:/callback";
 /// The default scopes.
@@ -143,13 +147,14 @@ impl Config {
         }
     }
 
-    /// The config file path: `PASSKEYS_CONFIG`, else `config.toml` in the platform config dir.
+    /// The config file path: `PASSKEYS_CONFIG`, else `config.toml` in the
+    /// platform config dir's `dev.passkeys.desktop` folder.
     pub fn default_path() -> Option<PathBuf> {
         if let Some(path) = std::env::var_os("PASSKEYS_CONFIG") {
             return Some(PathBuf::from(path));
         }
-        directories::ProjectDirs::from("dev", "passkeys", "desktop")
-            .map(|dirs| dirs.config_dir().join("config.toml"))
+        directories::BaseDirs::new()
+            .map(|dirs| dirs.config_dir().join(APP_IDENTIFIER).join("config.toml"))
     }
 
     /// Loads the config file (if any) and the environment overrides.

@@ -52,7 +52,7 @@ mod vault;
 pub use browser::{BrowserLauncher, CommandBrowser};
 pub use client::{Client, ClientOptions, SessionState, SignInProgress};
 pub use config::{
-    ApiConfig, Config, RedirectMode, TokenSource, DEFAULT_DEEP_LINK_REDIRECT_URI,
+    ApiConfig, Config, RedirectMode, TokenSource, APP_IDENTIFIER, DEFAULT_DEEP_LINK_REDIRECT_URI,
     DEFAULT_KEYCHAIN_SERVICE, DEFAULT_SCOPES, DEFAULT_SIGN_IN_TIMEOUT,
 };
 pub use deep_link::{DeepLinkAction, MAX_DEEP_LINK_LEN};
