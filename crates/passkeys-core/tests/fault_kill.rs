@@ -1,0 +1,145 @@
+//! The app killed (SIGKILL) between the code exchange and the keychain
+//! write, at every write of the session: the next start is cleanly signed
+//! out (never an error, never half a session); a run that is not killed is
+//! signed in with a session that works. Uses the real Secret Service.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod attack_support;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use attack_support::{Delivery, Env, LoginBrowser, CLIENT_ID};
+use passkeys_core::{Client, Config, KeyringStore, RedirectMode, SecretStore, SessionState};
+use url::Url;
+
+const TEST: &str = "killed_between_code_exchange_and_keychain_write_is_never_half_signed_in";
+
+/// Announces each keychain write on stdout, then gives the parent time to kill.
+struct AnnouncingStore {
+    inner: KeyringStore,
+    writes: AtomicUsize,
+}
+
+impl SecretStore for AnnouncingStore {
+    fn get(&self, account: &str) -> passkeys_core::Result<Option<String>> {
+        self.inner.get(account)
+    }
+    fn set(&self, account: &str, secret: &str) -> passkeys_core::Result<()> {
+        let number = self.writes.fetch_add(1, Ordering::SeqCst) + 1;
+        println!("write {number}");
+        std::io::stdout().flush().unwrap();
+        std::thread::sleep(Duration::from_millis(400));
+        self.inner.set(account, secret)
+    }
+    fn delete(&self, account: &str) -> passkeys_core::Result<()> {
+        self.inner.delete(account)
+    }
+}
+
+fn config(base: &Url) -> Config {
+    let mut config = Config::new(base.clone(), CLIENT_ID);
+    config.redirect = RedirectMode::Loopback { port: 0 };
+    config
+}
+
+/// The child: signs in against the parent's emulator, announcing each write.
+fn child(base: &str, service: &str) {
+    let base = Url::parse(base).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let store = Arc::new(AnnouncingStore {
+            inner: KeyringStore::new(service),
+            writes: AtomicUsize::new(0),
+        });
+        let browser = LoginBrowser::for_base_url(&base, Delivery::Loopback);
+        let app = Client::new(config(&base), store, browser).await.unwrap();
+        app.sign_in(|_| {}).await.unwrap();
+        println!("signed in");
+    });
+}
+
+/// Runs the child, killing it when it announces write `kill_at`; returns
+/// whether it was killed.
+fn run_child(base: &Url, service: &str, kill_at: Option<usize>) -> bool {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", TEST, "--nocapture", "--include-ignored"])
+        .env("FAULT_KILL_CHILD_BASE", base.as_str())
+        .env("FAULT_KILL_CHILD_SERVICE", service)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let target = kill_at.map(|n| format!("write {n}"));
+    let mut killed = false;
+    for line in lines {
+        let line = line.unwrap();
+        if Some(line.trim()) == target.as_deref() {
+            child.kill().unwrap();
+            killed = true;
+            break;
+        }
+    }
+    let status = child.wait().unwrap();
+    assert!(killed || status.success(), "the child failed: {status}");
+    killed
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Secret Service session: run through the project's test script"]
+async fn killed_between_code_exchange_and_keychain_write_is_never_half_signed_in() {
+    if let (Ok(base), Ok(service)) = (
+        std::env::var("FAULT_KILL_CHILD_BASE"),
+        std::env::var("FAULT_KILL_CHILD_SERVICE"),
+    ) {
+        tokio::task::spawn_blocking(move || child(&base, &service))
+            .await
+            .unwrap();
+        return;
+    }
+    let env = Env::start().await;
+    let mut kills = 0;
+    for kill_at in 1.. {
+        let service = format!("fault-kill-{}-{kill_at}", std::process::id());
+        let base = env.base_url.clone();
+        let killed = {
+            let service = service.clone();
+            tokio::task::spawn_blocking(move || run_child(&base, &service, Some(kill_at)))
+                .await
+                .unwrap()
+        };
+
+        // The next start, on what the keychain holds.
+        let app = Client::new(
+            config(&env.base_url),
+            Arc::new(KeyringStore::new(service)),
+            LoginBrowser::new(&env, Delivery::Nothing),
+        )
+        .await
+        .unwrap();
+        let state = app
+            .session()
+            .await
+            .unwrap_or_else(|error| panic!("killed at write {kill_at}: next start fails: {error}"));
+        if killed {
+            kills += 1;
+            assert_eq!(
+                state,
+                SessionState::SignedOut,
+                "killed at write {kill_at}: half a session"
+            );
+        } else {
+            assert!(matches!(state, SessionState::SignedIn { .. }));
+            app.list_passkeys().await.unwrap();
+            app.sign_out().await.unwrap();
+            break;
+        }
+        assert!(kill_at < 10, "the sign-in never finished writing");
+    }
+    assert!(kills >= 1, "no write was interrupted");
+    eprintln!("killed at each of {kills} keychain writes; signed out cleanly every time");
+}
