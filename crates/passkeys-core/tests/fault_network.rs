@@ -29,7 +29,7 @@ fn truncated(status: u16, body: &str) -> Vec<u8> {
     let full = http_response(status, "application/json", body.as_bytes());
     let text = String::from_utf8(full).unwrap();
     let cut = text.len() - body.len() / 2;
-    text[..cut].as_bytes().to_vec()
+    text.as_bytes()[..cut].to_vec()
 }
 
 async fn sign_in_fails(env: &Env) -> (UiError, Arc<MemoryStore>) {
