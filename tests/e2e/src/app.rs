@@ -122,19 +122,15 @@ impl App {
                     .map(str::to_owned)
             })
         });
-        let root = Command::new("xwininfo")
-            .arg("-root")
+        // The root window: the only one at depth 0.
+        let root = Command::new("xdotool")
+            .args(["search", "--maxdepth", "0", "--name", ""])
             .output()
-            .expect("run xwininfo");
+            .expect("run xdotool");
         let root = String::from_utf8_lossy(&root.stdout)
             .lines()
-            .find_map(|line| {
-                line.split("Window id: ")
-                    .nth(1)?
-                    .split_whitespace()
-                    .next()
-                    .map(str::to_owned)
-            })
+            .next()
+            .map(str::to_owned)
             .expect("the root window's id");
         for target in [root.as_str(), window.as_str()] {
             let status = Command::new("timeout")
