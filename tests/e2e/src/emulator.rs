@@ -227,7 +227,7 @@ impl Drop for Emulator {
 fn launch(binary: &Path, data_file: &Path, listen: &str) -> (ChildGuard, Url) {
     let mut command = Command::new(binary);
     command
-        .args(["--listen", listen, "--data"])
+        .args(["--listen", listen, "--passkeys", "on", "--data"])
         .arg(data_file)
         // Warnings and errors only, without colours, in the test's output.
         .env("RUST_LOG", "warn")

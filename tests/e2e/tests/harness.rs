@@ -13,6 +13,7 @@ use passkeys_e2e::page::{page_text, wait_visible};
 use passkeys_e2e::wait::{wait_for, UI_TIMEOUT};
 
 #[test]
+#[ignore = "end to end: run through tests/e2e/run (Xvfb, tauri-driver, Chromium, gnome-keyring)"]
 fn the_private_keychain_stores_and_locks() {
     let dir = temp_dir("passkeys-e2e-keychain-");
     let keychain = Keychain::start(dir.path());
@@ -53,6 +54,7 @@ fn the_private_keychain_stores_and_locks() {
 }
 
 #[test]
+#[ignore = "end to end: run through tests/e2e/run (Xvfb, tauri-driver, Chromium, gnome-keyring)"]
 fn chromium_creates_a_passkey_with_the_virtual_authenticator() {
     // A page on localhost (a secure context; WebAuthn refuses IP addresses).
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");

@@ -13,6 +13,7 @@ const EMAIL: &str = "ada@example.com";
 const NEW_NAME: &str = "Work laptop";
 
 #[test]
+#[ignore = "end to end: run through tests/e2e/run (Xvfb, tauri-driver, Chromium, gnome-keyring)"]
 fn a_person_signs_up_adds_renames_uses_and_removes_a_passkey() {
     let mut world = World::start("passkey-lifecycle");
 
