@@ -222,3 +222,39 @@ async fn an_honest_id_token_still_signs_in() {
         SessionState::SignedIn { .. }
     ));
 }
+
+#[tokio::test]
+async fn refreshed_id_token_for_another_user_signs_out() {
+    // A validly signed refresh answer that switches the account to someone else.
+    let env = Env::start().await;
+    let (_, config, store, browser) = attack_support::signed_in(&env).await;
+    store
+        .edit_session(&config, |s| {
+            s.expires_at = time::OffsetDateTime::now_utc() - time::Duration::seconds(1)
+        })
+        .await;
+    let forge = resigned(&env, |claims| claims["sub"] = json!("usr_someone_else"));
+    env.set_rule(move |request| {
+        if !request.is_grant("refresh_token") {
+            return Action::Forward;
+        }
+        let forge = Arc::clone(&forge);
+        Action::Rewrite(Box::new(move |response| {
+            let mut body = response.json();
+            body["id_token"] = Value::String(forge(claims_of(body["id_token"].as_str().unwrap())));
+            json_response(response.status, &body)
+        }))
+    });
+    let options = ClientOptions {
+        refresh_skew: std::time::Duration::ZERO,
+        ..ClientOptions::default()
+    };
+    let app = attack_support::client(config, Arc::clone(&store), browser, options).await;
+
+    let error = app.list_passkeys().await.unwrap_err();
+
+    assert_eq!(error.kind(), ErrorKind::SessionExpired, "{error}");
+    assert!(store.is_empty(), "the keychain was purged");
+    assert_eq!(app.session().await.unwrap(), SessionState::SignedOut);
+    assert_eq!(env.refresh_grants(), 1);
+}
