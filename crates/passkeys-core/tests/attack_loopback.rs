@@ -215,3 +215,32 @@ async fn page_on_another_origin_reads_nothing_and_no_answer_carries_a_token() {
         }
     }
 }
+
+#[tokio::test]
+async fn listener_is_bound_to_loopback_only() {
+    // RFC 8252 §7.3/§8.3: the literal 127.0.0.1, not every interface.
+    let env = Env::start().await;
+    let pending = Pending::start(&env, RedirectMode::Loopback { port: 0 }).await;
+    let redirect = Url::parse(&pending.redirect_uri()).unwrap();
+    assert_eq!(redirect.host_str(), Some("127.0.0.1"));
+    let port = port_of(&pending);
+
+    // This machine's address on its default route (no packet is sent).
+    let probe = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
+    let outside = probe
+        .connect("192.0.2.1:9")
+        .ok()
+        .and_then(|()| probe.local_addr().ok())
+        .map(|address| address.ip())
+        .filter(|ip| !ip.is_loopback() && !ip.is_unspecified());
+    if let Some(ip) = outside {
+        let reached =
+            tokio::time::timeout(Duration::from_secs(5), TcpStream::connect((ip, port))).await;
+        assert!(
+            !matches!(reached, Ok(Ok(_))),
+            "the loopback listener answered on {ip}"
+        );
+    }
+    pending.assert_still_pending();
+    pending.complete_through_loopback(&env).await;
+}
