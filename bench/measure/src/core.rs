@@ -4,9 +4,13 @@
 //! redirects, and the passkey calls (`list_passkeys` of 20, `rename_passkey`).
 
 use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use passkeys_core::{Client, RedirectMode, DEFAULT_DEEP_LINK_REDIRECT_URI};
+use passkeys_core::{
+    Client, KeyringStore, RedirectMode, SecretStore, DEFAULT_DEEP_LINK_REDIRECT_URI,
+};
 use serde_json::{json, Map, Value};
 use tokio::sync::mpsc;
 use url::Url;
@@ -18,6 +22,8 @@ use crate::BenchResult;
 
 /// Sign-ins run first and left out of the numbers (connections, caches).
 const WARM_UP: usize = 3;
+/// Starts of the app's command line per session state.
+const HEADLESS_RUNS: usize = 10;
 /// The seeded user's passkeys.
 pub const PASSKEYS: usize = 20;
 
@@ -38,6 +44,7 @@ pub async fn measure(
     keychain_service: &str,
     sign_in_runs: usize,
     call_runs: usize,
+    app: Option<&Path>,
 ) -> BenchResult<Value> {
     let world = World::start("bench@example.com", PASSKEYS).await?;
     let deep_link = RedirectMode::DeepLink {
@@ -57,7 +64,91 @@ pub async fn measure(
         .await?;
     sign_in_once(&world, &client, &mut urls).await?;
     let calls = passkey_calls(&client, call_runs).await?;
-    Ok(json!({"signIn": sign_in, "calls": calls}))
+    let keychain = keychain_operations(keychain_service, call_runs).await?;
+    let headless = match app {
+        Some(app) => headless_status(app, &world, keychain_service).await?,
+        None => Value::Null,
+    };
+    Ok(json!({"signIn": sign_in, "calls": calls, "keychain": keychain, "headless": headless}))
+}
+
+/// Starts of the app's command line, `status --json` (configuration, client
+/// core, keychain read; no window), signed in and signed out.
+async fn headless_status(app: &Path, world: &World, keychain_service: &str) -> BenchResult<Value> {
+    let home = tempfile::Builder::new()
+        .prefix("passkeys-bench-cli-")
+        .tempdir()?;
+    let base = world
+        .emulator
+        .base_url()
+        .as_str()
+        .trim_end_matches('/')
+        .to_owned();
+    let mut out = Map::new();
+    for (name, service, expected) in [
+        ("signedIn", keychain_service.to_owned(), "signedIn"),
+        (
+            "signedOut",
+            format!("{keychain_service}.signed-out"),
+            "signedOut",
+        ),
+    ] {
+        let mut times = Vec::new();
+        for run in 0..WARM_UP + HEADLESS_RUNS {
+            let started = Instant::now();
+            let output = tokio::process::Command::new(app)
+                .args(["status", "--json"])
+                .env("PASSKEYS_ENV_URL", &base)
+                .env("PASSKEYS_CLIENT_ID", crate::world::CLIENT_ID)
+                .env("PASSKEYS_KEYCHAIN_SERVICE", &service)
+                .env("XDG_CONFIG_HOME", home.path().join("config"))
+                .env("XDG_DATA_HOME", home.path().join("data"))
+                .output()
+                .await?;
+            let elapsed = millis(started.elapsed());
+            let text = String::from_utf8_lossy(&output.stdout);
+            if !text.contains(expected) {
+                return Err(format!("`status --json` said {text:?}, expected {expected}").into());
+            }
+            if run >= WARM_UP {
+                times.push(elapsed);
+            }
+        }
+        out.insert(name.to_owned(), summary_json(&times));
+    }
+    Ok(Value::Object(out))
+}
+
+/// One keychain operation at a time (what the vault's save and load are made
+/// of), on a value of one chunk's size.
+async fn keychain_operations(service: &str, runs: usize) -> BenchResult<Value> {
+    let store = Arc::new(KeyringStore::new(service));
+    let measured = tokio::task::spawn_blocking(move || -> BenchResult<Value> {
+        let value = "x".repeat(1200);
+        let (mut set, mut get, mut delete) = (Vec::new(), Vec::new(), Vec::new());
+        for run in 0..WARM_UP + runs {
+            let account = format!("bench-operation-{run}");
+            let started = Instant::now();
+            store.set(&account, &value)?;
+            let stored = Instant::now();
+            let read = store.get(&account)?;
+            let got = Instant::now();
+            store.delete(&account)?;
+            let deleted = Instant::now();
+            if read.as_deref() != Some(value.as_str()) {
+                return Err("the keychain gave back something else".into());
+            }
+            if run >= WARM_UP {
+                set.push(millis(stored - started));
+                get.push(millis(got - stored));
+                delete.push(millis(deleted - got));
+            }
+        }
+        Ok(
+            json!({"set": summary_json(&set), "get": summary_json(&get), "delete": summary_json(&delete)}),
+        )
+    });
+    measured.await?
 }
 
 /// One sign-in through the hosted login; returns the time from the callback

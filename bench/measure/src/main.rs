@@ -126,11 +126,13 @@ fn run_core(options: &Options) -> BenchResult<()> {
     let _keychain = private_keychain(dir.path());
     let spans = spans::SpanTimes::install()?;
     let runtime = tokio::runtime::Runtime::new()?;
+    let app = options.optional("app").map(PathBuf::from);
     let result = runtime.block_on(core::measure(
         &spans,
         &keychain_service(),
         sign_in_runs,
         call_runs,
+        app.as_deref(),
     ))?;
     write_json(out, &result)
 }
@@ -186,23 +188,62 @@ fn run_window(options: &Options) -> BenchResult<()> {
         ),
     ];
     env.extend(keychain.env());
+    // The same app signed out (nothing under its keychain service), and on a
+    // first run with nothing configured (it starts its embedded emulator).
+    let signed_out = with_env(
+        &env,
+        &[],
+        &[("PASSKEYS_KEYCHAIN_SERVICE", format!("{service}.signed-out"))],
+    );
+    let embedded = with_env(
+        &env,
+        &[
+            "PASSKEYS_ENV_URL",
+            "PASSKEYS_CLIENT_ID",
+            "PASSKEYS_REDIRECT",
+        ],
+        &[("PASSKEYS_KEYCHAIN_SERVICE", format!("{service}.embedded"))],
+    );
+    let subject = |name, binary: &PathBuf, env: &Vec<(String, String)>| window::Subject {
+        name,
+        binary: binary.clone(),
+        env: env.clone(),
+    };
     let subjects = [
-        window::Subject {
-            name: "app",
-            binary: app.clone(),
-            env: env.clone(),
-        },
-        window::Subject {
-            name: "baseline",
-            binary: baseline,
-            env: env.clone(),
-        },
+        subject("app", &app, &env),
+        subject("baseline", &baseline, &env),
+        subject("appSignedOut", &app, &signed_out),
+        subject("appEmbeddedEmulator", &app, &embedded),
     ];
     let startup = window::measure(&subjects, starts, dir.path())?;
-    let round_trips =
-        webview::measure(&AppConfig { binary: app, env }, core::PASSKEYS, round_trips)?;
+    let round_trips = webview::measure(
+        &AppConfig { binary: app, env },
+        core::PASSKEYS,
+        round_trips,
+        dir.path(),
+    )?;
     write_json(
         out,
         &json!({"starts": starts, "idleAfterReadyS": window::IDLE_AFTER_READY.as_secs(), "startup": startup, "webview": round_trips}),
     )
+}
+
+/// `env` without the variables in `remove`, with those in `set` (replacing).
+fn with_env(
+    env: &[(String, String)],
+    remove: &[&str],
+    set: &[(&str, String)],
+) -> Vec<(String, String)> {
+    let mut changed: Vec<(String, String)> = env
+        .iter()
+        .filter(|(name, _)| {
+            !remove.contains(&name.as_str()) && !set.iter().any(|(other, _)| other == name)
+        })
+        .cloned()
+        .collect();
+    changed.extend(
+        set.iter()
+            .map(|(name, value)| ((*name).to_owned(), value.clone())),
+    );
+    changed
 }

@@ -46,12 +46,14 @@ pub fn run(options: &Options) -> BenchResult<()> {
     sign_in(&mut out, &core)?;
     round_trips(&mut out, &core, &window)?;
     writeln!(out)?;
+    keychain(&mut out, &core)?;
+    headless(&mut out, &core)?;
     processes(&mut out, &window)?;
     if !emulator.trim().is_empty() {
         writeln!(out)?;
         writeln!(
             out,
-            "Emulator, loopback (`cargo bench -p scalekit-emulator --bench emulator`, same run):"
+            "The emulator over loopback, its own benchmark (see its section above; same run):"
         )?;
         writeln!(out)?;
         writeln!(out, "{}", emulator.trim())?;
@@ -227,7 +229,7 @@ fn startup(out: &mut String, window: &Value) -> BenchResult<()> {
     )?;
     ratio_row(
         out,
-        "  of which `main` → first view (as the process measures it)",
+        "&nbsp;&nbsp;of which `main` → first view (as the process measures it)",
         summary(s, &["app", "mainToReadyMs"])?,
         summary(s, &["baseline", "mainToReadyMs"])?,
         "ms",
@@ -240,7 +242,33 @@ fn startup(out: &mut String, window: &Value) -> BenchResult<()> {
         summary(s, &["baseline", "pssMiB"])?,
         "MiB",
         true,
-    )
+    )?;
+    ratio_row(
+        out,
+        "&nbsp;&nbsp;of which private (unshared) memory",
+        summary(s, &["app", "ussMiB"])?,
+        summary(s, &["baseline", "ussMiB"])?,
+        "MiB",
+        false,
+    )?;
+    let baseline_start = summary(s, &["baseline", "spawnToReadyMs"])?;
+    let baseline_pss = summary(s, &["baseline", "pssMiB"])?;
+    for (subject, label) in [
+        ("appSignedOut", "signed out"),
+        ("appEmbeddedEmulator", "first run, embedded emulator"),
+    ] {
+        let (Ok(start), Ok(pss)) = (
+            summary(s, &[subject, "spawnToReadyMs"]),
+            summary(s, &[subject, "pssMiB"]),
+        ) else {
+            continue;
+        };
+        let start_label = format!("&nbsp;&nbsp;cold start, app {label}");
+        ratio_row(out, &start_label, start, baseline_start, "ms", false)?;
+        let pss_label = format!("&nbsp;&nbsp;idle memory, app {label}");
+        ratio_row(out, &pss_label, pss, baseline_pss, "MiB", false)?;
+    }
+    Ok(())
 }
 
 fn median_p95(summary: Summary) -> String {
@@ -349,7 +377,7 @@ fn round_trips(out: &mut String, core: &Value, window: &Value) -> BenchResult<()
 }
 
 fn processes(out: &mut String, window: &Value) -> BenchResult<()> {
-    for subject in ["app", "baseline"] {
+    for subject in ["app", "baseline", "appSignedOut", "appEmbeddedEmulator"] {
         let Some(list) = window["startup"][subject]["processes"].as_array() else {
             continue;
         };
@@ -357,17 +385,53 @@ fn processes(out: &mut String, window: &Value) -> BenchResult<()> {
             .iter()
             .filter_map(|p| {
                 Some(format!(
-                    "{} {:.1} MiB",
+                    "{} {:.1} MiB (private {:.1})",
                     p["process"].as_str()?,
-                    p["pssMiB"].as_f64()?
+                    p["pssMiB"].as_f64()?,
+                    p["ussMiB"].as_f64()?
                 ))
             })
             .collect();
         writeln!(
             out,
-            "PSS by process ({subject}, the median start): {}.",
+            "PSS by process ({subject}, the start with the median PSS): {}.",
             parts.join(", ")
         )?;
     }
+    Ok(())
+}
+
+fn keychain(out: &mut String, core: &Value) -> BenchResult<()> {
+    let operations: Vec<String> = ["set", "get", "delete"]
+        .iter()
+        .filter_map(|operation| {
+            let summary = Summary::from_json(&core["keychain"][operation])?;
+            Some(format!("{operation} {}", median_p95(summary)))
+        })
+        .collect();
+    if !operations.is_empty() {
+        writeln!(
+            out,
+            "One keychain operation (Secret Service, a 1,200-character value, median): {}.",
+            operations.join(", ")
+        )?;
+    }
+    Ok(())
+}
+
+fn headless(out: &mut String, core: &Value) -> BenchResult<()> {
+    let (Some(signed_in), Some(signed_out)) = (
+        Summary::from_json(&core["headless"]["signedIn"]),
+        Summary::from_json(&core["headless"]["signedOut"]),
+    ) else {
+        return Ok(());
+    };
+    writeln!(
+        out,
+        "The app's command line, `status` (configuration, client core, keychain read, no window; {} runs): signed in {}, signed out {}.",
+        signed_in.runs,
+        median_p95(signed_in),
+        median_p95(signed_out)
+    )?;
     Ok(())
 }

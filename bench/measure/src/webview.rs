@@ -10,11 +10,15 @@
 
 use std::time::Duration;
 
+use std::path::Path;
+use std::time::UNIX_EPOCH;
+
 use passkeys_e2e::app::{App, AppConfig};
 use passkeys_e2e::wait::{poll, Deadline};
 use serde_json::{json, Value};
 
 use crate::stats::summary_json;
+use crate::window::READY_FILE_VAR;
 use crate::BenchResult;
 
 /// Runs left out of the numbers at the start of each script.
@@ -61,6 +65,23 @@ window.__bench = null;
 return true;
 "#;
 
+/// The page's navigation, resource and user timing entries.
+const TIMELINE: &str = r#"
+const round = (x) => Math.round(x);
+const navigation = performance.getEntriesByType("navigation")[0];
+return {
+  navigation: navigation === undefined ? null : {
+    responseEnd: round(navigation.responseEnd),
+    domInteractive: round(navigation.domInteractive),
+    domContentLoaded: round(navigation.domContentLoadedEventEnd),
+    load: round(navigation.loadEventEnd),
+  },
+  resources: performance.getEntriesByType("resource").map((r) => ({ name: r.name.split("/").pop(), start: round(r.startTime), end: round(r.responseEnd) })),
+  measures: performance.getEntriesByType("measure").map((m) => ({ name: m.name, start: round(m.startTime), duration: round(m.duration) })),
+  paint: performance.getEntriesByType("paint").map((p) => ({ name: p.name, start: round(p.startTime) })),
+};
+"#;
+
 /// A command from the page, `invoke` to its answer.
 const INVOKE: &str = r#"
 const [runs, command, argsList] = arguments;
@@ -82,10 +103,16 @@ return true;
 ///
 /// # Errors
 /// When the window does not show the list or a script fails.
-pub fn measure(config: &AppConfig, expected: usize, runs: usize) -> BenchResult<Value> {
-    let app = App::launch(config);
+pub fn measure(config: &AppConfig, expected: usize, runs: usize, dir: &Path) -> BenchResult<Value> {
+    let ready_file = dir.join("ready-webdriver");
+    let mut config = config.clone();
+    config
+        .env
+        .push((READY_FILE_VAR.to_owned(), ready_file.display().to_string()));
+    let app = App::launch(&config);
     app.wait_visible("passkey-row");
     let session = app.session();
+    let startup = startup_breakdown(&app, &ready_file);
     let rows = poll(Deadline::after(Duration::from_secs(30)), || {
         let count = session
             .execute(
@@ -97,6 +124,8 @@ pub fn measure(config: &AppConfig, expected: usize, runs: usize) -> BenchResult<
         (count == expected as u64).then_some(count)
     });
     rows.ok_or_else(|| format!("the window did not show {expected} passkeys"))?;
+    // Where the page's first second went (milliseconds since navigation start).
+    let timeline = session.execute(TIMELINE, vec![])?;
     let precision = session.execute(
         "const a = performance.now(); let b = a; while (b === a) b = performance.now(); return b - a;",
         vec![],
@@ -133,6 +162,8 @@ pub fn measure(config: &AppConfig, expected: usize, runs: usize) -> BenchResult<
     app.quit();
     Ok(json!({
         "timerPrecisionMs": precision,
+        "pageTimeline": timeline,
+        "startupBreakdown": startup,
         "clickToRender": {
             "dom": summary_json(&tail(&render, "dom")?),
             "layout": summary_json(&tail(&render, "layout")?),
@@ -170,4 +201,38 @@ fn tail(result: &Value, key: &str) -> BenchResult<Vec<f64>> {
         .filter_map(Value::as_f64)
         .collect();
     Ok(samples.into_iter().skip(WARM_UP).collect())
+}
+
+/// Splits this start (under WebDriver) at the page's navigation start: the
+/// process's start is when the ready file was written minus the time it holds.
+fn startup_breakdown(app: &App, ready_file: &Path) -> Value {
+    let ready = poll(Deadline::after(Duration::from_secs(30)), || {
+        let text = std::fs::read_to_string(ready_file).ok()?;
+        let written = std::fs::metadata(ready_file).ok()?.modified().ok()?;
+        let written_ms = written.duration_since(UNIX_EPOCH).ok()?.as_secs_f64() * 1000.0;
+        Some((text.trim().parse::<f64>().ok()?, written_ms))
+    });
+    let origin = app
+        .session()
+        .execute(
+            "const n = performance.getEntriesByType('navigation')[0]; return [performance.timeOrigin, n ? n.domContentLoadedEventEnd : null];",
+            vec![],
+        )
+        .ok();
+    let origin = origin
+        .as_ref()
+        .and_then(Value::as_array)
+        .and_then(|values| Some((values.first()?.as_f64()?, values.get(1)?.as_f64()?)));
+    match (ready, origin) {
+        (Some((main_to_ready, written_ms)), Some((time_origin, dom_content_loaded))) => {
+            let main_to_navigation = time_origin - (written_ms - main_to_ready);
+            json!({
+                "mainToReady": main_to_ready,
+                "mainToNavigation": main_to_navigation,
+                "navigationToDomContentLoaded": dom_content_loaded,
+                "navigationToReady": main_to_ready - main_to_navigation,
+            })
+        }
+        _ => Value::Null,
+    }
 }

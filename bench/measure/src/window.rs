@@ -40,8 +40,10 @@ pub struct Start {
     pub main_to_ready_ms: f64,
     /// Proportional set size of the process and its descendants, KiB.
     pub pss_kib: u64,
-    /// The same per process: (command name, KiB).
-    pub processes: Vec<(String, u64)>,
+    /// Their private (unshared) memory, KiB.
+    pub uss_kib: u64,
+    /// Per process.
+    pub processes: Vec<ProcessMemory>,
 }
 
 /// Starts each subject `starts` times, alternating which goes first, and
@@ -52,10 +54,9 @@ pub struct Start {
 pub fn measure(subjects: &[Subject], starts: usize, dir: &Path) -> BenchResult<Value> {
     let mut samples: Vec<Vec<Start>> = vec![Vec::new(); subjects.len()];
     for round in 0..starts {
+        // Rotate who goes first, so that drift in the machine's load spreads evenly.
         let mut order: Vec<usize> = (0..subjects.len()).collect();
-        if round % 2 == 1 {
-            order.reverse();
-        }
+        order.rotate_left(round % subjects.len().max(1));
         for index in order {
             let ready_file = dir.join(format!("ready-{}-{round}", subjects[index].name));
             let start = start_once(&subjects[index], &ready_file)?;
@@ -80,6 +81,7 @@ fn summarise(starts: &[Start]) -> Value {
     let spawn: Vec<f64> = starts.iter().map(|s| s.spawn_to_ready_ms).collect();
     let main: Vec<f64> = starts.iter().map(|s| s.main_to_ready_ms).collect();
     let pss: Vec<f64> = starts.iter().map(|s| s.pss_kib as f64 / 1024.0).collect();
+    let uss: Vec<f64> = starts.iter().map(|s| s.uss_kib as f64 / 1024.0).collect();
     // Per process name: the median start's breakdown is enough to explain it.
     let mut by_pss: Vec<&Start> = starts.iter().collect();
     by_pss.sort_by_key(|s| s.pss_kib);
@@ -87,7 +89,9 @@ fn summarise(starts: &[Start]) -> Value {
         Value::Array(
             s.processes
                 .iter()
-                .map(|(name, kib)| json!({"process": name, "pssMiB": *kib as f64 / 1024.0}))
+                .map(|p| {
+                    json!({"process": p.name, "pssMiB": p.pss_kib as f64 / 1024.0, "ussMiB": p.uss_kib as f64 / 1024.0})
+                })
                 .collect(),
         )
     });
@@ -95,6 +99,7 @@ fn summarise(starts: &[Start]) -> Value {
         "spawnToReadyMs": summary_json(&spawn),
         "mainToReadyMs": summary_json(&main),
         "pssMiB": summary_json(&pss),
+        "ussMiB": summary_json(&uss),
         "processes": breakdown,
     })
 }
@@ -113,6 +118,12 @@ pub fn start_once(subject: &Subject, ready_file: &Path) -> BenchResult<Start> {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
+    // For a look at what a window printed: `PASSKEYS_BENCH_LOGS=<dir>`.
+    if let Some(logs) = std::env::var_os("PASSKEYS_BENCH_LOGS") {
+        let name = ready_file.file_name().unwrap_or_default().to_string_lossy();
+        let log = std::fs::File::create(Path::new(&logs).join(format!("{name}.log")))?;
+        command.stderr(log);
+    }
     let spawned = Instant::now();
     let mut child = ChildGuard::spawn(subject.name, command);
     let ready = loop {
@@ -132,36 +143,54 @@ pub fn start_once(subject: &Subject, ready_file: &Path) -> BenchResult<Start> {
     let main_to_ready_ms: f64 = std::fs::read_to_string(ready_file)?.trim().parse()?;
     std::thread::sleep(IDLE_AFTER_READY.saturating_sub(ready.elapsed()));
     let processes = process_tree_pss(child.pid());
-    let pss_kib = processes.iter().map(|(_, kib)| kib).sum();
+    let pss_kib = processes.iter().map(|p| p.pss_kib).sum();
+    let uss_kib = processes.iter().map(|p| p.uss_kib).sum();
     child.stop();
     Ok(Start {
         spawn_to_ready_ms: ready.duration_since(spawned).as_secs_f64() * 1000.0,
         main_to_ready_ms,
         pss_kib,
+        uss_kib,
         processes,
     })
 }
 
-/// PSS of `root` and every descendant: (command name, KiB), largest first.
-pub fn process_tree_pss(root: u32) -> Vec<(String, u64)> {
+/// The memory of one process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessMemory {
+    /// Its command name (`/proc/<pid>/comm`).
+    pub name: String,
+    /// Proportional set size, KiB.
+    pub pss_kib: u64,
+    /// Private (unshared) pages, KiB.
+    pub uss_kib: u64,
+}
+
+/// The memory of `root` and every descendant, largest PSS first.
+pub fn process_tree_pss(root: u32) -> Vec<ProcessMemory> {
     let mut pids = descendants(root);
     pids.insert(root);
-    let mut processes: Vec<(String, u64)> = pids
+    let mut processes: Vec<ProcessMemory> = pids
         .into_iter()
         .filter_map(|pid| {
             let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
             let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
-            Some((name.trim().to_owned(), pss_kib(&rollup)?))
+            Some(ProcessMemory {
+                name: name.trim().to_owned(),
+                pss_kib: rollup_kib(&rollup, "Pss")?,
+                uss_kib: rollup_kib(&rollup, "Private_Clean")?
+                    + rollup_kib(&rollup, "Private_Dirty")?,
+            })
         })
         .collect();
-    processes.sort_by_key(|(_, kib)| std::cmp::Reverse(*kib));
+    processes.sort_by_key(|p| std::cmp::Reverse(p.pss_kib));
     processes
 }
 
-/// The `Pss:` line of `smaps_rollup`, in KiB.
-fn pss_kib(rollup: &str) -> Option<u64> {
+/// A `<field>:` line of `smaps_rollup`, in KiB.
+fn rollup_kib(rollup: &str, field: &str) -> Option<u64> {
     rollup.lines().find_map(|line| {
-        let rest = line.strip_prefix("Pss:")?;
+        let rest = line.strip_prefix(field)?.strip_prefix(':')?;
         rest.trim().trim_end_matches("kB").trim().parse().ok()
     })
 }
@@ -172,14 +201,15 @@ mod tests {
 
     #[test]
     fn reads_pss_from_smaps_rollup() {
-        let rollup = "55f0-7ffd ---p 00000000 00:00 0 [rollup]\nRss:              102400 kB\nPss:               51234 kB\nPss_Anon:          40000 kB\n";
-        assert_eq!(pss_kib(rollup), Some(51_234));
-        assert_eq!(pss_kib("Rss: 1 kB\n"), None);
+        let rollup = "55f0-7ffd ---p 00000000 00:00 0 [rollup]\nRss:              102400 kB\nPss:               51234 kB\nPss_Anon:          40000 kB\nPrivate_Clean:       100 kB\n";
+        assert_eq!(rollup_kib(rollup, "Pss"), Some(51_234));
+        assert_eq!(rollup_kib(rollup, "Private_Clean"), Some(100));
+        assert_eq!(rollup_kib("Rss: 1 kB\n", "Pss"), None);
     }
 
     #[test]
     fn this_process_has_a_pss() {
         let processes = process_tree_pss(std::process::id());
-        assert!(processes.iter().any(|(_, kib)| *kib > 0), "{processes:?}");
+        assert!(processes.iter().any(|p| p.pss_kib > 0), "{processes:?}");
     }
 }
