@@ -332,6 +332,19 @@ fn round_trips(out: &mut String, core: &Value, window: &Value) -> BenchResult<()
             median_p95(summary(web, &path)?)
         )?;
     }
+    for (label, key) in [
+        ("its parts: the UI's typed `listPasskeys` call", "apiCall"),
+        ("its parts: building the 20 rows", "buildRows"),
+        (
+            "&nbsp;&nbsp;(the same rows without their icons)",
+            "buildRowsWithoutIcons",
+        ),
+        ("its parts: attaching them and layout", "attachAndLayout"),
+    ] {
+        if let Ok(part) = summary(web, &["uiBreakdown", key]) {
+            writeln!(out, "| &nbsp;&nbsp;{label} | {} | | | |", median_p95(part))?;
+        }
+    }
     if let Ok(own) = summary(web, &["clickToRender", "uiMeasure"]) {
         writeln!(
             out,

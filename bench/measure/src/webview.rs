@@ -65,6 +65,57 @@ window.__bench = null;
 return true;
 "#;
 
+/// Where the UI's part of a list refresh goes: its typed `listPasskeys` call,
+/// formatting the dates, building the 20 rows, attaching and laying them out
+/// (the last three repeated `REPEAT` times per run, the timer being coarse).
+const UI_BREAKDOWN: &str = r#"
+const [runs, repeat] = arguments;
+window.__bench = null;
+(async () => {
+  const api = await import("./api.js");
+  const rows = await import("./passkeyRow.js");
+  const format = await import("./format.js");
+  const actions = { rename: async (passkey) => passkey, remove: () => undefined, failed: () => undefined };
+  const out = { apiCall: [], dates: [], buildRows: [], buildRowsWithoutIcons: [], iconBytes: [], attachAndLayout: [] };
+  for (let i = 0; i < runs; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    let started = performance.now();
+    const list = await api.listPasskeys();
+    out.apiCall.push(performance.now() - started);
+    started = performance.now();
+    for (let r = 0; r < repeat; r++) for (const passkey of list) format.localeDate(passkey.createdAt);
+    out.dates.push((performance.now() - started) / repeat);
+    started = performance.now();
+    const built = [];
+    for (let r = 0; r < repeat; r++) built.push(list.map((passkey) => new rows.PasskeyRow(passkey, actions)));
+    out.buildRows.push((performance.now() - started) / repeat);
+    const plain = list.map((passkey) => ({ ...passkey, authenticator: { ...passkey.authenticator, iconLight: null, iconDark: null } }));
+    started = performance.now();
+    for (let r = 0; r < repeat; r++) plain.map((passkey) => new rows.PasskeyRow(passkey, actions));
+    out.buildRowsWithoutIcons.push((performance.now() - started) / repeat);
+    out.iconBytes.push(list.reduce((sum, p) => sum + (p.authenticator.iconLight ?? "").length + (p.authenticator.iconDark ?? "").length, 0));
+    const host = document.createElement("div");
+    host.style.cssText = "position: absolute; visibility: hidden; width: 840px";
+    document.body.append(host);
+    started = performance.now();
+    for (const set of built) {
+      const list = document.createElement("ul");
+      list.className = "passkeys";
+      list.append(...set.map((row) => row.root));
+      host.replaceChildren(list);
+      void host.offsetHeight;
+    }
+    out.attachAndLayout.push((performance.now() - started) / repeat);
+    host.remove();
+  }
+  window.__bench = out;
+})().catch((error) => { window.__bench = { error: String(error) }; });
+return true;
+"#;
+
+/// Repetitions inside one run of [`UI_BREAKDOWN`].
+const REPEAT: usize = 10;
+
 /// The page's navigation, resource and user timing entries.
 const TIMELINE: &str = r#"
 const round = (x) => Math.round(x);
@@ -159,6 +210,11 @@ pub fn measure(config: &AppConfig, expected: usize, runs: usize, dir: &Path) -> 
             json!([{"id": id, "name": "Work laptop"}, {"id": id, "name": "Passkey 1"}]),
         ],
     )?;
+    let ui = run_script(
+        &app,
+        UI_BREAKDOWN,
+        vec![json!(WARM_UP + runs), json!(REPEAT)],
+    )?;
     app.quit();
     Ok(json!({
         "timerPrecisionMs": precision,
@@ -169,6 +225,14 @@ pub fn measure(config: &AppConfig, expected: usize, runs: usize, dir: &Path) -> 
             "layout": summary_json(&tail(&render, "layout")?),
             "frame": summary_json(&tail(&render, "frame")?),
             "uiMeasure": summary_json(&tail(&render, "ui")?),
+        },
+        "uiBreakdown": {
+            "apiCall": summary_json(&tail(&ui, "apiCall")?),
+            "dates": summary_json(&tail(&ui, "dates")?),
+            "buildRows": summary_json(&tail(&ui, "buildRows")?),
+            "buildRowsWithoutIcons": summary_json(&tail(&ui, "buildRowsWithoutIcons")?),
+            "iconCharacters": summary_json(&tail(&ui, "iconBytes")?),
+            "attachAndLayout": summary_json(&tail(&ui, "attachAndLayout")?),
         },
         "listCommand": summary_json(&tail(&list, "ms")?),
         "renameCommand": summary_json(&tail(&rename, "ms")?),
