@@ -125,7 +125,10 @@ async fn keychain_operations(service: &str, runs: usize) -> BenchResult<Value> {
     let store = Arc::new(KeyringStore::new(service));
     let measured = tokio::task::spawn_blocking(move || -> BenchResult<Value> {
         let value = "x".repeat(1200);
+        // A whole session in one entry (what an unchunked vault would write).
+        let session_sized = "x".repeat(3600);
         let (mut set, mut get, mut delete) = (Vec::new(), Vec::new(), Vec::new());
+        let mut set_whole = Vec::new();
         for run in 0..WARM_UP + runs {
             let account = format!("bench-operation-{run}");
             let started = Instant::now();
@@ -135,6 +138,13 @@ async fn keychain_operations(service: &str, runs: usize) -> BenchResult<Value> {
             let got = Instant::now();
             store.delete(&account)?;
             let deleted = Instant::now();
+            let whole_started = Instant::now();
+            store.set(&account, &session_sized)?;
+            let whole = millis(whole_started.elapsed());
+            store.delete(&account)?;
+            if run >= WARM_UP {
+                set_whole.push(whole);
+            }
             if read.as_deref() != Some(value.as_str()) {
                 return Err("the keychain gave back something else".into());
             }
@@ -144,9 +154,12 @@ async fn keychain_operations(service: &str, runs: usize) -> BenchResult<Value> {
                 delete.push(millis(deleted - got));
             }
         }
-        Ok(
-            json!({"set": summary_json(&set), "get": summary_json(&get), "delete": summary_json(&delete)}),
-        )
+        Ok(json!({
+            "set": summary_json(&set),
+            "get": summary_json(&get),
+            "delete": summary_json(&delete),
+            "setWholeSession": summary_json(&set_whole),
+        }))
     });
     measured.await?
 }
