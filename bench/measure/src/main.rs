@@ -216,6 +216,13 @@ fn run_window(options: &Options) -> BenchResult<()> {
         subject("appEmbeddedEmulator", &app, &embedded),
     ];
     let startup = window::measure(&subjects, starts, dir.path())?;
+    let baseline_split = webview::baseline_breakdown(
+        &AppConfig {
+            binary: baseline.clone(),
+            env: env.clone(),
+        },
+        dir.path(),
+    )?;
     let round_trips = webview::measure(
         &AppConfig { binary: app, env },
         core::PASSKEYS,
@@ -224,7 +231,7 @@ fn run_window(options: &Options) -> BenchResult<()> {
     )?;
     write_json(
         out,
-        &json!({"starts": starts, "idleAfterReadyS": window::IDLE_AFTER_READY.as_secs(), "startup": startup, "webview": round_trips}),
+        &json!({"starts": starts, "idleAfterReadyS": window::IDLE_AFTER_READY.as_secs(), "startup": startup, "webview": round_trips, "baselineStartupBreakdown": baseline_split}),
     )
 }
 

@@ -46,6 +46,7 @@ pub fn run(options: &Options) -> BenchResult<()> {
     sign_in(&mut out, &core)?;
     round_trips(&mut out, &core, &window)?;
     writeln!(out)?;
+    split(&mut out, &window)?;
     keychain(&mut out, &core)?;
     headless(&mut out, &core)?;
     processes(&mut out, &window)?;
@@ -445,6 +446,30 @@ fn headless(out: &mut String, core: &Value) -> BenchResult<()> {
         signed_in.runs,
         median_p95(signed_in),
         median_p95(signed_out)
+    )?;
+    Ok(())
+}
+
+fn split(out: &mut String, window: &Value) -> BenchResult<()> {
+    let app = &window["webview"]["startupBreakdown"];
+    let baseline = &window["baselineStartupBreakdown"];
+    let field = |value: &Value, key: &str| {
+        value[key]
+            .as_f64()
+            .map_or("?".to_owned(), |ms| format!("{ms:.0} ms"))
+    };
+    if app.is_null() || baseline.is_null() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "One start each under WebDriver, split at the page's navigation: `main` → navigation app {}, baseline {}; navigation → `DOMContentLoaded` app {}, baseline {}; navigation → ready app {}, baseline {}.",
+        field(app, "mainToNavigation"),
+        field(baseline, "mainToNavigation"),
+        field(app, "navigationToDomContentLoaded"),
+        field(baseline, "navigationToDomContentLoaded"),
+        field(app, "navigationToReady"),
+        field(baseline, "navigationToReady"),
     )?;
     Ok(())
 }

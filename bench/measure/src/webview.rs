@@ -267,6 +267,23 @@ fn tail(result: &Value, key: &str) -> BenchResult<Vec<f64>> {
     Ok(samples.into_iter().skip(WARM_UP).collect())
 }
 
+/// One start of another window (the baseline) under WebDriver, split as
+/// [`startup_breakdown`] does.
+///
+/// # Errors
+/// When it does not start.
+pub fn baseline_breakdown(config: &AppConfig, dir: &Path) -> BenchResult<Value> {
+    let ready_file = dir.join("ready-webdriver-baseline");
+    let mut config = config.clone();
+    config
+        .env
+        .push((READY_FILE_VAR.to_owned(), ready_file.display().to_string()));
+    let window = App::launch(&config);
+    let breakdown = startup_breakdown(&window, &ready_file);
+    window.quit();
+    Ok(breakdown)
+}
+
 /// Splits this start (under WebDriver) at the page's navigation start: the
 /// process's start is when the ready file was written minus the time it holds.
 fn startup_breakdown(app: &App, ready_file: &Path) -> Value {
