@@ -312,12 +312,17 @@ pub fn emulator_binary() -> PathBuf {
     binary("PASSKEYS_E2E_EMULATOR", "scalekit-emulator")
 }
 
+/// The broker binary: `PASSKEYS_E2E_BROKER` or the workspace's debug build.
+pub fn broker_binary() -> PathBuf {
+    binary("PASSKEYS_E2E_BROKER", "passkeys-broker")
+}
+
 fn binary(variable: &str, name: &str) -> PathBuf {
     let path = std::env::var_os(variable)
         .map_or_else(|| target_dir().join("debug").join(name), PathBuf::from);
     assert!(
         path.is_file(),
-        "{} is missing: build it first (cargo build -p passkeys-desktop -p scalekit-emulator)",
+        "{} is missing: build it first (cargo build -p passkeys-desktop -p scalekit-emulator -p passkeys-broker)",
         path.display()
     );
     path

@@ -16,6 +16,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod app;
+pub mod broker;
 pub mod browser;
 pub mod emulator;
 pub mod flows;

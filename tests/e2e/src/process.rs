@@ -47,6 +47,11 @@ impl ChildGuard {
         self.child.as_mut().and_then(|child| child.stdout.take())
     }
 
+    /// Takes the child's piped stderr (once).
+    pub fn take_stderr(&mut self) -> Option<std::process::ChildStderr> {
+        self.child.as_mut().and_then(|child| child.stderr.take())
+    }
+
     /// Takes the child's piped stdin (once); dropping it closes it.
     pub fn take_stdin(&mut self) -> Option<std::process::ChildStdin> {
         self.child.as_mut().and_then(|child| child.stdin.take())

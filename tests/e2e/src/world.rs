@@ -6,7 +6,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
 
-use crate::app::{app_binary, emulator_binary, target_dir, temp_dir, App, AppConfig};
+use crate::app::{
+    app_binary, broker_binary, emulator_binary, target_dir, temp_dir, App, AppConfig,
+};
+use crate::broker::Broker;
 use crate::browser::{Browser, UrlInbox};
 use crate::emulator::Emulator;
 use crate::keychain::{Keychain, KeychainItem};
@@ -25,6 +28,16 @@ pub enum Redirect {
     DeepLink,
 }
 
+/// Where the app sends its passkeys API calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiMode {
+    /// To the environment itself, with the user's access token.
+    Direct,
+    /// To the passkeys broker in front of the environment, selected by the
+    /// app's configuration alone (`PASSKEYS_API_URL`).
+    Broker,
+}
+
 /// One test's world. Fields stop in declaration order: the app first.
 #[derive(Debug)]
 pub struct World {
@@ -33,6 +46,8 @@ pub struct World {
     pub browser: Browser,
     /// The URLs the app asked the system browser to open.
     pub inbox: UrlInbox,
+    /// The broker, in [`ApiMode::Broker`].
+    pub broker: Option<Broker>,
     /// The environment.
     pub emulator: Emulator,
     /// The keychain.
@@ -51,9 +66,23 @@ impl World {
     /// When any of them does not start.
     #[track_caller]
     pub fn start(name: &str) -> World {
+        World::start_with(name, ApiMode::Direct)
+    }
+
+    /// Like [`World::start`], with the app's passkeys API calls going where
+    /// `mode` says (in [`ApiMode::Broker`], a broker is started too).
+    ///
+    /// # Panics
+    /// When any of them does not start.
+    #[track_caller]
+    pub fn start_with(name: &str, mode: ApiMode) -> World {
         let dir = temp_dir("passkeys-e2e-");
         let keychain = Keychain::start(dir.path());
         let emulator = Emulator::start(&emulator_binary(), dir.path());
+        let broker = match mode {
+            ApiMode::Direct => None,
+            ApiMode::Broker => Some(Broker::start(&broker_binary(), &emulator.base())),
+        };
         let profile = dir.path().join("chromium-profile");
         std::fs::create_dir_all(&profile).expect("Chromium profile directory");
         let browser = Browser::start(&profile);
@@ -68,6 +97,7 @@ impl World {
             app: None,
             browser,
             inbox,
+            broker,
             emulator,
             keychain,
             keychain_service: format!("dev.passkeys.e2e.{}.{unique}", std::process::id()),
@@ -83,7 +113,17 @@ impl World {
         &self.keychain_service
     }
 
-    /// How the app is started, configured for this world.
+    /// The broker of this world.
+    ///
+    /// # Panics
+    /// When the world runs in [`ApiMode::Direct`].
+    #[track_caller]
+    pub fn broker(&self) -> &Broker {
+        self.broker.as_ref().expect("the world runs a broker")
+    }
+
+    /// How the app is started, configured for this world: in
+    /// [`ApiMode::Broker`] the one difference is `PASSKEYS_API_URL`.
     pub fn app_config(&self, redirect: Redirect) -> AppConfig {
         let dir = self.dir.path();
         let mut env = vec![
@@ -116,6 +156,9 @@ impl World {
             ),
         ];
         env.extend(self.keychain.env());
+        if let Some(broker) = &self.broker {
+            env.push(("PASSKEYS_API_URL".to_owned(), broker.base()));
+        }
         AppConfig {
             binary: app_binary(),
             env,

@@ -1,22 +1,87 @@
 //! Issue 4, steps 1–5 and 7: sign up through the browser, add a passkey,
 //! rename it, sign out and back in with the passkey, restart, remove it.
+//! The same steps run twice: with the app calling the environment's
+//! passkeys API directly, and (issue 5) through the passkeys broker,
+//! selected by the app's configuration alone.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use passkeys_e2e::app::workspace_dir;
 use passkeys_e2e::flows::{self, start_sign_in};
 use passkeys_e2e::hosted;
 use passkeys_e2e::page::{wait_for_url, wait_visible};
-use passkeys_e2e::world::{Redirect, World, CLIENT_ID};
+use passkeys_e2e::world::{ApiMode, Redirect, World, CLIENT_ID};
 use serde_json::Value;
 
 const EMAIL: &str = "ada@example.com";
 const NEW_NAME: &str = "Work laptop";
+/// The credentials API's path, the broker's as well as the environment's.
+const CREDENTIALS_PATH: &str = "/api/v1/webauthn/credentials";
 
 #[test]
 #[ignore = "end to end: run through tests/e2e/run (Xvfb, tauri-driver, Chromium, gnome-keyring)"]
 fn a_person_signs_up_adds_renames_uses_and_removes_a_passkey() {
-    let mut world = World::start("passkey-lifecycle");
+    let mut world = World::start_with("passkey-lifecycle", ApiMode::Direct);
+    assert!(
+        !configured(&world)
+            .iter()
+            .any(|(key, _)| key == "PASSKEYS_API_URL"),
+        "direct mode: the app is given no API URL"
+    );
+    lifecycle(&mut world);
+    copy_for_readme(&world, "5-restarted-still-signed-in");
+}
 
+#[test]
+#[ignore = "end to end: run through tests/e2e/run (Xvfb, tauri-driver, Chromium, gnome-keyring)"]
+fn the_same_steps_pass_through_the_broker_selected_by_configuration_alone() {
+    let mut world = World::start_with("passkey-lifecycle-broker", ApiMode::Broker);
+    // The app's one difference from direct mode: its passkeys API URL.
+    let broker_url = world.broker().base();
+    let api_urls: Vec<_> = configured(&world)
+        .into_iter()
+        .filter(|(key, _)| key == "PASSKEYS_API_URL")
+        .map(|(_, value)| value)
+        .collect();
+    assert_eq!(api_urls, [broker_url], "the app is pointed at the broker");
+
+    let user_id = lifecycle(&mut world);
+
+    // The broker served the window's list, rename and remove, each for the
+    // signed-in person, ...
+    let served = world.broker().served();
+    let to_credentials: Vec<_> = served
+        .iter()
+        .filter(|request| request.path.starts_with(CREDENTIALS_PATH))
+        .collect();
+    for (method, what) in [
+        ("GET", "a listing"),
+        ("PATCH", "the rename"),
+        ("DELETE", "the removal"),
+    ] {
+        assert!(
+            to_credentials.iter().any(|request| request.method == method
+                && request.status == 200
+                && request.user_id.as_deref() == Some(user_id.as_str())),
+            "the broker served {what} ({method}) for {user_id}: {served:?}"
+        );
+    }
+    assert!(
+        to_credentials
+            .iter()
+            .all(|request| request.user_id.as_deref() == Some(user_id.as_str())),
+        "every passkeys call came with the person's own valid token: {served:?}"
+    );
+    // ... calling the environment with its own client-credentials token.
+    assert!(
+        world.broker().client_tokens_obtained() >= 1,
+        "the broker obtained a client-credentials token: {:?}",
+        world.broker().log()
+    );
+}
+
+/// The steps, in whichever [`ApiMode`] `world` runs; returns the person's
+/// user id.
+fn lifecycle(world: &mut World) -> String {
     // Step 1 — Given a first start, the window is signed out.
     world.launch_app(Redirect::Loopback);
     world.app().wait_visible("signed-out");
@@ -26,7 +91,7 @@ fn a_person_signs_up_adds_renames_uses_and_removes_a_passkey() {
         "nothing in the keychain before signing in"
     );
     // When they sign up in the browser with the code the environment mailed,
-    let stored = flows::sign_in_with_email_code(&world, "1", EMAIL);
+    let stored = flows::sign_in_with_email_code(world, "1", EMAIL);
     // then the window shows the account with no passkeys yet,
     world.app().wait_visible("passkeys-empty");
     world
@@ -91,7 +156,7 @@ fn a_person_signs_up_adds_renames_uses_and_removes_a_passkey() {
     world.shot_window("2-passkey-listed");
 
     // Step 3 — Rename in the window; the environment's API has the new name.
-    rename_in_window(&world, NEW_NAME);
+    rename_in_window(world, NEW_NAME);
     world
         .app()
         .wait_text("passkey-name", NEW_NAME, |t| t == NEW_NAME);
@@ -101,7 +166,7 @@ fn a_person_signs_up_adds_renames_uses_and_removes_a_passkey() {
     );
     world.shot_window("3-renamed");
     // A 121-character name is refused in the window and nothing changes.
-    rename_in_window(&world, &"a".repeat(121));
+    rename_in_window(world, &"a".repeat(121));
     let message = world
         .app()
         .wait_text("rename-error", "why the name is refused", |t| {
@@ -161,7 +226,7 @@ fn a_person_signs_up_adds_renames_uses_and_removes_a_passkey() {
     );
     // Signing in again with "Continue with Passkey" needs no email code.
     let mails = world.emulator.mailbox(EMAIL).len();
-    let authorize = start_sign_in(&world, "4", "http://127.0.0.1:");
+    let authorize = start_sign_in(world, "4", "http://127.0.0.1:");
     // The person does not pick the passkey from the email field's autofill
     // (which the virtual authenticator would answer by itself) ...
     world.browser.disable_passkey_autofill();
@@ -207,7 +272,6 @@ fn a_person_signs_up_adds_renames_uses_and_removes_a_passkey() {
         .app()
         .wait_text("passkey-name", NEW_NAME, |t| t == NEW_NAME);
     world.shot_window("5-restarted-still-signed-in");
-    copy_for_readme(&world, "5-restarted-still-signed-in");
     assert_eq!(world.inbox.pending(), 0, "the restart opened no browser");
 
     // Step 7 — Remove with its confirmation: the list is empty, and the
@@ -228,6 +292,12 @@ fn a_person_signs_up_adds_renames_uses_and_removes_a_passkey() {
         world.emulator.credentials(&user_id).is_empty(),
         "the environment has no passkey left"
     );
+    user_id
+}
+
+/// The environment the app of `world` is started with.
+fn configured(world: &World) -> Vec<(String, String)> {
+    world.app_config(Redirect::Loopback).env
 }
 
 /// Opens the rename field of the only passkey and submits `name`.

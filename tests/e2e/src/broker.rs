@@ -1,0 +1,210 @@
+//! The passkeys broker as a child process on an ephemeral port, in front of
+//! the emulator, and what its log says it served.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
+
+use url::Url;
+
+use crate::process::ChildGuard;
+use crate::wait::wait_for;
+use crate::world::CLIENT_ID;
+
+/// The emulator's confidential demo client, the broker's upstream client.
+const UPSTREAM_CLIENT_ID: &str = "skc_demo";
+/// Its secret (a demo value of the emulator's default configuration).
+const UPSTREAM_CLIENT_SECRET: &str = "demo-secret";
+/// The variable the broker reads its client secret from.
+const CLIENT_SECRET_ENV: &str = "PASSKEYS_BROKER_CLIENT_SECRET";
+
+/// A running broker; stopped (SIGTERM) on drop.
+#[derive(Debug)]
+pub struct Broker {
+    base_url: Url,
+    log: Arc<Mutex<Vec<String>>>,
+    child: Option<ChildGuard>,
+}
+
+/// One request the broker finished, as its log reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServedRequest {
+    /// The HTTP method.
+    pub method: String,
+    /// The path, without the query.
+    pub path: String,
+    /// The caller's user id, when their token was accepted.
+    pub user_id: Option<String>,
+    /// The HTTP status code.
+    pub status: u16,
+}
+
+impl Broker {
+    /// Starts the broker binary for the emulator at `environment_url`, for
+    /// the app's client and with the emulator's confidential demo client.
+    ///
+    /// # Panics
+    /// When it does not start or print its base URL within the timeout.
+    #[track_caller]
+    pub fn start(binary: &Path, environment_url: &str) -> Broker {
+        let mut command = Command::new(binary);
+        command
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--environment-url",
+                environment_url,
+                "--client-id",
+                CLIENT_ID,
+                "--upstream-client-id",
+                UPSTREAM_CLIENT_ID,
+            ])
+            // The secret travels in the environment, never on a command line.
+            .env(CLIENT_SECRET_ENV, UPSTREAM_CLIENT_SECRET)
+            // One line per finished request, without colours.
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = ChildGuard::spawn("passkeys-broker", command);
+        let stdout = child.take_stdout().expect("piped stdout");
+        let stderr = child.take_stderr().expect("piped stderr");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let lines = Arc::clone(&log);
+        // Keeps reading so that the log never fills the pipe, and shows it
+        // in the test's output too.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("broker: {line}");
+                if let Ok(mut lines) = lines.lock() {
+                    lines.push(line);
+                }
+            }
+        });
+        let (first_line, receive) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            if let Some(Ok(line)) = lines.next() {
+                let _ = first_line.send(line);
+            }
+            for line in lines.map_while(Result::ok) {
+                eprintln!("broker stdout: {line}");
+            }
+        });
+        let line = wait_for(
+            "the broker's base URL on its stdout",
+            Duration::from_secs(60),
+            || {
+                receive
+                    .try_recv()
+                    .ok()
+                    .or_else(|| child.has_exited().then(String::new))
+            },
+        );
+        let base_url = Url::parse(line.trim()).unwrap_or_else(|error| {
+            panic!("the broker's first line is not its base URL ({line:?}): {error}")
+        });
+        Broker {
+            base_url,
+            log,
+            child: Some(child),
+        }
+    }
+
+    /// The base URL without the trailing slash, as a configuration value.
+    pub fn base(&self) -> String {
+        self.base_url.as_str().trim_end_matches('/').to_owned()
+    }
+
+    /// The log lines written so far.
+    pub fn log(&self) -> Vec<String> {
+        self.log
+            .lock()
+            .map(|lines| lines.clone())
+            .unwrap_or_default()
+    }
+
+    /// The requests the broker has finished so far, in order.
+    pub fn served(&self) -> Vec<ServedRequest> {
+        self.log()
+            .iter()
+            .filter_map(|line| parse_served(line))
+            .collect()
+    }
+
+    /// How many times the broker obtained its own client-credentials token.
+    pub fn client_tokens_obtained(&self) -> usize {
+        self.log()
+            .iter()
+            .filter(|line| line.contains("obtained a client-credentials token"))
+            .count()
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.stop();
+        }
+    }
+}
+
+/// Reads a "request done" line of the broker's log: its span names the
+/// method, path and (once authenticated) the user; the event the status.
+/// String values may be quoted (`user_id="usr_…"`).
+fn parse_served(line: &str) -> Option<ServedRequest> {
+    let (span, event) = line.split_once("}: ")?;
+    let fields = span.split_once("request{")?.1;
+    let event = event.split_once("request done ")?.1;
+    let field = |text: &str, name: &str| {
+        text.split_whitespace()
+            .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+            .map(|value| value.trim_matches('"').to_owned())
+    };
+    Some(ServedRequest {
+        method: field(fields, "method")?,
+        path: field(fields, "path")?,
+        user_id: field(fields, "user_id"),
+        status: field(event, "status")?.parse().ok()?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_finished_request_is_read_from_the_log() {
+        let line = "2026-11-25T13:49:24.539542Z  INFO request{request_id=3cb8 method=PATCH \
+                    path=/api/v1/webauthn/credentials/cred_1 user_id=\"usr_7\"}: \
+                    passkeys_broker::routes: request done status=200 OK";
+        assert_eq!(
+            parse_served(line),
+            Some(ServedRequest {
+                method: "PATCH".into(),
+                path: "/api/v1/webauthn/credentials/cred_1".into(),
+                user_id: Some("usr_7".into()),
+                status: 200,
+            })
+        );
+    }
+
+    #[test]
+    fn other_lines_are_not_requests() {
+        let refused = "2026-11-25T13:49:24.539475Z  INFO request{request_id=3cb8 method=GET \
+                       path=/api/v1/webauthn/credentials}: passkeys_broker::routes: \
+                       request refused error=Token empty";
+        assert_eq!(parse_served(refused), None);
+        let anonymous = "2026-11-25T13:49:24.539542Z  INFO request{request_id=3cb8 method=GET \
+                         path=/api/v1/webauthn/credentials}: passkeys_broker::routes: \
+                         request done status=401 Unauthorized";
+        assert_eq!(parse_served(anonymous).and_then(|r| r.user_id), None);
+        assert_eq!(
+            parse_served("2026-11-25T13:49:22Z  INFO passkeys_broker: listening"),
+            None
+        );
+    }
+}
