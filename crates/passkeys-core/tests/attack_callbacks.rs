@@ -4,11 +4,10 @@
 //! the real answer; nothing is exchanged or stored for a forgery.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod attack_support;
+mod common;
 
-use attack_support::{login, query, Env, Pending, CLIENT_ID, DEEP_LINK};
+use common::{deep_link, login, query, Env, Pending, CLIENT_ID, DEEP_LINK};
 use passkeys_core::{DeepLinkAction, ErrorKind, RedirectMode, SessionState};
-use url::Url;
 
 async fn get(url: &str) -> (u16, String) {
     let response = reqwest::get(url).await.unwrap();
@@ -58,13 +57,7 @@ async fn replayed_state_from_an_earlier_sign_in_is_refused() {
     // The first sign-in completes through a deep link; its callback (state and
     // code) is captured and replayed into the second sign-in.
     let env = Env::start().await;
-    let first = Pending::start(
-        &env,
-        RedirectMode::DeepLink {
-            redirect_uri: Url::parse(DEEP_LINK).unwrap(),
-        },
-    )
-    .await;
+    let first = Pending::start(&env, deep_link()).await;
     let earlier = first.real_callback(&env).await;
     first
         .client
@@ -89,12 +82,7 @@ async fn replayed_state_from_an_earlier_sign_in_is_refused() {
     );
     second.assert_still_pending();
     second.assert_nothing_stored().await;
-    let real = second.real_callback(&env).await;
-    assert_eq!(
-        second.client.handle_deep_link(real.as_str()).await.unwrap(),
-        DeepLinkAction::CompletedSignIn
-    );
-    second.task.await.unwrap().unwrap();
+    second.complete_through_deep_link(&env).await;
     assert_eq!(
         env.code_grants(),
         2,
@@ -131,13 +119,7 @@ async fn injected_code_from_another_session_is_refused_by_pkce() {
     // The attacker logs in on their own authorization request (their own
     // PKCE verifier) and injects the resulting code, even with our state.
     let env = Env::start().await;
-    let pending = Pending::start(
-        &env,
-        RedirectMode::DeepLink {
-            redirect_uri: Url::parse(DEEP_LINK).unwrap(),
-        },
-    )
-    .await;
+    let pending = Pending::start(&env, deep_link()).await;
     let attacker_request = scalekit_emulator::testing::authorize_url(
         &env.base_url,
         CLIENT_ID,
@@ -191,13 +173,7 @@ async fn callback_from_another_issuer_is_refused_before_the_exchange() {
 #[tokio::test]
 async fn forged_deep_links_are_refused_and_the_sign_in_stays_pending() {
     let env = Env::start().await;
-    let pending = Pending::start(
-        &env,
-        RedirectMode::DeepLink {
-            redirect_uri: Url::parse(DEEP_LINK).unwrap(),
-        },
-    )
-    .await;
+    let pending = Pending::start(&env, deep_link()).await;
     let state = pending.state();
     let good_query = format!("code=attacker-code&state={state}");
     let table = [
@@ -264,16 +240,7 @@ async fn forged_deep_links_are_refused_and_the_sign_in_stays_pending() {
     }
     pending.assert_nothing_stored().await;
 
-    let real = pending.real_callback(&env).await;
-    assert_eq!(
-        pending
-            .client
-            .handle_deep_link(real.as_str())
-            .await
-            .unwrap(),
-        DeepLinkAction::CompletedSignIn
-    );
-    pending.task.await.unwrap().unwrap();
+    pending.complete_through_deep_link(&env).await;
     assert_eq!(env.code_grants(), 1, "no forged code was exchanged");
 }
 

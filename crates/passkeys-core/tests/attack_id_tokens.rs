@@ -4,45 +4,42 @@
 //! rewrites the `id_token` of the code exchange.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod attack_support;
+mod common;
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use attack_support::{
-    at_hash, claims_of, hs256_jwt, json_response, now, unsigned_jwt, Action, Delivery, Env,
-    LoginBrowser, MemoryStore,
+use common::{
+    at_hash, claims_of, hs256_jwt, json_response, loopback_client, now, refresh_at_expiry,
+    unsigned_jwt, Action, Delivery, Env,
 };
-use passkeys_core::{ClientOptions, ErrorKind, RedirectMode, SessionState};
+use passkeys_core::{ErrorKind, SessionState};
 use serde_json::{json, Value};
 
 type Forge = Arc<dyn Fn(Value) -> String + Send + Sync>;
 
+/// Makes the proxy replace the ID token of every `grant_type` answer with
+/// `forge(real claims)`.
+fn forge_id_tokens(env: &Env, grant_type: &'static str, forge: Forge) {
+    env.when(
+        move |request| request.is_grant(grant_type),
+        move || {
+            let forge = Arc::clone(&forge);
+            Action::Rewrite(Box::new(move |response| {
+                let mut body = response.json();
+                let claims = claims_of(body["id_token"].as_str().unwrap());
+                body["id_token"] = Value::String(forge(claims));
+                json_response(response.status, &body)
+            }))
+        },
+    );
+}
+
 /// Signs in while the proxy replaces the ID token with `forge(real claims)`;
 /// returns the error after checking that nothing changed.
 async fn sign_in_with_forged_id_token(env: &Env, forge: Forge) -> passkeys_core::Error {
-    env.set_rule(move |request| {
-        if !request.is_grant("authorization_code") {
-            return Action::Forward;
-        }
-        let forge = Arc::clone(&forge);
-        Action::Rewrite(Box::new(move |response| {
-            let mut body = response.json();
-            let claims = claims_of(body["id_token"].as_str().unwrap());
-            body["id_token"] = Value::String(forge(claims));
-            json_response(response.status, &body)
-        }))
-    });
-    let config = env.config(RedirectMode::Loopback { port: 0 });
-    let store = Arc::new(MemoryStore::default());
-    let browser = LoginBrowser::new(env, Delivery::Loopback);
-    let client = attack_support::client(
-        config,
-        Arc::clone(&store),
-        Arc::clone(&browser),
-        ClientOptions::default(),
-    )
-    .await;
+    forge_id_tokens(env, "authorization_code", forge);
+    let (client, _, store, _) = loopback_client(env, Delivery::Loopback).await;
 
     let error = client.sign_in(|_| {}).await.unwrap_err();
 
@@ -204,18 +201,8 @@ async fn an_honest_id_token_still_signs_in() {
     // The forging proxy itself changes nothing when it re-signs the real claims.
     let env = Env::start().await;
     let forge = resigned(&env, |_| {});
-    env.set_rule(move |request| {
-        if !request.is_grant("authorization_code") {
-            return Action::Forward;
-        }
-        let forge = Arc::clone(&forge);
-        Action::Rewrite(Box::new(move |response| {
-            let mut body = response.json();
-            body["id_token"] = Value::String(forge(claims_of(body["id_token"].as_str().unwrap())));
-            json_response(response.status, &body)
-        }))
-    });
-    let (client, config, store, _) = attack_support::signed_in(&env).await;
+    forge_id_tokens(&env, "authorization_code", forge);
+    let (client, config, store, _) = common::signed_in(&env).await;
     assert!(store.session(&config).await.is_some());
     assert!(matches!(
         client.session().await.unwrap(),
@@ -227,29 +214,11 @@ async fn an_honest_id_token_still_signs_in() {
 async fn refreshed_id_token_for_another_user_signs_out() {
     // A validly signed refresh answer that switches the account to someone else.
     let env = Env::start().await;
-    let (_, config, store, browser) = attack_support::signed_in(&env).await;
-    store
-        .edit_session(&config, |s| {
-            s.expires_at = time::OffsetDateTime::now_utc() - time::Duration::seconds(1)
-        })
-        .await;
+    let (_, config, store, browser) = common::signed_in(&env).await;
+    store.expire_access_token(&config).await;
     let forge = resigned(&env, |claims| claims["sub"] = json!("usr_someone_else"));
-    env.set_rule(move |request| {
-        if !request.is_grant("refresh_token") {
-            return Action::Forward;
-        }
-        let forge = Arc::clone(&forge);
-        Action::Rewrite(Box::new(move |response| {
-            let mut body = response.json();
-            body["id_token"] = Value::String(forge(claims_of(body["id_token"].as_str().unwrap())));
-            json_response(response.status, &body)
-        }))
-    });
-    let options = ClientOptions {
-        refresh_skew: std::time::Duration::ZERO,
-        ..ClientOptions::default()
-    };
-    let app = attack_support::client(config, Arc::clone(&store), browser, options).await;
+    forge_id_tokens(&env, "refresh_token", forge);
+    let app = common::client(config, Arc::clone(&store), browser, refresh_at_expiry()).await;
 
     let error = app.list_passkeys().await.unwrap_err();
 

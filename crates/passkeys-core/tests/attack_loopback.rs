@@ -5,11 +5,11 @@
 //! appears in any answer the loopback sends.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod attack_support;
+mod common;
 
 use std::time::Duration;
 
-use attack_support::{Env, Pending};
+use common::{Env, Pending};
 use passkeys_core::RedirectMode;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -178,7 +178,7 @@ async fn page_on_another_origin_reads_nothing_and_no_answer_carries_a_token() {
 
     // The real answer, as the browser would send it.
     let callback = pending.real_callback(&env).await;
-    let code = attack_support::query(&callback)["code"].clone();
+    let code = common::query(&callback)["code"].clone();
     let target = &callback.as_str()[callback.as_str().find("/callback").unwrap()..];
     answers.push(
         raw(

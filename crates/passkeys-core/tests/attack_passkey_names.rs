@@ -4,9 +4,9 @@
 //! and the stored name stays as it was.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod attack_support;
+mod common;
 
-use attack_support::{signed_in, Env};
+use common::{signed_in, Env};
 use passkeys_core::{ErrorKind, UiError};
 use scalekit_emulator::db::{insert_passkey, NewPasskey};
 use serde_json::json;

@@ -4,20 +4,16 @@
 //! endpoints on other hosts (refused).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod attack_support;
+mod common;
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
 
-use attack_support::{
-    client, http_response, json_response, signed_in, Action, Delivery, Env, LoginBrowser,
-    MemoryStore,
+use common::{
+    client, http_response, json_response, loopback_client, refresh_at_expiry, signed_in, Action,
+    Delivery, Env, MemoryStore,
 };
-use passkeys_core::{
-    Client, ClientOptions, Config, ErrorKind, RedirectMode, SessionState, UiError,
-};
-use time::OffsetDateTime;
+use passkeys_core::{Client, Config, ErrorKind, SessionState, UiError};
 use url::Url;
 
 /// A redirect answer to `location`.
@@ -26,13 +22,6 @@ fn redirect_response(status: u16, location: &Url) -> Vec<u8> {
     answer
         .replacen("\r\n", &format!("\r\nLocation: {location}\r\n"), 1)
         .into_bytes()
-}
-
-fn at_expiry() -> ClientOptions {
-    ClientOptions {
-        refresh_skew: Duration::ZERO,
-        ..ClientOptions::default()
-    }
 }
 
 #[tokio::test]
@@ -55,12 +44,8 @@ async fn replayed_refresh_token_revokes_the_family_and_signs_out_cleanly() {
     let attacker_access = attacker["access_token"].as_str().unwrap().to_string();
 
     // When the app's access token expires and it redeems its (now replayed) refresh token
-    store
-        .edit_session(&config, |s| {
-            s.expires_at = OffsetDateTime::now_utc() - time::Duration::seconds(1)
-        })
-        .await;
-    let app = client(config.clone(), store.clone(), browser, at_expiry()).await;
+    store.expire_access_token(&config).await;
+    let app = client(config.clone(), store.clone(), browser, refresh_at_expiry()).await;
     let error = app.list_passkeys().await.unwrap_err();
 
     // Then the app is signed out with the session-expired notice, keychain purged
@@ -101,24 +86,8 @@ async fn token_endpoint_redirect_is_not_followed() {
     let env = Env::start().await;
     let trap = env.base_url.join("/trap/token").unwrap();
     let redirect = redirect_response(307, &trap);
-    let answer = redirect.clone();
-    env.set_rule(move |request| {
-        if request.target == "/oauth/token" {
-            Action::Respond(answer.clone())
-        } else {
-            Action::Forward
-        }
-    });
-    let config = env.config(RedirectMode::Loopback { port: 0 });
-    let store = Arc::new(MemoryStore::default());
-    let browser = LoginBrowser::new(&env, Delivery::Loopback);
-    let app = client(
-        config,
-        Arc::clone(&store),
-        browser,
-        ClientOptions::default(),
-    )
-    .await;
+    env.respond_when(|request| request.target == "/oauth/token", redirect.clone());
+    let (app, _, store, _) = loopback_client(&env, Delivery::Loopback).await;
 
     let error = app.sign_in(|_| {}).await.unwrap_err();
 
@@ -136,21 +105,14 @@ async fn token_endpoint_redirect_is_not_followed() {
 async fn refresh_redirect_is_not_followed_and_keeps_the_session() {
     let env = Env::start().await;
     let (_, config, store, browser) = signed_in(&env).await;
-    store
-        .edit_session(&config, |s| {
-            s.expires_at = OffsetDateTime::now_utc() - time::Duration::seconds(1)
-        })
-        .await;
+    store.expire_access_token(&config).await;
     let before = store.snapshot();
     let trap = env.base_url.join("/trap/refresh").unwrap();
-    env.set_rule(move |request| {
-        if request.target == "/oauth/token" {
-            Action::Respond(redirect_response(308, &trap))
-        } else {
-            Action::Forward
-        }
-    });
-    let app = client(config, store.clone(), browser, at_expiry()).await;
+    env.when(
+        |request| request.target == "/oauth/token",
+        move || Action::Respond(redirect_response(308, &trap)),
+    );
+    let app = client(config, store.clone(), browser, refresh_at_expiry()).await;
 
     let error = app.list_passkeys().await.unwrap_err();
 
@@ -211,16 +173,7 @@ async fn discovery_advertising_plain_http_endpoints_elsewhere_is_refused() {
             Action::Forward
         }
     });
-    let config = env.config(RedirectMode::Loopback { port: 0 });
-    let store = Arc::new(MemoryStore::default());
-    let browser = LoginBrowser::new(&env, Delivery::Loopback);
-    let app = client(
-        config,
-        Arc::clone(&store),
-        Arc::clone(&browser),
-        ClientOptions::default(),
-    )
-    .await;
+    let (app, _, store, browser) = loopback_client(&env, Delivery::Loopback).await;
 
     let error = app.sign_in(|_| {}).await.unwrap_err();
 

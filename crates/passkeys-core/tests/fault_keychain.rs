@@ -7,13 +7,13 @@
 //! project's test script runs them inside a private, unlocked keyring.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod attack_support;
+mod common;
 
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use attack_support::{signed_in, Delivery, Env, LoginBrowser};
+use common::{signed_in, Delivery, Env, LoginBrowser};
 use passkeys_core::{
     Client, ClientOptions, ErrorKind, KeyringStore, RedirectMode, SecretStore, SessionState,
     UiError,

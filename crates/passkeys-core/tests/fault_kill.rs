@@ -4,7 +4,7 @@
 //! signed in with a session that works. Uses the real Secret Service.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod attack_support;
+mod common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use attack_support::{Delivery, Env, LoginBrowser, CLIENT_ID};
+use common::{Delivery, Env, LoginBrowser, CLIENT_ID};
 use passkeys_core::{Client, Config, KeyringStore, RedirectMode, SecretStore, SessionState};
 use url::Url;
 

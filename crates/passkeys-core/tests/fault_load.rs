@@ -3,11 +3,11 @@
 //! call succeeds.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod attack_support;
+mod common;
 
 use std::time::Duration;
 
-use attack_support::{client, signed_in, Env};
+use common::{client, signed_in, Env};
 use passkeys_core::ClientOptions;
 use time::OffsetDateTime;
 
@@ -15,11 +15,7 @@ use time::OffsetDateTime;
 async fn hundred_concurrent_calls_at_token_expiry_refresh_once_and_all_succeed() {
     let env = Env::start().await;
     let (_, config, store, browser) = signed_in(&env).await;
-    store
-        .edit_session(&config, |s| {
-            s.expires_at = OffsetDateTime::now_utc() - time::Duration::seconds(1)
-        })
-        .await;
+    store.expire_access_token(&config).await;
     let before = store.session(&config).await.unwrap();
     let options = ClientOptions {
         refresh_skew: Duration::ZERO,

@@ -4,25 +4,17 @@
 //! A failure never signs the user out by itself and never stores half a session.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod attack_support;
+mod common;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use attack_support::{
-    client, http_response, json_response, signed_in, Action, Delivery, Env, LoginBrowser,
-    MemoryStore,
+use common::{
+    client, http_response, json_response, loopback_client, refresh_at_expiry, signed_in, Action,
+    Delivery, Env, MemoryStore,
 };
-use passkeys_core::{ClientOptions, ErrorKind, RedirectMode, SessionState, UiError};
+use passkeys_core::{ClientOptions, ErrorKind, SessionState, UiError};
 use serde_json::json;
-use time::OffsetDateTime;
-
-fn at_expiry() -> ClientOptions {
-    ClientOptions {
-        refresh_skew: Duration::ZERO,
-        ..ClientOptions::default()
-    }
-}
 
 /// An answer that announces more body than it sends, then closes.
 fn truncated(status: u16, body: &str) -> Vec<u8> {
@@ -33,15 +25,7 @@ fn truncated(status: u16, body: &str) -> Vec<u8> {
 }
 
 async fn sign_in_fails(env: &Env) -> (UiError, Arc<MemoryStore>) {
-    let store = Arc::new(MemoryStore::default());
-    let browser = LoginBrowser::new(env, Delivery::Loopback);
-    let app = client(
-        env.config(RedirectMode::Loopback { port: 0 }),
-        Arc::clone(&store),
-        browser,
-        ClientOptions::default(),
-    )
-    .await;
+    let (app, _, store, _) = loopback_client(env, Delivery::Loopback).await;
     let error = app.sign_in(|_| {}).await.unwrap_err();
     assert!(store.is_empty(), "nothing stored after {error}");
     assert_eq!(app.session().await.unwrap(), SessionState::SignedOut);
@@ -51,13 +35,10 @@ async fn sign_in_fails(env: &Env) -> (UiError, Arc<MemoryStore>) {
 #[tokio::test]
 async fn network_down_mid_sign_in_fails_cleanly_and_a_retry_works() {
     let env = Env::start().await;
-    env.set_rule(|request| {
-        if request.is_grant("authorization_code") {
-            Action::Cut
-        } else {
-            Action::Forward
-        }
-    });
+    env.when(
+        |request| request.is_grant("authorization_code"),
+        || Action::Cut,
+    );
 
     let (shown, _) = sign_in_fails(&env).await;
 
@@ -78,20 +59,10 @@ async fn network_down_mid_sign_in_fails_cleanly_and_a_retry_works() {
 async fn network_down_mid_refresh_keeps_the_session() {
     let env = Env::start().await;
     let (_, config, store, browser) = signed_in(&env).await;
-    store
-        .edit_session(&config, |s| {
-            s.expires_at = OffsetDateTime::now_utc() - time::Duration::seconds(1)
-        })
-        .await;
+    store.expire_access_token(&config).await;
     let before = store.snapshot();
-    env.set_rule(|request| {
-        if request.is_grant("refresh_token") {
-            Action::Cut
-        } else {
-            Action::Forward
-        }
-    });
-    let app = client(config.clone(), store.clone(), browser, at_expiry()).await;
+    env.when(|request| request.is_grant("refresh_token"), || Action::Cut);
+    let app = client(config.clone(), store.clone(), browser, refresh_at_expiry()).await;
 
     let shown = UiError::from(app.list_passkeys().await.unwrap_err());
 
@@ -150,13 +121,7 @@ async fn server_errors_from_the_passkeys_api_are_shown() {
         ),
     ];
     for (answer, kind, message) in table {
-        env.set_rule(move |request| {
-            if request.is_api() {
-                Action::Respond(answer.clone())
-            } else {
-                Action::Forward
-            }
-        });
+        env.respond_when(|request| request.is_api(), answer);
         let shown = UiError::from(app.list_passkeys().await.unwrap_err());
         assert_eq!(shown.kind, kind, "{}", shown.message);
         assert_eq!(shown.message, message);
@@ -172,13 +137,7 @@ async fn truncated_api_body_is_a_network_error() {
     let before = store.snapshot();
     let body = json!({"credentials": [{"id": "wac_1", "display_name": "x"}]}).to_string();
     let answer = truncated(200, &body);
-    env.set_rule(move |request| {
-        if request.is_api() {
-            Action::Respond(answer.clone())
-        } else {
-            Action::Forward
-        }
-    });
+    env.respond_when(|request| request.is_api(), answer);
 
     let shown = UiError::from(app.list_passkeys().await.unwrap_err());
 
@@ -193,13 +152,10 @@ async fn truncated_api_body_is_a_network_error() {
 async fn slow_passkeys_api_times_out() {
     let env = Env::start().await;
     let (_, config, store, browser) = signed_in(&env).await;
-    env.set_rule(|request| {
-        if request.is_api() {
-            Action::Slow(Duration::from_secs(30))
-        } else {
-            Action::Forward
-        }
-    });
+    env.when(
+        |request| request.is_api(),
+        || Action::Slow(Duration::from_secs(30)),
+    );
     let options = ClientOptions {
         http_timeout: Duration::from_millis(500),
         ..ClientOptions::default()
@@ -254,13 +210,7 @@ async fn token_endpoint_faults_at_sign_in_store_nothing() {
         ),
     ];
     for (answer, kind, message) in table {
-        env.set_rule(move |request| {
-            if request.is_grant("authorization_code") {
-                Action::Respond(answer.clone())
-            } else {
-                Action::Forward
-            }
-        });
+        env.respond_when(|request| request.is_grant("authorization_code"), answer);
         let (shown, _) = sign_in_fails(&env).await;
         assert_eq!(shown.kind, kind, "{}", shown.message);
         assert!(shown.message.contains(message), "{}", shown.message);
@@ -271,25 +221,15 @@ async fn token_endpoint_faults_at_sign_in_store_nothing() {
 async fn token_endpoint_faults_at_refresh_keep_the_session() {
     let env = Env::start().await;
     let (_, config, store, browser) = signed_in(&env).await;
-    store
-        .edit_session(&config, |s| {
-            s.expires_at = OffsetDateTime::now_utc() - time::Duration::seconds(1)
-        })
-        .await;
+    store.expire_access_token(&config).await;
     let before = store.snapshot();
-    let app = client(config, store.clone(), browser, at_expiry()).await;
+    let app = client(config, store.clone(), browser, refresh_at_expiry()).await;
     for answer in [
         http_response(502, "text/html", b"<h1>Bad gateway</h1>"),
         http_response(200, "application/json", b"garbage"),
         json_response(500, &json!({"error": "temporarily_unavailable"})),
     ] {
-        env.set_rule(move |request| {
-            if request.is_grant("refresh_token") {
-                Action::Respond(answer.clone())
-            } else {
-                Action::Forward
-            }
-        });
+        env.respond_when(|request| request.is_grant("refresh_token"), answer);
         let shown = UiError::from(app.list_passkeys().await.unwrap_err());
         assert_eq!(shown.kind, ErrorKind::Server, "{}", shown.message);
         assert_eq!(store.snapshot(), before, "{}", shown.message);
@@ -304,22 +244,11 @@ async fn broken_discovery_is_a_server_error_and_opens_no_browser() {
         http_response(200, "application/json", b"{\"issuer\": "),
         json_response(200, &json!({"issuer": "http://localhost:1"})),
     ] {
-        env.set_rule(move |request| {
-            if request.target.starts_with("/.well-known/") {
-                Action::Respond(answer.clone())
-            } else {
-                Action::Forward
-            }
-        });
-        let store = Arc::new(MemoryStore::default());
-        let browser = LoginBrowser::new(&env, Delivery::Loopback);
-        let app = client(
-            env.config(RedirectMode::Loopback { port: 0 }),
-            store.clone(),
-            Arc::clone(&browser),
-            ClientOptions::default(),
-        )
-        .await;
+        env.respond_when(
+            |request| request.target.starts_with("/.well-known/"),
+            answer,
+        );
+        let (app, _, store, browser) = loopback_client(&env, Delivery::Loopback).await;
         let shown = UiError::from(app.sign_in(|_| {}).await.unwrap_err());
         assert_eq!(shown.kind, ErrorKind::Server, "{}", shown.message);
         assert!(browser.opened().is_empty());

@@ -6,12 +6,12 @@
 //! are in `fault_kill.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod attack_support;
+mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use attack_support::MemoryStore;
+use common::MemoryStore;
 use passkeys_core::secret::{AccessToken, IdToken, RefreshToken};
 use passkeys_core::{Account, SecretStore, StoredSession, TokenVault};
 use time::OffsetDateTime;

@@ -3,13 +3,13 @@
 
 mod common;
 
-use common::{signed_in, Harness};
+use common::{signed_in, Env};
 use passkeys_core::ErrorKind;
 use scalekit_emulator::db::{insert_passkey, NewPasskey};
 use serde_json::json;
 
 /// Registering needs a browser ceremony; the tests put rows in the emulator's store directly.
-async fn add_passkey(harness: &Harness, user_id: &str, new: NewPasskey) -> String {
+async fn add_passkey(harness: &Env, user_id: &str, new: NewPasskey) -> String {
     let new = NewPasskey {
         user_id: user_id.to_string(),
         passkey_json: "{}".into(),
@@ -60,7 +60,7 @@ fn security_key() -> NewPasskey {
 #[tokio::test]
 async fn list_rename_and_remove() {
     // Given a signed-in user with two passkeys (and someone else with one)
-    let harness = Harness::start().await;
+    let harness = Env::start().await;
     let (client, config, store, _) = signed_in(&harness).await;
     let subject = store.session(&config).await.unwrap().account.subject;
     let laptop_id = add_passkey(&harness, &subject, laptop()).await;
@@ -119,7 +119,7 @@ async fn list_rename_and_remove() {
 
 #[tokio::test]
 async fn other_users_passkeys_are_out_of_reach() {
-    let harness = Harness::start().await;
+    let harness = Env::start().await;
     let (client, _, _, _) = signed_in(&harness).await;
     let stranger = harness
         .emulator
@@ -144,7 +144,7 @@ async fn other_users_passkeys_are_out_of_reach() {
 
 #[tokio::test]
 async fn invalid_names_are_refused_before_any_request() {
-    let harness = Harness::start().await;
+    let harness = Env::start().await;
     let (client, config, store, _) = signed_in(&harness).await;
     let subject = store.session(&config).await.unwrap().account.subject;
     let id = add_passkey(&harness, &subject, laptop()).await;
@@ -162,8 +162,8 @@ async fn invalid_names_are_refused_before_any_request() {
 
 #[tokio::test]
 async fn signed_out_calls_ask_for_sign_in() {
-    let harness = Harness::start().await;
-    let browser = common::EmulatorBrowser::new(&harness, common::Delivery::Nothing);
+    let harness = Env::start().await;
+    let browser = common::LoginBrowser::new(&harness, common::Delivery::Nothing);
     let config = harness.config(passkeys_core::RedirectMode::Loopback { port: 0 });
     let client = common::client(
         config,

@@ -6,26 +6,18 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{client, query, Delivery, EmulatorBrowser, Harness, MemoryStore, EMAIL};
+use common::{client, loopback_client, query, Delivery, Env, LoginBrowser, MemoryStore, EMAIL};
 use passkeys_core::{
-    ClientOptions, DeepLinkAction, Error, ErrorKind, RedirectMode, SessionState, SignInProgress,
+    Client, ClientOptions, DeepLinkAction, Error, ErrorKind, RedirectMode, SessionState,
+    SignInProgress,
 };
 use url::Url;
 
 #[tokio::test]
 async fn sign_in_through_the_loopback() {
     // Given a signed-out client whose browser logs in on the emulator's pages
-    let harness = Harness::start().await;
-    let config = harness.config(RedirectMode::Loopback { port: 0 });
-    let store = Arc::new(MemoryStore::default());
-    let browser = EmulatorBrowser::new(&harness, Delivery::Loopback);
-    let client = client(
-        config.clone(),
-        store.clone(),
-        browser.clone(),
-        ClientOptions::default(),
-    )
-    .await;
+    let harness = Env::start().await;
+    let (client, config, store, browser) = loopback_client(&harness, Delivery::Loopback).await;
     assert_eq!(client.session().await.unwrap(), SessionState::SignedOut);
     let progress = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::clone(&progress);
@@ -81,13 +73,11 @@ async fn sign_in_through_the_loopback() {
 #[tokio::test]
 async fn sign_in_through_a_deep_link() {
     // Given the deep-link mode and a browser that hands the callback to "the OS"
-    let harness = Harness::start().await;
-    let config = harness.config(RedirectMode::DeepLink {
-        redirect_uri: Url::parse("dev.passkeys.desktop:/callback").unwrap(),
-    });
+    let harness = Env::start().await;
+    let config = harness.deep_link_config();
     let store = Arc::new(MemoryStore::default());
     let (links, mut delivered) = tokio::sync::mpsc::unbounded_channel();
-    let browser = EmulatorBrowser::new(&harness, Delivery::DeepLink(links));
+    let browser = LoginBrowser::new(&harness, Delivery::DeepLink(links));
     let client = client(
         config.clone(),
         store.clone(),
@@ -157,9 +147,9 @@ async fn sign_in_through_a_deep_link() {
 
 #[tokio::test]
 async fn cancel_and_timeout_free_the_port() {
-    let harness = Harness::start().await;
+    let harness = Env::start().await;
     let store = Arc::new(MemoryStore::default());
-    let browser = EmulatorBrowser::new(&harness, Delivery::Nothing);
+    let browser = LoginBrowser::new(&harness, Delivery::Nothing);
 
     // Cancel: the sign-in ends with Cancelled, the port can be bound again.
     let config = harness.config(RedirectMode::Loopback { port: 0 });
@@ -212,13 +202,14 @@ async fn cancel_and_timeout_free_the_port() {
     assert!(store.entries.lock().unwrap().is_empty());
 }
 
-#[tokio::test]
-async fn a_taken_fixed_port_is_named() {
-    let harness = Harness::start().await;
-    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = taken.local_addr().unwrap().port();
+/// A signed-out client whose loopback listens on the fixed `port`.
+async fn client_on_port(
+    harness: &Env,
+    port: u16,
+    delivery: Delivery,
+) -> (Client, Arc<LoginBrowser>) {
     let config = harness.config(RedirectMode::Loopback { port });
-    let browser = EmulatorBrowser::new(&harness, Delivery::Nothing);
+    let browser = LoginBrowser::new(harness, delivery);
     let client = client(
         config,
         Arc::default(),
@@ -226,6 +217,15 @@ async fn a_taken_fixed_port_is_named() {
         ClientOptions::default(),
     )
     .await;
+    (client, browser)
+}
+
+#[tokio::test]
+async fn a_taken_fixed_port_is_named() {
+    let harness = Env::start().await;
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let (client, browser) = client_on_port(&harness, port, Delivery::Nothing).await;
     let error = client.sign_in(|_| {}).await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Config);
     assert!(error.to_string().contains(&port.to_string()));
@@ -237,20 +237,12 @@ async fn a_taken_fixed_port_is_named() {
 
 #[tokio::test]
 async fn a_fixed_free_port_is_used_exactly() {
-    let harness = Harness::start().await;
+    let harness = Env::start().await;
     let port = {
         let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         probe.local_addr().unwrap().port()
     };
-    let config = harness.config(RedirectMode::Loopback { port });
-    let browser = EmulatorBrowser::new(&harness, Delivery::Loopback);
-    let client = client(
-        config,
-        Arc::default(),
-        browser.clone(),
-        ClientOptions::default(),
-    )
-    .await;
+    let (client, browser) = client_on_port(&harness, port, Delivery::Loopback).await;
     client.sign_in(|_| {}).await.unwrap();
     assert_eq!(
         query(&browser.opened()[0])["redirect_uri"],

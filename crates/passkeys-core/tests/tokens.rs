@@ -4,36 +4,22 @@
 
 mod common;
 
-use std::time::Duration;
-
-use common::{client, query, signed_in, Harness};
+use common::{client, query, refresh_at_expiry, signed_in, Env};
 use passkeys_core::secret::AccessToken;
 use passkeys_core::{ClientOptions, ErrorKind, SessionState};
 use time::OffsetDateTime;
 
-/// Options that refresh only once the token has really expired.
-fn at_expiry() -> ClientOptions {
-    ClientOptions {
-        refresh_skew: Duration::ZERO,
-        ..ClientOptions::default()
-    }
-}
-
 #[tokio::test]
 async fn expired_token_is_refreshed_with_rotation() {
     // Given a session whose access token has expired
-    let harness = Harness::start().await;
+    let harness = Env::start().await;
     let (_, config, store, browser) = signed_in(&harness).await;
-    store
-        .edit_session(&config, |s| {
-            s.expires_at = OffsetDateTime::now_utc() - time::Duration::seconds(1)
-        })
-        .await;
+    store.expire_access_token(&config).await;
     let before = store.session(&config).await.unwrap();
     let old_refresh = before.refresh_token.clone().unwrap();
 
     // When an API call is made
-    let client = client(config.clone(), store.clone(), browser, at_expiry()).await;
+    let client = client(config.clone(), store.clone(), browser, refresh_at_expiry()).await;
     client.list_passkeys().await.unwrap();
 
     // Then one refresh rotated both tokens, stored before use
@@ -55,14 +41,10 @@ async fn expired_token_is_refreshed_with_rotation() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn twenty_concurrent_calls_at_expiry_refresh_once() {
     // Given an expired access token and a fresh client
-    let harness = Harness::start().await;
+    let harness = Env::start().await;
     let (_, config, store, browser) = signed_in(&harness).await;
-    store
-        .edit_session(&config, |s| {
-            s.expires_at = OffsetDateTime::now_utc() - time::Duration::seconds(1)
-        })
-        .await;
-    let client = client(config.clone(), store.clone(), browser, at_expiry()).await;
+    store.expire_access_token(&config).await;
+    let client = client(config.clone(), store.clone(), browser, refresh_at_expiry()).await;
     let before = harness.refresh_grants();
 
     // When 20 calls start at once
@@ -84,7 +66,7 @@ async fn twenty_concurrent_calls_at_expiry_refresh_once() {
 #[tokio::test]
 async fn a_401_triggers_one_refresh_and_one_retry() {
     // Given an access token the API does not accept (but that looks fresh)
-    let harness = Harness::start().await;
+    let harness = Env::start().await;
     let (_, config, store, browser) = signed_in(&harness).await;
     store
         .edit_session(&config, |s| {
@@ -113,7 +95,7 @@ async fn a_401_triggers_one_refresh_and_one_retry() {
 #[tokio::test]
 async fn a_refused_refresh_signs_out_with_session_expired() {
     // Given a session whose refresh token was revoked elsewhere
-    let harness = Harness::start().await;
+    let harness = Env::start().await;
     let (_, config, store, browser) = signed_in(&harness).await;
     let refresh = store.session(&config).await.unwrap().refresh_token.unwrap();
     let revoked = reqwest::Client::new()
@@ -126,12 +108,8 @@ async fn a_refused_refresh_signs_out_with_session_expired() {
         .await
         .unwrap();
     assert!(revoked.status().is_success());
-    store
-        .edit_session(&config, |s| {
-            s.expires_at = OffsetDateTime::now_utc() - time::Duration::seconds(1)
-        })
-        .await;
-    let client = client(config.clone(), store.clone(), browser, at_expiry()).await;
+    store.expire_access_token(&config).await;
+    let client = client(config.clone(), store.clone(), browser, refresh_at_expiry()).await;
 
     // When an API call needs a refresh
     let error = client.list_passkeys().await.unwrap_err();
@@ -150,7 +128,7 @@ async fn a_refused_refresh_signs_out_with_session_expired() {
 #[tokio::test]
 async fn sign_out_revokes_purges_and_opens_the_logout_page() {
     // Given a signed-in client
-    let harness = Harness::start().await;
+    let harness = Env::start().await;
     let (client, config, store, browser) = signed_in(&harness).await;
     let session = store.session(&config).await.unwrap();
     let refresh = session.refresh_token.clone().unwrap();

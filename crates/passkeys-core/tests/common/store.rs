@@ -1,0 +1,68 @@
+//! An in-memory secret store.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use passkeys_core::{Config, SecretStore, StoredSession, TokenVault};
+
+/// An in-memory [`SecretStore`] (the real keychain is used by the `fault_keychain` tests).
+#[derive(Default)]
+pub struct MemoryStore {
+    pub entries: Mutex<HashMap<String, String>>,
+    pub writes: AtomicUsize,
+}
+
+impl SecretStore for MemoryStore {
+    fn get(&self, account: &str) -> passkeys_core::Result<Option<String>> {
+        Ok(self.entries.lock().unwrap().get(account).cloned())
+    }
+    fn set(&self, account: &str, secret: &str) -> passkeys_core::Result<()> {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        self.entries
+            .lock()
+            .unwrap()
+            .insert(account.into(), secret.into());
+        Ok(())
+    }
+    fn delete(&self, account: &str) -> passkeys_core::Result<()> {
+        self.entries.lock().unwrap().remove(account);
+        Ok(())
+    }
+}
+
+impl MemoryStore {
+    pub fn snapshot(&self) -> HashMap<String, String> {
+        self.entries.lock().unwrap().clone()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.lock().unwrap().is_empty()
+    }
+
+    pub async fn session(self: &Arc<Self>, config: &Config) -> Option<StoredSession> {
+        TokenVault::for_config(config, Arc::clone(self) as Arc<dyn SecretStore>)
+            .load()
+            .await
+            .unwrap()
+    }
+
+    pub async fn edit_session(
+        self: &Arc<Self>,
+        config: &Config,
+        edit: impl FnOnce(&mut StoredSession),
+    ) {
+        let vault = TokenVault::for_config(config, Arc::clone(self) as Arc<dyn SecretStore>);
+        let mut session = vault.load().await.unwrap().expect("a stored session");
+        edit(&mut session);
+        vault.save(&session).await.unwrap();
+    }
+
+    /// Makes the stored access token one that expired a second ago.
+    pub async fn expire_access_token(self: &Arc<Self>, config: &Config) {
+        self.edit_session(config, |s| {
+            s.expires_at = time::OffsetDateTime::now_utc() - time::Duration::seconds(1)
+        })
+        .await;
+    }
+}
