@@ -100,41 +100,13 @@ async fn session_cookie_is_http_only_lax_and_root_scoped() {
     let env = Env::start().await;
     let authorize = env.authorize_url("s", &[]);
     let (_, html) = env.login_page(&authorize).await;
-    let form = [
-        ("csrf", testing::hidden_field(&html, "csrf").unwrap()),
-        (
-            "auth_request",
-            testing::hidden_field(&html, "auth_request").unwrap(),
-        ),
-        ("email", "cookie@example.com".to_owned()),
-    ];
-    let sent = env
-        .http
-        .post(env.url("/ui/login/email"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let sent = env.submit_email(&html, "cookie@example.com").await;
     let code_page = env.page(location(&sent, &env.base)).await;
     let code = testing::latest_code(&env.http, &env.base, "cookie@example.com")
         .await
         .unwrap()
         .unwrap();
-    let form = [
-        ("csrf", testing::hidden_field(&code_page, "csrf").unwrap()),
-        (
-            "challenge",
-            testing::hidden_field(&code_page, "challenge").unwrap(),
-        ),
-        ("code", code),
-    ];
-    let verified = env
-        .http
-        .post(env.url("/ui/login/verify"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let verified = env.submit_code(&code_page, &code).await;
     let cookie = set_cookie(&verified, "skemu_session").expect("session cookie");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
@@ -148,40 +120,9 @@ async fn request_code(env: &Env, email: &str) -> String {
     let (_, html) = env
         .login_page(&env.authorize_url("s", &[("prompt", "login")]))
         .await;
-    let form = [
-        ("csrf", testing::hidden_field(&html, "csrf").unwrap()),
-        (
-            "auth_request",
-            testing::hidden_field(&html, "auth_request").unwrap(),
-        ),
-        ("email", email.to_owned()),
-    ];
-    let sent = env
-        .http
-        .post(env.url("/ui/login/email"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let sent = env.submit_email(&html, email).await;
     assert_eq!(sent.status(), StatusCode::SEE_OTHER);
     env.page(location(&sent, &env.base)).await
-}
-
-async fn submit_code(env: &Env, page: &str, code: &str) -> reqwest::Response {
-    let form = [
-        ("csrf", testing::hidden_field(page, "csrf").unwrap()),
-        (
-            "challenge",
-            testing::hidden_field(page, "challenge").unwrap(),
-        ),
-        ("code", code.to_owned()),
-    ];
-    env.http
-        .post(env.url("/ui/login/verify"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
 }
 
 #[tokio::test]
@@ -198,7 +139,7 @@ async fn wrong_codes_are_counted_and_the_sixth_attempt_is_refused() {
         "000000"
     };
     for remaining in (1..=4).rev() {
-        let response = submit_code(&env, &page, wrong).await;
+        let response = env.submit_code(&page, wrong).await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST);
         let text = response.text().await.unwrap();
         let expected = format!(
@@ -207,11 +148,11 @@ async fn wrong_codes_are_counted_and_the_sixth_attempt_is_refused() {
         );
         assert!(text.contains(&expected), "{expected}: {text}");
     }
-    let fifth = submit_code(&env, &page, wrong).await;
+    let fifth = env.submit_code(&page, wrong).await;
     assert_eq!(fifth.status(), StatusCode::BAD_REQUEST);
     assert!(fifth.text().await.unwrap().contains("Too many"));
     // The sixth attempt is refused even with the right code.
-    let sixth = submit_code(&env, &page, &right).await;
+    let sixth = env.submit_code(&page, &right).await;
     assert_eq!(sixth.status(), StatusCode::BAD_REQUEST);
     assert!(set_cookie(&sixth, "skemu_session").is_none());
     assert!(sixth.text().await.unwrap().contains("Too many"));
@@ -309,7 +250,7 @@ async fn malformed_forms_get_a_400_page() {
     let page = request_code(&env, "form@example.com").await;
     for bad in ["abc", "1234567", "12 34", ""] {
         assert_eq!(
-            submit_code(&env, &page, bad).await.status(),
+            env.submit_code(&page, bad).await.status(),
             StatusCode::BAD_REQUEST,
             "{bad:?}"
         );
@@ -351,13 +292,7 @@ async fn forms_without_a_valid_csrf_token_are_refused() {
         ],
     ];
     for form in cases {
-        let response = env
-            .http
-            .post(env.url("/ui/login/email"))
-            .form(&form)
-            .send()
-            .await
-            .unwrap();
+        let response = env.post_form("/ui/login/email", &form).await;
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{form:?}");
     }
     // A browser without the CSRF cookie cannot replay someone else's token.

@@ -4,7 +4,7 @@
 
 mod hosted_support;
 
-use hosted_support::{location, param, Env};
+use hosted_support::{hidden_fields, location, param, Env};
 use reqwest::StatusCode;
 use scalekit_emulator::{db, testing};
 use serde_json::json;
@@ -83,34 +83,15 @@ async fn profile_without_session_redirects_to_login_and_back() {
         ("next", "/ui/profile/passkeys".into()),
         ("email", "back@example.com".into()),
     ];
-    let sent = env
-        .http
-        .post(env.url("/ui/login/email"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let sent = env.post_form("/ui/login/email", &form).await;
     let code_page = env.page(location(&sent, &env.base)).await;
     let code = testing::latest_code(&env.http, &env.base, "back@example.com")
         .await
         .unwrap()
         .unwrap();
-    let form = [
-        ("csrf", testing::hidden_field(&code_page, "csrf").unwrap()),
-        (
-            "challenge",
-            testing::hidden_field(&code_page, "challenge").unwrap(),
-        ),
-        ("next", testing::hidden_field(&code_page, "next").unwrap()),
-        ("code", code),
-    ];
-    let verified = env
-        .http
-        .post(env.url("/ui/login/verify"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let mut form = hidden_fields(&code_page, &["csrf", "challenge", "next"]);
+    form.push(("code", code));
+    let verified = env.post_form("/ui/login/verify", &form).await;
     assert_eq!(
         location(&verified, &env.base).path(),
         "/ui/profile/passkeys"

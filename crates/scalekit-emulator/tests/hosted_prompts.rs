@@ -53,13 +53,7 @@ async fn prompt_login_forces_the_login_page_and_select_account_offers_a_choice()
         ("csrf", testing::hidden_field(&html, "csrf").unwrap()),
         ("auth_request", param(&login, "auth_request").unwrap()),
     ];
-    let chosen = env
-        .http
-        .post(env.url("/ui/login/continue"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let chosen = env.post_form("/ui/login/continue", &form).await;
     let callback = location(&chosen, &env.base);
     assert_eq!(param(&callback, "state").as_deref(), Some("s4"));
     assert!(param(&callback, "code").is_some());

@@ -7,6 +7,24 @@ use oidc_support::{oauth_error, verifier, Env, NATIVE};
 use reqwest::StatusCode;
 use serde_json::json;
 
+/// A token-request form, the status it earns and the OAuth error code.
+type Refusal = (
+    &'static [(&'static str, &'static str)],
+    StatusCode,
+    &'static str,
+);
+
+/// POSTs `body` as a form without encoding it first.
+async fn post_raw_form(env: &Env, path: &str, body: impl Into<reqwest::Body>) -> reqwest::Response {
+    env.http
+        .post(env.url(path))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn malformed_token_requests() {
     let env = Env::start().await;
@@ -18,60 +36,52 @@ async fn malformed_token_requests() {
         .await
         .unwrap();
     oauth_error(json_body, StatusCode::BAD_REQUEST, "invalid_request").await;
-    let repeated = env
-        .http
-        .post(env.url("/oauth/token"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(
-            "grant_type=refresh_token&grant_type=refresh_token&client_id=ntvc_demo&refresh_token=x",
-        )
-        .send()
-        .await
-        .unwrap();
+    let repeated = post_raw_form(
+        &env,
+        "/oauth/token",
+        "grant_type=refresh_token&grant_type=refresh_token&client_id=ntvc_demo&refresh_token=x",
+    )
+    .await;
     oauth_error(repeated, StatusCode::BAD_REQUEST, "invalid_request").await;
-    oauth_error(
-        env.token(&[("client_id", NATIVE)]).await,
-        StatusCode::BAD_REQUEST,
-        "invalid_request",
-    )
-    .await;
-    oauth_error(
-        env.token(&[("grant_type", "password"), ("client_id", NATIVE)])
-            .await,
-        StatusCode::BAD_REQUEST,
-        "unsupported_grant_type",
-    )
-    .await;
-    oauth_error(
-        env.token(&[
-            ("grant_type", "refresh_token"),
-            ("client_id", "ntvc_unknown"),
-            ("refresh_token", "x"),
-        ])
-        .await,
-        StatusCode::UNAUTHORIZED,
-        "invalid_client",
-    )
-    .await;
-    oauth_error(
-        env.token(&[("grant_type", "refresh_token"), ("refresh_token", "x")])
-            .await,
-        StatusCode::UNAUTHORIZED,
-        "invalid_client",
-    )
-    .await;
-    oauth_error(
-        env.token(&[
-            ("grant_type", "refresh_token"),
-            ("client_id", NATIVE),
-            ("client_secret", "x"),
-            ("refresh_token", "x"),
-        ])
-        .await,
-        StatusCode::UNAUTHORIZED,
-        "invalid_client",
-    )
-    .await;
+    let forms: [Refusal; 5] = [
+        (
+            &[("client_id", NATIVE)],
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            &[("grant_type", "password"), ("client_id", NATIVE)],
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+        ),
+        (
+            &[
+                ("grant_type", "refresh_token"),
+                ("client_id", "ntvc_unknown"),
+                ("refresh_token", "x"),
+            ],
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+        ),
+        (
+            &[("grant_type", "refresh_token"), ("refresh_token", "x")],
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+        ),
+        (
+            &[
+                ("grant_type", "refresh_token"),
+                ("client_id", NATIVE),
+                ("client_secret", "x"),
+                ("refresh_token", "x"),
+            ],
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+        ),
+    ];
+    for (form, status, error) in forms {
+        oauth_error(env.token(form).await, status, error).await;
+    }
     oauth_error(
         env.refresh("not-a-token").await,
         StatusCode::BAD_REQUEST,
@@ -91,14 +101,7 @@ async fn malformed_token_requests() {
         "invalid_grant",
     )
     .await;
-    let garbage = env
-        .http
-        .post(env.url("/oauth/token"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(vec![0xff, 0xfe, b'=', b'&', b'&'])
-        .send()
-        .await
-        .unwrap();
+    let garbage = post_raw_form(&env, "/oauth/token", vec![0xff, 0xfe, b'=', b'&', b'&']).await;
     assert_eq!(garbage.status(), StatusCode::BAD_REQUEST);
 }
 
@@ -110,14 +113,7 @@ async fn oversized_bodies_are_refused_with_413() {
         "a".repeat(100 * 1024)
     );
     for path in ["/oauth/token", "/revoke", "/oauth/introspect"] {
-        let response = env
-            .http
-            .post(env.url(path))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(huge.clone())
-            .send()
-            .await
-            .unwrap();
+        let response = post_raw_form(&env, path, huge.clone()).await;
         assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE, "{path}");
     }
 }

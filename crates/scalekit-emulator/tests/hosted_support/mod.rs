@@ -72,6 +72,31 @@ impl Env {
         (login, body)
     }
 
+    /// POSTs `form` to `path` from this browser.
+    pub async fn post_form(&self, path: &str, form: &[(&str, String)]) -> Response {
+        self.http
+            .post(self.url(path))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Submits the email form of a login page (its CSRF token and sign-in
+    /// request) with `email`.
+    pub async fn submit_email(&self, login_page: &str, email: &str) -> Response {
+        let mut form = hidden_fields(login_page, &["csrf", "auth_request"]);
+        form.push(("email", email.to_owned()));
+        self.post_form("/ui/login/email", &form).await
+    }
+
+    /// Submits the form of a code page (its CSRF token and challenge) with `code`.
+    pub async fn submit_code(&self, code_page: &str, code: &str) -> Response {
+        let mut form = hidden_fields(code_page, &["csrf", "challenge"]);
+        form.push(("code", code.to_owned()));
+        self.post_form("/ui/login/verify", &form).await
+    }
+
     pub async fn set_passkeys(&self, enabled: bool) {
         let response = self
             .http
@@ -99,6 +124,14 @@ pub fn location(response: &Response, base: &Url) -> Url {
         .to_str()
         .unwrap();
     base.join(value).unwrap()
+}
+
+/// The named hidden fields of a page, in order, as a form sends them back.
+pub fn hidden_fields<'a>(html: &str, names: &[&'a str]) -> Vec<(&'a str, String)> {
+    names
+        .iter()
+        .map(|&name| (name, testing::hidden_field(html, name).unwrap()))
+        .collect()
 }
 
 /// A query parameter of a URL.
