@@ -16,7 +16,7 @@ async fn user_lists_renames_and_removes_their_own_passkeys() {
     let laptop = add_passkey(&emulator, &user_id, "Laptop").await;
     let phone = add_passkey(&emulator, &user_id, "Phone").await;
     let http = http();
-    let credentials = at(broker.base_url(), "/api/v1/webauthn/credentials");
+    let credentials = at(broker.base_url(), CREDENTIALS);
 
     // When they list through the broker
     let response = http
@@ -110,7 +110,7 @@ async fn another_users_credential_is_not_found_and_untouched() {
     let bobs_key = add_passkey(&emulator, &bob, "Bob's key").await;
     let ada_token = user_token(&emulator, &ada);
     let http = http();
-    let credentials = at(broker.base_url(), "/api/v1/webauthn/credentials");
+    let credentials = at(broker.base_url(), CREDENTIALS);
     let bob_before = stored_passkeys(&emulator, &bob).await;
 
     // When Ada tries to rename and to remove Bob's passkey

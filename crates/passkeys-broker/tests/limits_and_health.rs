@@ -28,7 +28,7 @@ async fn per_user_rate_limit_answers_429_with_retry_after() {
     let bob = create_user(&emulator, "bob@example.com").await;
     let ada_token = user_token(&emulator, &ada);
     let http = http();
-    let url = at(broker.base_url(), "/api/v1/webauthn/credentials");
+    let url = at(broker.base_url(), CREDENTIALS);
     let call = |token: String| {
         let request = http.get(&url).bearer_auth(token);
         async move { request.send().await.unwrap() }
@@ -61,16 +61,13 @@ async fn health_and_readiness() {
     let emulator = start_emulator().await;
     let proxy = CountingProxy::start(emulator.base_url()).await;
     let mut config = broker_config(&emulator);
-    config.token_url = Some(format!("{}oauth/token", proxy.base_url).parse().unwrap());
-    config.jwks_url = Some(format!("{}keys", proxy.base_url).parse().unwrap());
+    config.token_url = Some(proxy.url("oauth/token"));
+    config.jwks_url = Some(proxy.url("keys"));
     let broker = start_broker(config).await;
     let http = http();
 
-    let live: Value = http
-        .get(at(broker.base_url(), "/healthz"))
-        .send()
+    let live: Value = get_path(&http, &broker, "/healthz")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -78,11 +75,7 @@ async fn health_and_readiness() {
     // Liveness touches nothing upstream
     assert_eq!(proxy.count("GET", "/keys"), 0);
 
-    let ready = http
-        .get(at(broker.base_url(), "/readyz"))
-        .send()
-        .await
-        .unwrap();
+    let ready = get_path(&http, &broker, "/readyz").await;
     assert_eq!(ready.status(), 200);
     let ready: Value = ready.json().await.unwrap();
     assert_eq!(ready["status"], "ready");

@@ -44,15 +44,10 @@ async fn bad_tokens_are_refused_with_401() {
     let kid = emulator.state().keys.active_kid();
     let valid_claims = access_claims(&emulator, &user, APP_CLIENT_ID, now() + 300);
     let http = http();
-    let url = at(broker.base_url(), "/api/v1/webauthn/credentials");
+    let url = at(broker.base_url(), CREDENTIALS);
 
     // A valid token works (and loads the JWKS)
-    let ok = http
-        .get(&url)
-        .bearer_auth(user_token(&emulator, &user))
-        .send()
-        .await
-        .unwrap();
+    let ok = get_as(&http, &url, user_token(&emulator, &user)).await;
     assert_eq!(ok.status(), 200);
 
     let mut expired_claims = access_claims(&emulator, &user, APP_CLIENT_ID, now() - 3600);
@@ -113,7 +108,7 @@ async fn bad_tokens_are_refused_with_401() {
     ];
 
     for (name, token) in cases {
-        let response = http.get(&url).bearer_auth(&token).send().await.unwrap();
+        let response = get_as(&http, &url, &token).await;
         let message = assert_unauthenticated(response).await;
         assert!(
             !message.contains(&token),
@@ -151,12 +146,7 @@ async fn client_credentials_token_of_another_client_is_refused() {
     let machine_token = answer["access_token"].as_str().unwrap();
 
     // When it is presented to the broker as a user token
-    let response = http
-        .get(at(broker.base_url(), "/api/v1/webauthn/credentials"))
-        .bearer_auth(machine_token)
-        .send()
-        .await
-        .unwrap();
+    let response = list_as(&broker, machine_token).await;
 
     // Then it is refused: it was not issued to the app
     let message = assert_unauthenticated(response).await;
@@ -175,13 +165,8 @@ async fn a_rotated_signing_key_is_picked_up() {
     let broker = start_broker(config).await;
     let user = create_user(&emulator, "ada@example.com").await;
     let http = http();
-    let url = at(broker.base_url(), "/api/v1/webauthn/credentials");
-    let before = http
-        .get(&url)
-        .bearer_auth(user_token(&emulator, &user))
-        .send()
-        .await
-        .unwrap();
+    let url = at(broker.base_url(), CREDENTIALS);
+    let before = get_as(&http, &url, user_token(&emulator, &user)).await;
     assert_eq!(before.status(), 200);
 
     // When the environment rotates its key and signs with the new one
@@ -193,7 +178,7 @@ async fn a_rotated_signing_key_is_picked_up() {
     );
 
     // Then the broker fetches the JWKS again and accepts the token
-    let after = http.get(&url).bearer_auth(&token).send().await.unwrap();
+    let after = get_as(&http, &url, &token).await;
     assert_eq!(after.status(), 200);
 
     broker.shutdown().await;
@@ -214,7 +199,7 @@ async fn a_retired_signing_key_stops_verifying_once_the_cached_keys_are_old() {
     let old_token = user_token(&emulator, &user);
     let old_kid = emulator.state().keys.active_kid();
     let http = http();
-    let url = at(broker.base_url(), "/api/v1/webauthn/credentials");
+    let url = at(broker.base_url(), CREDENTIALS);
     let status = |token: String| {
         let request = http.get(&url).bearer_auth(token);
         async move { request.send().await.unwrap().status() }
@@ -228,7 +213,7 @@ async fn a_retired_signing_key_stops_verifying_once_the_cached_keys_are_old() {
     clock.advance(max_age);
 
     // Then tokens signed with the retired key are refused
-    let refused = http.get(&url).bearer_auth(&old_token).send().await.unwrap();
+    let refused = get_as(&http, &url, &old_token).await;
     assert_eq!(
         assert_unauthenticated(refused).await,
         "token signed with an unknown key"
@@ -246,7 +231,7 @@ async fn held_keys_stay_in_use_when_a_refresh_fails() {
     let emulator = start_emulator().await;
     let proxy = CountingProxy::start(emulator.base_url()).await;
     let mut config = broker_config(&emulator);
-    config.jwks_url = Some(format!("{}keys", proxy.base_url).parse().unwrap());
+    config.jwks_url = Some(proxy.url("keys"));
     let max_age = config.jwks_max_age;
     let clock = Arc::new(ManualClock::new());
     let broker = passkeys_broker::start_with_clock(config, clock.clone())
@@ -255,16 +240,8 @@ async fn held_keys_stay_in_use_when_a_refresh_fails() {
     let user = create_user(&emulator, "ada@example.com").await;
     let token = user_token(&emulator, &user);
     let http = http();
-    let url = at(broker.base_url(), "/api/v1/webauthn/credentials");
-    assert_eq!(
-        http.get(&url)
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    let url = at(broker.base_url(), CREDENTIALS);
+    assert_eq!(get_as(&http, &url, &token).await.status(), 200);
     assert_eq!(proxy.count("GET", "/keys"), 1);
 
     // When the keys are due for a refresh but the JWKS cannot be reached
@@ -272,7 +249,7 @@ async fn held_keys_stay_in_use_when_a_refresh_fails() {
     clock.advance(max_age);
 
     // Then the keys held still verify the token
-    let response = http.get(&url).bearer_auth(&token).send().await.unwrap();
+    let response = get_as(&http, &url, &token).await;
     assert_eq!(response.status(), 200);
     // (and the refresh really did not get through)
     assert_eq!(proxy.count("GET", "/keys"), 1);

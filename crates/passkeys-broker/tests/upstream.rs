@@ -18,7 +18,7 @@ async fn one_token_request_for_a_hundred_concurrent_calls_at_expiry() {
     let proxy = CountingProxy::start(emulator.base_url()).await;
     let mut config = broker_config(&emulator);
     config.upstream_api_url = Some(proxy.base_url.clone());
-    config.token_url = Some(format!("{}oauth/token", proxy.base_url).parse().unwrap());
+    config.token_url = Some(proxy.url("oauth/token"));
     let clock = Arc::new(ManualClock::new());
     let broker = passkeys_broker::start_with_clock(config, clock.clone())
         .await
@@ -27,10 +27,10 @@ async fn one_token_request_for_a_hundred_concurrent_calls_at_expiry() {
     add_passkey(&emulator, &user, "Laptop").await;
     let token = user_token(&emulator, &user);
     let http = http();
-    let url = at(broker.base_url(), "/api/v1/webauthn/credentials");
+    let url = at(broker.base_url(), CREDENTIALS);
 
     // and one call that has made it obtain a token
-    let first = http.get(&url).bearer_auth(&token).send().await.unwrap();
+    let first = get_as(&http, &url, &token).await;
     assert_eq!(first.status(), 200);
     assert_eq!(proxy.token_requests(), 1);
 
@@ -76,22 +76,14 @@ async fn environment_down_is_a_clear_503() {
     let user = create_user(&emulator, "ada@example.com").await;
     let token = user_token(&emulator, &user);
     let http = http();
-    let url = at(broker.base_url(), "/api/v1/webauthn/credentials");
-    assert_eq!(
-        http.get(&url)
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    let url = at(broker.base_url(), CREDENTIALS);
+    assert_eq!(get_as(&http, &url, &token).await.status(), 200);
 
     // When the environment goes away
     emulator.shutdown().await;
 
     // Then the broker says so, in the error shape
-    let response = http.get(&url).bearer_auth(&token).send().await.unwrap();
+    let response = get_as(&http, &url, &token).await;
     assert_eq!(response.status(), 503);
     let (code, message, error_code) = error_body(response).await;
     assert_eq!(code, 14);
@@ -103,11 +95,7 @@ async fn environment_down_is_a_clear_503() {
     assert!(!message.contains(&token));
 
     // And it is still alive
-    let live = http
-        .get(at(broker.base_url(), "/healthz"))
-        .send()
-        .await
-        .unwrap();
+    let live = get_path(&http, &broker, "/healthz").await;
     assert_eq!(live.status(), 200);
 
     broker.shutdown().await;
@@ -125,30 +113,17 @@ async fn environment_never_reachable_is_a_clear_503() {
 
     // When a user calls it, the keys cannot be fetched: 503, not 401
     let http = http();
-    let response = http
-        .get(at(broker.base_url(), "/api/v1/webauthn/credentials"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let response = list_as(&broker, &token).await;
     assert_eq!(response.status(), 503);
     let (code, _, _) = error_body(response).await;
     assert_eq!(code, 14);
 
     // And it is alive but not ready
-    let ready = http
-        .get(at(broker.base_url(), "/readyz"))
-        .send()
-        .await
-        .unwrap();
+    let ready = get_path(&http, &broker, "/readyz").await;
     assert_eq!(ready.status(), 503);
     let ready: Value = ready.json().await.unwrap();
     assert_eq!(ready["status"], "not ready");
-    let live = http
-        .get(at(broker.base_url(), "/healthz"))
-        .send()
-        .await
-        .unwrap();
+    let live = get_path(&http, &broker, "/healthz").await;
     assert_eq!(live.status(), 200);
 
     broker.shutdown().await;
@@ -164,12 +139,7 @@ async fn wrong_client_secret_is_a_502_not_a_401() {
     let user = create_user(&emulator, "ada@example.com").await;
 
     // When a user lists
-    let response = http()
-        .get(at(broker.base_url(), "/api/v1/webauthn/credentials"))
-        .bearer_auth(user_token(&emulator, &user))
-        .send()
-        .await
-        .unwrap();
+    let response = list_as(&broker, user_token(&emulator, &user)).await;
 
     // Then the user is not told to sign in again: it is the broker's fault
     assert_eq!(response.status(), 502);
@@ -203,12 +173,7 @@ async fn environment_that_never_answers_is_a_503_timeout() {
     let user = create_user(&emulator, "ada@example.com").await;
 
     // When a user lists
-    let response = http()
-        .get(at(broker.base_url(), "/api/v1/webauthn/credentials"))
-        .bearer_auth(user_token(&emulator, &user))
-        .send()
-        .await
-        .unwrap();
+    let response = list_as(&broker, user_token(&emulator, &user)).await;
 
     // Then the broker gives up and says why
     assert_eq!(response.status(), 503);
@@ -230,12 +195,7 @@ async fn client_secret_basic_works_too() {
     let user = create_user(&emulator, "ada@example.com").await;
     add_passkey(&emulator, &user, "Laptop").await;
 
-    let response = http()
-        .get(at(broker.base_url(), "/api/v1/webauthn/credentials"))
-        .bearer_auth(user_token(&emulator, &user))
-        .send()
-        .await
-        .unwrap();
+    let response = list_as(&broker, user_token(&emulator, &user)).await;
 
     assert_eq!(response.status(), 200);
     let listing: Value = response.json().await.unwrap();
@@ -255,16 +215,8 @@ async fn a_revoked_broker_token_is_replaced_once() {
     add_passkey(&emulator, &user, "Laptop").await;
     let token = user_token(&emulator, &user);
     let http = http();
-    let url = at(broker.base_url(), "/api/v1/webauthn/credentials");
-    assert_eq!(
-        http.get(&url)
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    let url = at(broker.base_url(), CREDENTIALS);
+    assert_eq!(get_as(&http, &url, &token).await.status(), 200);
     assert_eq!(broker.token_requests(), 1);
 
     // When the environment revokes it before it expires
@@ -282,7 +234,7 @@ async fn a_revoked_broker_token_is_replaced_once() {
         .unwrap();
 
     // Then the next call gets a new token and succeeds
-    let response = http.get(&url).bearer_auth(&token).send().await.unwrap();
+    let response = get_as(&http, &url, &token).await;
     assert_eq!(response.status(), 200);
     assert_eq!(broker.token_requests(), 2);
 
@@ -301,12 +253,7 @@ async fn environment_client_errors_are_passed_on_in_the_same_shape() {
     let token = user_token(&emulator, "usr_deleted");
 
     // When they list
-    let response = http()
-        .get(at(broker.base_url(), "/api/v1/webauthn/credentials"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let response = list_as(&broker, &token).await;
 
     // Then the environment's 404 comes back as it sent it
     assert_eq!(proxy.count("GET", "/api/v1/webauthn/credentials"), 1);

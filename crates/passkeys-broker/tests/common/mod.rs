@@ -148,6 +148,32 @@ pub fn at(base: &Url, path: &str) -> String {
     format!("{}{path}", base.as_str().trim_end_matches('/'))
 }
 
+/// The broker's (and the environment's) passkeys listing.
+pub const CREDENTIALS: &str = "/api/v1/webauthn/credentials";
+
+/// GET `url` with `token` as the bearer.
+pub async fn get_as(
+    http: &reqwest::Client,
+    url: &str,
+    token: impl std::fmt::Display,
+) -> reqwest::Response {
+    http.get(url).bearer_auth(token).send().await.unwrap()
+}
+
+/// Lists the passkeys through `broker` as the bearer of `token`.
+pub async fn list_as(broker: &RunningBroker, token: impl std::fmt::Display) -> reqwest::Response {
+    get_as(&http(), &at(broker.base_url(), CREDENTIALS), token).await
+}
+
+/// GET `path` on `broker` without credentials.
+pub async fn get_path(
+    http: &reqwest::Client,
+    broker: &RunningBroker,
+    path: &str,
+) -> reqwest::Response {
+    http.get(at(broker.base_url(), path)).send().await.unwrap()
+}
+
 /// Asserts the grpc-gateway error shape and returns `(code, error_code)`.
 pub async fn error_body(response: reqwest::Response) -> (i64, String, String) {
     let body: Value = response.json().await.expect("error body is JSON");
@@ -214,6 +240,11 @@ impl CountingProxy {
     pub fn count(&self, method: &str, path: &str) -> usize {
         let key = format!("{method} {path}");
         self.counts.lock().unwrap().get(&key).copied().unwrap_or(0)
+    }
+
+    /// `path` (relative, no leading `/`) behind the proxy.
+    pub fn url(&self, path: &str) -> Url {
+        self.base_url.join(path).unwrap()
     }
 
     pub fn token_requests(&self) -> usize {
