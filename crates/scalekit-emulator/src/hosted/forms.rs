@@ -52,6 +52,24 @@ impl IntoResponse for JsonError {
     }
 }
 
+/// The whole request body: too large is [`Error::PayloadTooLarge`], any other
+/// failure to read it is an invalid request saying `unreadable`.
+async fn read_body<S: Send + Sync>(
+    request: Request,
+    state: &S,
+    unreadable: &str,
+) -> Result<Bytes, Error> {
+    Bytes::from_request(request, state)
+        .await
+        .map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                Error::PayloadTooLarge
+            } else {
+                Error::InvalidRequest(unreadable.into())
+            }
+        })
+}
+
 /// A urlencoded form body; anything that does not parse is a 400 page.
 #[derive(Debug)]
 pub struct Form<T>(pub T);
@@ -60,15 +78,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Form<T> {
     type Rejection = PageError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|rejection| {
-                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    Error::PayloadTooLarge
-                } else {
-                    Error::InvalidRequest("The form could not be read.".into())
-                }
-            })?;
+        let bytes = read_body(request, state, "The form could not be read.").await?;
         serde_urlencoded::from_bytes(&bytes).map(Form).map_err(|_| {
             PageError(Error::InvalidRequest(
                 "The form is malformed. Reload the page and try again.".into(),
@@ -85,15 +95,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     type Rejection = JsonError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|rejection| {
-                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    Error::PayloadTooLarge
-                } else {
-                    Error::InvalidRequest("The request body could not be read.".into())
-                }
-            })?;
+        let bytes = read_body(request, state, "The request body could not be read.").await?;
         serde_json::from_slice(&bytes).map(Json).map_err(|e| {
             JsonError(Error::InvalidRequest(format!(
                 "The request body is malformed: {e}"

@@ -39,6 +39,22 @@ pub fn require_passkeys(state: &AppState) -> Result<(), Error> {
     }
 }
 
+/// Checks a passkey sign-in call: the sign-in page's CSRF token for this
+/// sign-in request, then the passkeys switch.
+fn allow_passkey_call(
+    state: &AppState,
+    jar: &CookieJar,
+    headers: &HeaderMap,
+    auth_request: Option<&str>,
+) -> Result<(), Error> {
+    csrf::verify(
+        jar,
+        &csrf::login_flow(auth_request),
+        csrf::header_token(headers),
+    )?;
+    require_passkeys(state)
+}
+
 /// `POST /ui/login/passkey/start` → `{"ceremony", "options"}` (the options for
 /// `navigator.credentials.get`).
 pub async fn start(
@@ -48,12 +64,7 @@ pub async fn start(
     Json(body): Json<StartBody>,
 ) -> Result<Response, JsonError> {
     let auth_request = non_empty(&body.auth_request);
-    csrf::verify(
-        &jar,
-        &csrf::login_flow(auth_request),
-        csrf::header_token(&headers),
-    )?;
-    require_passkeys(&state)?;
+    allow_passkey_call(&state, &jar, &headers, auth_request)?;
     let (options, authentication) = state
         .webauthn
         .start_discoverable_authentication()
@@ -80,12 +91,7 @@ pub async fn finish(
     Json(body): Json<FinishBody>,
 ) -> Result<Response, JsonError> {
     let auth_request = non_empty(&body.auth_request);
-    csrf::verify(
-        &jar,
-        &csrf::login_flow(auth_request),
-        csrf::header_token(&headers),
-    )?;
-    require_passkeys(&state)?;
+    allow_passkey_call(&state, &jar, &headers, auth_request)?;
     let next = safe_next(body.next.as_deref())?;
     if let Some(id) = auth_request {
         pending_request(&state, id).await?;
