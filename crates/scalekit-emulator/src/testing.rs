@@ -19,7 +19,9 @@ use reqwest::{Client, Response, StatusCode};
 use serde::Deserialize;
 use url::Url;
 
+use crate::db::{self, NewPasskey, StoredPasskey};
 use crate::error::{Error, Result};
+use crate::RunningEmulator;
 
 fn failed(what: &str, detail: impl std::fmt::Display) -> Error {
     Error::Internal(format!("{what}: {detail}"))
@@ -269,6 +271,50 @@ fn redirect_target(response: &Response, base: &Url) -> Result<Url> {
         .ok_or_else(|| failed("redirect", "no Location header"))?;
     base.join(location)
         .map_err(|e| failed("redirect Location", e))
+}
+
+/// A passkey the way a registration on a platform authenticator with a
+/// synced credential stores it (attestation `none`, transports `internal`
+/// and `hybrid`, flags UP, UV, BE and BS set, passkey JSON `{}`), with no
+/// user agent or client info; for seeding the store in tests.
+pub fn synced_platform_passkey(
+    user_id: &str,
+    credential_id: &str,
+    aaguid: &str,
+    display_name: &str,
+) -> NewPasskey {
+    NewPasskey {
+        user_id: user_id.to_owned(),
+        credential_id: credential_id.to_owned(),
+        passkey_json: "{}".into(),
+        attestation_type: Some("none".into()),
+        aaguid: Some(aaguid.to_owned()),
+        attachment: Some("platform".into()),
+        transports: vec!["internal".into(), "hybrid".into()],
+        user_present: true,
+        user_verified: true,
+        backup_eligible: true,
+        backup_state: true,
+        display_name: Some(display_name.to_owned()),
+        user_agent: serde_json::json!({}),
+        client_info: serde_json::json!({}),
+    }
+}
+
+/// Stores `passkey` in the running emulator, as a finished registration would.
+///
+/// # Errors
+///
+/// When the store refuses the row (e.g. a duplicate credential id).
+pub async fn store_passkey(
+    emulator: &RunningEmulator,
+    passkey: NewPasskey,
+) -> Result<StoredPasskey> {
+    emulator
+        .state()
+        .db
+        .call(move |c| db::insert_passkey(c, passkey))
+        .await
 }
 
 #[cfg(test)]

@@ -30,29 +30,16 @@ async fn open_profile(env: &Env, email: &str) -> (String, String) {
 /// Stores a passkey row for `user_id` as registration would.
 async fn stored_passkey(env: &Env, user_id: &str, credential_id: &str) -> String {
     let new = db::NewPasskey {
-        user_id: user_id.to_owned(),
-        credential_id: credential_id.to_owned(),
-        passkey_json: "{}".into(),
-        attestation_type: Some("none".into()),
-        aaguid: Some("ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4".into()),
-        attachment: Some("platform".into()),
-        transports: vec!["internal".into(), "hybrid".into()],
-        user_present: true,
-        user_verified: true,
-        backup_eligible: true,
-        backup_state: true,
-        display_name: Some("Google Password Manager".into()),
         user_agent: json!({"browser": "Chrome", "os": "Linux"}),
         client_info: json!({"ip": "127.0.0.1", "city": "Local"}),
+        ..testing::synced_platform_passkey(
+            user_id,
+            credential_id,
+            "ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4",
+            "Google Password Manager",
+        )
     };
-    let stored = env
-        .emulator
-        .state()
-        .db
-        .call(move |c| db::insert_passkey(c, new))
-        .await
-        .unwrap();
-    stored.id
+    testing::store_passkey(&env.emulator, new).await.unwrap().id
 }
 
 #[tokio::test]

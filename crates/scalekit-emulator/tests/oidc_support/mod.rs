@@ -197,27 +197,16 @@ impl Env {
     pub async fn add_passkey(&self, user_id: &str, raw_id: &[u8], name: &str) -> StoredPasskey {
         use base64::Engine as _;
         let new = NewPasskey {
-            user_id: user_id.to_owned(),
-            credential_id: base64::engine::general_purpose::STANDARD.encode(raw_id),
-            passkey_json: "{}".into(),
-            attestation_type: Some("none".into()),
-            aaguid: Some("08987058-cadc-4b81-b6e1-30de50dcbe96".into()),
-            attachment: Some("platform".into()),
-            transports: vec!["internal".into(), "hybrid".into()],
-            user_present: true,
-            user_verified: true,
-            backup_eligible: true,
-            backup_state: true,
-            display_name: Some(name.to_owned()),
             user_agent: serde_json::json!({"raw": "Mozilla/5.0", "browser": "Chrome", "os": "Linux"}),
             client_info: serde_json::json!({"ip": "127.0.0.1"}),
+            ..testing::synced_platform_passkey(
+                user_id,
+                &base64::engine::general_purpose::STANDARD.encode(raw_id),
+                "08987058-cadc-4b81-b6e1-30de50dcbe96",
+                name,
+            )
         };
-        self.emulator
-            .state()
-            .db
-            .call(move |c| db::insert_passkey(c, new))
-            .await
-            .unwrap()
+        testing::store_passkey(&self.emulator, new).await.unwrap()
     }
 
     pub fn api(
