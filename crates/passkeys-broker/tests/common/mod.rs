@@ -12,8 +12,8 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use passkeys_broker::{ClientSecret, Config, RateLimit, RunningBroker};
-use scalekit_emulator::db::{self, NewPasskey, StoredPasskey};
-use scalekit_emulator::RunningEmulator;
+use scalekit_emulator::db::{self, StoredPasskey};
+use scalekit_emulator::{testing, RunningEmulator};
 use serde_json::{json, Value};
 use url::Url;
 
@@ -72,28 +72,13 @@ pub async fn create_user(emulator: &RunningEmulator, email: &str) -> String {
 
 /// A passkey row for `user_id` (registration itself needs a browser).
 pub async fn add_passkey(emulator: &RunningEmulator, user_id: &str, name: &str) -> StoredPasskey {
-    let new = NewPasskey {
-        user_id: user_id.to_owned(),
-        credential_id: format!("Y3JlZC1{}", uuid::Uuid::new_v4().simple()),
-        passkey_json: "{}".into(),
-        attestation_type: Some("none".into()),
-        aaguid: Some("fbfc3007-154e-4ecc-8c0b-6e020557d7bd".into()),
-        attachment: Some("platform".into()),
-        transports: vec!["internal".into(), "hybrid".into()],
-        user_present: true,
-        user_verified: true,
-        backup_eligible: true,
-        backup_state: true,
-        display_name: Some(name.to_owned()),
-        user_agent: json!({}),
-        client_info: json!({}),
-    };
-    emulator
-        .state()
-        .db
-        .call(move |c| db::insert_passkey(c, new))
-        .await
-        .unwrap()
+    let new = testing::synced_platform_passkey(
+        user_id,
+        &format!("Y3JlZC1{}", uuid::Uuid::new_v4().simple()),
+        "fbfc3007-154e-4ecc-8c0b-6e020557d7bd",
+        name,
+    );
+    testing::store_passkey(emulator, new).await.unwrap()
 }
 
 /// The user's passkeys as the emulator's store holds them.
