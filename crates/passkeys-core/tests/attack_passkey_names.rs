@@ -8,7 +8,8 @@ mod common;
 
 use common::{signed_in, Env};
 use passkeys_core::{ErrorKind, UiError};
-use scalekit_emulator::db::{insert_passkey, NewPasskey};
+use scalekit_emulator::db::NewPasskey;
+use scalekit_emulator::testing;
 use serde_json::json;
 
 async fn add_passkey(env: &Env, user_id: &str, name: &str) -> String {
@@ -24,13 +25,7 @@ async fn add_passkey(env: &Env, user_id: &str, name: &str) -> String {
         client_info: json!({}),
         ..NewPasskey::default()
     };
-    env.emulator
-        .state()
-        .db
-        .call(move |conn| insert_passkey(conn, new))
-        .await
-        .unwrap()
-        .id
+    testing::store_passkey(&env.emulator, new).await.unwrap().id
 }
 
 #[tokio::test]

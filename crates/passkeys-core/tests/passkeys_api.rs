@@ -5,7 +5,8 @@ mod common;
 
 use common::{signed_in, Env};
 use passkeys_core::ErrorKind;
-use scalekit_emulator::db::{insert_passkey, NewPasskey};
+use scalekit_emulator::db::NewPasskey;
+use scalekit_emulator::testing;
 use serde_json::json;
 
 /// Registering needs a browser ceremony; the tests put rows in the emulator's store directly.
@@ -15,11 +16,7 @@ async fn add_passkey(harness: &Env, user_id: &str, new: NewPasskey) -> String {
         passkey_json: "{}".into(),
         ..new
     };
-    harness
-        .emulator
-        .state()
-        .db
-        .call(move |conn| insert_passkey(conn, new))
+    testing::store_passkey(&harness.emulator, new)
         .await
         .unwrap()
         .id
@@ -27,19 +24,14 @@ async fn add_passkey(harness: &Env, user_id: &str, new: NewPasskey) -> String {
 
 fn laptop() -> NewPasskey {
     NewPasskey {
-        credential_id: "q83vEjRWeJA=".into(),
-        attestation_type: Some("none".into()),
-        aaguid: Some("fbfc3007-154e-4ecc-8c0b-6e020557d7bd".into()),
-        attachment: Some("platform".into()),
-        transports: vec!["internal".into(), "hybrid".into()],
-        user_present: true,
-        user_verified: true,
-        backup_eligible: true,
-        backup_state: true,
-        display_name: Some("My MacBook".into()),
         user_agent: json!({"browser": "Safari", "browser_version": "17.3", "os": "macOS", "os_version": "14.3", "device_type": "desktop"}),
         client_info: json!({"city": "San Francisco", "region": "California"}),
-        ..NewPasskey::default()
+        ..testing::synced_platform_passkey(
+            "",
+            "q83vEjRWeJA=",
+            "fbfc3007-154e-4ecc-8c0b-6e020557d7bd",
+            "My MacBook",
+        )
     }
 }
 
