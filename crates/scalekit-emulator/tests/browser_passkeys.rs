@@ -72,6 +72,18 @@ async fn exchange(
     response.json().await.unwrap()
 }
 
+/// The credentials API's listing for the bearer of `access`.
+async fn list_credentials(http: &reqwest::Client, url: &Url, access: &str) -> Value {
+    http.get(url.clone())
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 fn claims(jwt: &str) -> Value {
     use base64::Engine as _;
     let payload = jwt.split('.').nth(1).unwrap();
@@ -215,15 +227,7 @@ async fn passkey_lifecycle_in_chromium() {
 
     // The credentials API lists the passkey with its fields filled.
     let credentials_url = base.join("/api/v1/webauthn/credentials").unwrap();
-    let listed: Value = http
-        .get(credentials_url.clone())
-        .bearer_auth(&access)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed = list_credentials(&http, &credentials_url, &access).await;
     let credentials = listed["credentials"].as_array().expect("credentials");
     assert_eq!(credentials.len(), 1, "{listed}");
     let credential = &credentials[0];
@@ -286,15 +290,7 @@ async fn passkey_lifecycle_in_chromium() {
     browser.click(&format!("#rename-{id} button")).await;
     browser.wait_for_text("Renamed on the page").await;
     browser.screenshot("profile-renamed").await;
-    let listed: Value = http
-        .get(credentials_url.clone())
-        .bearer_auth(&access)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed = list_credentials(&http, &credentials_url, &access).await;
     assert_eq!(
         listed["credentials"][0]["display_name"],
         "Renamed on the page"
@@ -304,15 +300,7 @@ async fn passkey_lifecycle_in_chromium() {
     assert_eq!(removed.status(), StatusCode::OK);
     let removed: Value = removed.json().await.unwrap();
     assert_eq!(removed["success"], true);
-    let listed: Value = http
-        .get(credentials_url)
-        .bearer_auth(&access)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed = list_credentials(&http, &credentials_url, &access).await;
     assert_eq!(
         listed["credentials"].as_array().map_or(0, Vec::len),
         0,

@@ -42,6 +42,16 @@ async fn stored_passkey(env: &Env, user_id: &str, credential_id: &str) -> String
     testing::store_passkey(&env.emulator, new).await.unwrap().id
 }
 
+/// `POST /ui/profile/passkeys/register/start` with the profile page's CSRF token.
+async fn start_registration(env: &Env, csrf_token: &str) -> reqwest::Response {
+    env.http
+        .post(env.url("/ui/profile/passkeys/register/start"))
+        .header("x-csrf-token", csrf_token)
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn profile_without_session_redirects_to_login_and_back() {
     let env = Env::start().await;
@@ -116,25 +126,13 @@ async fn passkeys_switched_off_hides_the_button_and_refuses_the_endpoints() {
         .await
         .unwrap();
     assert_eq!(start.status(), StatusCode::FORBIDDEN);
-    let register = env
-        .http
-        .post(env.url("/ui/profile/passkeys/register/start"))
-        .header("x-csrf-token", &profile_token)
-        .send()
-        .await
-        .unwrap();
+    let register = start_registration(&env, &profile_token).await;
     assert_eq!(register.status(), StatusCode::FORBIDDEN);
     assert!(register.text().await.unwrap().contains("turned off"));
 
     // Switched back on, both endpoints hand out options.
     env.set_passkeys(true).await;
-    let register = env
-        .http
-        .post(env.url("/ui/profile/passkeys/register/start"))
-        .header("x-csrf-token", &profile_token)
-        .send()
-        .await
-        .unwrap();
+    let register = start_registration(&env, &profile_token).await;
     assert_eq!(register.status(), StatusCode::OK);
     let body: serde_json::Value = register.json().await.unwrap();
     let selection = &body["options"]["publicKey"]["authenticatorSelection"];
