@@ -64,15 +64,7 @@ async fn discovery_lists_the_endpoints_and_capabilities() {
 #[tokio::test]
 async fn jwks_publishes_rs256_keys_with_kid() {
     let env = Env::start().await;
-    let jwks: Value = env
-        .http
-        .get(env.url("/keys"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: Value = env.get_json("/keys").await;
     let keys = jwks["keys"].as_array().unwrap();
     assert_eq!(keys.len(), 1);
     let key = keys[0].as_object().unwrap();

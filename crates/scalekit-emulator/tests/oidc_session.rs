@@ -290,15 +290,7 @@ async fn key_rotation_keeps_old_tokens_verifying() {
         .to_owned();
     assert_ne!(new_kid, old_kid);
 
-    let jwks: Value = env
-        .http
-        .get(env.url("/keys"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: Value = env.get_json("/keys").await;
     assert_eq!(jwks["keys"].as_array().unwrap().len(), 2);
     // Old tokens still verify and still work.
     verify_with_jwks(&env, before.id_token()).await;

@@ -76,6 +76,18 @@ impl Env {
         self.base.join(path).unwrap()
     }
 
+    /// GET `path` with the test browser; its JSON body.
+    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        self.http
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// Creates (or finds) a user and a browser session directly in the store.
     pub async fn signed_in(&self, email: &str) -> SignedIn {
         let email = email.to_owned();
@@ -275,15 +287,7 @@ pub async fn api_error(
 /// Decodes a JWT with the JWKS published at `/keys`, checking signature,
 /// issuer and expiry.
 pub async fn verify_with_jwks(env: &Env, token: &str) -> Value {
-    let jwks: jsonwebtoken::jwk::JwkSet = env
-        .http
-        .get(env.url("/keys"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: jsonwebtoken::jwk::JwkSet = env.get_json("/keys").await;
     let header = jsonwebtoken::decode_header(token).unwrap();
     assert_eq!(header.alg, jsonwebtoken::Algorithm::RS256);
     let kid = header.kid.expect("a kid");
