@@ -208,6 +208,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(target_os = "linux")]
     fn this_process_has_a_pss() {
         let processes = process_tree_pss(std::process::id());
         assert!(processes.iter().any(|p| p.pss_kib > 0), "{processes:?}");
