@@ -4,13 +4,11 @@
 use std::io::{BufRead as _, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::{mpsc, Arc, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
 
 use url::Url;
 
-use crate::process::ChildGuard;
-use crate::wait::wait_for;
+use crate::process::{read_base_url, ChildGuard};
 use crate::world::CLIENT_ID;
 
 /// The emulator's confidential demo client, the broker's upstream client.
@@ -70,7 +68,6 @@ impl Broker {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = ChildGuard::spawn("passkeys-broker", command);
-        let stdout = child.take_stdout().expect("piped stdout");
         let stderr = child.take_stderr().expect("piped stderr");
         let log = Arc::new(Mutex::new(Vec::new()));
         let lines = Arc::clone(&log);
@@ -84,29 +81,7 @@ impl Broker {
                 }
             }
         });
-        let (first_line, receive) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines();
-            if let Some(Ok(line)) = lines.next() {
-                let _ = first_line.send(line);
-            }
-            for line in lines.map_while(Result::ok) {
-                eprintln!("broker stdout: {line}");
-            }
-        });
-        let line = wait_for(
-            "the broker's base URL on its stdout",
-            Duration::from_secs(60),
-            || {
-                receive
-                    .try_recv()
-                    .ok()
-                    .or_else(|| child.has_exited().then(String::new))
-            },
-        );
-        let base_url = Url::parse(line.trim()).unwrap_or_else(|error| {
-            panic!("the broker's first line is not its base URL ({line:?}): {error}")
-        });
+        let base_url = read_base_url(&mut child, "broker");
         Broker {
             base_url,
             log,

@@ -1,17 +1,15 @@
 //! The Scalekit emulator as a child process on an ephemeral port with a
 //! fresh data file, and the parts of its HTTP API the suite asserts on.
 
-use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::Value;
 use url::Url;
 
-use crate::process::ChildGuard;
-use crate::wait::{poll, wait_for, Deadline};
+use crate::process::{read_base_url, ChildGuard};
+use crate::wait::{poll, Deadline};
 
 /// The confidential demo client that may use the client-credentials grant.
 const ADMIN_CLIENT_ID: &str = "skc_demo";
@@ -236,30 +234,7 @@ fn launch(binary: &Path, data_file: &Path, listen: &str) -> (ChildGuard, Url) {
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
     let mut child = ChildGuard::spawn("scalekit-emulator", command);
-    let stdout = child.take_stdout().expect("piped stdout");
-    let (first_line, receive) = mpsc::channel();
     // Keeps reading so that the mailbox lines never fill the pipe.
-    std::thread::spawn(move || {
-        let mut lines = BufReader::new(stdout).lines();
-        if let Some(Ok(line)) = lines.next() {
-            let _ = first_line.send(line);
-        }
-        for line in lines.map_while(Result::ok) {
-            eprintln!("emulator: {line}");
-        }
-    });
-    let line = wait_for(
-        "the emulator's base URL on its stdout",
-        Duration::from_secs(60),
-        || {
-            receive
-                .try_recv()
-                .ok()
-                .or_else(|| child.has_exited().then(String::new))
-        },
-    );
-    let base_url = Url::parse(line.trim()).unwrap_or_else(|error| {
-        panic!("the emulator's first line is not its base URL ({line:?}): {error}")
-    });
+    let base_url = read_base_url(&mut child, "emulator");
     (child, base_url)
 }

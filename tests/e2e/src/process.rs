@@ -172,3 +172,35 @@ pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
     listener.local_addr().expect("local address").port()
 }
+
+/// Reads a server child's first stdout line as its base URL (both the emulator
+/// and the broker print it once they accept connections), and keeps echoing
+/// the rest, prefixed with `name`, so the pipe never fills.
+pub fn read_base_url(child: &mut ChildGuard, name: &str) -> url::Url {
+    use std::io::{BufRead as _, BufReader};
+    let stdout = child.take_stdout().expect("piped stdout");
+    let (first_line, receive) = std::sync::mpsc::channel();
+    let prefix = name.to_string();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        if let Some(Ok(line)) = lines.next() {
+            let _ = first_line.send(line);
+        }
+        for line in lines.map_while(Result::ok) {
+            eprintln!("{prefix}: {line}");
+        }
+    });
+    let line = crate::wait::wait_for(
+        &format!("the {name}'s base URL on its stdout"),
+        Duration::from_secs(60),
+        || {
+            receive
+                .try_recv()
+                .ok()
+                .or_else(|| child.has_exited().then(String::new))
+        },
+    );
+    url::Url::parse(line.trim()).unwrap_or_else(|error| {
+        panic!("the {name}'s first line is not its base URL ({line:?}): {error}")
+    })
+}
