@@ -5,7 +5,7 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/"] },
+  { ignores: ["dist/", "build/", "node_modules/"] },
   eslint.configs.recommended,
   {
     files: ["src/**/*.ts"],

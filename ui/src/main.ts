@@ -27,8 +27,37 @@ class App {
     this.#notices = notices;
   }
 
+  /**
+   * Shows the first view as soon as the session is known, then reports
+   * readiness in the next frame. The event subscriptions go out first, in the
+   * same tick, but are not awaited (each is a round trip to Rust): once they
+   * are all in place the session is read again, so that a change between the
+   * first read and the subscriptions (a sign-in completed from a deep link)
+   * is not missed.
+   */
   async start(): Promise<void> {
-    await Promise.all([
+    const subscribed = this.#subscribe();
+    window.addEventListener("focus", () => {
+      this.#refreshOnFocus();
+    });
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible") this.#refreshOnFocus();
+    });
+    const loaded = await this.#loadSession();
+    requestAnimationFrame(() => {
+      void api.appReady().catch(() => undefined);
+    });
+    await subscribed;
+    if (loaded) {
+      // Quietly: a failure here changes nothing the person sees.
+      await api.session().then((state) => {
+        this.#showSession(state);
+      }, () => undefined);
+    }
+  }
+
+  #subscribe(): Promise<unknown> {
+    return Promise.all([
       api.onSignInProgress((progress) => {
         if (progress.stage === "waitingForBrowser") this.#waitingEvents += 1;
         if (this.#subject === null) this.#showSignedOut().showWaiting(progress);
@@ -43,23 +72,16 @@ class App {
         this.#refreshOnFocus();
       }),
     ]);
-    window.addEventListener("focus", () => {
-      this.#refreshOnFocus();
-    });
-    document.addEventListener("visibilitychange", () => {
-      if (document.visibilityState === "visible") this.#refreshOnFocus();
-    });
-    await this.#loadSession();
-    requestAnimationFrame(() => {
-      void api.appReady().catch(() => undefined);
-    });
   }
 
-  async #loadSession(): Promise<void> {
+  /** Reads the session and shows it; false when it could not be read (the error is shown). */
+  async #loadSession(): Promise<boolean> {
     try {
       this.#showSession(await api.session());
+      return true;
     } catch (caught) {
       this.#showFatal(api.toUiError(caught));
+      return false;
     }
   }
 

@@ -2,8 +2,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { checkPasskeyName, MAX_NAME_LENGTH } from "../dist/validation.js";
-import { localeDate, passkeyTitle, providerName, registeredWhere } from "../dist/format.js";
+import { checkPasskeyName, MAX_NAME_LENGTH } from "../build/modules/validation.js";
+import { localeDate, passkeyTitle, providerName, registeredWhere } from "../build/modules/format.js";
 
 test("passkey names: trimmed, 1 to 120 characters, no control characters", () => {
   const table = [
