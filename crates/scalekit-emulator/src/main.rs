@@ -1,12 +1,16 @@
 //! `scalekit-emulator`: a local Scalekit-compatible environment.
 //!
 //! Prints the base URL as the first line of stdout once it accepts
-//! connections; logs go to stderr. Stops gracefully on SIGTERM or Ctrl-C.
+//! connections; logs go to stderr. Stops gracefully on SIGTERM or Ctrl-C,
+//! and with `--exit-on-stdin-close` also when its stdin reaches end of file
+//! (a parent that holds the other end of a pipe ends the emulator by ending
+//! itself, however it ends).
 
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use scalekit_emulator::secret::{random_token, AdminToken};
@@ -40,7 +44,18 @@ struct Args {
     /// Token for the /_admin routes (default: the config's, else a random one logged to stderr).
     #[arg(long, env = "SCALEKIT_EMULATOR_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
+    /// Switch the /_admin routes off (they answer 403), whatever the config says.
+    #[arg(long, conflicts_with = "admin_token")]
+    no_admin: bool,
+    /// Stop when stdin reaches end of file: start the emulator with a piped
+    /// stdin and it stops when the parent closes the pipe or exits (also when
+    /// it crashes).
+    #[arg(long)]
+    exit_on_stdin_close: bool,
 }
+
+/// How long a graceful stop may take before the process just exits.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Switch {
@@ -72,7 +87,9 @@ fn config_from(args: &Args) -> Result<Config, String> {
     if let Some(token) = &args.admin_token {
         config.admin_token = Some(AdminToken::new(token.clone()));
     }
-    if config.admin_token.is_none() {
+    if args.no_admin {
+        config.admin_token = None;
+    } else if config.admin_token.is_none() {
         let token = random_token(24);
         tracing::warn!("no admin token configured; this run's admin token is {token}");
         config.admin_token = Some(AdminToken::new(token));
@@ -81,6 +98,29 @@ fn config_from(args: &Args) -> Result<Config, String> {
         tracing::warn!("data is kept in memory only; pass --data FILE to keep it");
     }
     Ok(config)
+}
+
+/// Resolves when stdin reaches end of file (or cannot be read). A plain thread
+/// reads it: a blocking read would hold up the runtime's shutdown.
+async fn stdin_closed() {
+    let (closed, on_close) = tokio::sync::oneshot::channel::<()>();
+    std::thread::spawn(move || {
+        let mut sink = std::io::sink();
+        let _ = std::io::copy(&mut std::io::stdin().lock(), &mut sink);
+        let _ = closed.send(());
+    });
+    let _ = on_close.await;
+}
+
+async fn wait_for_stop(exit_on_stdin_close: bool) {
+    if exit_on_stdin_close {
+        tokio::select! {
+            () = wait_for_stop_signal() => {}
+            () = stdin_closed() => tracing::info!("stdin closed"),
+        }
+    } else {
+        wait_for_stop_signal().await;
+    }
 }
 
 async fn wait_for_stop_signal() {
@@ -152,9 +192,14 @@ async fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     drop(stdout);
-    wait_for_stop_signal().await;
+    wait_for_stop(args.exit_on_stdin_close).await;
     tracing::info!("shutting down");
-    emulator.shutdown().await;
+    if tokio::time::timeout(SHUTDOWN_GRACE, emulator.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("connections still open after {SHUTDOWN_GRACE:?}; exiting");
+    }
     ExitCode::SUCCESS
 }
 
@@ -195,8 +240,24 @@ mod tests {
     }
 
     #[test]
+    fn no_admin_switches_the_admin_routes_off() {
+        let args =
+            Args::try_parse_from(["scalekit-emulator", "--in-memory", "--no-admin"]).unwrap();
+        assert!(config_from(&args).unwrap().admin_token.is_none());
+    }
+
+    #[test]
+    fn exit_on_stdin_close_is_off_unless_asked() {
+        let args = Args::try_parse_from(["scalekit-emulator"]).unwrap();
+        assert!(!args.exit_on_stdin_close);
+        let args = Args::try_parse_from(["scalekit-emulator", "--exit-on-stdin-close"]).unwrap();
+        assert!(args.exit_on_stdin_close);
+    }
+
+    #[test]
     fn conflicting_or_bad_flags_are_refused() {
         assert!(Args::try_parse_from(["x", "--data", "a", "--in-memory"]).is_err());
+        assert!(Args::try_parse_from(["x", "--no-admin", "--admin-token", "t"]).is_err());
         assert!(Args::try_parse_from(["x", "--passkeys", "maybe"]).is_err());
         let missing =
             Args::try_parse_from(["x", "--config", "/nonexistent/emulator.toml"]).unwrap();
