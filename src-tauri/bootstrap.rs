@@ -2,17 +2,20 @@
 //! and the command line.
 //!
 //! With nothing configured (`Config::load()` gives `None`) the app starts the
-//! embedded emulator in this process, with its database in the app's data
-//! directory and the demo client `ntvc_demo`, so a first run works offline.
+//! local emulator, the `scalekit-emulator` binary shipped beside its own
+//! executable, as a child process ([`crate::emulator_process`]), with its
+//! database in the app's data directory and the demo client `ntvc_demo`, so a
+//! first run works offline.
 
 use std::net::{Ipv4Addr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use passkeys_core::{BrowserLauncher, Client, CommandBrowser, Config, KeyringStore, RedirectMode};
-use scalekit_emulator::RunningEmulator;
 use serde::Serialize;
 use url::Url;
+
+use crate::emulator_process::{self, EmulatorCommand, EmulatorProcess};
 
 /// The app's identifier: data directory name and deep-link scheme.
 pub use passkeys_core::APP_IDENTIFIER;
@@ -56,14 +59,15 @@ impl EnvironmentInfo {
     }
 }
 
-/// A started client core, and the emulator it talks to when embedded.
+/// A started client core, and the emulator process it talks to when the app
+/// started one.
 pub struct Ready {
     /// The client core.
     pub client: Client,
     /// For the account view.
     pub environment: EnvironmentInfo,
-    /// Kept alive as long as the client.
-    _emulator: Option<RunningEmulator>,
+    /// Runs as long as the client; stopped when dropped.
+    emulator: Option<EmulatorProcess>,
 }
 
 impl Ready {
@@ -72,7 +76,20 @@ impl Ready {
         Ready {
             client,
             environment,
-            _emulator: None,
+            emulator: None,
+        }
+    }
+
+    /// The emulator process the app started, if it did.
+    pub fn emulator(&self) -> Option<&EmulatorProcess> {
+        self.emulator.as_ref()
+    }
+
+    /// Stops the emulator process the app started, if any (on exit: the
+    /// window's state is never dropped).
+    pub fn stop_emulator(&self) {
+        if let Some(emulator) = &self.emulator {
+            emulator.stop();
         }
     }
 }
@@ -95,7 +112,8 @@ pub fn data_dir() -> Option<PathBuf> {
     directories::BaseDirs::new().map(|dirs| dirs.data_dir().join(APP_IDENTIFIER))
 }
 
-/// Loads the configuration (or starts the embedded emulator) and builds the client.
+/// Loads the configuration (or starts the local emulator beside the app's
+/// executable) and builds the client.
 ///
 /// `default_browser` is used unless the configuration names a browser command.
 ///
@@ -103,10 +121,26 @@ pub fn data_dir() -> Option<PathBuf> {
 /// When the configuration is invalid, the emulator cannot start, or the
 /// client cannot be built.
 pub async fn start(default_browser: Arc<dyn BrowserLauncher>) -> passkeys_core::Result<Ready> {
+    start_with_emulator_binary(default_browser, None).await
+}
+
+/// [`start`], with the emulator's binary given (`None`: the one next to this
+/// process's executable). Tests name the one cargo built.
+///
+/// # Errors
+/// As [`start`].
+pub async fn start_with_emulator_binary(
+    default_browser: Arc<dyn BrowserLauncher>,
+    emulator_binary: Option<&Path>,
+) -> passkeys_core::Result<Ready> {
     let (config, emulator) = match Config::load()? {
         Some(config) => (config, None),
         None => {
-            let emulator = start_embedded_emulator().await?;
+            let binary = match emulator_binary {
+                Some(path) => path.to_path_buf(),
+                None => emulator_process::binary_next_to_current_exe()?,
+            };
+            let emulator = start_embedded_emulator(binary).await?;
             let config = embedded_config(emulator.base_url().clone())?;
             (config, Some(emulator))
         }
@@ -121,7 +155,7 @@ pub async fn start(default_browser: Arc<dyn BrowserLauncher>) -> passkeys_core::
     Ok(Ready {
         client,
         environment,
-        _emulator: emulator,
+        emulator,
     })
 }
 
@@ -142,30 +176,31 @@ fn embedded_config(base_url: Url) -> passkeys_core::Result<Config> {
     Ok(config)
 }
 
-async fn start_embedded_emulator() -> passkeys_core::Result<RunningEmulator> {
+/// Starts the emulator's binary on the preferred port (any free port if that
+/// fails), with its database in the app's data directory.
+async fn start_embedded_emulator(binary: PathBuf) -> passkeys_core::Result<EmulatorProcess> {
     let dir = data_dir().ok_or_else(|| {
         passkeys_core::Error::Config("No home directory: cannot keep the emulator's data.".into())
     })?;
     std::fs::create_dir_all(&dir).map_err(|error| {
         passkeys_core::Error::Config(format!("Could not create {}: {error}.", dir.display()))
     })?;
-    let mut config = scalekit_emulator::Config {
-        storage: scalekit_emulator::Storage::File(dir.join("emulator.db")),
-        // Email codes on stdout (also at `/_dev/mailbox`): no real mail leaves the machine.
-        mail_sink: scalekit_emulator::MailSink::Stdout,
-        ..scalekit_emulator::Config::default()
+    // The binary's defaults are the in-process ones: the demo clients
+    // (`ntvc_demo`, `skc_demo`), passkeys on, email codes on stdout (also at
+    // `/_dev/mailbox`: no real mail leaves the machine); `--no-admin` keeps
+    // the admin routes off, as they were.
+    let mut command = EmulatorCommand {
+        binary,
+        listen: SocketAddr::from((Ipv4Addr::LOCALHOST, EMBEDDED_EMULATOR_PORT)),
+        data: dir.join("emulator.db"),
     };
-    config.listen = SocketAddr::from((Ipv4Addr::LOCALHOST, EMBEDDED_EMULATOR_PORT));
-    match scalekit_emulator::start(config.clone()).await {
+    match EmulatorProcess::start(&command).await {
         Ok(emulator) => Ok(emulator),
-        Err(first) => {
-            tracing::info!(%first, "embedded emulator: preferred port unavailable, using any free port");
-            config.listen = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
-            scalekit_emulator::start(config).await.map_err(|error| {
-                passkeys_core::Error::Internal(format!(
-                    "The embedded emulator did not start: {error}."
-                ))
-            })
+        Err(first) if command.binary.is_file() => {
+            tracing::info!(%first, "local emulator: preferred port unavailable, using any free port");
+            command.listen = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+            EmulatorProcess::start(&command).await
         }
+        Err(missing) => Err(missing),
     }
 }

@@ -12,13 +12,14 @@
 pub mod bootstrap;
 pub mod cli;
 pub mod commands;
+pub mod emulator_process;
 pub mod flows;
 pub mod ready;
 pub mod state;
 
 use std::sync::Arc;
 
-use tauri::{AppHandle, Manager, Runtime};
+use tauri::{AppHandle, Manager, RunEvent, Runtime};
 use tauri_plugin_deep_link::DeepLinkExt;
 
 use crate::state::AppState;
@@ -53,11 +54,22 @@ pub fn run_window() {
             setup(app.handle());
             Ok(())
         })
-        .run(tauri::generate_context!());
-    if let Err(error) = app {
-        eprintln!("passkeys-desktop: {error}");
-        std::process::exit(1);
-    }
+        .build(tauri::generate_context!());
+    let app = match app {
+        Ok(app) => app,
+        Err(error) => {
+            eprintln!("passkeys-desktop: {error}");
+            std::process::exit(1);
+        }
+    };
+    app.run(|handle, event| {
+        // The event loop ends the process without dropping the managed
+        // state: stop the emulator child here (were this process to crash
+        // instead, the child stops when its stdin closes).
+        if let RunEvent::Exit = event {
+            handle.state::<AppState>().stop_emulator();
+        }
+    });
 }
 
 /// Starts the core in the background, listens for deep links and handles the

@@ -1,7 +1,7 @@
 //! The managed state: the client core, started on first use.
 //!
 //! The window appears before the core is ready (reading the configuration and,
-//! without one, starting the embedded emulator take a moment): every command
+//! without one, starting the local emulator take a moment): every command
 //! awaits the same one-time start-up.
 
 use std::sync::Arc;
@@ -44,6 +44,14 @@ impl AppState {
             .get_or_try_init(|| bootstrap::start(self.browser.clone()))
             .await
             .map_err(UiError::from)
+    }
+
+    /// Stops the emulator process the app started, if the core is started
+    /// and it started one (on exit).
+    pub fn stop_emulator(&self) {
+        if let Some(ready) = self.ready.get() {
+            ready.stop_emulator();
+        }
     }
 
     /// The client core.

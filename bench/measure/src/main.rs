@@ -5,7 +5,7 @@
 //! ```text
 //! passkeys-bench core   --out FILE [--sign-in-runs N] [--call-runs N]
 //! passkeys-bench window --out FILE --app BIN --baseline BIN [--starts N] [--round-trips N]
-//! passkeys-bench report --results DIR --doc FILE --app BIN --baseline BIN [--app-deb F] [--baseline-deb F]
+//! passkeys-bench report --results DIR --doc FILE --app BIN --baseline BIN [--emulator BIN] [--app-deb F] [--baseline-deb F]
 //! ```
 //!
 //! `core` and `window` start their own private keychain (a D-Bus session with
@@ -189,7 +189,8 @@ fn run_window(options: &Options) -> BenchResult<()> {
     ];
     env.extend(keychain.env());
     // The same app signed out (nothing under its keychain service), and on a
-    // first run with nothing configured (it starts its embedded emulator).
+    // first run with nothing configured (it starts the emulator's binary beside
+    // it as a child process, which the memory figure includes as a descendant).
     let signed_out = with_env(
         &env,
         &[],
