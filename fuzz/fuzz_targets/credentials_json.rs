@@ -11,12 +11,15 @@ fuzz_target!(|data: &[u8]| {
     if let Some((list, single)) = passkeys_core::fuzzing::credentials(data) {
         for passkey in list.iter().chain(single.as_ref()) {
             assert!(!passkey.id.is_empty(), "a passkey without id");
-            for icon in [
-                &passkey.authenticator.icon_light,
-                &passkey.authenticator.icon_dark,
-            ]
-            .into_iter()
-            .flatten()
+            assert_eq!(
+                passkey.icon.is_some(),
+                passkey.authenticator.icon_key.is_some()
+            );
+            for icon in passkey
+                .icon
+                .iter()
+                .flat_map(|icon| [&icon.light, &icon.dark])
+                .flatten()
             {
                 assert!(icon.starts_with("data:image/"), "a remote icon: {icon:.40}");
             }

@@ -58,7 +58,8 @@ pub use config::{
 pub use deep_link::{DeepLinkAction, MAX_DEEP_LINK_LEN};
 pub use error::{ApiError, Error, ErrorKind, FieldViolation, Result, UiError};
 pub use passkeys::{
-    validate_display_name, AuthenticatorInfo, Passkey, RegisteredFrom, MAX_NAME_CHARS,
+    validate_display_name, AuthenticatorInfo, Passkey, PasskeyList, ProviderIcon, RegisteredFrom,
+    MAX_NAME_CHARS,
 };
 pub use refresh::DEFAULT_REFRESH_SKEW;
 pub use vault::{

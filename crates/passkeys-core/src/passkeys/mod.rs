@@ -1,5 +1,6 @@
 //! The passkeys REST API (`/api/v1/webauthn/credentials`) and its view model.
 
+mod icons;
 mod view;
 mod wire;
 
@@ -7,6 +8,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use url::Url;
 
+pub use icons::{PasskeyList, ProviderIcon};
 pub use view::{AuthenticatorInfo, Passkey, RegisteredFrom};
 /// The wire decoders, for `crate::fuzzing`.
 pub(crate) use wire::{decode_error, decode_list, decode_single};

@@ -33,12 +33,17 @@ fn list_fixture_becomes_view_models() {
     assert_eq!(mac.created_at.as_deref(), Some("2025-02-15T06:23:44.560Z"));
     assert_eq!(mac.authenticator.name.as_deref(), Some("iCloud Keychain"));
     assert_eq!(mac.authenticator.attachment.as_deref(), Some("platform"));
-    assert!(mac
-        .authenticator
-        .icon_light
+    let icon = mac.icon.as_ref().unwrap();
+    assert!(icon
+        .light
         .as_deref()
         .unwrap()
         .starts_with("data:image/svg+xml"));
+    assert_eq!(
+        mac.authenticator.icon_key.as_deref(),
+        Some("fbfc3007-154e-4ecc-8c0b-6e020557d7bd"),
+        "the icon is named by the AAGUID"
+    );
     assert!(mac.synced);
     assert!(!mac.device_bound);
     assert_eq!(mac.transports, ["internal", "hybrid"]);
@@ -74,6 +79,27 @@ fn view_model_serialises_camel_case() {
     assert_eq!(value["createdAt"], "2025-02-15T06:23:44.560Z");
     assert_eq!(value["authenticator"]["name"], "iCloud Keychain");
     assert!(value["registeredFrom"].is_object());
+    assert_eq!(
+        value["authenticator"]["iconKey"],
+        Value::Null,
+        "no icon sent"
+    );
+
+    // A row with an icon names it, and does not carry it: the icon travels
+    // once, beside a list's rows.
+    let listed = decode_list(&json(LIST))
+        .unwrap()
+        .into_iter()
+        .find_map(Passkey::from_wire)
+        .unwrap();
+    assert!(listed.icon.is_some());
+    let value = serde_json::to_value(&listed).unwrap();
+    assert_eq!(
+        value["authenticator"]["iconKey"],
+        "fbfc3007-154e-4ecc-8c0b-6e020557d7bd"
+    );
+    assert!(value.get("icon").is_none());
+    assert!(!value.to_string().contains("data:image"));
 }
 
 #[test]
@@ -98,9 +124,10 @@ fn decoding_is_lenient() {
     assert!(passkeys[0].transports.is_empty());
     assert!(passkeys[0].device_bound);
     assert_eq!(passkeys[1].transports, ["usb"]);
+    assert_eq!(passkeys[1].icon, None, "remote icons are dropped");
     assert_eq!(
-        passkeys[1].authenticator.icon_light, None,
-        "remote icons are dropped"
+        passkeys[1].authenticator.icon_key, None,
+        "no icon, no icon key"
     );
 
     assert_eq!(decode_list(&json("{}")).unwrap().len(), 0);

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use super::icons::{icon_key, ProviderIcon};
 use super::wire::WireCredential;
 
 /// One passkey, ready to show.
@@ -25,6 +26,10 @@ pub struct Passkey {
     pub transports: Vec<String>,
     /// Where it was registered.
     pub registered_from: RegisteredFrom,
+    /// The provider's icon, named by `authenticator.icon_key`. Not serialised:
+    /// icons reach the UI once, beside the rows (see [`super::PasskeyList`]).
+    #[serde(skip)]
+    pub icon: Option<ProviderIcon>,
 }
 
 /// The authenticator's provider, for display only.
@@ -35,10 +40,10 @@ pub struct AuthenticatorInfo {
     pub aaguid: Option<String>,
     /// Provider name, e.g. "iCloud Keychain".
     pub name: Option<String>,
-    /// Icon for light themes (only `data:image/…` URIs are kept).
-    pub icon_light: Option<String>,
-    /// Icon for dark themes (only `data:image/…` URIs are kept).
-    pub icon_dark: Option<String>,
+    /// The key of the provider's icon (the AAGUID, else a hash of the icon),
+    /// `None` when there is no icon. The icon itself travels once, in
+    /// [`super::PasskeyList::icons`].
+    pub icon_key: Option<String>,
     /// `platform` or `cross-platform`.
     pub attachment: Option<String>,
 }
@@ -73,6 +78,12 @@ impl Passkey {
         let user_agent = wire.user_agent.unwrap_or_default();
         let client_info = wire.client_info.unwrap_or_default();
         let authenticator_name = non_empty(authenticator.name);
+        let aaguid = non_empty(authenticator.aaguid);
+        let icon = ProviderIcon::from_data_uris(
+            image_data_uri(authenticator.icon_light),
+            image_data_uri(authenticator.icon_dark),
+        );
+        let icon_key = icon.as_ref().map(|icon| icon_key(aaguid.as_deref(), icon));
         let display_name = non_empty(wire.display_name)
             .or_else(|| authenticator_name.clone())
             .unwrap_or_else(|| "Passkey".to_string());
@@ -81,10 +92,9 @@ impl Passkey {
             display_name,
             created_at: non_empty(wire.created_at),
             authenticator: AuthenticatorInfo {
-                aaguid: non_empty(authenticator.aaguid),
+                aaguid,
                 name: authenticator_name,
-                icon_light: image_data_uri(authenticator.icon_light),
-                icon_dark: image_data_uri(authenticator.icon_dark),
+                icon_key,
                 attachment: non_empty(authenticator.attachment),
             },
             synced: backup_eligible && flags.backup_state.unwrap_or(false),
@@ -104,6 +114,7 @@ impl Passkey {
                 city: non_empty(client_info.city),
                 region: non_empty(client_info.region),
             },
+            icon,
         })
     }
 }
