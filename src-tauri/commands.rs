@@ -4,7 +4,7 @@
 //! [`COMMANDS`] and [`handler`] come from one list, and `build.rs` must name
 //! the same commands (a test below keeps them equal).
 
-use passkeys_core::{Account, Passkey, SessionState, UiError};
+use passkeys_core::{Account, Passkey, PasskeyList, SessionState, UiError};
 use tauri::{AppHandle, Runtime, State};
 
 use crate::bootstrap::EnvironmentInfo;
@@ -44,10 +44,15 @@ pub async fn sign_out<R: Runtime>(
     Ok(())
 }
 
-/// The signed-in person's passkeys.
+/// The signed-in person's passkeys, with the providers' icons the UI does
+/// not have yet (`knownIcons`: the icon keys it has; none when left out).
 #[tauri::command]
-pub async fn list_passkeys(state: State<'_, AppState>) -> Result<Vec<Passkey>, UiError> {
-    Ok(state.client().await?.list_passkeys().await?)
+pub async fn list_passkeys(
+    state: State<'_, AppState>,
+    known_icons: Option<Vec<String>>,
+) -> Result<PasskeyList, UiError> {
+    let passkeys = state.client().await?.list_passkeys().await?;
+    Ok(PasskeyList::new(passkeys, &known_icons.unwrap_or_default()))
 }
 
 /// Renames a passkey (1 to 120 characters, checked before sending).

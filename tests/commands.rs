@@ -111,9 +111,36 @@ fn list_rename_and_remove_passkeys() {
     let subject = account["subject"].as_str().unwrap();
     let ids = seed_passkeys(&harness.emulator, subject, 2);
 
-    let list = harness.invoke("list_passkeys", json!({})).unwrap();
-    let list = list.as_array().unwrap();
+    // Given a UI that has no icon yet
+    let answer = harness.invoke("list_passkeys", json!({})).unwrap();
+    let list = answer["passkeys"].as_array().unwrap();
     assert_eq!(list.len(), 2, "{list:?}");
+    // Then the provider's icon comes once, under the key both rows name
+    let icon_key = "fbfc3007-154e-4ecc-8c0b-6e020557d7bd";
+    assert!(list
+        .iter()
+        .all(|p| p["authenticator"]["iconKey"] == icon_key));
+    let icons = answer["icons"].as_object().unwrap();
+    assert_eq!(icons.keys().collect::<Vec<_>>(), [icon_key]);
+    assert!(icons[icon_key]["light"]
+        .as_str()
+        .unwrap()
+        .starts_with("data:image/"));
+    assert_eq!(
+        answer.to_string().matches("data:image/").count(),
+        icons[icon_key].as_object().unwrap().len(),
+        "no row carries an icon: {answer}"
+    );
+    // And when the UI names the icons it has, none comes again
+    let again = harness
+        .invoke("list_passkeys", json!({"knownIcons": [icon_key]}))
+        .unwrap();
+    assert_eq!(again["icons"], json!({}));
+    assert_eq!(again["passkeys"], answer["passkeys"]);
+    let other = harness
+        .invoke("list_passkeys", json!({"knownIcons": ["another-key"]}))
+        .unwrap();
+    assert_eq!(other["icons"], answer["icons"]);
     for passkey in list {
         for field in [
             "id",
@@ -138,8 +165,10 @@ fn list_rename_and_remove_passkeys() {
         .unwrap();
     assert_eq!(renamed["id"], id);
     assert_eq!(renamed["displayName"], "Work laptop");
+    assert_eq!(renamed["authenticator"]["iconKey"], icon_key);
+    assert!(!renamed.to_string().contains("data:image/"));
     let list = harness.invoke("list_passkeys", json!({})).unwrap();
-    assert!(list
+    assert!(list["passkeys"]
         .as_array()
         .unwrap()
         .iter()
@@ -150,8 +179,9 @@ fn list_rename_and_remove_passkeys() {
         Value::Null
     );
     let list = harness.invoke("list_passkeys", json!({})).unwrap();
-    assert_eq!(list.as_array().unwrap().len(), 1);
-    assert!(list.as_array().unwrap().iter().all(|p| p["id"] != id));
+    let list = list["passkeys"].as_array().unwrap();
+    assert_eq!(list.len(), 1);
+    assert!(list.iter().all(|p| p["id"] != id));
 
     let error = harness
         .invoke("remove_passkey", json!({"id": id}))

@@ -49,7 +49,13 @@ fn typescript_types_match_the_json_of_the_commands() {
     assert_eq!(keys(&account), interface_fields("Account"));
     seed_passkeys(&harness.emulator, account["subject"].as_str().unwrap(), 1);
     let list = harness.invoke("list_passkeys", json!({})).unwrap();
-    let passkey = &list[0];
+    assert_eq!(keys(&list), interface_fields("PasskeyList"));
+    let icons = list["icons"].as_object().unwrap();
+    assert!(!icons.is_empty(), "the seeded provider has an icon");
+    for icon in icons.values() {
+        assert_eq!(keys(icon), interface_fields("ProviderIcon"));
+    }
+    let passkey = &list["passkeys"][0];
     assert_eq!(keys(passkey), interface_fields("Passkey"));
     assert_eq!(
         keys(&passkey["authenticator"]),

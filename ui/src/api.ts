@@ -11,6 +11,7 @@
  */
 import type { invoke as tauriInvoke } from "@tauri-apps/api/core";
 import type { listen as tauriListen, UnlistenFn } from "@tauri-apps/api/event";
+import { providerIcons } from "./icons.js";
 
 declare global {
   interface Window {
@@ -68,9 +69,15 @@ export type SessionState = { state: "signedOut" } | { state: "signedIn"; account
 export interface Authenticator {
   aaguid: string | null;
   name: string | null;
-  iconLight: string | null;
-  iconDark: string | null;
+  /** The key of its provider's icon in `PasskeyList.icons` (and the icon cache); null: no icon. */
+  iconKey: string | null;
   attachment: string | null;
+}
+
+/** A provider's icon for light and dark themes, as `data:image/…` URIs. */
+export interface ProviderIcon {
+  light: string | null;
+  dark: string | null;
 }
 
 /** Where a passkey was registered (from the browser's user agent and the IP address). */
@@ -95,6 +102,13 @@ export interface Passkey {
   deviceBound: boolean;
   transports: string[];
   registeredFrom: RegisteredFrom;
+}
+
+/** The answer of `list_passkeys`: the rows, and the icons they name that the page did not have. */
+export interface PasskeyList {
+  passkeys: Passkey[];
+  /** By icon key; only the keys the call did not name as known. */
+  icons: Record<string, ProviderIcon>;
 }
 
 /** The environment the app talks to, for the account view. */
@@ -162,9 +176,15 @@ export function signOut(): Promise<void> {
   return call("sign_out");
 }
 
-/** The passkeys of the signed-in person. */
-export function listPasskeys(): Promise<Passkey[]> {
-  return call("list_passkeys");
+/**
+ * The passkeys of the signed-in person. Names the icons the page already has
+ * (`providerIcons`), so the answer carries only new ones, and keeps those in
+ * `providerIcons` for the rows.
+ */
+export async function listPasskeys(): Promise<PasskeyList> {
+  const list = await call<PasskeyList>("list_passkeys", { knownIcons: providerIcons.keys() });
+  providerIcons.add(list.icons);
+  return list;
 }
 
 /** Renames a passkey (1 to 120 characters) and returns it as stored. */

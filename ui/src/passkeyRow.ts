@@ -2,6 +2,8 @@
 import { toUiError, type Passkey, type UiError } from "./api.js";
 import { button, h, themedImage } from "./dom.js";
 import { localeDate, passkeyTitle, providerName, registeredWhere } from "./format.js";
+import { iconSources, providerIcons, type IconLookup } from "./icons.js";
+import type { KeyedRow } from "./listUpdate.js";
 import { checkPasskeyName, MAX_NAME_LENGTH } from "./validation.js";
 
 /** What a row asks of the app. */
@@ -16,17 +18,44 @@ export interface RowActions {
 
 let rowCount = 0;
 
-/** A passkey row; `editing` is true while the rename field is open. */
-export class PasskeyRow {
+/**
+ * Everything a row shows of a passkey, as one string: two passkeys with the
+ * same one look the same (the icon counts once it has arrived).
+ */
+function shownAs(passkey: Passkey, icons: IconLookup): string {
+  const key = passkey.authenticator.iconKey;
+  const icon = key === null ? "" : `${key}${icons.get(key) === undefined ? "?" : ""}`;
+  return JSON.stringify([
+    passkeyTitle(passkey),
+    providerName(passkey),
+    passkey.createdAt,
+    passkey.synced,
+    registeredWhere(passkey),
+    icon,
+  ]);
+}
+
+/**
+ * A passkey row; `editing` is true while the rename field is open. The row
+ * keeps its element for its whole life: `update` renders again only when
+ * something it shows changed.
+ */
+export class PasskeyRow implements KeyedRow<Passkey> {
   readonly root: HTMLLIElement;
   #passkey: Passkey;
   readonly #actions: RowActions;
+  readonly #icons: IconLookup;
   readonly #id = `passkey-${String(++rowCount)}`;
+  #shown = "";
+  /** "Remove" was pressed: its confirmation may still be open. */
+  #removing = false;
   editing = false;
 
-  constructor(passkey: Passkey, actions: RowActions) {
+  /** A row for `passkey`; its icon is looked up in `icons` (the page's cache unless told). */
+  constructor(passkey: Passkey, actions: RowActions, icons: IconLookup = providerIcons) {
     this.#passkey = passkey;
     this.#actions = actions;
+    this.#icons = icons;
     this.root = h("li", { className: "passkey", testId: "passkey-row" });
     this.root.dataset.passkeyId = passkey.id;
     this.#render();
@@ -37,6 +66,29 @@ export class PasskeyRow {
     return this.#passkey;
   }
 
+  /** The passkey's id: what the list is keyed by. */
+  get key(): string {
+    return this.#passkey.id;
+  }
+
+  /** True while the rename field is open or the removal is being confirmed. */
+  get busy(): boolean {
+    if (this.#removing && document.querySelector("dialog[open]") === null) this.#removing = false;
+    return this.editing || this.#removing;
+  }
+
+  /**
+   * Takes the passkey's new state; renders again only when what the row shows
+   * changed (and never while it is busy). Returns true when it rendered.
+   */
+  update(passkey: Passkey): boolean {
+    if (this.busy) return false;
+    this.#passkey = passkey;
+    if (shownAs(passkey, this.#icons) === this.#shown) return false;
+    this.#render();
+    return true;
+  }
+
   /** Focuses the row's first button. */
   focus(): void {
     this.root.querySelector("button")?.focus();
@@ -45,15 +97,16 @@ export class PasskeyRow {
   #render(): void {
     const passkey = this.#passkey;
     this.editing = false;
-    const light = passkey.authenticator.iconLight ?? "./images/key.svg";
-    const dark = passkey.authenticator.iconDark ?? passkey.authenticator.iconLight ?? "./images/key-dark.svg";
+    this.#shown = shownAs(passkey, this.#icons);
+    const { light, dark } = iconSources(passkey.authenticator.iconKey, this.#icons);
     const created = localeDate(passkey.createdAt);
     const where = registeredWhere(passkey);
     const renameButton = button("Rename", () => {
       this.#startRename();
     }, { size: "small", testId: "rename-button", label: `Rename ${passkeyTitle(passkey)}` });
     const removeButton = button("Remove", () => {
-      this.#actions.remove(passkey, removeButton);
+      this.#removing = true;
+      this.#actions.remove(this.#passkey, removeButton);
     }, { size: "small", variant: "danger", testId: "remove-button", label: `Remove ${passkeyTitle(passkey)}` });
     this.root.replaceChildren(
       themedImage(light, dark, "passkey-icon", ""),

@@ -1,6 +1,7 @@
 /** The signed-in screen: the account and the passkeys list. */
-import type { Account, Environment, Passkey, UiError } from "./api.js";
+import type { Account, Environment, PasskeyList, UiError } from "./api.js";
 import { append, button, h } from "./dom.js";
+import { updateKeyed } from "./listUpdate.js";
 import { PasskeyRow, type RowActions } from "./passkeyRow.js";
 
 /** What the signed-in screen asks of the app. */
@@ -18,6 +19,8 @@ export class SignedInView {
   readonly #addButton: HTMLButtonElement;
   readonly #environment: HTMLElement;
   #rows: PasskeyRow[] = [];
+  /** The `<ul>` of the rows, while the list (not the empty, loading or error state) is shown. */
+  #list: HTMLUListElement | null = null;
   #hasList = false;
 
   constructor(account: Account, actions: SignedInActions) {
@@ -90,16 +93,26 @@ export class SignedInView {
   showLoading(): void {
     this.#listBody.setAttribute("aria-busy", "true");
     if (this.#hasList) return;
+    this.#list = null;
     this.#listBody.replaceChildren(h("p", { className: "state", testId: "passkeys-loading" }, "Loading your passkeys…"));
   }
 
-  /** Shows the passkeys, or the empty state. */
-  showPasskeys(passkeys: Passkey[]): void {
-    const focusedIndex = this.#rows.findIndex((row) => row.root.contains(document.activeElement));
+  /**
+   * Shows the passkeys, or the empty state. A keyed update: rows whose
+   * passkey is unchanged stay as they are (element, focus and all), changed
+   * ones render again in place, new ones are added and gone ones removed, in
+   * the list's order. A row being renamed or confirming its removal is left
+   * alone (see `updateKeyed`).
+   */
+  showPasskeys(list: PasskeyList): void {
+    const focused = this.#rows.findIndex((row) => row.root.contains(document.activeElement));
+    const focusedRow = this.#rows[focused];
     this.#hasList = true;
     this.#listBody.setAttribute("aria-busy", "false");
-    if (passkeys.length === 0) {
-      this.#rows = [];
+    const update = updateKeyed(this.#rows, list.passkeys, (passkey) => passkey.id, (passkey) => new PasskeyRow(passkey, this.#actions));
+    this.#rows = update.rows;
+    if (this.#rows.length === 0) {
+      this.#list = null;
       this.#listBody.replaceChildren(
         h(
           "div",
@@ -108,13 +121,30 @@ export class SignedInView {
           h("p", { className: "small" }, "Add one to sign in with your fingerprint, face or device PIN instead of a code."),
         ),
       );
-      if (focusedIndex >= 0) this.#addButton.focus();
+      if (focused >= 0) this.#addButton.focus();
       return;
     }
-    const actions: RowActions = this.#actions;
-    this.#rows = passkeys.map((passkey) => new PasskeyRow(passkey, actions));
-    this.#listBody.replaceChildren(h("ul", { className: "passkeys", attrs: { "aria-label": "Passkeys" } }, ...this.#rows.map((row) => row.root)));
-    if (focusedIndex >= 0) (this.#rows[Math.min(focusedIndex, this.#rows.length - 1)] ?? this.#addButton).focus();
+    let listElement = this.#list;
+    if (listElement === null) {
+      listElement = h("ul", { className: "passkeys", attrs: { "aria-label": "Passkeys" } });
+      this.#list = listElement;
+      this.#listBody.replaceChildren(listElement);
+    }
+    for (const row of update.removed) row.root.remove();
+    // Moves only rows that are out of place (moving an element loses its focus).
+    let cursor = listElement.firstElementChild;
+    for (const row of this.#rows) {
+      if (row.root === cursor) {
+        cursor = cursor.nextElementSibling;
+      } else {
+        listElement.insertBefore(row.root, cursor);
+      }
+    }
+    // Focus was in a row that rendered again or went away: back to that row, else to its place.
+    if (focusedRow !== undefined && !this.#rows.some((row) => row.root.contains(document.activeElement))) {
+      const target = this.#rows.includes(focusedRow) ? focusedRow : this.#rows[Math.min(focused, this.#rows.length - 1)];
+      (target ?? this.#addButton).focus();
+    }
   }
 
   /** The number of passkeys shown. */
@@ -126,6 +156,7 @@ export class SignedInView {
   showError(error: UiError): void {
     this.#hasList = false;
     this.#rows = [];
+    this.#list = null;
     this.#listBody.setAttribute("aria-busy", "false");
     const retry = button("Retry", this.#actions.retry, { testId: "retry" });
     this.#listBody.replaceChildren(
