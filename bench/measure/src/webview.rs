@@ -5,7 +5,9 @@
 //! - list, click to render: the UI's own refresh (a window `focus` event,
 //!   as when the person comes back from the browser) → its `list_passkeys`
 //!   call → the 20 rows in the DOM, laid out, and the next frame;
-//! - list, the command alone: `invoke("list_passkeys")` from the page;
+//! - list, the command alone: `invoke("list_passkeys")` from the page, as
+//!   the UI calls it on a refresh (naming the icons it has) and with no icon
+//!   known (every icon in the answer), and the size of both answers;
 //! - rename: `invoke("rename_passkey")` from the page.
 
 use std::time::Duration;
@@ -26,7 +28,11 @@ const WARM_UP: usize = 3;
 /// Longest a script may run.
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(180);
 
-/// The UI's refresh on focus, timed to the DOM, to layout and to the next frame.
+/// The UI's refresh on focus, timed to the DOM, to layout and to the next
+/// frame. The rows are in the DOM when the UI records its own measure
+/// (`list-passkeys-rendered`, right after `showPasskeys`): the script hooks
+/// `performance.measure` to see that moment, since a refresh of an unchanged
+/// list changes nothing in the DOM that an observer could see.
 const CLICK_TO_RENDER: &str = r#"
 const [runs, expected] = arguments;
 window.__bench = null;
@@ -34,40 +40,51 @@ window.__bench = null;
   const body = document.querySelector('[data-testid="passkeys"]');
   const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
   const out = { dom: [], layout: [], frame: [], ui: [] };
-  for (let i = 0; i < runs; i++) {
-    await pause(40);
-    const rendered = new Promise((resolve, reject) => {
-      const observer = new MutationObserver(() => {
-        const list = body.querySelector("ul");
-        if (list === null) return;
-        observer.disconnect();
-        const dom = performance.now();
-        void document.body.offsetHeight;
-        body.getBoundingClientRect();
-        const layout = performance.now();
-        if (list.children.length !== expected) reject(new Error(`${list.children.length} rows`));
-        requestAnimationFrame(() => resolve({ dom, layout, frame: performance.now() }));
+  let onRendered = null;
+  const measure = performance.measure.bind(performance);
+  performance.measure = (name, ...rest) => {
+    const entry = measure(name, ...rest);
+    if (name === "list-passkeys-rendered" && onRendered !== null) onRendered();
+    return entry;
+  };
+  try {
+    for (let i = 0; i < runs; i++) {
+      await pause(40);
+      const rendered = new Promise((resolve, reject) => {
+        onRendered = () => {
+          onRendered = null;
+          const dom = performance.now();
+          void document.body.offsetHeight;
+          body.getBoundingClientRect();
+          const layout = performance.now();
+          const rows = body.querySelectorAll('ul > [data-testid="passkey-row"]').length;
+          if (rows !== expected) reject(new Error(`${rows} rows`));
+          requestAnimationFrame(() => resolve({ dom, layout, frame: performance.now() }));
+        };
       });
-      observer.observe(body, { childList: true });
-    });
-    const started = performance.now();
-    window.dispatchEvent(new Event("focus"));
-    const times = await rendered;
-    out.dom.push(times.dom - started);
-    out.layout.push(times.layout - started);
-    out.frame.push(times.frame - started);
-    // The UI's own mark: its `list_passkeys` call → `showPasskeys` returned.
-    const own = performance.getEntriesByName("list-passkeys-rendered", "measure").at(-1);
-    out.ui.push(own === undefined ? NaN : own.duration);
+      const started = performance.now();
+      window.dispatchEvent(new Event("focus"));
+      const times = await rendered;
+      out.dom.push(times.dom - started);
+      out.layout.push(times.layout - started);
+      out.frame.push(times.frame - started);
+      // The UI's own mark: its `list_passkeys` call → `showPasskeys` returned.
+      const own = performance.getEntriesByName("list-passkeys-rendered", "measure").at(-1);
+      out.ui.push(own === undefined ? NaN : own.duration);
+    }
+  } finally {
+    performance.measure = measure;
   }
   window.__bench = out;
 })().catch((error) => { window.__bench = { error: String(error) }; });
 return true;
 "#;
 
-/// Where the UI's part of a list refresh goes: its typed `listPasskeys` call,
-/// formatting the dates, building the 20 rows, attaching and laying them out
-/// (the last three repeated `REPEAT` times per run, the timer being coarse).
+/// Where the UI's part of a list refresh goes: its typed `listPasskeys` call
+/// (the page's module: it names the icons it has, so after the first call the
+/// answers carry none), formatting the dates, building the 20 rows, attaching
+/// and laying them out (the last three repeated `REPEAT` times per run, the
+/// timer being coarse). The icons of every answer are kept for the rows.
 const UI_BREAKDOWN: &str = r#"
 const [runs, repeat] = arguments;
 window.__bench = null;
@@ -76,24 +93,27 @@ window.__bench = null;
   const rows = await import("./passkeyRow.js");
   const format = await import("./format.js");
   const actions = { rename: async (passkey) => passkey, remove: () => undefined, failed: () => undefined };
+  const icons = new Map();
+  const noIcons = new Map();
   const out = { apiCall: [], dates: [], buildRows: [], buildRowsWithoutIcons: [], iconBytes: [], attachAndLayout: [] };
   for (let i = 0; i < runs; i++) {
     await new Promise((resolve) => setTimeout(resolve, 20));
     let started = performance.now();
-    const list = await api.listPasskeys();
+    const answer = await api.listPasskeys();
     out.apiCall.push(performance.now() - started);
+    for (const [key, icon] of Object.entries(answer.icons)) icons.set(key, icon);
+    const list = answer.passkeys;
     started = performance.now();
     for (let r = 0; r < repeat; r++) for (const passkey of list) format.localeDate(passkey.createdAt);
     out.dates.push((performance.now() - started) / repeat);
     started = performance.now();
     const built = [];
-    for (let r = 0; r < repeat; r++) built.push(list.map((passkey) => new rows.PasskeyRow(passkey, actions)));
+    for (let r = 0; r < repeat; r++) built.push(list.map((passkey) => new rows.PasskeyRow(passkey, actions, icons)));
     out.buildRows.push((performance.now() - started) / repeat);
-    const plain = list.map((passkey) => ({ ...passkey, authenticator: { ...passkey.authenticator, iconLight: null, iconDark: null } }));
     started = performance.now();
-    for (let r = 0; r < repeat; r++) plain.map((passkey) => new rows.PasskeyRow(passkey, actions));
+    for (let r = 0; r < repeat; r++) list.map((passkey) => new rows.PasskeyRow(passkey, actions, noIcons));
     out.buildRowsWithoutIcons.push((performance.now() - started) / repeat);
-    out.iconBytes.push(list.reduce((sum, p) => sum + (p.authenticator.iconLight ?? "").length + (p.authenticator.iconDark ?? "").length, 0));
+    out.iconBytes.push(Object.values(answer.icons).reduce((sum, icon) => sum + (icon.light ?? "").length + (icon.dark ?? "").length, 0));
     const host = document.createElement("div");
     host.style.cssText = "position: absolute; visibility: hidden; width: 840px";
     document.body.append(host);
@@ -111,6 +131,18 @@ window.__bench = null;
   window.__bench = out;
 })().catch((error) => { window.__bench = { error: String(error) }; });
 return true;
+"#;
+
+/// The icon keys of the list and the size of its answer (UTF-8 bytes of
+/// its JSON), with no icon known and with every icon known.
+const LIST_ANSWER: &str = r#"
+const invoke = window.__TAURI__.core.invoke;
+return invoke("list_passkeys", {}).then(async (first) => {
+  const keys = Object.keys(first.icons);
+  const refresh = await invoke("list_passkeys", { knownIcons: keys });
+  const bytes = (value) => new TextEncoder().encode(JSON.stringify(value)).length;
+  return { keys, ids: first.passkeys.map((p) => p.id), firstBytes: bytes(first), refreshBytes: bytes(refresh) };
+});
 "#;
 
 /// Repetitions inside one run of [`UI_BREAKDOWN`].
@@ -187,20 +219,31 @@ pub fn measure(config: &AppConfig, expected: usize, runs: usize, dir: &Path) -> 
         CLICK_TO_RENDER,
         vec![json!(WARM_UP + runs), json!(expected)],
     )?;
+    let answer = session.execute(LIST_ANSWER, vec![])?;
+    let known_icons = answer.get("keys").cloned().unwrap_or_else(|| json!([]));
+    // The command as the UI calls it on a refresh (naming the icons it has),
+    // and as on its first call (no icon known: every icon in the answer).
     let list = run_script(
+        &app,
+        INVOKE,
+        vec![
+            json!(WARM_UP + runs),
+            json!("list_passkeys"),
+            json!([{ "knownIcons": known_icons }]),
+        ],
+    )?;
+    let list_all_icons = run_script(
         &app,
         INVOKE,
         vec![json!(WARM_UP + runs), json!("list_passkeys"), json!([{}])],
     )?;
-    let ids = session.execute(
-        "return window.__TAURI__.core.invoke('list_passkeys').then((list) => list.map((p) => p.id));",
-        vec![],
-    );
-    let id = match ids {
-        Ok(Value::Array(ids)) => ids.first().and_then(Value::as_str).map(str::to_owned),
-        _ => None,
-    }
-    .ok_or("could not read a passkey id in the page")?;
+    let id = answer
+        .get("ids")
+        .and_then(Value::as_array)
+        .and_then(|ids| ids.first())
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or("could not read a passkey id in the page")?;
     let rename = run_script(
         &app,
         INVOKE,
@@ -235,6 +278,11 @@ pub fn measure(config: &AppConfig, expected: usize, runs: usize, dir: &Path) -> 
             "attachAndLayout": summary_json(&tail(&ui, "attachAndLayout")?),
         },
         "listCommand": summary_json(&tail(&list, "ms")?),
+        "listCommandAllIcons": summary_json(&tail(&list_all_icons, "ms")?),
+        "listAnswerBytes": {
+            "allIcons": answer.get("firstBytes").cloned().unwrap_or(Value::Null),
+            "iconsKnown": answer.get("refreshBytes").cloned().unwrap_or(Value::Null),
+        },
         "renameCommand": summary_json(&tail(&rename, "ms")?),
     }))
 }
