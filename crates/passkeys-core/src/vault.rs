@@ -1,15 +1,16 @@
 //! The token vault: one OS keychain entry per (environment, client id).
 //!
-//! The session is stored as JSON. Windows limits a credential to 2,560 bytes
-//! (UTF-16), so a long session is split across `<user>#1..n` entries and the
-//! main entry holds `chunks:<n>`. A new chunked session is written to the
-//! other set of names (`<user>#b1..n`, main entry `chunks:<n>:b`) and the main
-//! entry is switched last, so a crash at any point leaves one whole session. Every keychain call runs off the async
-//! runtime and is bounded by a timeout; a locked or missing keychain is an
-//! [`Error::Keychain`], never a silent plain-text fallback.
+//! The session is stored as JSON, in one keychain entry where the keychain
+//! allows it (macOS Keychain, Secret Service) and in chunks where it does
+//! not (Windows Credential Manager); `vault_layout.rs` has the details. A
+//! save reads nothing first where one entry holds the session: it writes the
+//! main entry once, and deletes chunks only when this vault knows some may
+//! be there (an earlier version's, read by its last load). Every keychain operation runs off the async runtime, one at a
+//! time per vault, and is bounded by a timeout; a locked or missing keychain
+//! is an [`Error::Keychain`], never a silent plain-text fallback.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -18,11 +19,16 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::secret::{AccessToken, IdToken, RefreshToken};
 
+#[path = "vault_keyring.rs"]
+mod keyring_store;
+#[path = "vault_layout.rs"]
+mod layout;
+
+pub use keyring_store::KeyringStore;
+use layout::{Known, Layout};
+
 /// Default bound on one keychain operation.
 pub const DEFAULT_KEYCHAIN_TIMEOUT: Duration = Duration::from_secs(5);
-/// Largest chunk in UTF-16 code units (Windows: 2,560 bytes = 1,280 units).
-const MAX_CHUNK_UNITS: usize = 1200;
-const CHUNK_PREFIX: &str = "chunks:";
 
 /// Storage for one secret string per account name, under one service.
 ///
@@ -44,60 +50,6 @@ pub trait SecretStore: Send + Sync + 'static {
     /// # Errors
     /// [`Error::Keychain`] as for `get`.
     fn delete(&self, account: &str) -> Result<()>;
-}
-
-/// The OS keychain through `keyring` (Secret Service on Linux, Keychain on
-/// macOS, Credential Manager on Windows).
-#[derive(Debug, Clone)]
-pub struct KeyringStore {
-    service: String,
-}
-
-impl KeyringStore {
-    /// A store for entries under `service` (e.g. `dev.passkeys.desktop`).
-    pub fn new(service: impl Into<String>) -> KeyringStore {
-        KeyringStore {
-            service: service.into(),
-        }
-    }
-
-    fn entry(&self, account: &str) -> Result<keyring::Entry> {
-        keyring::Entry::new(&self.service, account).map_err(keyring_error)
-    }
-}
-
-impl SecretStore for KeyringStore {
-    fn get(&self, account: &str) -> Result<Option<String>> {
-        match self.entry(account)?.get_password() {
-            Ok(secret) => Ok(Some(secret)),
-            Err(keyring::Error::NoEntry) => Ok(None),
-            Err(err) => Err(keyring_error(err)),
-        }
-    }
-
-    fn set(&self, account: &str, secret: &str) -> Result<()> {
-        self.entry(account)?
-            .set_password(secret)
-            .map_err(keyring_error)
-    }
-
-    fn delete(&self, account: &str) -> Result<()> {
-        match self.entry(account)?.delete_credential() {
-            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
-            Err(err) => Err(keyring_error(err)),
-        }
-    }
-}
-
-fn keyring_error(err: keyring::Error) -> Error {
-    match err {
-        keyring::Error::NoStorageAccess(inner) | keyring::Error::PlatformFailure(inner) => {
-            Error::Keychain(format!(
-                "The system keychain is locked or unavailable: {inner}. Unlock it (or start a keyring service) and try again."
-            ))
-        }
-        other => Error::Keychain(format!("The system keychain refused the request: {other}.")),
-    }
 }
 
 /// The signed-in user, as shown in the UI.
@@ -131,11 +83,16 @@ pub struct StoredSession {
 }
 
 /// Keeps the [`StoredSession`] of one (environment, client id) in a [`SecretStore`].
+///
+/// Clones share what the vault knows of the keychain and run their keychain
+/// operations one at a time.
 #[derive(Clone)]
 pub struct TokenVault {
     store: Arc<dyn SecretStore>,
     account: String,
     timeout: Duration,
+    layout: Layout,
+    known: Arc<Mutex<Known>>,
 }
 
 impl TokenVault {
@@ -148,18 +105,36 @@ impl TokenVault {
         )
     }
 
-    /// A vault for an explicit keychain user name.
+    /// A vault for an explicit keychain user name, laid out for this
+    /// platform's keychain (chunks on Windows, one entry elsewhere).
     pub fn new(store: Arc<dyn SecretStore>, account: impl Into<String>) -> TokenVault {
         TokenVault {
             store,
             account: account.into(),
             timeout: DEFAULT_KEYCHAIN_TIMEOUT,
+            layout: Layout::for_this_platform(),
+            known: Arc::default(),
         }
     }
 
     /// Changes the bound on each keychain operation.
     pub fn with_timeout(mut self, timeout: Duration) -> TokenVault {
         self.timeout = timeout;
+        self
+    }
+
+    /// Splits sessions longer than `max_units` UTF-16 code units across
+    /// several entries, as Windows Credential Manager needs (1,200 there,
+    /// the default on Windows). A crash in the middle of a save leaves the
+    /// previous session or the new one, whole.
+    pub fn with_chunks_of(mut self, max_units: usize) -> TokenVault {
+        self.layout = Layout::Chunked { max_units };
+        self
+    }
+
+    /// Keeps the whole session in one entry (the default on macOS and Linux).
+    pub fn with_single_entry(mut self) -> TokenVault {
+        self.layout = Layout::SingleEntry;
         self
     }
 
@@ -173,7 +148,7 @@ impl TokenVault {
     /// # Errors
     /// [`Error::Keychain`] when the keychain fails or does not answer in time.
     pub async fn load(&self) -> Result<Option<StoredSession>> {
-        let text = self.run(read_chunked).await?;
+        let text = self.run(layout::read).await?;
         let Some(text) = text else { return Ok(None) };
         match serde_json::from_str::<StoredSession>(&text) {
             Ok(session) => Ok(Some(session)),
@@ -192,163 +167,52 @@ impl TokenVault {
     pub async fn save(&self, session: &StoredSession) -> Result<()> {
         let text = serde_json::to_string(session)
             .map_err(|err| Error::Internal(format!("cannot serialise the session: {err}")))?;
-        self.run(move |store, account| write_chunked(store, account, &text))
+        let layout = self.layout;
+        self.run(move |store, account, known| layout::write(store, account, known, layout, &text))
             .await
     }
 
-    /// Deletes the session and all its chunks.
+    /// Deletes the session and all its chunks, also those of a session this
+    /// vault never loaded.
     ///
     /// # Errors
     /// [`Error::Keychain`] when the keychain fails or does not answer in time.
     pub async fn purge(&self) -> Result<()> {
-        self.run(|store, account| {
-            let layout = ChunkLayout::parse(store.get(account)?.as_deref());
-            store.delete(account)?;
-            match layout {
-                Some(layout) => layout.delete_chunks(store, account),
-                None => Ok(()),
-            }
-        })
-        .await
+        self.run(layout::purge).await
     }
 
+    /// Runs `operation` off the runtime, after the vault's earlier ones,
+    /// bounded by the timeout from now. An operation that only gets its turn
+    /// after its caller gave up does not touch the keychain.
     async fn run<T: Send + 'static>(
         &self,
-        operation: impl FnOnce(&dyn SecretStore, &str) -> Result<T> + Send + 'static,
+        operation: impl FnOnce(&dyn SecretStore, &str, &mut Known) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         let store = Arc::clone(&self.store);
         let account = self.account.clone();
-        let task = tokio::task::spawn_blocking(move || operation(store.as_ref(), &account));
+        let known = Arc::clone(&self.known);
+        let timeout = self.timeout;
+        let deadline = Instant::now() + timeout;
+        let task = tokio::task::spawn_blocking(move || {
+            let mut known = known.lock().unwrap_or_else(PoisonError::into_inner);
+            if Instant::now() >= deadline {
+                return Err(not_answered(timeout));
+            }
+            operation(store.as_ref(), &account, &mut known)
+        });
         match tokio::time::timeout(self.timeout, task).await {
             Ok(Ok(result)) => result,
             Ok(Err(join)) => Err(Error::Internal(format!("keychain task failed: {join}"))),
-            Err(_) => Err(Error::Keychain(format!(
-                "The system keychain did not answer within {} seconds. It may be locked or waiting for a password prompt; unlock it and try again.",
-                self.timeout.as_secs()
-            ))),
+            Err(_) => Err(not_answered(timeout)),
         }
     }
 }
 
-/// The two sets of chunk names a chunked session alternates between.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ChunkSet {
-    /// `<user>#1..n`, main entry `chunks:<n>`.
-    A,
-    /// `<user>#b1..n`, main entry `chunks:<n>:b`.
-    B,
-}
-
-/// Where the chunks of a stored session are, read from its main entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct ChunkLayout {
-    count: usize,
-    set: ChunkSet,
-}
-
-impl ChunkLayout {
-    fn parse(main: Option<&str>) -> Option<ChunkLayout> {
-        let rest = main?.strip_prefix(CHUNK_PREFIX)?;
-        let (count, set) = match rest.split_once(':') {
-            None => (rest, ChunkSet::A),
-            Some((count, "b")) => (count, ChunkSet::B),
-            Some(_) => return None,
-        };
-        Some(ChunkLayout {
-            count: count.parse().ok()?,
-            set,
-        })
-    }
-
-    fn main_entry(&self) -> String {
-        match self.set {
-            ChunkSet::A => format!("{CHUNK_PREFIX}{}", self.count),
-            ChunkSet::B => format!("{CHUNK_PREFIX}{}:b", self.count),
-        }
-    }
-
-    fn chunk_name(&self, account: &str, index: usize) -> String {
-        match self.set {
-            ChunkSet::A => format!("{account}#{index}"),
-            ChunkSet::B => format!("{account}#b{index}"),
-        }
-    }
-
-    fn delete_chunks(&self, store: &dyn SecretStore, account: &str) -> Result<()> {
-        for index in 1..=self.count {
-            store.delete(&self.chunk_name(account, index))?;
-        }
-        Ok(())
-    }
-}
-
-fn read_chunked(store: &dyn SecretStore, account: &str) -> Result<Option<String>> {
-    let Some(main) = store.get(account)? else {
-        return Ok(None);
-    };
-    let Some(layout) = ChunkLayout::parse(Some(&main)) else {
-        return Ok(Some(main));
-    };
-    let mut text = String::new();
-    for index in 1..=layout.count {
-        match store.get(&layout.chunk_name(account, index))? {
-            Some(chunk) => text.push_str(&chunk),
-            None => {
-                return Err(Error::Keychain(format!(
-                    "The saved session is incomplete in the keychain (part {index} of {} is missing). Sign out and sign in again.",
-                    layout.count
-                )))
-            }
-        }
-    }
-    Ok(Some(text))
-}
-
-/// Writes the new chunks beside the current ones, switches the main entry
-/// (one atomic keychain write), then deletes the previous chunks.
-fn write_chunked(store: &dyn SecretStore, account: &str, text: &str) -> Result<()> {
-    let previous = ChunkLayout::parse(store.get(account)?.as_deref());
-    let chunks = split_utf16(text, MAX_CHUNK_UNITS);
-    if chunks.len() <= 1 {
-        store.set(account, text)?;
-    } else {
-        let layout = ChunkLayout {
-            count: chunks.len(),
-            set: match previous {
-                Some(ChunkLayout {
-                    set: ChunkSet::A, ..
-                }) => ChunkSet::B,
-                _ => ChunkSet::A,
-            },
-        };
-        for (index, chunk) in chunks.iter().enumerate() {
-            store.set(&layout.chunk_name(account, index + 1), chunk)?;
-        }
-        store.set(account, &layout.main_entry())?;
-    }
-    match previous {
-        Some(previous) => previous.delete_chunks(store, account),
-        None => Ok(()),
-    }
-}
-
-/// Splits on char boundaries into pieces of at most `max_units` UTF-16 code units.
-fn split_utf16(text: &str, max_units: usize) -> Vec<String> {
-    let mut pieces = Vec::new();
-    let mut current = String::new();
-    let mut units = 0;
-    for ch in text.chars() {
-        if units + ch.len_utf16() > max_units {
-            pieces.push(std::mem::take(&mut current));
-            units = 0;
-        }
-        units += ch.len_utf16();
-        current.push(ch);
-    }
-    if !current.is_empty() || pieces.is_empty() {
-        pieces.push(current);
-    }
-    pieces
+fn not_answered(timeout: Duration) -> Error {
+    Error::Keychain(format!(
+        "The system keychain did not answer within {} seconds. It may be locked or waiting for a password prompt; unlock it and try again.",
+        timeout.as_secs()
+    ))
 }
 
 /// An in-memory store for unit tests of other modules; never in production paths.
@@ -360,16 +224,38 @@ pub(crate) mod memory {
     use super::SecretStore;
     use crate::error::Result;
 
+    /// Entries in a map; every call is recorded as `get|set|delete <account>`.
     #[derive(Default)]
     pub(crate) struct MemoryStore {
         pub(crate) entries: Mutex<HashMap<String, String>>,
+        pub(crate) calls: Mutex<Vec<String>>,
+    }
+
+    impl MemoryStore {
+        /// The calls recorded since the last `take_calls`.
+        pub(crate) fn take_calls(&self) -> Vec<String> {
+            std::mem::take(&mut *self.calls.lock().unwrap())
+        }
+
+        /// The stored account names, sorted.
+        pub(crate) fn names(&self) -> Vec<String> {
+            let mut names: Vec<String> = self.entries.lock().unwrap().keys().cloned().collect();
+            names.sort();
+            names
+        }
+
+        fn record(&self, call: &str, account: &str) {
+            self.calls.lock().unwrap().push(format!("{call} {account}"));
+        }
     }
 
     impl SecretStore for MemoryStore {
         fn get(&self, account: &str) -> Result<Option<String>> {
+            self.record("get", account);
             Ok(self.entries.lock().unwrap().get(account).cloned())
         }
         fn set(&self, account: &str, secret: &str) -> Result<()> {
+            self.record("set", account);
             self.entries
                 .lock()
                 .unwrap()
@@ -377,6 +263,7 @@ pub(crate) mod memory {
             Ok(())
         }
         fn delete(&self, account: &str) -> Result<()> {
+            self.record("delete", account);
             self.entries.lock().unwrap().remove(account);
             Ok(())
         }
@@ -386,3 +273,7 @@ pub(crate) mod memory {
 #[cfg(test)]
 #[path = "vault_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "vault_layout_tests.rs"]
+mod layout_tests;

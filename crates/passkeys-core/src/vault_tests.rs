@@ -1,9 +1,10 @@
 use std::sync::Arc;
 
+use super::keyring_store::keyring_error;
 use super::memory::MemoryStore;
 use super::*;
 
-fn session(refresh: &str) -> StoredSession {
+pub(super) fn session(refresh: &str) -> StoredSession {
     StoredSession {
         access_token: AccessToken::new("access-token".into()),
         refresh_token: Some(RefreshToken::new(refresh.into())),
@@ -32,32 +33,18 @@ async fn small_session_is_one_entry() {
     assert!(store.entries.lock().unwrap().is_empty());
 }
 
+#[cfg(not(windows))]
 #[tokio::test]
-async fn large_session_is_chunked_within_the_windows_limit() {
+async fn off_windows_a_long_session_is_still_one_entry() {
     let store = Arc::new(MemoryStore::default());
     let vault = TokenVault::new(store.clone(), "env|client");
     let big = format!("{}é", "r".repeat(5000));
     vault.save(&session(&big)).await.unwrap();
-    {
-        let entries = store.entries.lock().unwrap();
-        let main = entries.get("env|client").unwrap();
-        assert!(main.starts_with("chunks:"), "{main}");
-        let count: usize = main["chunks:".len()..].parse().unwrap();
-        assert!(count >= 5);
-        for index in 1..=count {
-            let chunk = entries.get(&format!("env|client#{index}")).unwrap();
-            assert!(chunk.encode_utf16().count() * 2 <= 2560);
-        }
-    }
+    assert_eq!(store.names(), ["env|client"]);
+    let main = store.get("env|client").unwrap().unwrap();
+    assert!(main.starts_with('{'), "{main:.20}");
     let loaded = vault.load().await.unwrap().unwrap();
     assert_eq!(loaded.refresh_token.unwrap().secret(), &big);
-
-    // Shrinking back to one entry removes the stale chunks.
-    vault.save(&session("short")).await.unwrap();
-    assert_eq!(store.entries.lock().unwrap().len(), 1);
-    vault.save(&session(&big)).await.unwrap();
-    vault.purge().await.unwrap();
-    assert!(store.entries.lock().unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -104,6 +91,61 @@ async fn a_keychain_that_does_not_answer_is_an_error() {
     assert!(error.to_string().contains("did not answer"));
 }
 
+/// A keychain whose reads wait until the test opens the gate; counts writes.
+#[derive(Default)]
+struct GatedStore {
+    open: std::sync::Mutex<bool>,
+    opened: std::sync::Condvar,
+    writes: std::sync::atomic::AtomicUsize,
+}
+
+impl GatedStore {
+    fn open(&self) {
+        *self.open.lock().unwrap() = true;
+        self.opened.notify_all();
+    }
+}
+
+impl SecretStore for GatedStore {
+    fn get(&self, _: &str) -> Result<Option<String>> {
+        let open = self.open.lock().unwrap();
+        drop(self.opened.wait_while(open, |open| !*open).unwrap());
+        Ok(None)
+    }
+    fn set(&self, _: &str, _: &str) -> Result<()> {
+        self.writes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
+    fn delete(&self, _: &str) -> Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_save_that_timed_out_waiting_for_its_turn_never_writes() {
+    let store = Arc::new(GatedStore::default());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        // Given a keychain that hangs on the first read
+        let vault =
+            TokenVault::new(store.clone(), "env|client").with_timeout(Duration::from_millis(50));
+        let error = vault.load().await.unwrap_err();
+        assert!(error.to_string().contains("did not answer"), "{error}");
+
+        // When a save, queued behind it, times out too
+        let error = vault.save(&session("rt")).await.unwrap_err();
+        assert_eq!(error.kind(), crate::ErrorKind::Keychain);
+        assert!(error.to_string().contains("did not answer"), "{error}");
+        store.open();
+    });
+    // (dropping the runtime waits for the keychain threads to finish)
+    drop(runtime);
+
+    // Then it did not write later, behind the caller's back
+    assert_eq!(store.writes.load(std::sync::atomic::Ordering::SeqCst), 0);
+}
+
 #[test]
 fn keyring_errors_map_to_keychain() {
     let locked = keyring_error(keyring::Error::NoStorageAccess("locked collection".into()));
@@ -113,13 +155,6 @@ fn keyring_errors_map_to_keychain() {
     assert_eq!(locked.kind(), crate::ErrorKind::Keychain);
     let failed = keyring_error(keyring::Error::PlatformFailure("no dbus".into()));
     assert_eq!(failed.kind(), crate::ErrorKind::Keychain);
-}
-
-#[test]
-fn split_respects_char_boundaries() {
-    let pieces = split_utf16("aé😀b", 2);
-    assert_eq!(pieces, ["aé", "😀", "b"]);
-    assert_eq!(split_utf16("", 5), [""]);
 }
 
 #[test]
