@@ -87,8 +87,11 @@ mod tests {
     const SVG_A: &str = "data:image/svg+xml;base64,PHN2Zy8+";
     const SVG_B: &str = "data:image/svg+xml;base64,PHN2ZyB4PSIxIi8+";
 
-    /// Passkeys decoded from the wire, each `(id, aaguid, icon_light, icon_dark)`.
-    fn passkeys(rows: &[(&str, Option<&str>, Option<&str>, Option<&str>)]) -> Vec<Passkey> {
+    /// One credential on the wire: `(id, aaguid, icon_light, icon_dark)`.
+    type Row<'a> = (&'a str, Option<&'a str>, Option<&'a str>, Option<&'a str>);
+
+    /// Passkeys decoded from the wire.
+    fn passkeys(rows: &[Row<'_>]) -> Vec<Passkey> {
         let credentials: Vec<serde_json::Value> = rows
             .iter()
             .map(|(id, aaguid, light, dark)| {
