@@ -71,6 +71,20 @@ fn vault(service: &str) -> TokenVault {
     TokenVault::new(Arc::new(KeyringStore::new(service)), ACCOUNT)
 }
 
+/// The Windows layout (1,200 UTF-16 units a chunk), which earlier versions
+/// used everywhere.
+fn chunked_vault(service: &str) -> TokenVault {
+    vault(service).with_chunks_of(1200)
+}
+
+/// The chunk entries of either set (`#1..`, `#b1..`) in the Secret Service.
+fn chunks_left(service: &str) -> Vec<String> {
+    (1..=4)
+        .flat_map(|index| [format!("{ACCOUNT}#{index}"), format!("{ACCOUNT}#b{index}")])
+        .filter(|user| secret_service_entry(service, user).is_some())
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs a Secret Service session: run through the project's test script"]
 async fn vault_survives_a_new_process_and_purges() {
@@ -99,10 +113,10 @@ async fn vault_survives_a_new_process_and_purges() {
     // When it is stored
     vault.save(&session(&refresh_token)).await.unwrap();
 
-    // Then it is in the Secret Service itself, split into chunks
+    // Then it is in the Secret Service itself, whole, in one entry
     let main = secret_service_entry(&service, ACCOUNT).expect("main entry in the Secret Service");
-    assert!(main.starts_with("chunks:"), "{main:.20}");
-    assert!(secret_service_entry(&service, &format!("{ACCOUNT}#1")).is_some());
+    assert!(main.starts_with('{'), "{main:.20}");
+    assert_eq!(chunks_left(&service), Vec::<String>::new());
 
     // And a new process reads it back
     run_child(&service, &refresh_token);
@@ -113,10 +127,7 @@ async fn vault_survives_a_new_process_and_purges() {
     // Then nothing is left, in this process, in the Secret Service, or for a new process
     assert!(vault.load().await.unwrap().is_none());
     assert_eq!(secret_service_entry(&service, ACCOUNT), None);
-    assert_eq!(
-        secret_service_entry(&service, &format!("{ACCOUNT}#1")),
-        None
-    );
+    assert_eq!(chunks_left(&service), Vec::<String>::new());
     run_child(&service, "none");
 }
 
@@ -159,9 +170,26 @@ async fn store_round_trip_and_rotation() {
     store.delete("user").unwrap();
     assert_eq!(store.get("user").unwrap(), None);
 
-    // A rotation that shrinks the session removes the stale chunks.
-    let vault = vault(&service);
+    // In chunks (Windows), a rotation that shrinks the session removes the stale chunks.
+    let vault = chunked_vault(&service);
     vault.save(&session("long")).await.unwrap();
+    assert_eq!(chunks_left(&service).len(), 2);
+    vault.save(&session("longer")).await.unwrap();
+    assert_eq!(
+        chunks_left(&service),
+        [format!("{ACCOUNT}#b1"), format!("{ACCOUNT}#b2")]
+    );
+    assert_eq!(
+        vault
+            .load()
+            .await
+            .unwrap()
+            .unwrap()
+            .refresh_token
+            .unwrap()
+            .secret(),
+        "longer"
+    );
     let mut small = session("short");
     small.access_token = AccessToken::new("a".into());
     small.id_token = None;
@@ -169,12 +197,45 @@ async fn store_round_trip_and_rotation() {
     assert!(!secret_service_entry(&service, ACCOUNT)
         .unwrap()
         .starts_with("chunks:"));
-    assert_eq!(
-        secret_service_entry(&service, &format!("{ACCOUNT}#1")),
-        None
-    );
+    assert_eq!(chunks_left(&service), Vec::<String>::new());
     vault.purge().await.unwrap();
     assert_eq!(secret_service_entry(&service, ACCOUNT), None);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Secret Service session: run through the project's test script"]
+async fn a_session_an_earlier_version_chunked_is_read_replaced_and_purged_whole() {
+    // Given a session an earlier version wrote in chunks on Linux
+    let service = random_service();
+    require_secret_service(&service);
+    chunked_vault(&service).save(&session("old")).await.unwrap();
+    assert!(secret_service_entry(&service, ACCOUNT)
+        .unwrap()
+        .starts_with("chunks:"));
+    assert_eq!(chunks_left(&service).len(), 2);
+
+    // When this version reads it and stores a rotated session
+    let vault = vault(&service);
+    let loaded = vault.load().await.unwrap().unwrap();
+    assert_eq!(loaded.refresh_token.unwrap().secret(), "old");
+    vault.save(&session("new")).await.unwrap();
+
+    // Then the Secret Service holds one whole entry and no chunk
+    assert!(secret_service_entry(&service, ACCOUNT)
+        .unwrap()
+        .starts_with('{'));
+    assert_eq!(chunks_left(&service), Vec::<String>::new());
+    let loaded = self::vault(&service).load().await.unwrap().unwrap();
+    assert_eq!(loaded.refresh_token.unwrap().secret(), "new");
+
+    // And a sign-out in a process that never read the chunks removes them too
+    chunked_vault(&service)
+        .save(&session("old again"))
+        .await
+        .unwrap();
+    self::vault(&service).purge().await.unwrap();
+    assert_eq!(secret_service_entry(&service, ACCOUNT), None);
+    assert_eq!(chunks_left(&service), Vec::<String>::new());
 }
 
 /// Without any Secret Service the vault reports a keychain error (no plain-text fallback).
