@@ -364,7 +364,7 @@ fn round_trips(out: &mut String, core: &Value, window: &Value) -> BenchResult<()
     }
     for (label, value, path) in [
         (
-            "`list_passkeys` (20), the command from the page (`invoke` → answer)",
+            "`list_passkeys` (20), the command from the page (`invoke` → answer), icons known",
             web,
             &["listCommand"][..],
         ),
@@ -388,6 +388,22 @@ fn round_trips(out: &mut String, core: &Value, window: &Value) -> BenchResult<()
             out,
             "| {label} | {} | | | |",
             median_p95(summary(value, path)?)
+        )?;
+        if path == ["listCommand"] {
+            if let Ok(all) = summary(web, &["listCommandAllIcons"]) {
+                writeln!(
+                    out,
+                    "| &nbsp;&nbsp;the same with no icon known (the UI's first call) | {} | | | |",
+                    median_p95(all)
+                )?;
+            }
+        }
+    }
+    let bytes = &web["listAnswerBytes"];
+    if let (Some(known), Some(all)) = (bytes["iconsKnown"].as_u64(), bytes["allIcons"].as_u64()) {
+        writeln!(
+            out,
+            "\nThe `list_passkeys` answer for 20 passkeys: {known} bytes of JSON with the icons known, {all} bytes with every icon (the first call)."
         )?;
     }
     if let Some(precision) = web.get("timerPrecisionMs").and_then(Value::as_f64) {
