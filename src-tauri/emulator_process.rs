@@ -100,6 +100,13 @@ impl EmulatorProcess {
         if std::env::var_os("RUST_LOG").is_none() {
             process.env("RUST_LOG", "warn");
         }
+        #[cfg(windows)]
+        {
+            // A console program started by a windowed one: no console window.
+            use std::os::windows::process::CommandExt as _;
+            const CREATE_NO_WINDOW: u32 = 0x0800_0000;
+            process.creation_flags(CREATE_NO_WINDOW);
+        }
         let mut child = process.spawn().map_err(|error| {
             Error::Config(format!(
                 "Could not start the local emulator ({}): {error}.",
