@@ -23,6 +23,9 @@ use crate::secret::{AccessToken, IdToken, RefreshToken};
 mod keyring_store;
 #[path = "vault_layout.rs"]
 mod layout;
+#[cfg(target_os = "linux")]
+#[path = "vault_secret_service.rs"]
+mod secret_service;
 
 pub use keyring_store::KeyringStore;
 use layout::{Known, Layout};

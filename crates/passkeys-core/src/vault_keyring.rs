@@ -1,20 +1,71 @@
-//! The production [`SecretStore`]: the OS keychain through `keyring`.
+//! The production [`SecretStore`]: the OS keychain, on Linux through one
+//! Secret Service session kept open (`vault_secret_service.rs`), elsewhere
+//! through `keyring`.
+
+use std::sync::Arc;
 
 use super::SecretStore;
 use crate::error::{Error, Result};
 
-/// The OS keychain through `keyring` (Secret Service on Linux, Keychain on
-/// macOS, Credential Manager on Windows).
-#[derive(Debug, Clone)]
+#[cfg(target_os = "linux")]
+use super::secret_service::PersistentSession;
+
+/// The OS keychain (Secret Service on Linux, Keychain on macOS, Credential
+/// Manager on Windows).
+///
+/// On Linux a store keeps one D-Bus connection and one encrypted Secret
+/// Service session for its lifetime (clones share them), writing the same
+/// items as `keyring` 3 would.
+#[derive(Clone)]
 pub struct KeyringStore {
     service: String,
+    backend: Backend,
+}
+
+#[derive(Clone)]
+enum Backend {
+    /// One `keyring` entry (on Linux a new connection and session) per call.
+    EntryPerCall,
+    /// One Secret Service session for the store's lifetime.
+    #[cfg(target_os = "linux")]
+    Session(Arc<PersistentSession>),
+}
+
+impl std::fmt::Debug for KeyringStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let backend = match self.backend {
+            Backend::EntryPerCall => "entry per call",
+            #[cfg(target_os = "linux")]
+            Backend::Session(_) => "persistent Secret Service session",
+        };
+        f.debug_struct("KeyringStore")
+            .field("service", &self.service)
+            .field("backend", &backend)
+            .finish()
+    }
 }
 
 impl KeyringStore {
     /// A store for entries under `service` (e.g. `dev.passkeys.desktop`).
+    /// Connects on its first call, not here.
     pub fn new(service: impl Into<String>) -> KeyringStore {
         KeyringStore {
             service: service.into(),
+            #[cfg(target_os = "linux")]
+            backend: Backend::Session(Arc::new(PersistentSession::new())),
+            #[cfg(not(target_os = "linux"))]
+            backend: Backend::EntryPerCall,
+        }
+    }
+
+    /// A store that makes one `keyring` entry per call (on Linux: a new
+    /// D-Bus connection and Secret Service session each time), as earlier
+    /// versions did; the same items as [`KeyringStore::new`]'s. For
+    /// comparisons; elsewhere than Linux it is what `new` gives.
+    pub fn entry_per_call(service: impl Into<String>) -> KeyringStore {
+        KeyringStore {
+            service: service.into(),
+            backend: Backend::EntryPerCall,
         }
     }
 
@@ -25,6 +76,10 @@ impl KeyringStore {
 
 impl SecretStore for KeyringStore {
     fn get(&self, account: &str) -> Result<Option<String>> {
+        #[cfg(target_os = "linux")]
+        if let Backend::Session(session) = &self.backend {
+            return session.get(&self.service, account);
+        }
         match self.entry(account)?.get_password() {
             Ok(secret) => Ok(Some(secret)),
             Err(keyring::Error::NoEntry) => Ok(None),
@@ -33,12 +88,20 @@ impl SecretStore for KeyringStore {
     }
 
     fn set(&self, account: &str, secret: &str) -> Result<()> {
+        #[cfg(target_os = "linux")]
+        if let Backend::Session(session) = &self.backend {
+            return session.set(&self.service, account, secret);
+        }
         self.entry(account)?
             .set_password(secret)
             .map_err(keyring_error)
     }
 
     fn delete(&self, account: &str) -> Result<()> {
+        #[cfg(target_os = "linux")]
+        if let Backend::Session(session) = &self.backend {
+            return session.delete(&self.service, account);
+        }
         match self.entry(account)?.delete_credential() {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
             Err(err) => Err(keyring_error(err)),

@@ -212,6 +212,17 @@ fn a_locked_keychain_is_a_keychain_error_and_nothing_is_purged() {
             Ok(SessionState::SignedOut) => panic!("a locked keychain looked like no session"),
         }
 
+        // A save into the locked keychain is a keychain error too, not a hang.
+        let saved = passkeys_core::TokenVault::for_config(
+            &config,
+            Arc::new(KeyringStore::new(service.clone())),
+        )
+        .with_timeout(Duration::from_millis(300))
+        .save(&session)
+        .await
+        .unwrap_err();
+        assert_keychain_error(&UiError::from(saved), "nlock it");
+
         // Nothing was purged: the entry is still there, locked.
         let found = secret_service(&[
             "org.freedesktop.Secret.Service.SearchItems",
