@@ -120,15 +120,21 @@ async fn headless_status(app: &Path, world: &World, keychain_service: &str) -> B
 }
 
 /// One keychain operation at a time (what the vault's save and load are made
-/// of), on a value of one chunk's size.
+/// of), on a value of one chunk's size, through the app's store (on Linux one
+/// Secret Service session kept open). A whole session is also written, to a
+/// new entry and over an existing one, through the store and through one
+/// `keyring` entry per call (a new connection and session each time, as
+/// earlier versions did).
 async fn keychain_operations(service: &str, runs: usize) -> BenchResult<Value> {
     let store = Arc::new(KeyringStore::new(service));
+    let per_call = KeyringStore::entry_per_call(service);
     let measured = tokio::task::spawn_blocking(move || -> BenchResult<Value> {
         let value = "x".repeat(1200);
-        // A whole session in one entry (what an unchunked vault would write).
+        // A whole session in one entry (what the vault writes).
         let session_sized = "x".repeat(3600);
         let (mut set, mut get, mut delete) = (Vec::new(), Vec::new(), Vec::new());
-        let mut set_whole = Vec::new();
+        // [new entry, replaced entry] for the store, then for an entry per call.
+        let mut whole: [Vec<f64>; 4] = Default::default();
         for run in 0..WARM_UP + runs {
             let account = format!("bench-operation-{run}");
             let started = Instant::now();
@@ -138,12 +144,14 @@ async fn keychain_operations(service: &str, runs: usize) -> BenchResult<Value> {
             let got = Instant::now();
             store.delete(&account)?;
             let deleted = Instant::now();
-            let whole_started = Instant::now();
-            store.set(&account, &session_sized)?;
-            let whole = millis(whole_started.elapsed());
-            store.delete(&account)?;
-            if run >= WARM_UP {
-                set_whole.push(whole);
+            let mut times = [0.0; 4];
+            for (pair, writer) in [&*store, &per_call].into_iter().enumerate() {
+                for replacing in [0, 1] {
+                    let started = Instant::now();
+                    writer.set(&account, &session_sized)?;
+                    times[pair * 2 + replacing] = millis(started.elapsed());
+                }
+                writer.delete(&account)?;
             }
             if read.as_deref() != Some(value.as_str()) {
                 return Err("the keychain gave back something else".into());
@@ -152,13 +160,20 @@ async fn keychain_operations(service: &str, runs: usize) -> BenchResult<Value> {
                 set.push(millis(stored - started));
                 get.push(millis(got - stored));
                 delete.push(millis(deleted - got));
+                for (times_of, time) in whole.iter_mut().zip(times) {
+                    times_of.push(time);
+                }
             }
         }
+        let [set_whole, replace_whole, set_whole_per_call, replace_whole_per_call] = whole;
         Ok(json!({
             "set": summary_json(&set),
             "get": summary_json(&get),
             "delete": summary_json(&delete),
             "setWholeSession": summary_json(&set_whole),
+            "replaceWholeSession": summary_json(&replace_whole),
+            "setWholeSessionEntryPerCall": summary_json(&set_whole_per_call),
+            "replaceWholeSessionEntryPerCall": summary_json(&replace_whole_per_call),
         }))
     });
     measured.await?
