@@ -240,3 +240,48 @@ fn credential(service: &str, account: &str) -> Result<SsCredential> {
     SsCredential::new_with_target(None, service, account)
         .map_err(|err| Error::Keychain(format!("The system keychain refused the request: {err}.")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    #[test]
+    fn a_locked_or_dismissed_keyring_is_not_retried_on_a_new_connection() {
+        for kept in [SsError::Locked, SsError::Prompt, SsError::NoResult] {
+            assert!(!Failure::Service(kept).connection_may_be_lost());
+        }
+        assert!(!Failure::Ambiguous(2).connection_may_be_lost());
+        assert!(Failure::Service(SsError::Parse).connection_may_be_lost());
+    }
+
+    #[test]
+    fn failures_are_keychain_errors_that_say_what_to_do() {
+        let locked = Failure::Service(SsError::Prompt).into_error();
+        assert_eq!(locked.kind(), ErrorKind::Keychain);
+        assert!(
+            locked.to_string().contains("locked or unavailable"),
+            "{locked}"
+        );
+        assert!(locked.to_string().contains("Unlock it"), "{locked}");
+        let ambiguous = Failure::Ambiguous(2).into_error();
+        assert_eq!(ambiguous.kind(), ErrorKind::Keychain);
+        assert!(ambiguous.to_string().contains("2 entries"), "{ambiguous}");
+        assert_eq!(Failure::NotText.into_error().kind(), ErrorKind::Keychain);
+    }
+
+    #[test]
+    fn items_are_described_as_keyring_describes_them() {
+        let item = credential("dev.passkeys.desktop", "http://localhost:4000/|ntvc_demo").unwrap();
+        assert_eq!(item.attributes["service"], "dev.passkeys.desktop");
+        assert_eq!(
+            item.attributes["username"],
+            "http://localhost:4000/|ntvc_demo"
+        );
+        assert_eq!(item.attributes["target"], "default");
+        assert_eq!(item.attributes["application"], "rust-keyring");
+        assert!(item
+            .label
+            .starts_with("http://localhost:4000/|ntvc_demo@dev.passkeys.desktop:default"));
+    }
+}
