@@ -21,6 +21,8 @@ class App {
   #signingIn = false;
   /** "Waiting for the browser" events seen: tells a replaced sign-in from a cancelled one. */
   #waitingEvents = 0;
+  /** Work that waits until the first view's frame is reported (null once it is). */
+  #afterFirstFrame: (() => void)[] | null = [];
 
   constructor(main: HTMLElement, notices: Notices) {
     this.#main = main;
@@ -28,15 +30,18 @@ class App {
   }
 
   /**
-   * Shows the first view as soon as the session is known, then reports
-   * readiness in the next frame. The event subscriptions go out first, in the
-   * same tick, but are not awaited (each is a round trip to Rust): once they
-   * are all in place the session is read again, so that a change between the
-   * first read and the subscriptions (a sign-in completed from a deep link)
-   * is not missed.
+   * Shows the first view as soon as the session is known and reports
+   * readiness in its frame (`app_ready`). Everything the first view does not
+   * need waits for that frame, so as not to compete with it: the event
+   * subscriptions (one round trip to Rust each), focus, the environment and
+   * the passkey list. Once subscribed, the session is read again, so that a
+   * change before the subscriptions (a sign-in completed from a deep link) is
+   * not missed.
    */
   async start(): Promise<void> {
-    const subscribed = this.#subscribe();
+    // Marks for the benchmarks (see `#loadPasskeys`): script start → session
+    // shown → the frame that shows it.
+    performance.mark("app-start");
     window.addEventListener("focus", () => {
       this.#refreshOnFocus();
     });
@@ -44,16 +49,26 @@ class App {
       if (document.visibilityState === "visible") this.#refreshOnFocus();
     });
     const loaded = await this.#loadSession();
-    requestAnimationFrame(() => {
-      void api.appReady().catch(() => undefined);
-    });
-    await subscribed;
+    performance.measure("session-shown", "app-start");
+    await new Promise((resolve) => requestAnimationFrame(resolve));
+    performance.measure("first-frame", "app-start");
+    void api.appReady().catch(() => undefined);
+    const waiting = this.#afterFirstFrame ?? [];
+    this.#afterFirstFrame = null;
+    for (const task of waiting) task();
+    await this.#subscribe();
     if (loaded) {
       // Quietly: a failure here changes nothing the person sees.
       await api.session().then((state) => {
         this.#showSession(state);
       }, () => undefined);
     }
+  }
+
+  /** Runs `task` now if the first view's frame was reported, else right after it. */
+  #whenFirstFrameShown(task: () => void): void {
+    if (this.#afterFirstFrame === null) task();
+    else this.#afterFirstFrame.push(task);
   }
 
   #subscribe(): Promise<unknown> {
@@ -92,7 +107,10 @@ class App {
     } else if (this.#subject !== null || this.#signedOut === null) {
       this.#subject = null;
       this.#signedIn = null;
-      this.#showSignedOut().focus();
+      const view = this.#showSignedOut();
+      this.#whenFirstFrameShown(() => {
+        view.focus();
+      });
     }
   }
 
@@ -106,9 +124,11 @@ class App {
     });
     this.#signedOut = view;
     this.#main.replaceChildren(view.root);
-    void api.environment().then((environment) => {
-      if (environment.embeddedEmulator) view.showEmulatorHint(environment.url);
-    }, () => undefined);
+    this.#whenFirstFrameShown(() => {
+      void api.environment().then((environment) => {
+        if (environment.embeddedEmulator) view.showEmulatorHint(environment.url);
+      }, () => undefined);
+    });
     return view;
   }
 
@@ -148,11 +168,13 @@ class App {
     });
     this.#signedIn = view;
     this.#main.replaceChildren(view.root);
-    view.focus();
-    void api.environment().then((environment) => {
-      view.showEnvironment(environment);
-    }, () => undefined);
-    void this.#loadPasskeys();
+    this.#whenFirstFrameShown(() => {
+      view.focus();
+      void api.environment().then((environment) => {
+        view.showEnvironment(environment);
+      }, () => undefined);
+      void this.#loadPasskeys();
+    });
   }
 
   async #loadPasskeys(): Promise<void> {
@@ -177,6 +199,8 @@ class App {
   }
 
   #refreshOnFocus(): void {
+    // Before the first frame the list's first load is already queued.
+    if (this.#afterFirstFrame !== null) return;
     const view = this.#signedIn;
     if (view === null || view.isEditing || document.querySelector("dialog[open]") !== null) return;
     void this.#loadPasskeys();
