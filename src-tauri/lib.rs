@@ -9,6 +9,7 @@
 //! (`dev.passkeys.desktop:` callbacks and `dev.passkeys.desktop://sign-in`),
 //! opener (the system browser).
 
+pub mod boot;
 pub mod bootstrap;
 pub mod cli;
 pub mod commands;
@@ -50,10 +51,7 @@ pub fn run_window() {
         .plugin(tauri_plugin_opener::init())
         .manage(AppState::new(Arc::new(bootstrap::SystemBrowser)))
         .invoke_handler(commands::handler())
-        .setup(|app| {
-            setup(app.handle());
-            Ok(())
-        })
+        .setup(|app| setup(app.handle()))
         .build(tauri::generate_context!());
     let app = match app {
         Ok(app) => app,
@@ -72,15 +70,11 @@ pub fn run_window() {
     });
 }
 
-/// Starts the core in the background, listens for deep links and handles the
-/// one this process may have been started with.
-fn setup<R: Runtime>(app: &AppHandle<R>) {
-    let handle = app.clone();
-    tauri::async_runtime::spawn(async move {
-        if let Err(error) = handle.state::<AppState>().ready().await {
-            tracing::warn!(kind = ?error.kind, "the client core did not start");
-        }
-    });
+/// Starts the core in the background, listens for deep links, handles the
+/// one this process may have been started with, and opens the main window
+/// with the session when it is known within [`boot::BOOT_BUDGET`].
+fn setup<R: Runtime>(app: &AppHandle<R>) -> Result<(), Box<dyn std::error::Error>> {
+    let boot = boot::start_core(app);
 
     if (cfg!(not(debug_assertions)) && cfg!(any(target_os = "linux", windows)))
         || std::env::var(REGISTER_SCHEME_VAR).is_ok_and(|value| value == "1")
@@ -107,4 +101,11 @@ fn setup<R: Runtime>(app: &AppHandle<R>) {
             tauri::async_runtime::spawn(flows::handle_deep_link(app.clone(), url.to_string()));
         }
     }
+
+    let boot = boot::wait_for(boot, boot::BOOT_BUDGET);
+    if boot.is_none() {
+        tracing::info!("the session was not read in time: the window asks for it");
+    }
+    boot::create_main_window(app, boot.as_ref())?;
+    Ok(())
 }

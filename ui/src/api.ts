@@ -19,6 +19,8 @@ declare global {
       core: { invoke: typeof tauriInvoke };
       event: { listen: typeof tauriListen };
     };
+    /** Set by the app's initialization script (`src-tauri/boot.rs`): see `takeBootData`. */
+    __PASSKEYS_BOOT__?: BootData;
   }
 }
 
@@ -154,6 +156,23 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
   } catch (error) {
     throw toUiError(error);
   }
+}
+
+/**
+ * What the app read before the page started (`BootData` in Rust): the
+ * `session` command's answer or the error it fails with.
+ */
+export type BootData = { session: SessionState } | { error: UiError };
+
+/**
+ * The session the app handed to the page before its script ran, so the first
+ * view needs no round trip; null when the app opened the window without it
+ * (the session took too long) or it was taken already. Taking it removes it.
+ */
+export function takeBootData(): BootData | null {
+  const boot = window.__PASSKEYS_BOOT__;
+  delete window.__PASSKEYS_BOOT__;
+  return boot ?? null;
 }
 
 /** The current session, read from the keychain. */

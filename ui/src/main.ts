@@ -30,7 +30,8 @@ class App {
   }
 
   /**
-   * Shows the first view as soon as the session is known and reports
+   * Shows the first view as soon as the session is known (at once when the
+   * app handed it to the page before it started, `api.takeBootData`) and reports
    * readiness in its frame (`app_ready`). Everything the first view does not
    * need waits for that frame, so as not to compete with it: the event
    * subscriptions (one round trip to Rust each), focus, the environment and
@@ -48,7 +49,10 @@ class App {
     document.addEventListener("visibilitychange", () => {
       if (document.visibilityState === "visible") this.#refreshOnFocus();
     });
-    const loaded = await this.#loadSession();
+    // The session the app read before the page started, when it had it in
+    // time: the first view is then drawn without waiting for anything.
+    const boot = api.takeBootData();
+    const loaded = boot === null ? await this.#loadSession() : this.#showBoot(boot);
     performance.measure("session-shown", "app-start");
     await new Promise((resolve) => requestAnimationFrame(resolve));
     performance.measure("first-frame", "app-start");
@@ -98,6 +102,16 @@ class App {
       this.#showFatal(api.toUiError(caught));
       return false;
     }
+  }
+
+  /** Shows the session or the error the app read before the page started; false on the error. */
+  #showBoot(boot: api.BootData): boolean {
+    if ("session" in boot) {
+      this.#showSession(boot.session);
+      return true;
+    }
+    this.#showFatal(api.toUiError(boot.error));
+    return false;
   }
 
   #showSession(state: SessionState): void {

@@ -1,0 +1,210 @@
+//! The main window, created with the view it shows first.
+//!
+//! Left alone, the page would paint "Loading…", ask for the session over IPC
+//! and paint the real view frames later. Instead, start-up gives the core a
+//! short budget ([`BOOT_BUDGET`]) to start and read the session, and hands the
+//! answer to the page in an initialization script that defines
+//! `window.__PASSKEYS_BOOT__` before the page's own script runs: its first
+//! paint is already the real view. When the budget runs out (a slow keychain,
+//! an unlock prompt), the window opens without it and the page asks for the
+//! session as before; the core keeps starting in the background either way.
+//!
+//! The boot data is what the `session` command answers (`{"session": …}`) or
+//! the error it fails with (`{"error": {"kind", "message"}}`): an account's
+//! subject, name, email and environment URL, never a token.
+
+use std::time::Duration;
+
+use passkeys_core::{SessionState, UiError};
+use serde::Serialize;
+use tauri::{AppHandle, Manager, Runtime, WebviewWindow, WebviewWindowBuilder};
+use tokio::sync::oneshot;
+
+use crate::state::AppState;
+
+/// The label of the app's one window (capabilities grant it the commands).
+pub const MAIN_WINDOW: &str = "main";
+
+/// How long the window waits for the session before it opens without it.
+pub const BOOT_BUDGET: Duration = Duration::from_millis(400);
+
+/// The `sessionStorage` key that marks the boot data as used in this window,
+/// so that a reload asks for the session instead of showing a stale one.
+const BOOT_USED_KEY: &str = "passkeys-boot-used";
+
+/// What the page's first view shows: the session, or why it could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum BootData {
+    /// The `session` command's answer.
+    Session(SessionState),
+    /// The error the `session` command fails with.
+    Error(UiError),
+}
+
+impl From<Result<SessionState, UiError>> for BootData {
+    fn from(result: Result<SessionState, UiError>) -> Self {
+        match result {
+            Ok(session) => BootData::Session(session),
+            Err(error) => BootData::Error(error),
+        }
+    }
+}
+
+/// Starts the core in the background and reads the session; the receiver
+/// gets the boot data once both are done.
+pub fn start_core<R: Runtime>(app: &AppHandle<R>) -> oneshot::Receiver<BootData> {
+    let (sender, receiver) = oneshot::channel();
+    let handle = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let state = handle.state::<AppState>();
+        let session = match state.client().await {
+            Ok(client) => client.session().await.map_err(UiError::from),
+            Err(error) => {
+                tracing::warn!(kind = ?error.kind, "the client core did not start");
+                Err(error)
+            }
+        };
+        // The window may have opened without it (budget exceeded): nobody listens then.
+        let _ = sender.send(BootData::from(session));
+    });
+    receiver
+}
+
+/// Waits at most `budget` for the boot data (blocking: call it from `setup`).
+pub fn wait_for(receiver: oneshot::Receiver<BootData>, budget: Duration) -> Option<BootData> {
+    tauri::async_runtime::block_on(async move {
+        match tokio::time::timeout(budget, receiver).await {
+            Ok(Ok(boot)) => Some(boot),
+            Ok(Err(_)) | Err(_) => None,
+        }
+    })
+}
+
+/// The initialization script that hands `boot` to the page, once per window:
+/// a reload of the page finds no boot data.
+///
+/// # Errors
+/// When `boot` cannot be written as JSON.
+pub fn boot_script(boot: &BootData) -> serde_json::Result<String> {
+    // A JSON value is a JavaScript expression.
+    let json = serde_json::to_string(boot)?;
+    let key = serde_json::to_string(BOOT_USED_KEY)?;
+    Ok(format!(
+        "(function () {{\n\
+         \x20 try {{\n\
+         \x20   if (window.sessionStorage.getItem({key}) !== null) return;\n\
+         \x20   window.sessionStorage.setItem({key}, \"1\");\n\
+         \x20 }} catch (_) {{}}\n\
+         \x20 window.__PASSKEYS_BOOT__ = {json};\n\
+         }})();\n"
+    ))
+}
+
+/// Creates the main window from its entry in `tauri.conf.json`
+/// (`"create": false` there), with `boot` handed to its page when known.
+///
+/// # Errors
+/// When the configuration has no main window or the window cannot be built.
+pub fn create_main_window<R: Runtime>(
+    app: &AppHandle<R>,
+    boot: Option<&BootData>,
+) -> Result<WebviewWindow<R>, Box<dyn std::error::Error>> {
+    let config = app
+        .config()
+        .app
+        .windows
+        .iter()
+        .find(|window| window.label == MAIN_WINDOW)
+        .cloned()
+        .ok_or("tauri.conf.json has no \"main\" window")?;
+    let mut builder = WebviewWindowBuilder::from_config(app, &config)?;
+    match boot.map(boot_script).transpose() {
+        Ok(Some(script)) => builder = builder.initialization_script(script),
+        Ok(None) => {}
+        Err(error) => tracing::warn!(%error, "could not write the boot data"),
+    }
+    Ok(builder.build()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use passkeys_core::{Account, ErrorKind};
+
+    use super::*;
+
+    #[test]
+    fn boot_data_is_what_the_session_command_answers() {
+        let signed_in = BootData::Session(SessionState::SignedIn {
+            account: Account {
+                subject: "usr_1".into(),
+                name: Some("Ada".into()),
+                email: Some("ada@example.com".into()),
+                environment: "https://env.example.com".into(),
+            },
+        });
+        assert_eq!(
+            serde_json::to_value(&signed_in).unwrap(),
+            serde_json::json!({"session": {"state": "signedIn", "account": {
+                "subject": "usr_1", "name": "Ada", "email": "ada@example.com",
+                "environment": "https://env.example.com"}}})
+        );
+        assert_eq!(
+            serde_json::to_value(BootData::Session(SessionState::SignedOut)).unwrap(),
+            serde_json::json!({"session": {"state": "signedOut"}})
+        );
+        let error = BootData::from(Err(UiError {
+            kind: ErrorKind::Keychain,
+            message: "The keychain is locked.".into(),
+        }));
+        assert_eq!(
+            serde_json::to_value(&error).unwrap(),
+            serde_json::json!({"error": {"kind": "keychain", "message": "The keychain is locked."}})
+        );
+    }
+
+    #[test]
+    fn boot_script_defines_the_data_once_per_window() {
+        let script = boot_script(&BootData::Session(SessionState::SignedOut)).unwrap();
+        assert!(script.contains(r#"window.__PASSKEYS_BOOT__ = {"session":{"state":"signedOut"}};"#));
+        assert!(
+            script.contains(r#"sessionStorage.getItem("passkeys-boot-used") !== null) return;"#)
+        );
+        assert!(script.contains(r#"sessionStorage.setItem("passkeys-boot-used", "1");"#));
+    }
+
+    #[test]
+    fn boot_script_keeps_hostile_text_inside_its_string() {
+        let boot = BootData::Error(UiError {
+            kind: ErrorKind::Config,
+            message: "\"; alert(1); //\n</script>\u{2028}".into(),
+        });
+        let script = boot_script(&boot).unwrap();
+        let json = script
+            .split("window.__PASSKEYS_BOOT__ = ")
+            .nth(1)
+            .and_then(|rest| rest.split(";\n})();").next())
+            .unwrap();
+        let parsed: serde_json::Value = serde_json::from_str(json).unwrap();
+        assert_eq!(parsed, serde_json::to_value(&boot).unwrap());
+    }
+
+    #[test]
+    fn boot_data_sent_in_time_is_handed_on_and_none_without_it() {
+        let (sender, receiver) = oneshot::channel();
+        sender
+            .send(BootData::Session(SessionState::SignedOut))
+            .unwrap();
+        assert_eq!(
+            wait_for(receiver, Duration::ZERO),
+            Some(BootData::Session(SessionState::SignedOut))
+        );
+
+        let (_sender, receiver) = oneshot::channel::<BootData>();
+        assert_eq!(wait_for(receiver, Duration::ZERO), None);
+
+        let (sender, receiver) = oneshot::channel::<BootData>();
+        drop(sender);
+        assert_eq!(wait_for(receiver, BOOT_BUDGET), None);
+    }
+}
