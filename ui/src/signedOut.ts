@@ -1,6 +1,7 @@
 /** The signed-out screen: "Sign in", then progress while the browser is used. */
 import type { SignInProgress } from "./api.js";
 import { button, h } from "./dom.js";
+import { logo } from "./logo.js";
 
 /** What the signed-out screen asks of the app. */
 export interface SignedOutActions {
@@ -23,11 +24,10 @@ export class SignedOutView {
     this.#progress.hidden = true;
     this.#hint = h("p", { className: "muted small hint", testId: "emulator-hint" });
     this.#hint.hidden = true;
-    const logo = h("img", { attrs: { src: "./images/logo.svg", alt: "", width: "48", height: "48" } });
     this.root = h(
       "section",
       { className: "welcome", testId: "signed-out", attrs: { "aria-labelledby": "welcome-title" } },
-      logo,
+      logo(48),
       h("h1", { attrs: { id: "welcome-title", tabindex: "-1" } }, "Manage your passkeys"),
       h(
         "p",
