@@ -16,12 +16,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{Delivery, Env, LoginBrowser, CLIENT_ID};
-use passkeys_core::secret::{AccessToken, IdToken, RefreshToken};
 use passkeys_core::{
-    Account, Client, Config, KeyringStore, RedirectMode, SecretStore, SessionState, StoredSession,
+    Client, Config, KeyringStore, RedirectMode, SecretStore, SessionState, StoredSession,
     TokenVault,
 };
-use time::OffsetDateTime;
 use url::Url;
 
 const TEST: &str = "killed_between_code_exchange_and_keychain_write_is_never_half_signed_in";
@@ -166,18 +164,11 @@ async fn killed_between_code_exchange_and_keychain_write_is_never_half_signed_in
 
 /// A session of `generation` whose JSON takes three chunks.
 fn long_session(generation: char) -> StoredSession {
-    StoredSession {
-        access_token: AccessToken::new(generation.to_string().repeat(3000)),
-        refresh_token: Some(RefreshToken::new(format!("refresh-{generation}"))),
-        id_token: Some(IdToken::new(format!("id-{generation}"))),
-        expires_at: OffsetDateTime::from_unix_timestamp(1_900_000_000).unwrap(),
-        account: Account {
-            subject: "usr_1".into(),
-            name: Some("Ada Lovelace".into()),
-            email: Some("ada@example.com".into()),
-            environment: "http://localhost:4000/".into(),
-        },
-    }
+    common::stored_session(
+        generation.to_string().repeat(3000),
+        format!("refresh-{generation}"),
+        Some(format!("id-{generation}")),
+    )
 }
 
 /// The generation of a session read back, checking that all its parts agree.

@@ -12,9 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use common::MemoryStore;
-use passkeys_core::secret::{AccessToken, IdToken, RefreshToken};
-use passkeys_core::{Account, SecretStore, StoredSession, TokenVault};
-use time::OffsetDateTime;
+use passkeys_core::{SecretStore, StoredSession, TokenVault};
 
 const ACCOUNT: &str = "http://localhost:4000/|ntvc_demo";
 
@@ -52,18 +50,11 @@ impl SecretStore for DyingStore {
 /// A session whose token lengths do not depend on `generation`, so that the
 /// JSON of two generations lines up byte for byte (the worst case for mixing).
 fn session(generation: char, token_length: usize) -> StoredSession {
-    StoredSession {
-        access_token: AccessToken::new(generation.to_string().repeat(token_length)),
-        refresh_token: Some(RefreshToken::new(format!("refresh-{generation}"))),
-        id_token: Some(IdToken::new(format!("id-{generation}"))),
-        expires_at: OffsetDateTime::from_unix_timestamp(1_900_000_000).unwrap(),
-        account: Account {
-            subject: "usr_1".into(),
-            name: Some("Ada Lovelace".into()),
-            email: Some("ada@example.com".into()),
-            environment: "http://localhost:4000".into(),
-        },
-    }
+    common::stored_session(
+        generation.to_string().repeat(token_length),
+        format!("refresh-{generation}"),
+        Some(format!("id-{generation}")),
+    )
 }
 
 fn generation_of(session: &StoredSession) -> char {

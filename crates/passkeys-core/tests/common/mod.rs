@@ -24,7 +24,7 @@ pub use browser::{login, Delivery, LoginBrowser};
 pub use jwt::{at_hash, b64, claims_of, hmac_sha256, hs256_jwt, now, unsigned_jwt};
 pub use pending::Pending;
 pub use proxy::{http_response, json_response, Action, Env, Proxy, Request, Response, Rule};
-pub use store::MemoryStore;
+pub use store::{stored_session, MemoryStore};
 
 pub const EMAIL: &str = "ada@example.com";
 pub const CLIENT_ID: &str = "ntvc_demo";

@@ -66,3 +66,25 @@ impl MemoryStore {
         .await;
     }
 }
+
+/// A session of Ada Lovelace's account with the given tokens (an ID token
+/// when `id_token` is given), expiring in 2030: what the vault tests store.
+pub fn stored_session(
+    access_token: String,
+    refresh_token: String,
+    id_token: Option<String>,
+) -> StoredSession {
+    StoredSession {
+        access_token: passkeys_core::secret::AccessToken::new(access_token),
+        refresh_token: Some(passkeys_core::secret::RefreshToken::new(refresh_token)),
+        id_token: id_token.map(passkeys_core::secret::IdToken::new),
+        expires_at: time::OffsetDateTime::from_unix_timestamp(1_900_000_000)
+            .expect("a valid timestamp"),
+        account: passkeys_core::Account {
+            subject: "usr_1".into(),
+            name: Some("Ada Lovelace".into()),
+            email: Some(super::EMAIL.into()),
+            environment: "http://localhost:4000/".into(),
+        },
+    }
+}
