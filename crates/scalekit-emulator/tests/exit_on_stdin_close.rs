@@ -3,12 +3,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-#[tokio::test]
-async fn stops_when_stdin_closes() {
-    // Given the emulator started with a piped stdin and the flag
+/// Starts the binary with `--in-memory --no-admin --exit-on-stdin-close` and
+/// a piped stdin; returns it and its base URL.
+fn start_emulator() -> (Child, url::Url) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_scalekit-emulator"))
         .args([
             "--listen",
@@ -24,6 +24,13 @@ async fn stops_when_stdin_closes() {
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let base = url::Url::parse(lines.next().expect("a first line").unwrap().trim()).unwrap();
+    (child, base)
+}
+
+#[tokio::test]
+async fn stops_when_stdin_closes() {
+    // Given the emulator started with a piped stdin and the flag
+    let (mut child, base) = start_emulator();
 
     // Then it serves while the pipe is open
     let discovery = reqwest::get(base.join(".well-known/openid-configuration").unwrap())
@@ -54,16 +61,7 @@ async fn stops_when_stdin_closes() {
 
 #[tokio::test]
 async fn admin_routes_are_off_with_no_admin() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_scalekit-emulator"))
-        .args(["--listen", "127.0.0.1:0", "--in-memory", "--no-admin"])
-        .arg("--exit-on-stdin-close")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let base = url::Url::parse(lines.next().expect("a first line").unwrap().trim()).unwrap();
+    let (mut child, base) = start_emulator();
     let answer = reqwest::Client::new()
         .get(base.join("_admin/passkeys").unwrap())
         .bearer_auth("")
