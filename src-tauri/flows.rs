@@ -65,7 +65,7 @@ pub fn notice<R: Runtime>(app: &AppHandle<R>, message: impl Into<String>) {
 
 /// Shows, unminimises and focuses the main window.
 pub fn bring_to_front<R: Runtime>(app: &AppHandle<R>) {
-    if let Some(window) = app.get_webview_window("main") {
+    if let Some(window) = app.get_webview_window(crate::boot::MAIN_WINDOW) {
         let _ = window.unminimize();
         let _ = window.show();
         let _ = window.set_focus();
