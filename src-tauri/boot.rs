@@ -124,7 +124,43 @@ pub fn create_main_window<R: Runtime>(
         Ok(None) => {}
         Err(error) => tracing::warn!(%error, "could not write the boot data"),
     }
-    Ok(builder.build()?)
+    let window = builder.build()?;
+    if !gpu_rendering_requested() {
+        render_on_cpu(&window)?;
+    }
+    Ok(window)
+}
+
+/// The variable that gives the window WebKit's GPU compositing back (`1`).
+pub const GPU_RENDERING_VAR: &str = "PASSKEYS_GPU_RENDERING";
+
+/// True when the person asked for GPU compositing ([`GPU_RENDERING_VAR`] is `1`).
+fn gpu_rendering_requested() -> bool {
+    std::env::var_os(GPU_RENDERING_VAR).is_some_and(|value| value == "1")
+}
+
+/// Has WebKitGTK draw the page on the CPU instead of compositing it with
+/// OpenGL (hardware acceleration policy `never`).
+///
+/// A settings page of boxes and a short list gains nothing from GPU
+/// compositing, and on Linux it costs the web process an OpenGL driver, its
+/// shader compiler and a texture per layer: 65 MiB of the app's 300 MiB where
+/// the driver is Mesa's software one (the benchmark's Xvfb, see
+/// `docs/benchmarks.md`). Other platforms' webviews decide this themselves.
+#[cfg(target_os = "linux")]
+fn render_on_cpu<R: Runtime>(window: &WebviewWindow<R>) -> tauri::Result<()> {
+    window.with_webview(|webview| {
+        use webkit2gtk::{HardwareAccelerationPolicy, SettingsExt, WebViewExt};
+        if let Some(settings) = webview.inner().settings() {
+            settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
+        }
+    })
+}
+
+/// Other platforms' webviews choose their rendering themselves.
+#[cfg(not(target_os = "linux"))]
+fn render_on_cpu<R: Runtime>(_window: &WebviewWindow<R>) -> tauri::Result<()> {
+    Ok(())
 }
 
 #[cfg(test)]

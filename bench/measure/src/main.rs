@@ -4,13 +4,15 @@
 //!
 //! ```text
 //! passkeys-bench core   --out FILE [--sign-in-runs N] [--call-runs N]
-//! passkeys-bench window --out FILE --app BIN --baseline BIN [--starts N] [--round-trips N]
+//! passkeys-bench window --out FILE --app BIN --baseline BIN [--starts N] [--round-trips N] [--subjects app,baseline,…]
 //! passkeys-bench report --results DIR --doc FILE --app BIN --baseline BIN [--emulator BIN] [--app-deb F] [--baseline-deb F]
 //! ```
 //!
 //! `core` and `window` start their own private keychain (a D-Bus session with
 //! gnome-keyring) and the emulator in this process; `window` needs an X
-//! display (`bench/run` provides Xvfb).
+//! display (`bench/run` provides Xvfb). `window --round-trips 0` measures
+//! start-up and memory only; `PASSKEYS_BENCH_SMAPS=<dir>` keeps each measured
+//! process's `/proc/<pid>/smaps` there, `PASSKEYS_BENCH_LOGS=<dir>` its stderr.
 
 mod core;
 mod report;
@@ -205,6 +207,10 @@ fn run_window(options: &Options) -> BenchResult<()> {
         ],
         &[("PASSKEYS_KEYCHAIN_SERVICE", format!("{service}.embedded"))],
     );
+    // Like with like for the rendering: the baseline drawn on the CPU as the
+    // app is, and the app with GPU compositing as the bare baseline is.
+    let baseline_cpu = with_env(&env, &[], &[("BARE_TAURI_CPU_RENDERING", "1".into())]);
+    let app_gpu = with_env(&env, &[], &[("PASSKEYS_GPU_RENDERING", "1".into())]);
     let subject = |name, binary: &PathBuf, env: &Vec<(String, String)>| window::Subject {
         name,
         binary: binary.clone(),
@@ -213,10 +219,23 @@ fn run_window(options: &Options) -> BenchResult<()> {
     let subjects = [
         subject("app", &app, &env),
         subject("baseline", &baseline, &env),
+        subject("baselineCpu", &baseline, &baseline_cpu),
+        subject("appGpu", &app, &app_gpu),
         subject("appSignedOut", &app, &signed_out),
         subject("appEmbeddedEmulator", &app, &embedded),
     ];
+    // `--subjects app,baseline` measures only those (a quick look).
+    let subjects: Vec<window::Subject> = match options.optional("subjects") {
+        Some(names) => subjects
+            .into_iter()
+            .filter(|s| names.split(',').any(|name| name == s.name))
+            .collect(),
+        None => subjects.to_vec(),
+    };
     let startup = window::measure(&subjects, starts, dir.path())?;
+    if round_trips == 0 {
+        return write_json(out, &json!({"starts": starts, "startup": startup}));
+    }
     let baseline_split = webview::baseline_breakdown(
         &AppConfig {
             binary: baseline.clone(),

@@ -278,6 +278,41 @@ fn startup(out: &mut String, window: &Value) -> BenchResult<()> {
         let pss_label = format!("&nbsp;&nbsp;idle memory, app {label}");
         ratio_row(out, &pss_label, pss, baseline_pss, "MiB", false)?;
     }
+    rendering(out, s)
+}
+
+/// The app draws on the CPU (`src-tauri/boot.rs`); the bare baseline keeps
+/// Tauri's default, GPU compositing. These rows compare like with like: the
+/// app against the baseline drawn the same way, and the app with GPU
+/// compositing against the bare baseline.
+fn rendering(out: &mut String, s: &Value) -> BenchResult<()> {
+    let pairs = [
+        (
+            "app",
+            "baselineCpu",
+            "the baseline drawn on the CPU too (`BARE_TAURI_CPU_RENDERING=1`)",
+        ),
+        (
+            "appGpu",
+            "baseline",
+            "app with GPU compositing (`PASSKEYS_GPU_RENDERING=1`) against the bare baseline",
+        ),
+    ];
+    for (app, baseline, label) in pairs {
+        for (measure, unit, what) in [
+            ("spawnToReadyMs", "ms", "cold start"),
+            ("pssMiB", "MiB", "idle memory"),
+        ] {
+            let (Ok(a), Ok(b)) = (
+                summary(s, &[app, measure]),
+                summary(s, &[baseline, measure]),
+            ) else {
+                continue;
+            };
+            let row = format!("&nbsp;&nbsp;{what}, {label}");
+            ratio_row(out, &row, a, b, unit, false)?;
+        }
+    }
     Ok(())
 }
 
@@ -416,7 +451,14 @@ fn round_trips(out: &mut String, core: &Value, window: &Value) -> BenchResult<()
 }
 
 fn processes(out: &mut String, window: &Value) -> BenchResult<()> {
-    for subject in ["app", "baseline", "appSignedOut", "appEmbeddedEmulator"] {
+    for subject in [
+        "app",
+        "baseline",
+        "baselineCpu",
+        "appGpu",
+        "appSignedOut",
+        "appEmbeddedEmulator",
+    ] {
         let Some(list) = window["startup"][subject]["processes"].as_array() else {
             continue;
         };

@@ -143,6 +143,11 @@ pub fn start_once(subject: &Subject, ready_file: &Path) -> BenchResult<Start> {
     let main_to_ready_ms: f64 = std::fs::read_to_string(ready_file)?.trim().parse()?;
     std::thread::sleep(IDLE_AFTER_READY.saturating_sub(ready.elapsed()));
     let processes = process_tree_pss(child.pid());
+    // For a look at where the memory goes: `PASSKEYS_BENCH_SMAPS=<dir>` keeps
+    // every process's `/proc/<pid>/smaps` at the moment it is measured.
+    if let Some(smaps) = std::env::var_os("PASSKEYS_BENCH_SMAPS") {
+        keep_smaps(child.pid(), Path::new(&smaps), ready_file)?;
+    }
     let pss_kib = processes.iter().map(|p| p.pss_kib).sum();
     let uss_kib = processes.iter().map(|p| p.uss_kib).sum();
     child.stop();
@@ -153,6 +158,24 @@ pub fn start_once(subject: &Subject, ready_file: &Path) -> BenchResult<Start> {
         uss_kib,
         processes,
     })
+}
+
+/// Copies `/proc/<pid>/smaps` of `root` and its descendants into `dir`, one
+/// file per process named after the start and the process's command name.
+fn keep_smaps(root: u32, dir: &Path, ready_file: &Path) -> BenchResult<()> {
+    let start = ready_file.file_name().unwrap_or_default().to_string_lossy();
+    let mut pids = descendants(root);
+    pids.insert(root);
+    for pid in pids {
+        let (Ok(name), Ok(smaps)) = (
+            std::fs::read_to_string(format!("/proc/{pid}/comm")),
+            std::fs::read_to_string(format!("/proc/{pid}/smaps")),
+        ) else {
+            continue;
+        };
+        std::fs::write(dir.join(format!("{start}.{}.smaps", name.trim())), smaps)?;
+    }
+    Ok(())
 }
 
 /// The memory of one process.
