@@ -16,6 +16,7 @@ pub mod commands;
 pub mod emulator_process;
 pub mod flows;
 pub mod ready;
+pub mod scheme;
 pub mod state;
 
 use std::sync::Arc;
@@ -70,14 +71,56 @@ pub fn run_window() {
     });
 }
 
+/// False on Linux when the deep-link scheme's desktop entry and default
+/// handler are already this binary's ([`scheme::registration_needed`]);
+/// elsewhere (Windows' registry keys are cheap to write) always true.
+fn scheme_registration_needed<R: Runtime>(app: &AppHandle<R>) -> bool {
+    if !cfg!(target_os = "linux") {
+        return true;
+    }
+    let (Ok(exe), Ok(data_dir), Ok(config_dir)) = (
+        tauri::utils::platform::current_exe(),
+        app.path().data_dir(),
+        app.path().config_dir(),
+    ) else {
+        return true;
+    };
+    // The plugin's own rule: an AppImage registers its image, not the binary inside.
+    let exec = app.env().appimage.map_or_else(
+        || exe.to_string_lossy().into_owned(),
+        |image| image.to_string_lossy().into_owned(),
+    );
+    // `plugins.deep-link.desktop` is one `{schemes}` or a list of them.
+    let desktop = app
+        .config()
+        .plugins
+        .0
+        .get("deep-link")
+        .and_then(|config| config.get("desktop"))
+        .cloned()
+        .unwrap_or_default();
+    let protocols = match desktop {
+        serde_json::Value::Array(list) => list,
+        one => vec![one],
+    };
+    let schemes: Vec<String> = protocols
+        .iter()
+        .filter_map(|protocol| protocol.get("schemes")?.as_array())
+        .flatten()
+        .filter_map(|scheme| scheme.as_str().map(str::to_owned))
+        .collect();
+    scheme::registration_needed(&data_dir, &config_dir, &exe, &exec, &schemes)
+}
+
 /// Starts the core in the background, listens for deep links, handles the
 /// one this process may have been started with, and opens the main window
 /// with the session when it is known within [`boot::BOOT_BUDGET`].
 fn setup<R: Runtime>(app: &AppHandle<R>) -> Result<(), Box<dyn std::error::Error>> {
     let boot = boot::start_core(app);
 
-    if (cfg!(not(debug_assertions)) && cfg!(any(target_os = "linux", windows)))
-        || std::env::var(REGISTER_SCHEME_VAR).is_ok_and(|value| value == "1")
+    if ((cfg!(not(debug_assertions)) && cfg!(any(target_os = "linux", windows)))
+        || std::env::var(REGISTER_SCHEME_VAR).is_ok_and(|value| value == "1"))
+        && scheme_registration_needed(app)
     {
         let handle = app.clone();
         // Writes a desktop entry and runs xdg-mime on Linux: off the start-up path.

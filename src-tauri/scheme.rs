@@ -1,0 +1,175 @@
+//! Whether the deep-link scheme still has to be registered with the desktop.
+//!
+//! On Linux, `tauri-plugin-deep-link`'s `register_all` writes a desktop entry
+//! (`<data dir>/applications/<binary>-handler.desktop`) and then runs
+//! `update-desktop-database` and `xdg-mime default` (a shell script that
+//! starts a dozen more processes). Done at every start, that work competes
+//! with the window's own start on the CPU. It is only needed when the entry is
+//! missing or stale, or when the scheme's default handler is not that entry:
+//! [`registration_needed`] tells, from the two files alone.
+
+use std::path::Path;
+
+/// The desktop entry the plugin writes for the binary at `exe`.
+pub fn desktop_entry_name(exe: &Path) -> Option<String> {
+    Some(format!(
+        "{}-handler.desktop",
+        exe.file_name()?.to_string_lossy()
+    ))
+}
+
+/// True unless the plugin's desktop entry exists, runs `exec` (`"<exec>" %u`)
+/// and lists every scheme, and `mimeapps.list` makes it the default handler
+/// of every scheme. Any file that cannot be read means "register".
+pub fn registration_needed(
+    data_dir: &Path,
+    config_dir: &Path,
+    exe: &Path,
+    exec: &str,
+    schemes: &[String],
+) -> bool {
+    let Some(entry_name) = desktop_entry_name(exe) else {
+        return true;
+    };
+    let Ok(entry) = std::fs::read_to_string(data_dir.join("applications").join(&entry_name)) else {
+        return true;
+    };
+    let Ok(defaults) = std::fs::read_to_string(config_dir.join("mimeapps.list")) else {
+        return true;
+    };
+    !(entry_is_current(&entry, exec, schemes)
+        && is_default_handler(&defaults, &entry_name, schemes))
+}
+
+/// The entry runs `"<exec>" %u` and claims `x-scheme-handler/<scheme>` for every scheme.
+fn entry_is_current(entry: &str, exec: &str, schemes: &[String]) -> bool {
+    let value = |key: &str| {
+        entry
+            .lines()
+            .find_map(|line| line.strip_prefix(key)?.strip_prefix('='))
+            .map(str::trim)
+    };
+    let expected_exec = format!("\"{exec}\" %u");
+    let mime_types: Vec<&str> = value("MimeType")
+        .map(|types| types.split(';').map(str::trim).collect())
+        .unwrap_or_default();
+    value("Exec") == Some(expected_exec.as_str())
+        && schemes
+            .iter()
+            .all(|scheme| mime_types.contains(&format!("x-scheme-handler/{scheme}").as_str()))
+}
+
+/// `mimeapps.list`'s `[Default Applications]` names `entry_name` first for every scheme.
+fn is_default_handler(defaults: &str, entry_name: &str, schemes: &[String]) -> bool {
+    let mut in_defaults = false;
+    let mut first_choices: Vec<(&str, &str)> = Vec::new();
+    for line in defaults.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_defaults = line == "[Default Applications]";
+        } else if in_defaults {
+            if let Some((mime, handlers)) = line.split_once('=') {
+                let first = handlers.split(';').next().unwrap_or_default().trim();
+                first_choices.push((mime.trim(), first));
+            }
+        }
+    }
+    schemes.iter().all(|scheme| {
+        let mime = format!("x-scheme-handler/{scheme}");
+        first_choices
+            .iter()
+            .rev()
+            .find(|(name, _)| *name == mime)
+            .is_some_and(|(_, first)| *first == entry_name)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXE: &str = "/usr/bin/passkeys-desktop";
+
+    fn schemes() -> Vec<String> {
+        vec!["dev.passkeys.desktop".to_owned()]
+    }
+
+    fn entry(exec: &str, mime: &str) -> String {
+        format!("[Desktop Entry]\nType=Application\nName=Passkeys\nExec={exec}\nTerminal=false\nMimeType={mime}\nNoDisplay=true\n")
+    }
+
+    fn write(
+        dir: &Path,
+        entry: Option<&str>,
+        defaults: Option<&str>,
+    ) -> (std::path::PathBuf, std::path::PathBuf) {
+        let data = dir.join("data");
+        let config = dir.join("config");
+        std::fs::create_dir_all(data.join("applications")).unwrap();
+        std::fs::create_dir_all(&config).unwrap();
+        if let Some(entry) = entry {
+            std::fs::write(
+                data.join("applications/passkeys-desktop-handler.desktop"),
+                entry,
+            )
+            .unwrap();
+        }
+        if let Some(defaults) = defaults {
+            std::fs::write(config.join("mimeapps.list"), defaults).unwrap();
+        }
+        (data, config)
+    }
+
+    fn needed(entry: Option<&str>, defaults: Option<&str>) -> bool {
+        let dir = tempfile::tempdir().unwrap();
+        let (data, config) = write(dir.path(), entry, defaults);
+        registration_needed(&data, &config, Path::new(EXE), EXE, &schemes())
+    }
+
+    const DEFAULTS: &str =
+        "[Default Applications]\nx-scheme-handler/dev.passkeys.desktop=passkeys-desktop-handler.desktop\n";
+
+    #[test]
+    fn registered_entry_and_default_need_nothing() {
+        let current = entry(
+            "\"/usr/bin/passkeys-desktop\" %u",
+            "x-scheme-handler/dev.passkeys.desktop",
+        );
+        assert!(!needed(Some(&current), Some(DEFAULTS)));
+        let listed = entry(
+            "\"/usr/bin/passkeys-desktop\" %u",
+            "text/plain;x-scheme-handler/dev.passkeys.desktop;",
+        );
+        let defaults = "[Added Associations]\nx-scheme-handler/dev.passkeys.desktop=other.desktop\n\n[Default Applications]\nx-scheme-handler/dev.passkeys.desktop=passkeys-desktop-handler.desktop;other.desktop;\n";
+        assert!(!needed(Some(&listed), Some(defaults)));
+    }
+
+    #[test]
+    fn missing_stale_or_overridden_registrations_are_redone() {
+        let current = entry(
+            "\"/usr/bin/passkeys-desktop\" %u",
+            "x-scheme-handler/dev.passkeys.desktop",
+        );
+        assert!(needed(None, Some(DEFAULTS)), "no desktop entry");
+        assert!(needed(Some(&current), None), "no mimeapps.list");
+        let moved = entry(
+            "\"/opt/old/passkeys-desktop\" %u",
+            "x-scheme-handler/dev.passkeys.desktop",
+        );
+        assert!(needed(Some(&moved), Some(DEFAULTS)), "the binary moved");
+        let other_scheme = entry("\"/usr/bin/passkeys-desktop\" %u", "x-scheme-handler/other");
+        assert!(
+            needed(Some(&other_scheme), Some(DEFAULTS)),
+            "the scheme is not claimed"
+        );
+        let other_default = "[Default Applications]\nx-scheme-handler/dev.passkeys.desktop=evil.desktop;passkeys-desktop-handler.desktop\n";
+        assert!(
+            needed(Some(&current), Some(other_default)),
+            "another app is the default"
+        );
+        let wrong_section = "[Added Associations]\nx-scheme-handler/dev.passkeys.desktop=passkeys-desktop-handler.desktop\n";
+        assert!(
+            needed(Some(&current), Some(wrong_section)),
+            "only an added association"
+        );
+    }
+}
