@@ -125,7 +125,7 @@ pub fn create_main_window<R: Runtime>(
         Err(error) => tracing::warn!(%error, "could not write the boot data"),
     }
     let window = builder.build()?;
-    if cpu_rendering_requested() {
+    if crate::env_flag(CPU_RENDERING_VAR) {
         render_on_cpu(&window)?;
     }
     Ok(window)
@@ -133,11 +133,6 @@ pub fn create_main_window<R: Runtime>(
 
 /// The variable that has the window draw on the CPU (`1`), see [`render_on_cpu`].
 pub const CPU_RENDERING_VAR: &str = "PASSKEYS_CPU_RENDERING";
-
-/// True when the person asked for CPU rendering ([`CPU_RENDERING_VAR`] is `1`).
-fn cpu_rendering_requested() -> bool {
-    std::env::var_os(CPU_RENDERING_VAR).is_some_and(|value| value == "1")
-}
 
 /// Has WebKitGTK draw the page on the CPU instead of compositing it with
 /// OpenGL (hardware acceleration policy `never`).

@@ -71,6 +71,11 @@ pub fn run_window() {
     });
 }
 
+/// True when the environment variable `name` is `1` (the app's switches).
+pub fn env_flag(name: &str) -> bool {
+    std::env::var_os(name).is_some_and(|value| value == "1")
+}
+
 /// False on Linux when the deep-link scheme's desktop entry and default
 /// handler are already this binary's ([`scheme::registration_needed`]);
 /// elsewhere (Windows' registry keys are cheap to write) always true.
@@ -119,7 +124,7 @@ fn setup<R: Runtime>(app: &AppHandle<R>) -> Result<(), Box<dyn std::error::Error
     let boot = boot::start_core(app);
 
     if ((cfg!(not(debug_assertions)) && cfg!(any(target_os = "linux", windows)))
-        || std::env::var(REGISTER_SCHEME_VAR).is_ok_and(|value| value == "1"))
+        || env_flag(REGISTER_SCHEME_VAR))
         && scheme_registration_needed(app)
     {
         let handle = app.clone();

@@ -18,6 +18,11 @@ pub fn desktop_entry_name(exe: &Path) -> Option<String> {
     ))
 }
 
+/// The MIME type a desktop entry claims to handle `scheme:` links.
+fn scheme_mime_type(scheme: &str) -> String {
+    format!("x-scheme-handler/{scheme}")
+}
+
 /// True unless the plugin's desktop entry exists, runs `exec` (`"<exec>" %u`)
 /// and lists every scheme, and `mimeapps.list` makes it the default handler
 /// of every scheme. Any file that cannot be read means "register".
@@ -56,7 +61,7 @@ fn entry_is_current(entry: &str, exec: &str, schemes: &[String]) -> bool {
     value("Exec") == Some(expected_exec.as_str())
         && schemes
             .iter()
-            .all(|scheme| mime_types.contains(&format!("x-scheme-handler/{scheme}").as_str()))
+            .all(|scheme| mime_types.contains(&scheme_mime_type(scheme).as_str()))
 }
 
 /// `mimeapps.list`'s `[Default Applications]` names `entry_name` first for every scheme.
@@ -74,7 +79,7 @@ fn is_default_handler(defaults: &str, entry_name: &str, schemes: &[String]) -> b
         }
     }
     schemes.iter().all(|scheme| {
-        let mime = format!("x-scheme-handler/{scheme}");
+        let mime = scheme_mime_type(scheme);
         first_choices
             .iter()
             .rev()

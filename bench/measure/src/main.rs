@@ -225,13 +225,11 @@ fn run_window(options: &Options) -> BenchResult<()> {
         subject("appEmbeddedEmulator", &app, &embedded),
     ];
     // `--subjects app,baseline` measures only those (a quick look).
-    let subjects: Vec<window::Subject> = match options.optional("subjects") {
-        Some(names) => subjects
-            .into_iter()
-            .filter(|s| names.split(',').any(|name| name == s.name))
-            .collect(),
-        None => subjects.to_vec(),
-    };
+    let chosen = options.optional("subjects");
+    let subjects: Vec<window::Subject> = subjects
+        .into_iter()
+        .filter(|s| chosen.is_none_or(|names| names.split(',').any(|name| name == s.name)))
+        .collect();
     let startup = window::measure(&subjects, starts, dir.path())?;
     if round_trips == 0 {
         return write_json(out, &json!({"starts": starts, "startup": startup}));
