@@ -125,23 +125,25 @@ pub fn create_main_window<R: Runtime>(
         Err(error) => tracing::warn!(%error, "could not write the boot data"),
     }
     let window = builder.build()?;
-    if crate::env_flag(CPU_RENDERING_VAR) {
+    if !crate::env_flag(GPU_RENDERING_VAR) {
         render_on_cpu(&window)?;
     }
     Ok(window)
 }
 
-/// The variable that has the window draw on the CPU (`1`), see [`render_on_cpu`].
-pub const CPU_RENDERING_VAR: &str = "PASSKEYS_CPU_RENDERING";
+/// The variable that has the window composite its page with OpenGL (`1`)
+/// instead of drawing it on the CPU, see [`render_on_cpu`].
+pub const GPU_RENDERING_VAR: &str = "PASSKEYS_GPU_RENDERING";
 
 /// Has WebKitGTK draw the page on the CPU instead of compositing it with
-/// OpenGL (hardware acceleration policy `never`).
+/// OpenGL (hardware acceleration policy `never`). The default on Linux.
 ///
 /// GPU compositing costs the web process an OpenGL driver, its shader
 /// compiler and a texture per layer: about 70 MiB of the app's 290 MiB where
-/// the driver is Mesa's software one (`docs/benchmarks.md`). Not the default
-/// yet: under it, WebKitWebDriver's screenshots of the window stop answering
-/// after the page has changed a few times, and that is not understood.
+/// the driver is Mesa's software one (`docs/benchmarks.md`), for a page that
+/// has nothing to animate. Under this policy a page that does not change has
+/// no new frames, so a WebDriver screenshot (which waits for the next one)
+/// waits for the page to change: the end-to-end tests nudge it.
 #[cfg(target_os = "linux")]
 fn render_on_cpu<R: Runtime>(window: &WebviewWindow<R>) -> tauri::Result<()> {
     window.with_webview(|webview| {

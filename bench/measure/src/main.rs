@@ -207,10 +207,11 @@ fn run_window(options: &Options) -> BenchResult<()> {
         ],
         &[("PASSKEYS_KEYCHAIN_SERVICE", format!("{service}.embedded"))],
     );
-    // Where the memory goes: both drawn on the CPU instead of composited
-    // with OpenGL (the same WebKitGTK setting, set the same way).
+    // Where the memory goes: the app draws on the CPU, the bare baseline
+    // composites with OpenGL (both their defaults); each is also measured
+    // the other way (the same WebKitGTK setting, set the same way).
     let baseline_cpu = with_env(&env, &[], &[("BARE_TAURI_CPU_RENDERING", "1".into())]);
-    let app_cpu = with_env(&env, &[], &[("PASSKEYS_CPU_RENDERING", "1".into())]);
+    let app_gpu = with_env(&env, &[], &[("PASSKEYS_GPU_RENDERING", "1".into())]);
     let subject = |name, binary: &PathBuf, env: &Vec<(String, String)>| window::Subject {
         name,
         binary: binary.clone(),
@@ -220,7 +221,7 @@ fn run_window(options: &Options) -> BenchResult<()> {
         subject("app", &app, &env),
         subject("baseline", &baseline, &env),
         subject("baselineCpu", &baseline, &baseline_cpu),
-        subject("appCpu", &app, &app_cpu),
+        subject("appGpu", &app, &app_gpu),
         subject("appSignedOut", &app, &signed_out),
         subject("appEmbeddedEmulator", &app, &embedded),
     ];

@@ -13,6 +13,10 @@ use crate::process::{descendants_running, free_port, ChildGuard};
 use crate::wait::{poll, wait_for, Deadline, UI_TIMEOUT};
 use crate::webdriver::{Element, Session};
 
+/// Repaints the page without changing a pixel (see [`App::screenshot`]).
+const REPAINT_WITHOUT_CHANGE: &str = "const root = document.documentElement; \
+     root.style.outline = root.style.outline ? '' : '1px solid transparent';";
+
 /// How the app is started: its binary and its environment.
 #[derive(Debug, Clone)]
 pub struct AppConfig {
@@ -74,6 +78,30 @@ impl App {
     /// The WebDriver session of the window.
     pub fn session(&self) -> &Session {
         self.session.as_ref().expect("the app is running")
+    }
+
+    /// A PNG of the window's page.
+    ///
+    /// The app draws on the CPU (`src-tauri/boot.rs`), and there WebKitGTK
+    /// answers a screenshot after the page's next frame, which a page that is
+    /// not changing never has. So while the screenshot waits, this toggles a
+    /// transparent outline on the root element every 100 ms: a repaint that
+    /// changes no pixel.
+    ///
+    /// # Errors
+    /// When the driver fails.
+    pub fn screenshot(&self) -> crate::webdriver::WdResult<Vec<u8>> {
+        let session = self.session();
+        std::thread::scope(|scope| {
+            let shot = scope.spawn(|| session.screenshot());
+            while !shot.is_finished() {
+                // A failed nudge (the page navigating, say) is not the
+                // screenshot's failure: the next one may land.
+                let _ = session.execute(REPAINT_WITHOUT_CHANGE, vec![]);
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            shot.join().expect("the screenshot thread panicked")
+        })
     }
 
     /// The process ids of the app itself (not its WebKit helpers).

@@ -195,7 +195,7 @@ impl World {
     /// Saves a PNG of the window as `<n>-<step>-window.png`.
     pub fn shot_window(&self, step: &str) {
         if let Some(app) = &self.app {
-            self.save(step, "window", app.session().screenshot());
+            self.save(step, "window", app.screenshot());
         }
     }
 
