@@ -3,11 +3,17 @@
 //! Left alone, the page would paint "Loading…", ask for the session over IPC
 //! and paint the real view frames later. Instead, start-up gives the core a
 //! short budget ([`BOOT_BUDGET`]) to start and read the session, and hands the
-//! answer to the page in an initialization script that defines
-//! `window.__PASSKEYS_BOOT__` before the page's own script runs: its first
-//! paint is already the real view. When the budget runs out (a slow keychain,
-//! an unlock prompt), the window opens without it and the page asks for the
-//! session as before; the core keeps starting in the background either way.
+//! answer to the page in a script that defines `window.__PASSKEYS_BOOT__`
+//! before the page's own script runs: its first paint is already the real
+//! view. When the budget runs out (a slow keychain, an unlock prompt), the
+//! page asks for the session as before; the core keeps starting in the
+//! background either way.
+//!
+//! On Linux the window is built first and the script added once the session
+//! is known ([`open_main_window`]): building the window takes about 150 ms of
+//! the main thread and its web process another 150 ms to start, time in which
+//! the core starts and reads the keychain. Elsewhere the window is built with
+//! the script, after the session is known.
 //!
 //! The boot data is what the `session` command answers (`{"session": …}`) or
 //! the error it fails with (`{"error": {"kind", "message"}}`): an account's
@@ -101,6 +107,34 @@ pub fn boot_script(boot: &BootData) -> serde_json::Result<String> {
     ))
 }
 
+/// Opens the main window and hands it the boot data that `boot` brings
+/// within [`BOOT_BUDGET`] (call it from `setup`: it blocks).
+///
+/// # Errors
+/// As [`create_main_window`].
+pub fn open_main_window<R: Runtime>(
+    app: &AppHandle<R>,
+    boot: oneshot::Receiver<BootData>,
+) -> Result<WebviewWindow<R>, Box<dyn std::error::Error>> {
+    if cfg!(target_os = "linux") {
+        // The page's document is created after the web process has started
+        // and fetched the page: a script added before then runs in it. Later
+        // than that, the page asks for the session (`takeBootData` is null).
+        let window = create_main_window(app, None)?;
+        match wait_for(boot, BOOT_BUDGET) {
+            Some(boot) => add_boot_script(&window, &boot)?,
+            None => tracing::info!("the session was not read in time: the window asks for it"),
+        }
+        Ok(window)
+    } else {
+        let boot = wait_for(boot, BOOT_BUDGET);
+        if boot.is_none() {
+            tracing::info!("the session was not read in time: the window asks for it");
+        }
+        create_main_window(app, boot.as_ref())
+    }
+}
+
 /// Creates the main window from its entry in `tauri.conf.json`
 /// (`"create": false` there), with `boot` handed to its page when known.
 ///
@@ -129,6 +163,43 @@ pub fn create_main_window<R: Runtime>(
         render_on_cpu(&window)?;
     }
     Ok(window)
+}
+
+/// Adds [`boot_script`] to a window that is already built, for the document
+/// its web process has not created yet.
+#[cfg(target_os = "linux")]
+fn add_boot_script<R: Runtime>(
+    window: &WebviewWindow<R>,
+    boot: &BootData,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let script = boot_script(boot)?;
+    window.with_webview(move |webview| {
+        use webkit2gtk::{
+            UserContentInjectedFrames, UserContentManagerExt, UserScript, UserScriptInjectionTime,
+            WebViewExt,
+        };
+        // As wry adds Tauri's own initialization scripts.
+        match webview.inner().user_content_manager() {
+            Some(manager) => manager.add_script(&UserScript::new(
+                &script,
+                UserContentInjectedFrames::TopFrame,
+                UserScriptInjectionTime::Start,
+                &[],
+                &[],
+            )),
+            None => tracing::warn!("the webview has no user content manager: no boot data"),
+        }
+    })?;
+    Ok(())
+}
+
+/// Other platforms build the window with the script ([`open_main_window`]).
+#[cfg(not(target_os = "linux"))]
+fn add_boot_script<R: Runtime>(
+    _window: &WebviewWindow<R>,
+    _boot: &BootData,
+) -> Result<(), Box<dyn std::error::Error>> {
+    Ok(())
 }
 
 /// The variable that has the window composite its page with OpenGL (`1`)

@@ -150,10 +150,6 @@ fn setup<R: Runtime>(app: &AppHandle<R>) -> Result<(), Box<dyn std::error::Error
         }
     }
 
-    let boot = boot::wait_for(boot, boot::BOOT_BUDGET);
-    if boot.is_none() {
-        tracing::info!("the session was not read in time: the window asks for it");
-    }
-    boot::create_main_window(app, boot.as_ref())?;
+    boot::open_main_window(app, boot)?;
     Ok(())
 }
