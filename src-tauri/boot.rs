@@ -121,18 +121,22 @@ pub fn open_main_window<R: Runtime>(
         // and fetched the page: a script added before then runs in it. Later
         // than that, the page asks for the session (`takeBootData` is null).
         let window = create_main_window(app, None)?;
-        match wait_for(boot, BOOT_BUDGET) {
-            Some(boot) => add_boot_script(&window, &boot)?,
-            None => tracing::info!("the session was not read in time: the window asks for it"),
+        if let Some(boot) = read_in_time(boot) {
+            add_boot_script(&window, &boot)?;
         }
         Ok(window)
     } else {
-        let boot = wait_for(boot, BOOT_BUDGET);
-        if boot.is_none() {
-            tracing::info!("the session was not read in time: the window asks for it");
-        }
-        create_main_window(app, boot.as_ref())
+        create_main_window(app, read_in_time(boot).as_ref())
     }
+}
+
+/// [`wait_for`] with [`BOOT_BUDGET`], saying so when the budget ran out.
+fn read_in_time(boot: oneshot::Receiver<BootData>) -> Option<BootData> {
+    let boot = wait_for(boot, BOOT_BUDGET);
+    if boot.is_none() {
+        tracing::info!("the session was not read in time: the window asks for it");
+    }
+    boot
 }
 
 /// Creates the main window from its entry in `tauri.conf.json`
