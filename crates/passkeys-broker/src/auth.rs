@@ -16,6 +16,8 @@ use crate::jwks::{KeyCache, Lookup};
 pub struct Caller {
     /// The token's `sub`: the Scalekit user id (`usr_…`).
     pub user_id: String,
+    /// The token's `sid`: the Scalekit session (`ses_…`) it was issued in.
+    pub session_id: String,
 }
 
 /// The claims the broker reads; `iss`, `aud`, `exp` and `nbf` are checked
@@ -23,6 +25,8 @@ pub struct Caller {
 #[derive(Debug, Deserialize)]
 struct Claims {
     sub: String,
+    /// The session the token belongs to; Scalekit's user tokens carry it.
+    sid: Option<String>,
     /// Present only in ID tokens, which are not accepted as bearer tokens.
     at_hash: Option<serde_json::Value>,
 }
@@ -90,8 +94,14 @@ impl TokenVerifier {
         if data.claims.sub.trim().is_empty() {
             return Err(Error::Unauthenticated("token has no subject".into()));
         }
+        let session_id = data
+            .claims
+            .sid
+            .filter(|sid| !sid.trim().is_empty())
+            .ok_or_else(|| Error::Unauthenticated("token is not tied to a session".into()))?;
         Ok(Caller {
             user_id: data.claims.sub,
+            session_id,
         })
     }
 }

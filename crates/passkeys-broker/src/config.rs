@@ -100,6 +100,9 @@ pub struct Config {
     pub rate_limit: RateLimit,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
+    /// How long an `active` answer about a caller's session is trusted
+    /// before the environment is asked again (at most 30 s).
+    pub session_check_interval: Duration,
 }
 
 impl Config {
@@ -128,6 +131,7 @@ impl Config {
             leeway: Duration::from_secs(30),
             rate_limit: RateLimit::default(),
             max_body_bytes: 16 * 1024,
+            session_check_interval: Duration::from_secs(20),
         }
     }
 
@@ -210,6 +214,12 @@ impl Config {
                 "rate_limit.requests_per_minute and rate_limit.burst must be at least 1".into(),
             ));
         }
+        if self.session_check_interval > crate::sessions::MAX_SESSION_CHECK_INTERVAL {
+            return Err(Error::Config(format!(
+                "session_check_interval_secs must be at most {}: a signed-out session must stop working soon",
+                crate::sessions::MAX_SESSION_CHECK_INTERVAL.as_secs()
+            )));
+        }
         if self.upstream_timeout.is_zero() {
             return Err(Error::Config(
                 "upstream_timeout_secs must be at least 1".into(),
@@ -280,6 +290,7 @@ struct FileConfig {
     leeway_secs: Option<u64>,
     rate_limit: Option<RateLimit>,
     max_body_bytes: Option<usize>,
+    session_check_interval_secs: Option<u64>,
 }
 
 impl FileConfig {
@@ -330,6 +341,9 @@ impl FileConfig {
         }
         if let Some(v) = self.max_body_bytes {
             config.max_body_bytes = v;
+        }
+        if let Some(v) = self.session_check_interval_secs {
+            config.session_check_interval = secs(v);
         }
         config.validate()?;
         Ok(config)

@@ -32,6 +32,7 @@ mod http;
 mod jwks;
 mod rate_limit;
 mod routes;
+mod sessions;
 mod upstream;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -44,6 +45,7 @@ pub use config::{
     read_secret_file, ClientSecret, Config, RateLimit, TokenEndpointAuth, CLIENT_SECRET_ENV,
 };
 pub use error::{Error, Result};
+pub use sessions::MAX_SESSION_CHECK_INTERVAL;
 pub use upstream::AccessToken;
 
 use clock::{Clock, SystemClock};
@@ -122,6 +124,11 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<R
         ),
         keys,
         upstream: upstream.clone(),
+        sessions: sessions::SessionCheck::new(
+            upstream.clone(),
+            config.session_check_interval,
+            clock.clone(),
+        ),
         limiter: rate_limit::RateLimiter::new(config.rate_limit, clock),
         max_body_bytes: config.max_body_bytes,
     });

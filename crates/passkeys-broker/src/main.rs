@@ -38,6 +38,11 @@ struct Args {
     /// File holding the client secret (overrides the file's setting).
     #[arg(long)]
     client_secret_file: Option<PathBuf>,
+    /// Also stop when stdin reaches end of file: a parent process (the
+    /// desktop app on a first run) keeps the pipe open, and the broker stops
+    /// when the parent closes it or exits, a crash included.
+    #[arg(long)]
+    exit_on_stdin_close: bool,
 }
 
 fn main() -> ExitCode {
@@ -69,6 +74,7 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> passkeys_broker::Result<()> {
+    let exit_on_stdin_close = args.exit_on_stdin_close;
     let config = load_config(args)?;
     let broker = passkeys_broker::start(config).await?;
     {
@@ -80,7 +86,14 @@ async fn run(args: Args) -> passkeys_broker::Result<()> {
         );
         let _ = stdout.flush();
     }
-    wait_for_signal().await;
+    if exit_on_stdin_close {
+        tokio::select! {
+            () = wait_for_signal() => {}
+            () = stdin_closed() => tracing::info!("stdin closed"),
+        }
+    } else {
+        wait_for_signal().await;
+    }
     tracing::info!("shutting down");
     broker.shutdown().await;
     Ok(())
@@ -126,6 +139,17 @@ fn apply_overrides_to_toml(text: &str, args: &Args) -> passkeys_broker::Result<S
     );
     set("listen", args.listen.map(|a| a.to_string()));
     Ok(table.to_string())
+}
+
+/// Resolves when stdin reaches end of file (or cannot be read). A plain thread
+/// reads it: a blocking read would hold up the runtime's shutdown.
+async fn stdin_closed() {
+    let (closed, on_close) = tokio::sync::oneshot::channel::<()>();
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+        let _ = closed.send(());
+    });
+    let _ = on_close.await;
 }
 
 async fn wait_for_signal() {

@@ -17,6 +17,7 @@ use crate::auth::{Caller, TokenVerifier};
 use crate::error::{Error, Result};
 use crate::jwks::KeyCache;
 use crate::rate_limit::RateLimiter;
+use crate::sessions::SessionCheck;
 use crate::upstream::Upstream;
 
 /// The longest accepted display name, in characters (Scalekit's rule).
@@ -27,6 +28,7 @@ pub(crate) struct Broker {
     pub(crate) verifier: TokenVerifier,
     pub(crate) keys: Arc<KeyCache>,
     pub(crate) upstream: Arc<Upstream>,
+    pub(crate) sessions: SessionCheck,
     pub(crate) limiter: RateLimiter,
     pub(crate) max_body_bytes: usize,
 }
@@ -102,13 +104,17 @@ fn respond<T: serde::Serialize>(request_id: &RequestId, result: Result<T>) -> Re
 }
 
 impl Broker {
-    /// Authenticates the caller and takes one request from their allowance.
+    /// Authenticates the caller, takes one request from their allowance and
+    /// checks that their session has not ended.
     async fn admit(&self, headers: &HeaderMap) -> Result<Caller> {
         let caller = self.verifier.authenticate(headers).await?;
         self.limiter
             .check(&caller.user_id)
             .map_err(|retry_after_secs| Error::RateLimited { retry_after_secs })?;
         tracing::Span::current().record("user_id", caller.user_id.as_str());
+        self.sessions
+            .ensure_live(&caller.session_id, &caller.user_id)
+            .await?;
         Ok(caller)
     }
 

@@ -202,15 +202,33 @@ impl Upstream {
         self.call(Method::DELETE, url, None).await
     }
 
+    /// `GET /api/v1/sessions/{session_id}` (Scalekit's `GetSession`, which
+    /// takes an environment client's token): the session's details, or
+    /// `None` when the environment does not know the session.
+    ///
+    /// # Errors
+    /// Upstream errors other than 404, mapped to the broker's error shape.
+    pub async fn session(&self, session_id: &str) -> Result<Option<serde_json::Value>> {
+        let url = self.api_url(&["api", "v1", "sessions"], Some(session_id))?;
+        match self.call(Method::GET, url, None).await {
+            Ok(details) => Ok(Some(details)),
+            Err(Error::UpstreamRejected { status: 404, .. }) => Ok(None),
+            Err(other) => Err(other),
+        }
+    }
+
     fn credentials_url(&self, id: Option<&str>) -> Result<Url> {
+        self.api_url(&["api", "v1", "webauthn", "credentials"], id)
+    }
+
+    /// `<api base>/<path…>[/<id>]`, the id percent-encoded as one segment.
+    fn api_url(&self, path: &[&str], id: Option<&str>) -> Result<Url> {
         let mut url = self.api_base.clone();
         {
             let mut segments = url
                 .path_segments_mut()
                 .map_err(|()| Error::Config("upstream_api_url cannot be a base URL".into()))?;
-            segments
-                .pop_if_empty()
-                .extend(["api", "v1", "webauthn", "credentials"]);
+            segments.pop_if_empty().extend(path);
             if let Some(id) = id {
                 segments.push(id);
             }

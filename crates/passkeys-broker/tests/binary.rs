@@ -56,7 +56,7 @@ async fn binary_prints_its_url_serves_and_stops_on_sigterm() {
     // Then a user can list through it
     let response = http()
         .get(format!("{base_url}/api/v1/webauthn/credentials"))
-        .bearer_auth(user_token(&emulator, &user))
+        .bearer_auth(user_token(&emulator, &user).await)
         .send()
         .await
         .unwrap();
@@ -111,4 +111,55 @@ fn missing_secret_is_a_clear_startup_error() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("PASSKEYS_BROKER_CLIENT_SECRET"), "{stderr}");
+}
+
+#[tokio::test]
+async fn with_exit_on_stdin_close_it_stops_when_its_parent_closes_the_pipe() {
+    // Given a broker started as a child process, as the desktop app starts it
+    let emulator = start_emulator().await;
+    let mut child = broker_command()
+        .args([
+            "--environment-url",
+            emulator.base_url().as_str(),
+            "--client-id",
+            APP_CLIENT_ID,
+            "--upstream-client-id",
+            BROKER_CLIENT_ID,
+            "--listen",
+            "127.0.0.1:0",
+            "--exit-on-stdin-close",
+        ])
+        .env("PASSKEYS_BROKER_CLIENT_SECRET", BROKER_CLIENT_SECRET)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let first_line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        line
+    })
+    .await
+    .unwrap();
+    assert!(
+        first_line.starts_with("http://127.0.0.1:"),
+        "{first_line:?}"
+    );
+
+    // When the parent closes its stdin
+    drop(child.stdin.take());
+
+    // Then it exits on its own, successfully
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(std::time::Instant::now() < deadline, "still running");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert!(status.success(), "{status:?}");
+    emulator.shutdown().await;
 }

@@ -108,7 +108,7 @@ async fn another_users_credential_is_not_found_and_untouched() {
     let bob = create_user(&emulator, "bob@example.com").await;
     add_passkey(&emulator, &ada, "Ada's key").await;
     let bobs_key = add_passkey(&emulator, &bob, "Bob's key").await;
-    let ada_token = user_token(&emulator, &ada);
+    let ada_token = user_token(&emulator, &ada).await;
     let http = http();
     let credentials = at(broker.base_url(), CREDENTIALS);
     let bob_before = stored_passkeys(&emulator, &bob).await;
@@ -170,7 +170,7 @@ async fn listing_someone_else_is_forbidden() {
             broker.base_url(),
             &format!("/api/v1/webauthn/credentials?user_id={bob}"),
         ))
-        .bearer_auth(user_token(&emulator, &ada))
+        .bearer_auth(user_token(&emulator, &ada).await)
         .send()
         .await
         .unwrap();
@@ -193,7 +193,7 @@ async fn rename_is_validated_before_anything_goes_upstream() {
     let broker = start_broker(config).await;
     let ada = create_user(&emulator, "ada@example.com").await;
     let key = add_passkey(&emulator, &ada, "Laptop").await;
-    let token = user_token(&emulator, &ada);
+    let token = user_token(&emulator, &ada).await;
     let url = at(
         broker.base_url(),
         &format!("/api/v1/webauthn/credentials/{}", key.id),

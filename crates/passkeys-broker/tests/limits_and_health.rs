@@ -26,7 +26,7 @@ async fn per_user_rate_limit_answers_429_with_retry_after() {
         .unwrap();
     let ada = create_user(&emulator, "ada@example.com").await;
     let bob = create_user(&emulator, "bob@example.com").await;
-    let ada_token = user_token(&emulator, &ada);
+    let ada_token = user_token(&emulator, &ada).await;
     let http = http();
     let url = at(broker.base_url(), CREDENTIALS);
     let call = |token: String| {
@@ -46,7 +46,7 @@ async fn per_user_rate_limit_answers_429_with_retry_after() {
     assert_eq!((code, error_code.as_str()), (8, "RESOURCE_EXHAUSTED"));
 
     // And Bob is not affected
-    assert_eq!(call(user_token(&emulator, &bob)).await.status(), 200);
+    assert_eq!(call(user_token(&emulator, &bob).await).await.status(), 200);
 
     // And after the wait Ada may call again
     clock.advance(Duration::from_secs(60));

@@ -42,15 +42,15 @@ async fn bad_tokens_are_refused_with_401() {
     let user = create_user(&emulator, "ada@example.com").await;
     add_passkey(&emulator, &user, "Laptop").await;
     let kid = emulator.state().keys.active_kid();
-    let valid_claims = access_claims(&emulator, &user, APP_CLIENT_ID, now() + 300);
+    let valid_claims = access_claims(&emulator, &user, APP_CLIENT_ID, now() + 300).await;
     let http = http();
     let url = at(broker.base_url(), CREDENTIALS);
 
     // A valid token works (and loads the JWKS)
-    let ok = get_as(&http, &url, user_token(&emulator, &user)).await;
+    let ok = get_as(&http, &url, user_token(&emulator, &user).await).await;
     assert_eq!(ok.status(), 200);
 
-    let mut expired_claims = access_claims(&emulator, &user, APP_CLIENT_ID, now() - 3600);
+    let mut expired_claims = access_claims(&emulator, &user, APP_CLIENT_ID, now() - 3600).await;
     expired_claims["iat"] = (now() - 7200).into();
     expired_claims["nbf"] = (now() - 7200).into();
     let mut future_claims = valid_claims.clone();
@@ -61,7 +61,7 @@ async fn bad_tokens_are_refused_with_401() {
     no_sub_claims.as_object_mut().unwrap().remove("sub");
     let mut id_token_claims = valid_claims.clone();
     id_token_claims["at_hash"] = "77QmUPtjPfzWtF2AnpK9RQ".into();
-    let other_audience = access_claims(&emulator, &user, "ntvc_other_app", now() + 300);
+    let other_audience = access_claims(&emulator, &user, "ntvc_other_app", now() + 300).await;
 
     let cases: Vec<(&str, String)> = vec![
         (
@@ -98,7 +98,7 @@ async fn bad_tokens_are_refused_with_401() {
         ),
         ("not a JWT", "not-a-jwt".to_owned()),
         ("alg none", {
-            let token = user_token(&emulator, &user);
+            let token = user_token(&emulator, &user).await;
             let mut parts = token.split('.');
             let _header = parts.next();
             let payload = parts.next().unwrap();
@@ -166,12 +166,12 @@ async fn a_rotated_signing_key_is_picked_up() {
     let user = create_user(&emulator, "ada@example.com").await;
     let http = http();
     let url = at(broker.base_url(), CREDENTIALS);
-    let before = get_as(&http, &url, user_token(&emulator, &user)).await;
+    let before = get_as(&http, &url, user_token(&emulator, &user).await).await;
     assert_eq!(before.status(), 200);
 
     // When the environment rotates its key and signs with the new one
     let new_kid = emulator.state().keys.rotate().await.unwrap();
-    let token = user_token(&emulator, &user);
+    let token = user_token(&emulator, &user).await;
     assert_eq!(
         jsonwebtoken::decode_header(&token).unwrap().kid.as_deref(),
         Some(new_kid.as_str())
@@ -196,7 +196,7 @@ async fn a_retired_signing_key_stops_verifying_once_the_cached_keys_are_old() {
         .await
         .unwrap();
     let user = create_user(&emulator, "ada@example.com").await;
-    let old_token = user_token(&emulator, &user);
+    let old_token = user_token(&emulator, &user).await;
     let old_kid = emulator.state().keys.active_kid();
     let http = http();
     let url = at(broker.base_url(), CREDENTIALS);
@@ -219,7 +219,7 @@ async fn a_retired_signing_key_stops_verifying_once_the_cached_keys_are_old() {
         "token signed with an unknown key"
     );
     // and tokens signed with the new key are accepted
-    assert_eq!(status(user_token(&emulator, &user)).await, 200);
+    assert_eq!(status(user_token(&emulator, &user).await).await, 200);
 
     broker.shutdown().await;
     emulator.shutdown().await;
@@ -238,7 +238,7 @@ async fn held_keys_stay_in_use_when_a_refresh_fails() {
         .await
         .unwrap();
     let user = create_user(&emulator, "ada@example.com").await;
-    let token = user_token(&emulator, &user);
+    let token = user_token(&emulator, &user).await;
     let http = http();
     let url = at(broker.base_url(), CREDENTIALS);
     assert_eq!(get_as(&http, &url, &token).await.status(), 200);

@@ -25,7 +25,7 @@ async fn one_token_request_for_a_hundred_concurrent_calls_at_expiry() {
         .unwrap();
     let user = create_user(&emulator, "ada@example.com").await;
     add_passkey(&emulator, &user, "Laptop").await;
-    let token = user_token(&emulator, &user);
+    let token = user_token(&emulator, &user).await;
     let http = http();
     let url = at(broker.base_url(), CREDENTIALS);
 
@@ -74,7 +74,7 @@ async fn environment_down_is_a_clear_503() {
     let emulator = start_emulator().await;
     let broker = start_broker(broker_config(&emulator)).await;
     let user = create_user(&emulator, "ada@example.com").await;
-    let token = user_token(&emulator, &user);
+    let token = user_token(&emulator, &user).await;
     let http = http();
     let url = at(broker.base_url(), CREDENTIALS);
     assert_eq!(get_as(&http, &url, &token).await.status(), 200);
@@ -106,7 +106,7 @@ async fn environment_never_reachable_is_a_clear_503() {
     // Given a broker for an environment that is not there at all
     let emulator = start_emulator().await;
     let user = create_user(&emulator, "ada@example.com").await;
-    let token = user_token(&emulator, &user);
+    let token = user_token(&emulator, &user).await;
     let config = broker_config(&emulator);
     emulator.shutdown().await;
     let broker = start_broker(config).await;
@@ -139,7 +139,7 @@ async fn wrong_client_secret_is_a_502_not_a_401() {
     let user = create_user(&emulator, "ada@example.com").await;
 
     // When a user lists
-    let response = list_as(&broker, user_token(&emulator, &user)).await;
+    let response = list_as(&broker, user_token(&emulator, &user).await).await;
 
     // Then the user is not told to sign in again: it is the broker's fault
     assert_eq!(response.status(), 502);
@@ -173,7 +173,7 @@ async fn environment_that_never_answers_is_a_503_timeout() {
     let user = create_user(&emulator, "ada@example.com").await;
 
     // When a user lists
-    let response = list_as(&broker, user_token(&emulator, &user)).await;
+    let response = list_as(&broker, user_token(&emulator, &user).await).await;
 
     // Then the broker gives up and says why
     assert_eq!(response.status(), 503);
@@ -195,7 +195,7 @@ async fn client_secret_basic_works_too() {
     let user = create_user(&emulator, "ada@example.com").await;
     add_passkey(&emulator, &user, "Laptop").await;
 
-    let response = list_as(&broker, user_token(&emulator, &user)).await;
+    let response = list_as(&broker, user_token(&emulator, &user).await).await;
 
     assert_eq!(response.status(), 200);
     let listing: Value = response.json().await.unwrap();
@@ -213,7 +213,7 @@ async fn a_revoked_broker_token_is_replaced_once() {
     let broker = start_broker(broker_config(&emulator)).await;
     let user = create_user(&emulator, "ada@example.com").await;
     add_passkey(&emulator, &user, "Laptop").await;
-    let token = user_token(&emulator, &user);
+    let token = user_token(&emulator, &user).await;
     let http = http();
     let url = at(broker.base_url(), CREDENTIALS);
     assert_eq!(get_as(&http, &url, &token).await.status(), 200);
@@ -244,25 +244,42 @@ async fn a_revoked_broker_token_is_replaced_once() {
 
 #[tokio::test]
 async fn environment_client_errors_are_passed_on_in_the_same_shape() {
-    // Given a valid token for a user the environment does not know (deleted)
+    // Given an environment whose credentials API does not know the user
+    // (deleted), while the token and its session are still valid
     let emulator = start_emulator().await;
-    let proxy = CountingProxy::start(emulator.base_url()).await;
+    let api = StubApi::start(
+        404,
+        serde_json::json!({
+            "code": 5,
+            "message": "user not found",
+            "details": [{
+                "@type": "type.googleapis.com/scalekit.v1.errdetails.ErrorInfo",
+                "error_code": "NOT_FOUND"
+            }]
+        }),
+    )
+    .await;
     let mut config = broker_config(&emulator);
-    config.upstream_api_url = Some(proxy.base_url.clone());
+    config.upstream_api_url = Some(api.base_url.clone());
     let broker = start_broker(config).await;
-    let token = user_token(&emulator, "usr_deleted");
+    let claims = access_claims_in_session(
+        &emulator,
+        "usr_deleted",
+        "ses_stub",
+        APP_CLIENT_ID,
+        now() + 300,
+    );
+    let token = sign_with_environment_key(&emulator, &claims);
 
     // When they list
     let response = list_as(&broker, &token).await;
 
     // Then the environment's 404 comes back as it sent it
-    assert_eq!(proxy.count("GET", "/api/v1/webauthn/credentials"), 1);
     assert_eq!(response.status(), 404);
     let (code, message, error_code) = error_body(response).await;
     assert_eq!((code, error_code.as_str()), (5, "NOT_FOUND"));
     assert_eq!(message, "user not found");
 
     broker.shutdown().await;
-    proxy.stop();
     emulator.shutdown().await;
 }

@@ -92,15 +92,42 @@ pub async fn stored_passkeys(emulator: &RunningEmulator, user_id: &str) -> Vec<S
         .unwrap()
 }
 
-/// Access-token claims as the emulator issues them, for `sub` and `aud`.
-pub fn access_claims(emulator: &RunningEmulator, sub: &str, aud: &str, exp: i64) -> Value {
+/// Starts a browser session for the user `user_id` in the emulator's store
+/// (as a sign-in does) and returns its id, the `sid` of tokens issued in it.
+pub async fn start_session(emulator: &RunningEmulator, user_id: &str) -> String {
+    let config = emulator.state().config.clone();
+    let user_id = user_id.to_owned();
+    let (session, _cookie) = emulator
+        .state()
+        .db
+        .call(move |c| db::create_browser_session(c, &config, &user_id, "conn_email"))
+        .await
+        .expect("the user exists");
+    session.id
+}
+
+/// Access-token claims as the emulator issues them, for `sub` and `aud`,
+/// in a new live session of `sub` (which must be a user of the emulator).
+pub async fn access_claims(emulator: &RunningEmulator, sub: &str, aud: &str, exp: i64) -> Value {
+    let session_id = start_session(emulator, sub).await;
+    access_claims_in_session(emulator, sub, &session_id, aud, exp)
+}
+
+/// Access-token claims as the emulator issues them, naming the session `sid`.
+pub fn access_claims_in_session(
+    emulator: &RunningEmulator,
+    sub: &str,
+    sid: &str,
+    aud: &str,
+    exp: i64,
+) -> Value {
     let issued = now();
     json!({
         "iss": emulator.state().issuer(),
         "aud": [aud],
         "sub": sub,
         "oid": "org_test",
-        "sid": "ses_test",
+        "sid": sid,
         "client_id": aud,
         "exp": exp,
         "iat": issued.min(exp),
@@ -115,8 +142,8 @@ pub fn sign_with_environment_key(emulator: &RunningEmulator, claims: &Value) -> 
 }
 
 /// A user access token for the app, signed by the environment.
-pub fn user_token(emulator: &RunningEmulator, user_id: &str) -> String {
-    let claims = access_claims(emulator, user_id, APP_CLIENT_ID, now() + 300);
+pub async fn user_token(emulator: &RunningEmulator, user_id: &str) -> String {
+    let claims = access_claims(emulator, user_id, APP_CLIENT_ID, now() + 300).await;
     sign_with_environment_key(emulator, &claims)
 }
 
@@ -341,4 +368,37 @@ pub async fn sign_in(emulator: &RunningEmulator, email: &str) -> (String, String
         .unwrap()
         .expect("sign-in created the user");
     (user.id, access_token)
+}
+
+/// A stand-in for the environment's API (`upstream_api_url`): every session
+/// is `active` for whoever asks, and the credentials routes answer `status`
+/// with `body`.
+pub struct StubApi {
+    pub base_url: Url,
+}
+
+impl StubApi {
+    pub async fn start(status: u16, body: Value) -> Self {
+        use axum::routing::get;
+        let status = StatusCode::from_u16(status).unwrap();
+        let session = |axum::extract::Path(id): axum::extract::Path<String>, headers: HeaderMap| async move {
+            assert!(
+                headers.contains_key("authorization"),
+                "the broker authenticates"
+            );
+            axum::Json(json!({"session_id": id, "user_id": "usr_deleted", "status": "active"}))
+        };
+        let app = Router::new()
+            .route("/api/v1/sessions/{id}", get(session))
+            .fallback(move || {
+                let body = body.clone();
+                async move { (status, axum::Json(body)) }
+            });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Self {
+            base_url: format!("http://{addr}/").parse().unwrap(),
+        }
+    }
 }
