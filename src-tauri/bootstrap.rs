@@ -2,10 +2,11 @@
 //! and the command line.
 //!
 //! With nothing configured (`Config::load()` gives `None`) the app starts the
-//! local emulator, the `scalekit-emulator` binary shipped beside its own
-//! executable, as a child process ([`crate::emulator_process`]), with its
-//! database in the app's data directory and the demo client `ntvc_demo`, so a
-//! first run works offline.
+//! local environment as child processes ([`crate::local_servers`]): the
+//! `scalekit-emulator` binary shipped beside its own executable, with its
+//! database in the app's data directory and the demo client `ntvc_demo`, and
+//! the `passkeys-broker` binary in front of it, which the app's passkeys
+//! calls go through, as they do in production. A first run works offline.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -15,7 +16,10 @@ use passkeys_core::{BrowserLauncher, Client, CommandBrowser, Config, KeyringStor
 use serde::Serialize;
 use url::Url;
 
-use crate::emulator_process::{self, EmulatorCommand, EmulatorProcess};
+use crate::local_servers::{
+    self, BrokerCommand, ChildServer, EmulatorCommand, BROKER_BINARY, DEMO_APP_CLIENT_ID,
+    DEMO_BROKER_CLIENT_ID, EMULATOR_BINARY,
+};
 
 /// The app's identifier: data directory name and deep-link scheme.
 pub use passkeys_core::APP_IDENTIFIER;
@@ -25,7 +29,11 @@ pub use passkeys_core::APP_IDENTIFIER;
 pub const EMBEDDED_EMULATOR_PORT: u16 = 47_811;
 
 /// The embedded emulator's demo client.
-pub const EMBEDDED_CLIENT_ID: &str = "ntvc_demo";
+pub const EMBEDDED_CLIENT_ID: &str = DEMO_APP_CLIENT_ID;
+
+/// The file of the app's data directory that holds the local broker's client
+/// secret (written by the emulator, readable by its owner only).
+pub const BROKER_SECRET_FILE: &str = "broker-client-secret";
 
 /// What the account view says about the environment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -59,15 +67,32 @@ impl EnvironmentInfo {
     }
 }
 
-/// A started client core, and the emulator process it talks to when the app
-/// started one.
+/// The local environment the app started: the emulator and the broker.
+#[derive(Debug)]
+pub struct LocalEnvironment {
+    /// The emulator (the environment, the issuer).
+    pub emulator: ChildServer,
+    /// The passkeys broker in front of it.
+    pub broker: ChildServer,
+}
+
+impl LocalEnvironment {
+    /// Stops both children (the broker first).
+    pub fn stop(&self) {
+        self.broker.stop();
+        self.emulator.stop();
+    }
+}
+
+/// A started client core, and the local environment it talks to when the
+/// app started one.
 pub struct Ready {
     /// The client core.
     pub client: Client,
     /// For the account view.
     pub environment: EnvironmentInfo,
     /// Runs as long as the client; stopped when dropped.
-    emulator: Option<EmulatorProcess>,
+    local: Option<LocalEnvironment>,
 }
 
 impl Ready {
@@ -76,20 +101,20 @@ impl Ready {
         Ready {
             client,
             environment,
-            emulator: None,
+            local: None,
         }
     }
 
-    /// The emulator process the app started, if it did.
-    pub fn emulator(&self) -> Option<&EmulatorProcess> {
-        self.emulator.as_ref()
+    /// The local environment the app started, if it did.
+    pub fn local(&self) -> Option<&LocalEnvironment> {
+        self.local.as_ref()
     }
 
-    /// Stops the emulator process the app started, if any (on exit: the
+    /// Stops the local environment the app started, if any (on exit: the
     /// window's state is never dropped).
-    pub fn stop_emulator(&self) {
-        if let Some(emulator) = &self.emulator {
-            emulator.stop();
+    pub fn stop_local_servers(&self) {
+        if let Some(local) = &self.local {
+            local.stop();
         }
     }
 }
@@ -112,8 +137,8 @@ pub fn data_dir() -> Option<PathBuf> {
     directories::BaseDirs::new().map(|dirs| dirs.data_dir().join(APP_IDENTIFIER))
 }
 
-/// Loads the configuration (or starts the local emulator beside the app's
-/// executable) and builds the client.
+/// Loads the configuration (or starts the local emulator and broker beside
+/// the app's executable) and builds the client.
 ///
 /// `default_browser` is used unless the configuration names a browser command.
 ///
@@ -121,31 +146,33 @@ pub fn data_dir() -> Option<PathBuf> {
 /// When the configuration is invalid, the emulator cannot start, or the
 /// client cannot be built.
 pub async fn start(default_browser: Arc<dyn BrowserLauncher>) -> passkeys_core::Result<Ready> {
-    start_with_emulator_binary(default_browser, None).await
+    start_with_local_binaries(default_browser, None).await
 }
 
-/// [`start`], with the emulator's binary given (`None`: the one next to this
-/// process's executable). Tests name the one cargo built.
+/// [`start`], with the directory of the emulator's and the broker's binaries
+/// given (`None`: the directory of this process's executable). Tests name the
+/// one cargo built them in.
 ///
 /// # Errors
 /// As [`start`].
-pub async fn start_with_emulator_binary(
+pub async fn start_with_local_binaries(
     default_browser: Arc<dyn BrowserLauncher>,
-    emulator_binary: Option<&Path>,
+    binaries: Option<&Path>,
 ) -> passkeys_core::Result<Ready> {
-    let (config, emulator) = match Config::load()? {
+    let (config, local) = match Config::load()? {
         Some(config) => (config, None),
         None => {
-            let binary = match emulator_binary {
-                Some(path) => path.to_path_buf(),
-                None => emulator_process::binary_next_to_current_exe()?,
+            let binary = |name: &str| match binaries {
+                Some(dir) => Ok(local_servers::binary_in(dir, name)),
+                None => local_servers::binary_next_to_current_exe(name),
             };
-            let emulator = start_embedded_emulator(binary).await?;
-            let config = embedded_config(emulator.base_url().clone())?;
-            (config, Some(emulator))
+            let local =
+                start_local_environment(binary(EMULATOR_BINARY)?, binary(BROKER_BINARY)?).await?;
+            let config = embedded_config(local.emulator.base_url(), local.broker.base_url())?;
+            (config, Some(local))
         }
     };
-    let environment = EnvironmentInfo::new(&config, emulator.is_some());
+    let environment = EnvironmentInfo::new(&config, local.is_some());
     let browser: Arc<dyn BrowserLauncher> = match &config.browser_command {
         Some(command) => Arc::new(CommandBrowser::new(command)?),
         None => default_browser,
@@ -155,14 +182,16 @@ pub async fn start_with_emulator_binary(
     Ok(Ready {
         client,
         environment,
-        emulator,
+        local,
     })
 }
 
-/// The embedded emulator's configuration, with the variables that still apply
-/// without an environment (`PASSKEYS_BROWSER`, `PASSKEYS_KEYCHAIN_SERVICE`).
-fn embedded_config(base_url: Url) -> passkeys_core::Result<Config> {
-    let mut config = Config::new(base_url, EMBEDDED_CLIENT_ID);
+/// The local environment's configuration (sign-in at the emulator, passkeys
+/// through the broker), with the variables that still apply without an
+/// environment (`PASSKEYS_BROWSER`, `PASSKEYS_KEYCHAIN_SERVICE`).
+fn embedded_config(environment_url: &Url, broker_url: &Url) -> passkeys_core::Result<Config> {
+    let mut config = Config::new(environment_url.clone(), EMBEDDED_CLIENT_ID);
+    config.api.base_url = broker_url.clone();
     let var = |name: &str| {
         std::env::var(name)
             .ok()
@@ -176,30 +205,54 @@ fn embedded_config(base_url: Url) -> passkeys_core::Result<Config> {
     Ok(config)
 }
 
-/// Starts the emulator's binary on the preferred port (any free port if that
-/// fails), with its database in the app's data directory.
-async fn start_embedded_emulator(binary: PathBuf) -> passkeys_core::Result<EmulatorProcess> {
+/// Starts the emulator and then the broker in front of it.
+async fn start_local_environment(
+    emulator_binary: PathBuf,
+    broker_binary: PathBuf,
+) -> passkeys_core::Result<LocalEnvironment> {
     let dir = data_dir().ok_or_else(|| {
         passkeys_core::Error::Config("No home directory: cannot keep the emulator's data.".into())
     })?;
-    std::fs::create_dir_all(&dir).map_err(|error| {
+    let emulator = start_embedded_emulator(emulator_binary, &dir).await?;
+    let broker = ChildServer::start(
+        &BrokerCommand {
+            binary: broker_binary,
+            environment_url: emulator.base_url().clone(),
+            client_id: EMBEDDED_CLIENT_ID.to_owned(),
+            upstream_client_id: DEMO_BROKER_CLIENT_ID.to_owned(),
+            client_secret_file: dir.join(BROKER_SECRET_FILE),
+        }
+        .server(),
+    )
+    .await?;
+    Ok(LocalEnvironment { emulator, broker })
+}
+
+/// Starts the emulator's binary on the preferred port (any free port if that
+/// fails), with its database and its confidential client's secret in `dir`.
+async fn start_embedded_emulator(
+    binary: PathBuf,
+    dir: &Path,
+) -> passkeys_core::Result<ChildServer> {
+    std::fs::create_dir_all(dir).map_err(|error| {
         passkeys_core::Error::Config(format!("Could not create {}: {error}.", dir.display()))
     })?;
-    // The binary's defaults are the in-process ones: the demo clients
-    // (`ntvc_demo`, `skc_demo`), passkeys on, email codes on stdout (also at
-    // `/_dev/mailbox`: no real mail leaves the machine); `--no-admin` keeps
-    // the admin routes off, as they were.
+    // The binary's defaults: the demo clients (`ntvc_demo`, and `skc_demo`
+    // whose secret is in the secret file), passkeys on, email codes on
+    // stdout (also at `/_dev/mailbox`: no real mail leaves the machine);
+    // `--no-admin` keeps the admin routes off.
     let mut command = EmulatorCommand {
         binary,
         listen: SocketAddr::from((Ipv4Addr::LOCALHOST, EMBEDDED_EMULATOR_PORT)),
         data: dir.join("emulator.db"),
+        client_secret_file: dir.join(BROKER_SECRET_FILE),
     };
-    match EmulatorProcess::start(&command).await {
+    match ChildServer::start(&command.server()).await {
         Ok(emulator) => Ok(emulator),
         Err(first) if command.binary.is_file() => {
             tracing::info!(%first, "local emulator: preferred port unavailable, using any free port");
             command.listen = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
-            EmulatorProcess::start(&command).await
+            ChildServer::start(&command.server()).await
         }
         Err(missing) => Err(missing),
     }

@@ -13,8 +13,8 @@ pub mod boot;
 pub mod bootstrap;
 pub mod cli;
 pub mod commands;
-pub mod emulator_process;
 pub mod flows;
+pub mod local_servers;
 pub mod ready;
 pub mod scheme;
 pub mod state;
@@ -66,7 +66,7 @@ pub fn run_window() {
         // state: stop the emulator child here (were this process to crash
         // instead, the child stops when its stdin closes).
         if let RunEvent::Exit = event {
-            handle.state::<AppState>().stop_emulator();
+            handle.state::<AppState>().stop_local_servers();
         }
     });
 }

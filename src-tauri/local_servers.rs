@@ -1,18 +1,28 @@
-//! The local emulator as a child process (a Tauri "sidecar").
+//! The local environment as child processes (Tauri "sidecars"): the
+//! emulator and the passkeys broker in front of it.
 //!
-//! On a first run with nothing configured the app starts the
-//! `scalekit-emulator` binary shipped beside its own executable, rather than
-//! running the emulator inside its own process: the app that talks to a real
-//! Scalekit environment then carries none of a local identity server's code
-//! (which accepts any emailed code), and the emulator's memory is freed when
-//! it is not used.
+//! On a first run with nothing configured the app runs the topology that
+//! production runs: sign-in against an environment (here the
+//! `scalekit-emulator` binary), and passkey management through a passkeys
+//! broker (the `passkeys-broker` binary) that holds the environment client's
+//! credentials, so that the app never does. Both binaries ship beside the
+//! app's own executable. They are separate programs rather than part of the
+//! app on purpose: the app that talks to a real Scalekit environment then
+//! carries none of a local identity server's code (which accepts any emailed
+//! code), and their memory is freed when they are not used.
 //!
-//! The child never outlives the app: dropping [`EmulatorProcess`] (or calling
-//! [`EmulatorProcess::stop`], which the window does on exit) closes its stdin
-//! and waits for it to exit, killing it if it does not; and the child runs
+//! The emulator keeps its confidential client's secret in a file of the
+//! app's data directory that only its owner can read (it creates it with a
+//! random secret on the first run); the broker reads the same file. The
+//! secret is never on a command line, in a log or in the app's memory.
+//!
+//! A child never outlives the app: dropping [`ChildServer`] (or calling
+//! [`ChildServer::stop`], which the window does on exit) closes its stdin
+//! and waits for it to exit, killing it if it does not; and each child runs
 //! with `--exit-on-stdin-close`, so if this process ends any other way (a
 //! crash included) the operating system closes the pipe and the child stops.
 
+use std::ffi::OsString;
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -24,31 +34,40 @@ use passkeys_core::{Error, Result};
 use url::Url;
 
 /// The emulator's binary name, without the platform's executable suffix.
-pub const BINARY_NAME: &str = "scalekit-emulator";
+pub const EMULATOR_BINARY: &str = "scalekit-emulator";
 
-/// How long the child may take to print its base URL.
+/// The broker's binary name, without the platform's executable suffix.
+pub const BROKER_BINARY: &str = "passkeys-broker";
+
+/// The emulator's native (public) demo client: the app's client id.
+pub const DEMO_APP_CLIENT_ID: &str = "ntvc_demo";
+
+/// The emulator's confidential demo client: the broker's client id.
+pub const DEMO_BROKER_CLIENT_ID: &str = "skc_demo";
+
+/// How long a child may take to print its base URL.
 pub const START_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// How long the child may take to stop once its stdin is closed.
+/// How long a child may take to stop once its stdin is closed.
 const STOP_GRACE: Duration = Duration::from_secs(2);
 
-/// Where the emulator's binary is expected: in the directory of this
-/// process's executable (where cargo builds it and Tauri installs sidecars).
+/// Where a sidecar's binary is expected: in the directory of this process's
+/// executable (where cargo builds it and Tauri installs sidecars).
 ///
 /// # Errors
 /// When this process's executable cannot be found.
-pub fn binary_next_to_current_exe() -> Result<PathBuf> {
+pub fn binary_next_to_current_exe(name: &str) -> Result<PathBuf> {
     let exe = std::env::current_exe()
         .map_err(|error| Error::Config(format!("Could not find the app's executable: {error}.")))?;
     let dir = exe.parent().ok_or_else(|| {
         Error::Config("The app's executable has no parent directory.".to_string())
     })?;
-    Ok(binary_in(dir))
+    Ok(binary_in(dir, name))
 }
 
-/// The emulator's binary in `dir`.
-pub fn binary_in(dir: &Path) -> PathBuf {
-    dir.join(format!("{BINARY_NAME}{}", std::env::consts::EXE_SUFFIX))
+/// The binary `name` in `dir`.
+pub fn binary_in(dir: &Path, name: &str) -> PathBuf {
+    dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
 }
 
 /// How to start the emulator.
@@ -60,40 +79,113 @@ pub struct EmulatorCommand {
     pub listen: SocketAddr,
     /// `--data`: the SQLite file.
     pub data: PathBuf,
+    /// `--client-secret-file`: the confidential demo client's secret, created
+    /// (readable by its owner only) when missing.
+    pub client_secret_file: PathBuf,
 }
 
-/// A running emulator child process; stopped when dropped.
+impl EmulatorCommand {
+    /// The emulator's command line (the secret file's path, never a secret).
+    pub fn server(&self) -> ServerCommand {
+        let mut args: Vec<OsString> = vec!["--listen".into(), self.listen.to_string().into()];
+        args.extend(["--data".into(), self.data.clone().into_os_string()]);
+        args.extend([
+            "--client-secret-file".into(),
+            self.client_secret_file.clone().into_os_string(),
+        ]);
+        args.extend(["--no-admin".into(), "--exit-on-stdin-close".into()]);
+        ServerCommand {
+            what: "local emulator",
+            build: "cargo build -p scalekit-emulator",
+            binary: self.binary.clone(),
+            args,
+        }
+    }
+}
+
+/// How to start the broker in front of an environment.
+#[derive(Debug, Clone)]
+pub struct BrokerCommand {
+    /// The `passkeys-broker` binary.
+    pub binary: PathBuf,
+    /// The environment (issuer) the broker trusts and calls.
+    pub environment_url: Url,
+    /// The app's client id, expected in the callers' tokens.
+    pub client_id: String,
+    /// The broker's own confidential client.
+    pub upstream_client_id: String,
+    /// The file holding that client's secret.
+    pub client_secret_file: PathBuf,
+}
+
+impl BrokerCommand {
+    /// The broker's command line: any free loopback port; the secret by file.
+    pub fn server(&self) -> ServerCommand {
+        let args: Vec<OsString> = vec![
+            "--environment-url".into(),
+            self.environment_url.as_str().into(),
+            "--client-id".into(),
+            self.client_id.clone().into(),
+            "--upstream-client-id".into(),
+            self.upstream_client_id.clone().into(),
+            "--client-secret-file".into(),
+            self.client_secret_file.clone().into_os_string(),
+            "--listen".into(),
+            "127.0.0.1:0".into(),
+            "--exit-on-stdin-close".into(),
+        ];
+        ServerCommand {
+            what: "local passkeys broker",
+            build: "cargo build -p passkeys-broker",
+            binary: self.binary.clone(),
+            args,
+        }
+    }
+}
+
+/// A local server's command line.
+#[derive(Debug, Clone)]
+pub struct ServerCommand {
+    /// What it is, for messages ("local emulator").
+    pub what: &'static str,
+    /// The command that builds a missing binary.
+    pub build: &'static str,
+    /// The binary.
+    pub binary: PathBuf,
+    /// Its arguments.
+    pub args: Vec<OsString>,
+}
+
+/// A running local server child process; stopped when dropped.
 #[derive(Debug)]
-pub struct EmulatorProcess {
+pub struct ChildServer {
     child: Mutex<Option<Child>>,
     base_url: Url,
 }
 
-impl EmulatorProcess {
-    /// Starts the emulator and waits (at most [`START_TIMEOUT`]) for its base
-    /// URL, the first line of its stdout. Later lines (the dev mailbox's
-    /// messages, such as sign-in codes) are copied to this process's stdout;
-    /// its stderr (logs, `warn` and above unless `RUST_LOG` says otherwise)
-    /// is this process's.
+impl ChildServer {
+    /// Starts the server and waits (at most [`START_TIMEOUT`]) for its base
+    /// URL, the first line of its stdout. Later lines (the emulator's dev
+    /// mailbox messages, such as sign-in codes) are copied to this process's
+    /// stdout; its stderr (logs, `warn` and above unless `RUST_LOG` says
+    /// otherwise) is this process's.
     ///
     /// # Errors
     /// `config` when the binary is missing (with how to build it), cannot be
     /// started, exits before it is ready or does not answer in time.
-    pub async fn start(command: &EmulatorCommand) -> Result<EmulatorProcess> {
+    pub async fn start(command: &ServerCommand) -> Result<ChildServer> {
+        let what = command.what;
         if !command.binary.is_file() {
             return Err(Error::Config(format!(
-                "The local emulator's binary is missing ({}). Build it with \
-                 `cargo build -p scalekit-emulator`, or configure a Scalekit environment.",
-                command.binary.display()
+                "The {what}'s binary is missing ({}). Build it with `{}`, or configure a \
+                 Scalekit environment.",
+                command.binary.display(),
+                command.build
             )));
         }
         let mut process = Command::new(&command.binary);
         process
-            .arg("--listen")
-            .arg(command.listen.to_string())
-            .arg("--data")
-            .arg(&command.data)
-            .args(["--no-admin", "--exit-on-stdin-close"])
+            .args(&command.args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
@@ -109,13 +201,13 @@ impl EmulatorProcess {
         }
         let mut child = process.spawn().map_err(|error| {
             Error::Config(format!(
-                "Could not start the local emulator ({}): {error}.",
+                "Could not start the {what} ({}): {error}.",
                 command.binary.display()
             ))
         })?;
         let Some(stdout) = child.stdout.take() else {
             stop_child(&mut child);
-            return Err(Error::Config("The local emulator has no stdout.".into()));
+            return Err(Error::Config(format!("The {what} has no stdout.")));
         };
         let (first_line, on_first_line) = tokio::sync::oneshot::channel();
         std::thread::spawn(move || relay_output(stdout, first_line));
@@ -123,15 +215,14 @@ impl EmulatorProcess {
             Ok(Ok(line)) => line,
             Ok(Err(_closed)) => {
                 stop_child(&mut child);
-                return Err(Error::Config(
-                    "The local emulator stopped before it was ready (its messages are above)."
-                        .into(),
-                ));
+                return Err(Error::Config(format!(
+                    "The {what} stopped before it was ready (its messages are above)."
+                )));
             }
             Err(_elapsed) => {
                 stop_child(&mut child);
                 return Err(Error::Config(format!(
-                    "The local emulator did not start within {} s.",
+                    "The {what} did not start within {} s.",
                     START_TIMEOUT.as_secs()
                 )));
             }
@@ -141,17 +232,17 @@ impl EmulatorProcess {
             None => {
                 stop_child(&mut child);
                 return Err(Error::Config(format!(
-                    "The local emulator printed {line:?} instead of its URL."
+                    "The {what} printed {line:?} instead of its URL."
                 )));
             }
         };
-        Ok(EmulatorProcess {
+        Ok(ChildServer {
             child: Mutex::new(Some(child)),
             base_url,
         })
     }
 
-    /// The emulator's base URL (its issuer), e.g. `http://localhost:47811/`.
+    /// The server's base URL, e.g. `http://localhost:47811/`.
     pub fn base_url(&self) -> &Url {
         &self.base_url
     }
@@ -177,13 +268,13 @@ impl EmulatorProcess {
     }
 }
 
-impl Drop for EmulatorProcess {
+impl Drop for ChildServer {
     fn drop(&mut self) {
         self.stop();
     }
 }
 
-/// The base URL in the emulator's first line: an absolute `http(s)` URL.
+/// The base URL in a server's first line: an absolute `http(s)` URL.
 fn parse_base_url(line: &str) -> Option<Url> {
     Url::parse(line.trim())
         .ok()
@@ -219,7 +310,7 @@ fn stop_child(child: &mut Child) {
         }
     }
     if let Err(error) = child.kill() {
-        tracing::debug!(%error, "local emulator: kill");
+        tracing::debug!(%error, "local server: kill");
     }
     let _ = child.wait();
 }
@@ -227,6 +318,48 @@ fn stop_child(child: &mut Child) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn emulator_command(binary: PathBuf, dir: &Path) -> EmulatorCommand {
+        EmulatorCommand {
+            binary,
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data: dir.join("emulator.db"),
+            client_secret_file: dir.join("broker-client-secret"),
+        }
+    }
+
+    #[test]
+    fn no_command_line_carries_a_secret_only_the_secret_files_path() {
+        let dir = Path::new("/data");
+        let emulator = emulator_command(PathBuf::from("/opt/scalekit-emulator"), dir).server();
+        let broker = BrokerCommand {
+            binary: PathBuf::from("/opt/passkeys-broker"),
+            environment_url: Url::parse("http://localhost:47811/").unwrap(),
+            client_id: DEMO_APP_CLIENT_ID.into(),
+            upstream_client_id: DEMO_BROKER_CLIENT_ID.into(),
+            client_secret_file: dir.join("broker-client-secret"),
+        }
+        .server();
+        for command in [&emulator, &broker] {
+            let args: Vec<String> = command
+                .args
+                .iter()
+                .map(|arg| arg.to_string_lossy().into_owned())
+                .collect();
+            assert!(
+                args.iter().all(|arg| !arg.contains("secret")
+                    || arg == "--client-secret-file"
+                    || arg.ends_with("broker-client-secret")),
+                "{args:?}"
+            );
+            let file = args
+                .iter()
+                .position(|arg| arg == "--client-secret-file")
+                .unwrap();
+            assert_eq!(Path::new(&args[file + 1]), dir.join("broker-client-secret"));
+            assert!(args.contains(&"--exit-on-stdin-close".to_string()));
+        }
+    }
 
     #[test]
     fn the_first_line_must_be_an_http_url() {
@@ -249,12 +382,12 @@ mod tests {
 
     #[test]
     fn the_binary_is_looked_for_beside_the_executable() {
-        let path = binary_in(Path::new("/opt/app"));
+        let path = binary_in(Path::new("/opt/app"), EMULATOR_BINARY);
         assert_eq!(path.parent(), Some(Path::new("/opt/app")));
         assert!(path
             .file_name()
-            .is_some_and(|name| name.to_string_lossy().starts_with(BINARY_NAME)));
-        let next_to_exe = binary_next_to_current_exe().unwrap();
+            .is_some_and(|name| name.to_string_lossy().starts_with(EMULATOR_BINARY)));
+        let next_to_exe = binary_next_to_current_exe(BROKER_BINARY).unwrap();
         assert_eq!(
             next_to_exe.parent(),
             std::env::current_exe().unwrap().parent()
@@ -264,12 +397,8 @@ mod tests {
     #[tokio::test]
     async fn a_missing_binary_is_a_config_error_that_says_how_to_build_it() {
         let dir = tempfile::tempdir().unwrap();
-        let command = EmulatorCommand {
-            binary: binary_in(dir.path()),
-            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            data: dir.path().join("emulator.db"),
-        };
-        let error = EmulatorProcess::start(&command).await.unwrap_err();
+        let command = emulator_command(binary_in(dir.path(), EMULATOR_BINARY), dir.path());
+        let error = ChildServer::start(&command.server()).await.unwrap_err();
         assert!(
             matches!(&error, Error::Config(message)
             if message.contains("cargo build -p scalekit-emulator")),
@@ -282,12 +411,8 @@ mod tests {
     async fn a_binary_that_exits_at_once_is_a_config_error() {
         // `true` exits without printing anything: not an emulator.
         let dir = tempfile::tempdir().unwrap();
-        let command = EmulatorCommand {
-            binary: PathBuf::from("/usr/bin/true"),
-            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            data: dir.path().join("emulator.db"),
-        };
-        let error = EmulatorProcess::start(&command).await.unwrap_err();
+        let command = emulator_command(PathBuf::from("/usr/bin/true"), dir.path());
+        let error = ChildServer::start(&command.server()).await.unwrap_err();
         assert!(matches!(&error, Error::Config(message) if message.contains("stopped before")));
     }
 }

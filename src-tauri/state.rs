@@ -46,11 +46,11 @@ impl AppState {
             .map_err(UiError::from)
     }
 
-    /// Stops the emulator process the app started, if the core is started
-    /// and it started one (on exit).
-    pub fn stop_emulator(&self) {
+    /// Stops the local emulator and broker, if the core is started and it
+    /// started them (on exit).
+    pub fn stop_local_servers(&self) {
         if let Some(ready) = self.ready.get() {
-            ready.stop_emulator();
+            ready.stop_local_servers();
         }
     }
 

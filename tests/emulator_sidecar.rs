@@ -1,9 +1,11 @@
-//! The local emulator as a child process: the app's start with nothing
-//! configured runs the `scalekit-emulator` binary and talks to it, and the
-//! child is gone once its guard is dropped.
+//! The local environment as child processes: the app's start with nothing
+//! configured runs the `scalekit-emulator` and `passkeys-broker` binaries,
+//! signs in at the emulator and manages passkeys through the broker, and the
+//! children are gone once their guards are dropped.
 //!
-//! The binary is the one cargo builds in the same target directory
-//! (`cargo test --workspace` builds it; alone: `cargo build -p scalekit-emulator`).
+//! The binaries are the ones cargo builds in the same target directory
+//! (`cargo test --workspace` builds them; alone:
+//! `cargo build -p scalekit-emulator -p passkeys-broker`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::net::SocketAddr;
@@ -12,22 +14,27 @@ use std::sync::Arc;
 
 use passkeys_core::{BrowserLauncher, SessionState};
 use passkeys_desktop_lib::bootstrap;
-use passkeys_desktop_lib::emulator_process::{binary_in, EmulatorCommand, EmulatorProcess};
+use passkeys_desktop_lib::local_servers::{
+    binary_in, ChildServer, EmulatorCommand, BROKER_BINARY, EMULATOR_BINARY,
+};
 use url::Url;
 
 const EMAIL: &str = "sidecar@example.com";
 
-/// `target/<profile>/scalekit-emulator`, beside this test's `deps` directory.
-fn emulator_binary() -> PathBuf {
+/// `target/<profile>`, beside this test's `deps` directory, where cargo
+/// builds the emulator's and the broker's binaries.
+fn binaries_dir() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let binary = binary_in(profile_dir);
-    assert!(
-        binary.is_file(),
-        "{} is missing: run `cargo build -p scalekit-emulator` (cargo test --workspace builds it)",
-        binary.display()
-    );
-    binary
+    for name in [EMULATOR_BINARY, BROKER_BINARY] {
+        let binary = binary_in(profile_dir, name);
+        assert!(
+            binary.is_file(),
+            "{} is missing: run `cargo build -p {name}` (cargo test --workspace builds it)",
+            binary.display()
+        );
+    }
+    profile_dir.to_path_buf()
 }
 
 /// Discovery from the emulator at `base`: its issuer.
@@ -51,11 +58,15 @@ fn process_gone(pid: u32) -> bool {
 async fn the_guard_starts_the_binary_and_dropping_it_ends_the_child() {
     // Given the emulator started through the guard, as the app starts it
     let dir = tempfile::tempdir().unwrap();
-    let emulator = EmulatorProcess::start(&EmulatorCommand {
-        binary: emulator_binary(),
-        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        data: dir.path().join("emulator.db"),
-    })
+    let emulator = ChildServer::start(
+        &EmulatorCommand {
+            binary: binary_in(&binaries_dir(), EMULATOR_BINARY),
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data: dir.path().join("emulator.db"),
+            client_secret_file: dir.path().join("broker-client-secret"),
+        }
+        .server(),
+    )
     .await
     .unwrap();
     let base = emulator.base_url().clone();
@@ -67,6 +78,18 @@ async fn the_guard_starts_the_binary_and_dropping_it_ends_the_child() {
         base.as_str().trim_end_matches('/')
     );
     assert!(dir.path().join("emulator.db").is_file());
+    // and keeps its confidential client's secret where only its owner reads it
+    let secret_file = dir.path().join("broker-client-secret");
+    assert!(secret_file.is_file());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&secret_file)
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "{mode:o}");
+    }
 
     // When the guard is dropped
     drop(emulator);
@@ -101,7 +124,7 @@ impl BrowserLauncher for SigningInBrowser {
 
 #[tokio::test]
 #[ignore = "needs a Secret Service session: run through the project's test script"]
-async fn a_first_run_with_nothing_configured_signs_in_against_the_emulator_binary() {
+async fn a_first_run_with_nothing_configured_signs_in_and_manages_passkeys_through_the_broker() {
     // Given nothing configured: no config file, no environment variables,
     // the data directory in a temporary home, a keychain service of its own
     let home = tempfile::tempdir().unwrap();
@@ -122,16 +145,17 @@ async fn a_first_run_with_nothing_configured_signs_in_against_the_emulator_binar
 
     // When the app starts
     let ready =
-        bootstrap::start_with_emulator_binary(Arc::new(SigningInBrowser), Some(&emulator_binary()))
+        bootstrap::start_with_local_binaries(Arc::new(SigningInBrowser), Some(&binaries_dir()))
             .await
             .unwrap();
 
-    // Then it runs the emulator as a child, keeps its data in the app's data
-    // directory, and talks to it
+    // Then it runs the emulator and the broker as children, keeps the data
+    // in the app's data directory, and talks to them
     assert!(ready.environment.embedded_emulator);
-    let emulator = ready.emulator().expect("an emulator process");
-    let base = emulator.base_url().clone();
-    let pid = emulator.id().unwrap();
+    let local = ready.local().expect("a local environment");
+    let base = local.emulator.base_url().clone();
+    let broker = local.broker.base_url().clone();
+    let pids = [local.emulator.id().unwrap(), local.broker.id().unwrap()];
     assert_eq!(ready.environment.url, base.as_str().trim_end_matches('/'));
     assert_eq!(issuer(&base).await.unwrap(), ready.environment.url);
     assert!(home
@@ -148,12 +172,22 @@ async fn a_first_run_with_nothing_configured_signs_in_against_the_emulator_binar
         ready.client.session().await.unwrap(),
         SessionState::SignedIn { .. }
     ));
+    // and the passkeys calls go to the broker, which answers them
+    assert_eq!(
+        ready.client.config().api.base_url.origin(),
+        broker.origin(),
+        "passkeys go through the broker"
+    );
+    assert!(ready.client.list_passkeys().await.unwrap().is_empty());
     ready.client.sign_out().await.unwrap();
 
     // When the app's core is dropped (the app ends)
     drop(ready);
 
-    // Then the emulator is gone
-    assert!(process_gone(pid), "the emulator ({pid}) is still there");
+    // Then the emulator and the broker are gone
+    for pid in pids {
+        assert!(process_gone(pid), "a local server ({pid}) is still there");
+    }
     assert!(issuer(&base).await.is_err());
+    assert!(reqwest::get(broker.join("healthz").unwrap()).await.is_err());
 }

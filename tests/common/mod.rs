@@ -1,11 +1,14 @@
 //! The harness of the app's tests: a mock Tauri app (`tauri::test`, no
-//! window) with the real commands and state, around a client core that talks
-//! to the emulator on an ephemeral port through a fake browser.
+//! window) with the real commands and state, around a client core that signs
+//! in at the emulator on an ephemeral port through a fake browser and
+//! manages passkeys through a passkeys broker in front of it, as in
+//! production.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
 
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use passkeys_broker::RunningBroker;
 use passkeys_core::{BrowserLauncher, Client, Config, RedirectMode, SecretStore};
 use passkeys_desktop_lib::bootstrap::{EnvironmentInfo, Ready};
 use passkeys_desktop_lib::state::AppState;
@@ -125,6 +128,7 @@ pub struct Harness {
     pub webview: WebviewWindow<MockRuntime>,
     pub browser: Arc<FakeBrowser>,
     events: Arc<Mutex<Vec<(String, Value)>>>,
+    pub broker: RunningBroker,
     pub emulator: RunningEmulator,
 }
 
@@ -141,6 +145,7 @@ impl Harness {
         ))
         .unwrap();
         let base_url = emulator.base_url().clone();
+        let broker = tauri::async_runtime::block_on(start_broker(&emulator));
         let browser = Arc::new(FakeBrowser {
             behaviour,
             base_url: base_url.clone(),
@@ -148,6 +153,7 @@ impl Harness {
             app: OnceLock::new(),
         });
         let mut config = Config::new(base_url, "ntvc_demo");
+        config.api.base_url = broker.base_url().clone();
         config.sign_in_timeout = Duration::from_secs(60);
         if behaviour == Behaviour::SignsInByDeepLink {
             config.redirect = RedirectMode::DeepLink {
@@ -179,6 +185,7 @@ impl Harness {
             webview,
             browser,
             events,
+            broker,
             emulator,
         }
     }
@@ -203,6 +210,19 @@ impl Harness {
     pub fn sign_in(&self) -> Value {
         self.invoke("sign_in", json!({})).unwrap()
     }
+}
+
+/// A passkeys broker in front of `emulator` (its confidential demo client),
+/// on an ephemeral port.
+pub async fn start_broker(emulator: &RunningEmulator) -> RunningBroker {
+    let mut config = passkeys_broker::Config::new(
+        emulator.base_url().clone(),
+        "ntvc_demo",
+        "skc_demo",
+        passkeys_broker::ClientSecret::new("demo-secret"),
+    );
+    config.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    passkeys_broker::start(config).await.unwrap()
 }
 
 pub fn invoke(

@@ -38,6 +38,7 @@ export type ErrorKind =
   | "notFound"
   | "forbidden"
   | "config"
+  | "passkeysBrokerMissing"
   | "internal";
 
 /** Every command fails with this shape. */

@@ -152,12 +152,30 @@ export class SignedInView {
     return this.#rows.length;
   }
 
-  /** Shows why the list could not be loaded, with Retry. */
+  /**
+   * Shows why the list could not be loaded, with Retry; or, when no passkeys
+   * broker is configured, that passkeys are managed in the browser here.
+   */
   showError(error: UiError): void {
     this.#hasList = false;
     this.#rows = [];
     this.#list = null;
     this.#listBody.setAttribute("aria-busy", "false");
+    if (error.kind === "passkeysBrokerMissing") {
+      this.#listBody.replaceChildren(
+        h(
+          "div",
+          { className: "state", testId: "passkeys-in-browser" },
+          h("p", { testId: "error-message" }, error.message),
+          h(
+            "div",
+            { className: "actions" },
+            button("Manage passkeys in the browser", this.#actions.addPasskey, { variant: "primary", testId: "manage-in-browser" }),
+          ),
+        ),
+      );
+      return;
+    }
     const retry = button("Retry", this.#actions.retry, { testId: "retry" });
     this.#listBody.replaceChildren(
       h(

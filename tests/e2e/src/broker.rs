@@ -13,10 +13,6 @@ use crate::world::CLIENT_ID;
 
 /// The emulator's confidential demo client, the broker's upstream client.
 const UPSTREAM_CLIENT_ID: &str = "skc_demo";
-/// Its secret (a demo value of the emulator's default configuration).
-const UPSTREAM_CLIENT_SECRET: &str = "demo-secret";
-/// The variable the broker reads its client secret from.
-const CLIENT_SECRET_ENV: &str = "PASSKEYS_BROKER_CLIENT_SECRET";
 
 /// A running broker; stopped (SIGTERM) on drop.
 #[derive(Debug)]
@@ -41,12 +37,13 @@ pub struct ServedRequest {
 
 impl Broker {
     /// Starts the broker binary for the emulator at `environment_url`, for
-    /// the app's client and with the emulator's confidential demo client.
+    /// the app's client and with the emulator's confidential demo client,
+    /// whose secret is in `secret_file`.
     ///
     /// # Panics
     /// When it does not start or print its base URL within the timeout.
     #[track_caller]
-    pub fn start(binary: &Path, environment_url: &str) -> Broker {
+    pub fn start(binary: &Path, environment_url: &str, secret_file: &Path) -> Broker {
         let mut command = Command::new(binary);
         command
             .args([
@@ -59,8 +56,9 @@ impl Broker {
                 "--upstream-client-id",
                 UPSTREAM_CLIENT_ID,
             ])
-            // The secret travels in the environment, never on a command line.
-            .env(CLIENT_SECRET_ENV, UPSTREAM_CLIENT_SECRET)
+            // The secret travels in a file, never on a command line.
+            .arg("--client-secret-file")
+            .arg(secret_file)
             // One line per finished request, without colours.
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
@@ -92,6 +90,25 @@ impl Broker {
     /// The base URL without the trailing slash, as a configuration value.
     pub fn base(&self) -> String {
         self.base_url.as_str().trim_end_matches('/').to_owned()
+    }
+
+    /// The HTTP status the broker answers a listing made with `access_token`.
+    ///
+    /// # Panics
+    /// When the broker cannot be reached.
+    #[track_caller]
+    pub fn list_status(&self, access_token: &str) -> u16 {
+        let url = self
+            .base_url
+            .join("api/v1/webauthn/credentials")
+            .expect("the credentials path joins the base URL");
+        reqwest::blocking::Client::new()
+            .get(url)
+            .bearer_auth(access_token)
+            .send()
+            .expect("GET credentials at the broker")
+            .status()
+            .as_u16()
     }
 
     /// The log lines written so far.

@@ -13,28 +13,30 @@ use crate::wait::{poll, Deadline};
 
 /// The confidential demo client that may use the client-credentials grant.
 const ADMIN_CLIENT_ID: &str = "skc_demo";
-/// Its secret (a demo value of the emulator's default configuration).
-const ADMIN_CLIENT_SECRET: &str = "demo-secret";
 
 /// A running emulator.
 #[derive(Debug)]
 pub struct Emulator {
     binary: PathBuf,
     data_file: PathBuf,
+    secret_file: PathBuf,
     base_url: Url,
     child: Option<ChildGuard>,
     http: reqwest::blocking::Client,
 }
 
 impl Emulator {
-    /// Starts the emulator binary with a fresh data file in `dir`.
+    /// Starts the emulator binary with a fresh data file in `dir`, and the
+    /// secret of its confidential demo client in a file there (created by
+    /// the emulator, readable by its owner only), as the app starts it.
     ///
     /// # Panics
     /// When it does not start or print its base URL within the timeout.
     #[track_caller]
     pub fn start(binary: &Path, dir: &Path) -> Emulator {
         let data_file = dir.join("emulator.db");
-        let (child, base_url) = launch(binary, &data_file, "127.0.0.1:0");
+        let secret_file = dir.join("broker-client-secret");
+        let (child, base_url) = launch(binary, &data_file, &secret_file, "127.0.0.1:0");
         let http = reqwest::blocking::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(30))
@@ -43,6 +45,7 @@ impl Emulator {
         Emulator {
             binary: binary.to_owned(),
             data_file,
+            secret_file,
             base_url,
             child: Some(child),
             http,
@@ -89,12 +92,22 @@ impl Emulator {
             "restart: the emulator is still running"
         );
         let port = self.base_url.port().expect("the base URL has a port");
-        let (child, base_url) = launch(&self.binary, &self.data_file, &format!("127.0.0.1:{port}"));
+        let (child, base_url) = launch(
+            &self.binary,
+            &self.data_file,
+            &self.secret_file,
+            &format!("127.0.0.1:{port}"),
+        );
         assert_eq!(
             base_url, self.base_url,
             "the emulator came back at another address"
         );
         self.child = Some(child);
+    }
+
+    /// The file holding the confidential demo client's secret (for the broker).
+    pub fn secret_file(&self) -> &Path {
+        &self.secret_file
     }
 
     fn url(&self, path: &str) -> Url {
@@ -131,7 +144,7 @@ impl Emulator {
             .form(&[
                 ("grant_type", "client_credentials"),
                 ("client_id", ADMIN_CLIENT_ID),
-                ("client_secret", ADMIN_CLIENT_SECRET),
+                ("client_secret", self.client_secret().as_str()),
             ])
             .send()
             .expect("POST /oauth/token");
@@ -145,6 +158,30 @@ impl Emulator {
             .as_str()
             .expect("access_token")
             .to_owned()
+    }
+
+    /// The confidential demo client's secret, read from its file.
+    fn client_secret(&self) -> String {
+        std::fs::read_to_string(&self.secret_file)
+            .expect("the emulator wrote its client secret file")
+            .trim()
+            .to_owned()
+    }
+
+    /// The session `session_id` as the sessions API describes it
+    /// (`GET /api/v1/sessions/{id}`), e.g. its `status`.
+    ///
+    /// # Panics
+    /// When the API does not answer with JSON.
+    #[track_caller]
+    pub fn session(&self, session_id: &str) -> Value {
+        let response = self
+            .http
+            .get(self.url(&format!("/api/v1/sessions/{session_id}")))
+            .bearer_auth(self.admin_token())
+            .send()
+            .expect("GET session");
+        response.json().expect("session JSON")
     }
 
     /// The user's passkeys as the credentials API lists them.
@@ -222,11 +259,13 @@ impl Drop for Emulator {
     }
 }
 
-fn launch(binary: &Path, data_file: &Path, listen: &str) -> (ChildGuard, Url) {
+fn launch(binary: &Path, data_file: &Path, secret_file: &Path, listen: &str) -> (ChildGuard, Url) {
     let mut command = Command::new(binary);
     command
         .args(["--listen", listen, "--passkeys", "on", "--data"])
         .arg(data_file)
+        .arg("--client-secret-file")
+        .arg(secret_file)
         // Warnings and errors only, without colours, in the test's output.
         .env("RUST_LOG", "warn")
         .env("NO_COLOR", "1")

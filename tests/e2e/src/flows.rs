@@ -1,11 +1,71 @@
 //! Steps several scenarios share, each asserted as it goes.
 
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
 use serde_json::Value;
 use url::Url;
 
 use crate::hosted;
 use crate::page::{wait_for_url, wait_visible};
-use crate::world::{World, CLIENT_ID};
+use crate::process::ChildGuard;
+use crate::wait::wait_for;
+use crate::world::{Redirect, World, CLIENT_ID, DEEP_LINK_SCHEME};
+
+/// Where the browser is sent back to the app with `redirect`: the loopback
+/// listener's origin prefix, or the app's callback deep link.
+pub fn callback_prefix(redirect: Redirect) -> String {
+    match redirect {
+        Redirect::Loopback => "http://127.0.0.1:".to_owned(),
+        Redirect::DeepLink => format!("{DEEP_LINK_SCHEME}:/callback"),
+    }
+}
+
+/// Waits until the browser is sent back to the app and, for a deep link,
+/// delivers it as the desktop does (a second launch of the app with the
+/// URL, forwarded to the running one). Returns the URL it was sent to.
+///
+/// # Panics
+/// When the browser is not sent back in time.
+#[track_caller]
+pub fn return_to_app(world: &World, redirect: Redirect) -> String {
+    let prefix = callback_prefix(redirect);
+    match redirect {
+        Redirect::Loopback => {
+            wait_for_url(world.browser.session(), &prefix);
+            world.browser.session().current_url().unwrap_or_default()
+        }
+        Redirect::DeepLink => {
+            let link = world.browser.wait_for_redirect_to(&prefix);
+            deliver_deep_link(world, &link);
+            link
+        }
+    }
+}
+
+/// Starts the app a second time with `url` as its argument, as the desktop
+/// does for a registered scheme, and waits until it has handed the URL to
+/// the running app and exited.
+///
+/// # Panics
+/// When the second launch does not exit in time.
+#[track_caller]
+pub fn deliver_deep_link(world: &World, url: &str) {
+    let config = world.app_config(Redirect::DeepLink);
+    let mut command = Command::new(&config.binary);
+    command
+        .arg(url)
+        .envs(config.env.iter().map(|(key, value)| (key, value)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    let mut second = ChildGuard::spawn("the app's second instance", command);
+    wait_for(
+        "the second instance to forward the link and exit",
+        Duration::from_secs(30),
+        || second.has_exited().then_some(()),
+    );
+}
 
 /// The query parameter `name` of `url`.
 pub fn query_param(url: &str, name: &str) -> Option<String> {
@@ -57,14 +117,19 @@ pub fn start_sign_in(world: &World, step: &str, redirect_prefix: &str) -> String
 }
 
 /// Signs in (or up) with an emailed code through the window and the
-/// browser, over the loopback redirect, and waits until the window shows
-/// the account. Returns the session the app stored in the keychain.
+/// browser, coming back by `redirect`, and waits until the window shows the
+/// account. Returns the session the app stored in the keychain.
 ///
 /// # Panics
 /// When any part of it fails.
 #[track_caller]
-pub fn sign_in_with_email_code(world: &World, step: &str, email: &str) -> Value {
-    let authorize = start_sign_in(world, step, "http://127.0.0.1:");
+pub fn sign_in_with_email_code(
+    world: &World,
+    step: &str,
+    email: &str,
+    redirect: Redirect,
+) -> Value {
+    let authorize = start_sign_in(world, step, &callback_prefix(redirect));
     let browser = world.browser.session();
     browser
         .navigate(&authorize)
@@ -76,7 +141,7 @@ pub fn sign_in_with_email_code(world: &World, step: &str, email: &str) -> Value 
         message["subject"].is_string(),
         "the code came by email: {message}"
     );
-    wait_for_url(browser, "http://127.0.0.1:");
+    return_to_app(world, redirect);
     world.shot_browser(&format!("{step}-browser-back-to-app"));
     let app = world.app();
     app.wait_visible("signed-in");

@@ -28,14 +28,15 @@ pub enum Redirect {
     DeepLink,
 }
 
-/// Where the app sends its passkeys API calls.
+/// Whether the app has a passkeys broker to send its passkeys API calls to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApiMode {
-    /// To the environment itself, with the user's access token.
-    Direct,
-    /// To the passkeys broker in front of the environment, selected by the
-    /// app's configuration alone (`PASSKEYS_API_URL`).
+    /// To the passkeys broker in front of the environment
+    /// (`PASSKEYS_API_URL`), as in production.
     Broker,
+    /// No broker configured: sign-in works, and passkeys are managed in the
+    /// browser (what a real environment without a broker gives).
+    NoBroker,
 }
 
 /// One test's world. Fields stop in declaration order: the app first.
@@ -60,13 +61,14 @@ pub struct World {
 }
 
 impl World {
-    /// Starts a keychain, the emulator and Chromium for the test `name`.
+    /// Starts a keychain, the emulator, the broker in front of it and
+    /// Chromium for the test `name`.
     ///
     /// # Panics
     /// When any of them does not start.
     #[track_caller]
     pub fn start(name: &str) -> World {
-        World::start_with(name, ApiMode::Direct)
+        World::start_with(name, ApiMode::Broker)
     }
 
     /// Like [`World::start`], with the app's passkeys API calls going where
@@ -80,8 +82,12 @@ impl World {
         let keychain = Keychain::start(dir.path());
         let emulator = Emulator::start(&emulator_binary(), dir.path());
         let broker = match mode {
-            ApiMode::Direct => None,
-            ApiMode::Broker => Some(Broker::start(&broker_binary(), &emulator.base())),
+            ApiMode::NoBroker => None,
+            ApiMode::Broker => Some(Broker::start(
+                &broker_binary(),
+                &emulator.base(),
+                emulator.secret_file(),
+            )),
         };
         let profile = dir.path().join("chromium-profile");
         std::fs::create_dir_all(&profile).expect("Chromium profile directory");
@@ -123,7 +129,7 @@ impl World {
     }
 
     /// How the app is started, configured for this world: in
-    /// [`ApiMode::Broker`] the one difference is `PASSKEYS_API_URL`.
+    /// [`ApiMode::Broker`] with `PASSKEYS_API_URL` naming the broker.
     pub fn app_config(&self, redirect: Redirect) -> AppConfig {
         let dir = self.dir.path();
         let mut env = vec![

@@ -5,14 +5,9 @@
 //! plugin. A forged link (wrong `state`) is refused with a notice.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::{Command, Stdio};
-use std::time::Duration;
-
-use passkeys_e2e::flows::{query_param, start_sign_in};
+use passkeys_e2e::flows::{deliver_deep_link, query_param, start_sign_in};
 use passkeys_e2e::hosted;
 use passkeys_e2e::page::wait_visible;
-use passkeys_e2e::process::ChildGuard;
-use passkeys_e2e::wait::wait_for;
 use passkeys_e2e::world::{Redirect, World, DEEP_LINK_SCHEME};
 
 const EMAIL: &str = "grace@example.com";
@@ -55,7 +50,7 @@ fn a_callback_link_forwarded_by_a_second_launch_signs_in_and_a_forged_one_is_ref
     // When a forged link with a wrong state arrives through a second launch,
     let forged = callback.replace(&format!("state={state}"), "state=forged-by-someone-else");
     assert_ne!(forged, callback);
-    launch_second_instance(&world, &forged);
+    deliver_deep_link(&world, &forged);
     // then it is refused with a notice, and the sign-in is still waiting.
     world
         .app()
@@ -71,7 +66,7 @@ fn a_callback_link_forwarded_by_a_second_launch_signs_in_and_a_forged_one_is_ref
     );
 
     // When the real callback arrives the same way, the sign-in completes.
-    launch_second_instance(&world, &callback);
+    deliver_deep_link(&world, &callback);
     world.app().wait_visible("signed-in");
     world
         .app()
@@ -83,25 +78,5 @@ fn a_callback_link_forwarded_by_a_second_launch_signs_in_and_a_forged_one_is_ref
         world.app().app_pids(),
         first_instance,
         "the window is the first instance's"
-    );
-}
-
-/// Starts the app a second time with `url` as its argument, as the desktop
-/// does for a registered scheme, and waits until it has handed the URL to
-/// the running app and exited.
-fn launch_second_instance(world: &World, url: &str) {
-    let config = world.app_config(Redirect::DeepLink);
-    let mut command = Command::new(&config.binary);
-    command
-        .arg(url)
-        .envs(config.env.iter().map(|(key, value)| (key, value)))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
-    let mut second = ChildGuard::spawn("the app's second instance", command);
-    wait_for(
-        "the second instance to forward the link and exit",
-        Duration::from_secs(30),
-        || second.has_exited().then_some(()),
     );
 }

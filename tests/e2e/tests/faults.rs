@@ -14,7 +14,7 @@ fn an_offline_environment_and_a_locked_keychain_are_explained_in_the_window() {
     let mut world = World::start("faults");
     world.launch_app(Redirect::Loopback);
     world.app().wait_visible("signed-out");
-    let stored = flows::sign_in_with_email_code(&world, "8", EMAIL);
+    let stored = flows::sign_in_with_email_code(&world, "8", EMAIL, Redirect::Loopback);
     world.app().wait_visible("passkeys-empty");
 
     // Given a signed-in window, when the environment stops answering and

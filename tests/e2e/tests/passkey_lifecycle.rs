@@ -1,15 +1,19 @@
 //! Issue 4, steps 1–5 and 7: sign up through the browser, add a passkey,
 //! rename it, sign out and back in with the passkey, restart, remove it.
-//! The same steps run twice: with the app calling the environment's
-//! passkeys API directly, and (issue 5) through the passkeys broker,
-//! selected by the app's configuration alone.
+//! Production's topology (issue 13): the passkeys calls go through the
+//! passkeys broker, and the browser comes back to the app by its deep link;
+//! the same steps run once more with the loopback redirect. After sign-out
+//! the broker refuses the signed-out session's token within 30 s.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::{Duration, Instant};
 
 use passkeys_e2e::app::workspace_dir;
 use passkeys_e2e::flows::{self, start_sign_in};
 use passkeys_e2e::hosted;
 use passkeys_e2e::page::{wait_for_url, wait_visible};
-use passkeys_e2e::world::{ApiMode, Redirect, World, CLIENT_ID};
+use passkeys_e2e::wait::wait_for;
+use passkeys_e2e::world::{Redirect, World, CLIENT_ID, DEEP_LINK_SCHEME};
 use serde_json::Value;
 
 const EMAIL: &str = "ada@example.com";
@@ -19,35 +23,34 @@ const CREDENTIALS_PATH: &str = "/api/v1/webauthn/credentials";
 
 #[test]
 #[ignore = "end to end: run through tests/e2e/run (Xvfb, tauri-driver, Chromium, gnome-keyring)"]
-fn a_person_signs_up_adds_renames_uses_and_removes_a_passkey() {
-    let mut world = World::start_with("passkey-lifecycle", ApiMode::Direct);
-    assert!(
-        !configured(&world)
-            .iter()
-            .any(|(key, _)| key == "PASSKEYS_API_URL"),
-        "direct mode: the app is given no API URL"
-    );
-    lifecycle(&mut world);
+fn a_person_signs_up_adds_renames_uses_and_removes_a_passkey_by_deep_link_through_the_broker() {
+    // The production topology: sign-in in the system browser coming back by
+    // the app's deep link, passkeys through the broker.
+    let mut world = World::start("passkey-lifecycle");
+    let user_id = lifecycle(&mut world, Redirect::DeepLink);
+    assert_the_broker_served(&world, &user_id);
     copy_for_readme(&world, "5-restarted-still-signed-in");
 }
 
 #[test]
 #[ignore = "end to end: run through tests/e2e/run (Xvfb, tauri-driver, Chromium, gnome-keyring)"]
-fn the_same_steps_pass_through_the_broker_selected_by_configuration_alone() {
-    let mut world = World::start_with("passkey-lifecycle-broker", ApiMode::Broker);
-    // The app's one difference from direct mode: its passkeys API URL.
+fn the_same_steps_pass_with_the_loopback_redirect() {
+    let mut world = World::start("passkey-lifecycle-loopback");
+    let user_id = lifecycle(&mut world, Redirect::Loopback);
+    assert_the_broker_served(&world, &user_id);
+}
+
+/// The app is pointed at the broker, which served the window's list, rename
+/// and remove for the signed-in person, with its own client-credentials
+/// token upstream.
+fn assert_the_broker_served(world: &World, user_id: &str) {
     let broker_url = world.broker().base();
-    let api_urls: Vec<_> = configured(&world)
+    let api_urls: Vec<_> = configured(world)
         .into_iter()
         .filter(|(key, _)| key == "PASSKEYS_API_URL")
         .map(|(_, value)| value)
         .collect();
     assert_eq!(api_urls, [broker_url], "the app is pointed at the broker");
-
-    let user_id = lifecycle(&mut world);
-
-    // The broker served the window's list, rename and remove, each for the
-    // signed-in person, ...
     let served = world.broker().served();
     let to_credentials: Vec<_> = served
         .iter()
@@ -61,15 +64,16 @@ fn the_same_steps_pass_through_the_broker_selected_by_configuration_alone() {
         assert!(
             to_credentials.iter().any(|request| request.method == method
                 && request.status == 200
-                && request.user_id.as_deref() == Some(user_id.as_str())),
+                && request.user_id.as_deref() == Some(user_id)),
             "the broker served {what} ({method}) for {user_id}: {served:?}"
         );
     }
     assert!(
         to_credentials
             .iter()
-            .all(|request| request.user_id.as_deref() == Some(user_id.as_str())),
-        "every passkeys call came with the person's own valid token: {served:?}"
+            .filter(|request| request.status == 200)
+            .all(|request| request.user_id.as_deref() == Some(user_id)),
+        "every passkeys call it served came with the person's own valid token: {served:?}"
     );
     // ... calling the environment with its own client-credentials token.
     assert!(
@@ -79,11 +83,11 @@ fn the_same_steps_pass_through_the_broker_selected_by_configuration_alone() {
     );
 }
 
-/// The steps, in whichever [`ApiMode`] `world` runs; returns the person's
-/// user id.
-fn lifecycle(world: &mut World) -> String {
+/// The steps, with the app coming back from the browser by `redirect`;
+/// returns the person's user id.
+fn lifecycle(world: &mut World, redirect: Redirect) -> String {
     // Step 1 — Given a first start, the window is signed out.
-    world.launch_app(Redirect::Loopback);
+    world.launch_app(redirect);
     world.app().wait_visible("signed-out");
     world.shot_window("1-first-start-signed-out");
     assert!(
@@ -91,7 +95,7 @@ fn lifecycle(world: &mut World) -> String {
         "nothing in the keychain before signing in"
     );
     // When they sign up in the browser with the code the environment mailed,
-    let stored = flows::sign_in_with_email_code(world, "1", EMAIL);
+    let stored = flows::sign_in_with_email_code(world, "1", EMAIL, redirect);
     // then the window shows the account with no passkeys yet,
     world.app().wait_visible("passkeys-empty");
     world
@@ -192,6 +196,11 @@ fn lifecycle(world: &mut World) -> String {
         .as_str()
         .expect("refresh token")
         .to_owned();
+    let access_token = world.stored_session()["access_token"]
+        .as_str()
+        .expect("access token")
+        .to_owned();
+    assert_eq!(world.broker().list_status(&access_token), 200);
     let before = world.emulator.introspect(CLIENT_ID, &refresh_token);
     assert_eq!(
         before["active"], true,
@@ -211,8 +220,41 @@ fn lifecycle(world: &mut World) -> String {
         "sign-out opened {logout}"
     );
     browser.navigate(&logout).expect("open the sign-out page");
-    wait_for_url(browser, &world.emulator.base());
+    let signed_out_at = Instant::now();
+    match redirect {
+        // The environment sends the browser back to the app's signed-out
+        // link: the window comes forward signed out, with no notice.
+        Redirect::DeepLink => {
+            let link = world
+                .browser
+                .wait_for_redirect_to(&format!("{DEEP_LINK_SCHEME}:/signed-out"));
+            flows::deliver_deep_link(world, &link);
+            world.app().wait_visible("signed-out");
+            // A refused link shows its notice at once; none comes for this one.
+            let watch = Instant::now();
+            while watch.elapsed() < Duration::from_secs(2) {
+                assert!(
+                    world.app().find("notice-text").is_none(),
+                    "a notice was shown for the signed-out link"
+                );
+            }
+            world.shot_window("4-signed-out-link-handled");
+        }
+        Redirect::Loopback => {
+            wait_for_url(browser, &world.emulator.base());
+        }
+    }
     world.shot_browser("4-signed-out-in-browser");
+    // The session has ended at the environment, and the broker stops taking
+    // its still unexpired access token within 30 s.
+    let sid = jwt_claim(&access_token, "sid");
+    assert_eq!(world.emulator.session(&sid)["status"], "logout");
+    wait_for(
+        "the broker to refuse the signed-out session's token",
+        Duration::from_secs(30),
+        || (world.broker().list_status(&access_token) == 401).then_some(()),
+    );
+    assert!(signed_out_at.elapsed() <= Duration::from_secs(30));
     let after = world.emulator.introspect(CLIENT_ID, &refresh_token);
     assert_eq!(
         after["active"], false,
@@ -226,7 +268,7 @@ fn lifecycle(world: &mut World) -> String {
     );
     // Signing in again with "Continue with Passkey" needs no email code.
     let mails = world.emulator.mailbox(EMAIL).len();
-    let authorize = start_sign_in(world, "4", "http://127.0.0.1:");
+    let authorize = start_sign_in(world, "4", &flows::callback_prefix(redirect));
     // The person does not pick the passkey from the email field's autofill
     // (which the virtual authenticator would answer by itself) ...
     world.browser.disable_passkey_autofill();
@@ -241,7 +283,7 @@ fn lifecycle(world: &mut World) -> String {
     );
     // ... they click "Continue with Passkey".
     hosted::continue_with_passkey(&world.browser);
-    wait_for_url(browser, "http://127.0.0.1:");
+    flows::return_to_app(world, redirect);
     world.shot_browser("4-browser-back-to-app");
     world.app().wait_visible("signed-in");
     world
@@ -263,7 +305,7 @@ fn lifecycle(world: &mut World) -> String {
 
     // Step 5 — Quit and start again: still signed in, no browser opened.
     world.quit_app();
-    world.launch_app(Redirect::Loopback);
+    world.launch_app(redirect);
     world.app().wait_visible("signed-in");
     world
         .app()
@@ -293,6 +335,17 @@ fn lifecycle(world: &mut World) -> String {
         "the environment has no passkey left"
     );
     user_id
+}
+
+/// A claim of a JWT's payload, read without checking the signature.
+fn jwt_claim(token: &str, name: &str) -> String {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1).expect("a JWT");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("base64url payload");
+    let claims: Value = serde_json::from_slice(&bytes).expect("JSON claims");
+    claims[name].as_str().expect("a string claim").to_owned()
 }
 
 /// The environment the app of `world` is started with.
