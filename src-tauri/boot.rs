@@ -235,11 +235,50 @@ fn render_on_cpu<R: Runtime>(_window: &WebviewWindow<R>) -> tauri::Result<()> {
     Ok(())
 }
 
+/// Whether the window has a screen to open on. On Linux that means an X
+/// (`DISPLAY`) or Wayland (`WAYLAND_DISPLAY`) display: without one (over SSH,
+/// in a container) the windowing library would panic, so the app says so in
+/// one line instead and points to the command line. Elsewhere there always
+/// is one.
+///
+/// # Errors
+/// The line to print when there is no display.
+pub fn display_available(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> Result<(), String> {
+    if !cfg!(target_os = "linux") {
+        return Ok(());
+    }
+    let set = |name: &str| var(name).is_some_and(|value| !value.is_empty());
+    if set("DISPLAY") || set("WAYLAND_DISPLAY") {
+        Ok(())
+    } else {
+        Err(
+            "no display to open the window on (DISPLAY and WAYLAND_DISPLAY are not set); \
+             use the command line instead: passkeys-desktop --help"
+                .to_owned(),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use passkeys_core::{Account, ErrorKind};
 
     use super::*;
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn without_a_display_the_window_says_so_in_one_line() {
+        let none = |_: &str| None;
+        let message = display_available(none).unwrap_err();
+        assert!(!message.contains('\n'));
+        assert!(message.contains("passkeys-desktop --help"), "{message}");
+        let empty = |_: &str| Some(std::ffi::OsString::new());
+        assert!(display_available(empty).is_err());
+        for name in ["DISPLAY", "WAYLAND_DISPLAY"] {
+            let one = |asked: &str| (asked == name).then(|| std::ffi::OsString::from(":0"));
+            assert!(display_available(one).is_ok(), "{name}");
+        }
+    }
 
     #[test]
     fn boot_data_is_what_the_session_command_answers() {

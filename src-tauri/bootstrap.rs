@@ -45,6 +45,8 @@ pub struct EnvironmentInfo {
     pub redirect: String,
     /// True when the app started its own emulator.
     pub embedded_emulator: bool,
+    /// The passkeys broker's URL, `None` when none is configured.
+    pub passkeys_api: Option<String>,
 }
 
 impl EnvironmentInfo {
@@ -63,6 +65,14 @@ impl EnvironmentInfo {
                 .to_string(),
             redirect,
             embedded_emulator,
+            passkeys_api: Some(
+                config
+                    .api
+                    .base_url
+                    .as_str()
+                    .trim_end_matches('/')
+                    .to_string(),
+            ),
         }
     }
 }

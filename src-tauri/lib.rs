@@ -37,6 +37,10 @@ pub fn run() {
     if cli::is_cli_invocation(&args) {
         std::process::exit(cli::main(args));
     }
+    if let Err(message) = boot::display_available(|name| std::env::var_os(name)) {
+        eprintln!("passkeys-desktop: {message}");
+        std::process::exit(cli::EXIT_FAILED);
+    }
     run_window();
 }
 

@@ -58,14 +58,31 @@ pub enum PasskeysCommand {
 
 /// True when the arguments ask for the command line rather than the window.
 ///
-/// Only a known subcommand (or `--help`/`--version`) counts: the OS may start
-/// the app with other arguments, such as a deep link (`dev.passkeys.desktop:…`),
-/// which belongs to the window.
+/// A known subcommand or flag counts, and so does any other bare word (a
+/// mistyped or unknown command, which the command line then refuses with
+/// its usage): the window only takes what the OS starts it with, a deep link
+/// (`dev.passkeys.desktop:…`, which has a scheme) or the OS's own flags.
 pub fn is_cli_invocation(args: &[OsString]) -> bool {
     let Some(first) = args.get(1).and_then(|arg| arg.to_str()) else {
         return false;
     };
-    SUBCOMMANDS.contains(&first) || matches!(first, "--help" | "-h" | "--version" | "-V" | "--json")
+    SUBCOMMANDS.contains(&first)
+        || matches!(first, "--help" | "-h" | "--version" | "-V" | "--json")
+        || (!first.is_empty() && !first.starts_with('-') && !first.contains(':'))
+}
+
+/// The list of commands, as `--help` shows it.
+pub fn commands_help() -> String {
+    use clap::CommandFactory as _;
+    let mut lines = vec!["Commands:".to_owned()];
+    for command in Cli::command().get_subcommands() {
+        let about = command
+            .get_about()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        lines.push(format!("  {:<10} {about}", command.get_name()));
+    }
+    lines.join("\n")
 }
 
 /// Parses the arguments.
@@ -101,6 +118,9 @@ mod tests {
             ),
             (&["dev.passkeys.desktop://sign-in"], false),
             (&["--some-os-flag"], false),
+            (&["doctor"], true),
+            (&["stauts"], true),
+            (&["passkey", "list"], true),
         ];
         for (list, expected) in table {
             assert_eq!(is_cli_invocation(&args(list)), *expected, "{list:?}");
@@ -143,6 +163,21 @@ mod tests {
             assert_eq!(&cli.command, command, "{list:?}");
             assert_eq!(cli.json, *json, "{list:?}");
         }
+    }
+
+    #[test]
+    fn the_commands_are_listed_for_an_unknown_one() {
+        let help = commands_help();
+        for name in ["status", "sign-in", "sign-out", "passkeys"] {
+            assert!(help.contains(name), "{help}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_command_is_a_usage_error() {
+        let error = parse(&args(&["doctor"])).unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+        assert_eq!(error.kind(), clap::error::ErrorKind::InvalidSubcommand);
     }
 
     #[test]

@@ -31,6 +31,9 @@ pub fn main(args: Vec<OsString>) -> i32 {
         Ok(cli) => cli,
         Err(error) => {
             let _ = error.print();
+            if error.kind() == clap::error::ErrorKind::InvalidSubcommand {
+                eprintln!("\n{}", args::commands_help());
+            }
             return if error.use_stderr() {
                 EXIT_USAGE
             } else {

@@ -119,6 +119,8 @@ export interface Environment {
   url: string;
   redirect: string;
   embeddedEmulator: boolean;
+  /** The passkeys broker the app's passkeys calls go to; `null` when none is configured. */
+  passkeysApi: string | null;
 }
 
 /** How a sign-in is going: waiting for the browser (with the link), then completing. */

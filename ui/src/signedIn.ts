@@ -18,6 +18,7 @@ export class SignedInView {
   readonly #listBody: HTMLElement;
   readonly #addButton: HTMLButtonElement;
   readonly #environment: HTMLElement;
+  readonly #passkeysApi: HTMLElement;
   #rows: PasskeyRow[] = [];
   /** The `<ul>` of the rows, while the list (not the empty, loading or error state) is shown. */
   #list: HTMLUListElement | null = null;
@@ -26,6 +27,7 @@ export class SignedInView {
   constructor(account: Account, actions: SignedInActions) {
     this.#actions = actions;
     this.#environment = h("dd", { testId: "account-environment" }, account.environment);
+    this.#passkeysApi = h("dd", { testId: "account-passkeys-api" }, "…");
     this.#addButton = button("Add a passkey", actions.addPasskey, { variant: "primary", testId: "add-passkey" });
     this.#listBody = h("div", { testId: "passkeys", attrs: { "aria-live": "polite", "aria-busy": "true" } });
     const displayName = account.name ?? account.email ?? account.subject;
@@ -48,6 +50,8 @@ export class SignedInView {
           h("dd", { testId: "account-email" }, account.email ?? "—"),
           h("dt", {}, "Environment"),
           this.#environment,
+          h("dt", {}, "Passkeys broker"),
+          this.#passkeysApi,
         ),
       ),
       h(
@@ -76,6 +80,13 @@ export class SignedInView {
     append(this.#environment, [
       h("span", {}, environment.url),
       environment.embeddedEmulator && h("span", { className: "badge", testId: "embedded-badge" }, "Built-in emulator"),
+    ]);
+    this.#passkeysApi.replaceChildren();
+    append(this.#passkeysApi, [
+      environment.passkeysApi === null
+        ? h("span", {}, "None configured")
+        : h("span", { testId: "passkeys-api-url" }, environment.passkeysApi),
+      environment.passkeysApi !== null && environment.embeddedEmulator && h("span", { className: "badge" }, "Built-in"),
     ]);
   }
 

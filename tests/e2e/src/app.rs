@@ -109,6 +109,12 @@ impl App {
         descendants_running(self.driver.pid(), &self.binary)
     }
 
+    /// The process ids of the app's descendants running `binary` (the
+    /// emulator and the broker it started on a first run).
+    pub fn children_running(&self, binary: &Path) -> Vec<u32> {
+        descendants_running(self.driver.pid(), binary)
+    }
+
     /// Quits the app (ends the session) and waits until its process and
     /// every helper it started are gone.
     pub fn quit(mut self) {

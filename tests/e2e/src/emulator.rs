@@ -52,6 +52,25 @@ impl Emulator {
         }
     }
 
+    /// An emulator someone else started (the app, on a first run), at
+    /// `base_url`, with its confidential client's secret in `secret_file`.
+    /// Never stopped by this handle.
+    pub fn attach(base_url: Url, secret_file: PathBuf) -> Emulator {
+        let http = reqwest::blocking::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("HTTP client");
+        Emulator {
+            binary: PathBuf::new(),
+            data_file: PathBuf::new(),
+            secret_file,
+            base_url,
+            child: None,
+            http,
+        }
+    }
+
     /// The base URL (issuer, WebAuthn origin), e.g. `http://localhost:PORT`.
     pub fn base_url(&self) -> &Url {
         &self.base_url

@@ -171,6 +171,40 @@ impl World {
         }
     }
 
+    /// How the app is started on a first run: nothing configured (no
+    /// environment, client, redirect or API URL), with this world's browser,
+    /// keychain and private data and config folders. The app then starts
+    /// its own emulator and broker.
+    pub fn first_run_config(&self) -> AppConfig {
+        let mut config = self.app_config(Redirect::Loopback);
+        config.env.retain(|(key, _)| {
+            !matches!(
+                key.as_str(),
+                "PASSKEYS_ENV_URL"
+                    | "PASSKEYS_CLIENT_ID"
+                    | "PASSKEYS_REDIRECT"
+                    | "PASSKEYS_API_URL"
+            )
+        });
+        config
+    }
+
+    /// The app's data folder (`$XDG_DATA_HOME/dev.passkeys.desktop`).
+    pub fn app_data_dir(&self) -> PathBuf {
+        self.dir.path().join("data").join(DEEP_LINK_SCHEME)
+    }
+
+    /// Starts the app as a first run (see [`World::first_run_config`]).
+    ///
+    /// # Panics
+    /// When the app is already running or does not start.
+    #[track_caller]
+    pub fn launch_first_run(&mut self) -> &App {
+        assert!(self.app.is_none(), "the app is already running");
+        let app = App::launch(&self.first_run_config());
+        self.app.insert(app)
+    }
+
     /// Starts the app (a window).
     ///
     /// # Panics
