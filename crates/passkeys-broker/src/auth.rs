@@ -27,6 +27,9 @@ struct Claims {
     sub: String,
     /// The session the token belongs to; Scalekit's user tokens carry it.
     sid: Option<String>,
+    /// The token's id: Scalekit's access tokens carry one (`tkn_…` in the
+    /// emulator), its ID tokens do not. The positive mark of an access token.
+    jti: Option<String>,
     /// Present only in ID tokens, which are not accepted as bearer tokens.
     at_hash: Option<serde_json::Value>,
 }
@@ -86,9 +89,14 @@ impl TokenVerifier {
         };
         let data = jsonwebtoken::decode::<Claims>(token, &key, &self.validation)
             .map_err(|e| Error::Unauthenticated(rejection_reason(e.kind()).into()))?;
-        if data.claims.at_hash.is_some() {
+        let has_jti = data
+            .claims
+            .jti
+            .as_deref()
+            .is_some_and(|jti| !jti.trim().is_empty());
+        if data.claims.at_hash.is_some() || !has_jti {
             return Err(Error::Unauthenticated(
-                "an ID token is not an access token".into(),
+                "not an access token (an ID token, or a token without an id)".into(),
             ));
         }
         if data.claims.sub.trim().is_empty() {

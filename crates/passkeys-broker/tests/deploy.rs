@@ -20,7 +20,10 @@ fn the_unit_reads_the_secret_from_a_credential_file() {
         .lines()
         .find_map(|line| line.strip_prefix("ExecStart="))
         .expect("an ExecStart line");
-    assert!(exec.contains("--client-secret-file %d/client-secret"), "{exec}");
+    assert!(
+        exec.contains("--client-secret-file %d/client-secret"),
+        "{exec}"
+    );
     assert!(UNIT.contains("LoadCredential=client-secret:"));
     assert!(!UNIT.contains("PASSKEYS_BROKER_CLIENT_SECRET"));
     assert!(UNIT.contains("DynamicUser=yes"));

@@ -61,6 +61,10 @@ async fn bad_tokens_are_refused_with_401() {
     no_sub_claims.as_object_mut().unwrap().remove("sub");
     let mut id_token_claims = valid_claims.clone();
     id_token_claims["at_hash"] = "77QmUPtjPfzWtF2AnpK9RQ".into();
+    // An ID token without at_hash (allowed for the code flow's token
+    // endpoint answer) has no jti either: no positive mark of an access token.
+    let mut no_jti_claims = valid_claims.clone();
+    no_jti_claims.as_object_mut().unwrap().remove("jti");
     let other_audience = access_claims(&emulator, &user, "ntvc_other_app", now() + 300).await;
 
     let cases: Vec<(&str, String)> = vec![
@@ -95,6 +99,10 @@ async fn bad_tokens_are_refused_with_401() {
         (
             "ID token",
             sign_with_environment_key(&emulator, &id_token_claims),
+        ),
+        (
+            "no jti: not marked as an access token",
+            sign_with_environment_key(&emulator, &no_jti_claims),
         ),
         ("not a JWT", "not-a-jwt".to_owned()),
         ("alg none", {
