@@ -9,7 +9,17 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::error::{Error, Result};
-use crate::secret::{AdminToken, ClientSecret};
+use crate::secret::{random_token, AdminToken, ClientSecret};
+
+/// The demo confidential client (client-credentials grant).
+pub const DEMO_CONFIDENTIAL_CLIENT: &str = "skc_demo";
+
+/// The demo confidential client's secret in [`Config::for_tests`] only: a
+/// known value for in-process tests (it is the value the binary's demo client
+/// once had, so tests of other crates keep working). The binary never uses
+/// it: its demo client gets a random secret, or the one in
+/// `--client-secret-file`.
+pub const TEST_CLIENT_SECRET: &str = "demo-secret";
 
 /// Where the database lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,8 +119,9 @@ impl Default for Config {
     }
 }
 
-/// The demo clients: native `ntvc_demo` and confidential `skc_demo`
-/// (secret `demo-secret`).
+/// The demo clients: native `ntvc_demo` and confidential `skc_demo`, whose
+/// secret is random (32 bytes, base64url), new on every call and shown
+/// nowhere; give it a known one with `--client-secret-file`.
 pub fn demo_clients() -> Vec<ClientConfig> {
     vec![
         ClientConfig {
@@ -129,9 +140,9 @@ pub fn demo_clients() -> Vec<ClientConfig> {
             name: "Passkeys Desktop (demo)".into(),
         },
         ClientConfig {
-            id: "skc_demo".into(),
+            id: DEMO_CONFIDENTIAL_CLIENT.into(),
             kind: ClientKind::Confidential,
-            secret: Some(ClientSecret::new("demo-secret")),
+            secret: Some(ClientSecret::new(random_token(32))),
             redirect_uris: Vec::new(),
             post_logout_redirect_uris: Vec::new(),
             allow_any_loopback_port: false,
@@ -142,13 +153,35 @@ pub fn demo_clients() -> Vec<ClientConfig> {
 
 impl Config {
     /// In memory, `127.0.0.1:0`, passkeys on, admin token
-    /// `test-admin-token`, the demo clients, mail to `tracing`.
+    /// `test-admin-token`, the demo clients with `skc_demo`'s secret
+    /// [`TEST_CLIENT_SECRET`], mail to `tracing`.
     pub fn for_tests() -> Self {
-        Self {
+        let mut config = Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             admin_token: Some(AdminToken::new("test-admin-token")),
             mail_sink: MailSink::Log,
             ..Self::default()
+        };
+        config.set_client_secret(
+            DEMO_CONFIDENTIAL_CLIENT,
+            ClientSecret::new(TEST_CLIENT_SECRET),
+        );
+        config
+    }
+
+    /// Gives the registered confidential client `client_id` this secret;
+    /// `false` (and nothing changed) when no such client is registered.
+    pub fn set_client_secret(&mut self, client_id: &str, secret: ClientSecret) -> bool {
+        match self
+            .clients
+            .iter_mut()
+            .find(|c| c.id == client_id && c.kind == ClientKind::Confidential)
+        {
+            Some(client) => {
+                client.secret = Some(secret);
+                true
+            }
+            None => false,
         }
     }
 
@@ -350,8 +383,53 @@ mod tests {
     fn test_config_has_demo_clients_and_admin_token() {
         let config = Config::for_tests();
         assert_eq!(config.storage, Storage::InMemory);
-        assert_eq!(config.admin_token.unwrap().secret(), "test-admin-token");
+        assert_eq!(
+            config.admin_token.as_ref().unwrap().secret(),
+            "test-admin-token"
+        );
         let native = config.clients.iter().find(|c| c.id == "ntvc_demo").unwrap();
         assert!(native.allow_any_loopback_port);
+        let secret = config
+            .client(DEMO_CONFIDENTIAL_CLIENT)
+            .unwrap()
+            .secret
+            .as_ref();
+        assert_eq!(secret.unwrap().secret(), TEST_CLIENT_SECRET);
+    }
+
+    #[test]
+    fn the_default_demo_secret_is_random_and_unpublished() {
+        let secret = |config: &Config| {
+            config
+                .client(DEMO_CONFIDENTIAL_CLIENT)
+                .and_then(|c| c.secret.clone())
+                .unwrap()
+        };
+        let first = secret(&Config::default());
+        let from_file = secret(&Config::from_toml_str("").unwrap());
+        assert_eq!(first.secret().len(), 43);
+        assert_ne!(first.secret(), TEST_CLIENT_SECRET);
+        assert_ne!(first, secret(&Config::default()));
+        assert_ne!(from_file.secret(), TEST_CLIENT_SECRET);
+        assert!(!format!("{:?}", Config::default()).contains(first.secret()));
+    }
+
+    #[test]
+    fn a_secret_is_set_only_on_a_registered_confidential_client() {
+        let mut config = Config::default();
+        assert!(config.set_client_secret(DEMO_CONFIDENTIAL_CLIENT, ClientSecret::new("s")));
+        assert_eq!(
+            config
+                .client(DEMO_CONFIDENTIAL_CLIENT)
+                .unwrap()
+                .secret
+                .as_ref()
+                .unwrap()
+                .secret(),
+            "s"
+        );
+        assert!(!config.set_client_secret("ntvc_demo", ClientSecret::new("s")));
+        assert!(config.client("ntvc_demo").unwrap().secret.is_none());
+        assert!(!config.set_client_secret("skc_other", ClientSecret::new("s")));
     }
 }

@@ -24,6 +24,7 @@ pub mod hosted;
 pub mod keys;
 pub mod oidc;
 pub mod secret;
+pub mod secret_file;
 mod server;
 pub mod state;
 pub mod testing;

@@ -13,8 +13,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
+use scalekit_emulator::config::DEMO_CONFIDENTIAL_CLIENT;
 use scalekit_emulator::secret::{random_token, AdminToken};
-use scalekit_emulator::{Config, Storage};
+use scalekit_emulator::{secret_file, Config, Storage};
 use url::Url;
 
 #[derive(Parser)]
@@ -47,6 +48,12 @@ struct Args {
     /// Switch the /_admin routes off (they answer 403), whatever the config says.
     #[arg(long, conflicts_with = "admin_token")]
     no_admin: bool,
+    /// File with the secret of the confidential client skc_demo: read if it
+    /// exists (it must be private to its owner on unix), else created with a
+    /// fresh random secret and mode 0600. Without it the secret is random for
+    /// this run and shown nowhere.
+    #[arg(long, value_name = "PATH")]
+    client_secret_file: Option<PathBuf>,
     /// Stop when stdin reaches end of file: start the emulator with a piped
     /// stdin and it stops when the parent closes the pipe or exits (also when
     /// it crashes).
@@ -83,6 +90,15 @@ fn config_from(args: &Args) -> Result<Config, String> {
     }
     if let Some(url) = &args.public_url {
         config.public_url = Some(url.clone());
+    }
+    if let Some(path) = &args.client_secret_file {
+        let secret = secret_file::load_or_create(path).map_err(|e| e.to_string())?;
+        if !config.set_client_secret(DEMO_CONFIDENTIAL_CLIENT, secret) {
+            return Err(format!(
+                "--client-secret-file sets the secret of the confidential client \
+                 {DEMO_CONFIDENTIAL_CLIENT}, which the configuration does not register"
+            ));
+        }
     }
     if let Some(token) = &args.admin_token {
         config.admin_token = Some(AdminToken::new(token.clone()));
@@ -244,6 +260,40 @@ mod tests {
         let args =
             Args::try_parse_from(["scalekit-emulator", "--in-memory", "--no-admin"]).unwrap();
         assert!(config_from(&args).unwrap().admin_token.is_none());
+    }
+
+    fn demo_secret(config: &Config) -> String {
+        config
+            .client(DEMO_CONFIDENTIAL_CLIENT)
+            .and_then(|c| c.secret.as_ref())
+            .map(|s| s.secret().to_owned())
+            .unwrap()
+    }
+
+    #[test]
+    fn the_demo_secret_comes_from_the_secret_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("broker-client-secret");
+        let parse = |extra: &[&str]| {
+            let mut argv = vec!["x", "--in-memory", "--client-secret-file"];
+            argv.push(path.to_str().unwrap());
+            argv.extend(extra);
+            config_from(&Args::try_parse_from(argv).unwrap())
+        };
+        // Made on the first start, read on the next.
+        let first = demo_secret(&parse(&[]).unwrap());
+        assert_eq!(std::fs::read_to_string(&path).unwrap().trim(), first);
+        assert_eq!(demo_secret(&parse(&[]).unwrap()), first);
+        // Without the flag: random, and not the test secret.
+        let args = Args::try_parse_from(["x", "--in-memory"]).unwrap();
+        let random = demo_secret(&config_from(&args).unwrap());
+        assert_ne!(random, first);
+        assert_ne!(random, scalekit_emulator::config::TEST_CLIENT_SECRET);
+        // A configuration without skc_demo cannot take the file.
+        let config = dir.path().join("emulator.toml");
+        std::fs::write(&config, "[[clients]]\nid = \"ntvc_x\"\nkind = \"native\"\n").unwrap();
+        let message = parse(&["--config", config.to_str().unwrap()]).unwrap_err();
+        assert!(message.contains("does not register"), "{message}");
     }
 
     #[test]

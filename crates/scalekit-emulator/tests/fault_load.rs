@@ -59,7 +59,10 @@ async fn sustained_mixed_load_loses_nothing() {
                     }
                     Kind::Grant => http
                         .post(base.join("/oauth/token").unwrap())
-                        .basic_auth("skc_demo", Some("demo-secret"))
+                        .basic_auth(
+                            "skc_demo",
+                            Some(scalekit_emulator::config::TEST_CLIENT_SECRET),
+                        )
                         .form(&[("grant_type", "client_credentials")])
                         .send()
                         .await

@@ -1,5 +1,6 @@
 //! Kill the real binary with SIGKILL mid-run and start it again on the same
-//! data file: users, passkeys, signing keys and live refresh tokens survive.
+//! data file and client secret file: users, passkeys, signing keys, live
+//! refresh tokens and the confidential client's secret survive.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead as _, BufReader};
@@ -15,11 +16,14 @@ use url::Url;
 
 const REDIRECT: &str = "http://127.0.0.1:53682/callback";
 
-/// Starts the binary and reads the base URL from its first stdout line.
+/// Starts the binary on `data` with its client secret file beside it and
+/// reads the base URL from its first stdout line.
 fn spawn(data: &Path) -> (Child, Url) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_scalekit-emulator"))
         .args(["--listen", "127.0.0.1:0", "--data"])
         .arg(data)
+        .arg("--client-secret-file")
+        .arg(secret_file(data))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -30,6 +34,29 @@ fn spawn(data: &Path) -> (Child, Url) {
     // Keep draining stdout (mailbox lines) so the child never blocks on it.
     std::thread::spawn(move || for _ in stdout.lines() {});
     (child, Url::parse(first.trim()).unwrap())
+}
+
+fn secret_file(data: &Path) -> std::path::PathBuf {
+    data.with_extension("client-secret")
+}
+
+/// A client-credentials token of `skc_demo`, with the secret from its file.
+async fn client_token(http: &reqwest::Client, base: &Url, data: &Path) -> String {
+    let secret = std::fs::read_to_string(secret_file(data)).unwrap();
+    let body: Value = http
+        .post(base.join("/oauth/token").unwrap())
+        .basic_auth("skc_demo", Some(secret.trim()))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["access_token"]
+        .as_str()
+        .expect("a client token")
+        .to_owned()
 }
 
 async fn kid(http: &reqwest::Client, base: &Url) -> String {
@@ -135,16 +162,18 @@ async fn data_survives_sigkill_and_restart() {
     child.wait().unwrap();
     let (mut child, base) = spawn(&data);
 
-    // Then the signing key, the refresh token, the user and the passkey are there
+    // Then the signing key, the refresh token, the client secret, the user
+    // and the passkey are there
     assert_eq!(kid(&browser, &base).await, kid_before);
     let response = refresh(&browser, &base, &refresh_token).await;
     assert_eq!(response.status(), StatusCode::OK);
-    let renewed: Value = response.json().await.unwrap();
+    let mut list_url = base.join("/api/v1/webauthn/credentials").unwrap();
+    list_url.query_pairs_mut().append_pair("user_id", &user_id);
     let list: Value = browser
-        .get(base.join("/api/v1/webauthn/credentials").unwrap())
+        .get(list_url)
         .header(
             AUTHORIZATION,
-            format!("Bearer {}", renewed["access_token"].as_str().unwrap()),
+            format!("Bearer {}", client_token(&browser, &base, &data).await),
         )
         .send()
         .await
