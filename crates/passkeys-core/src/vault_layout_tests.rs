@@ -190,6 +190,57 @@ async fn chunks_stay_within_the_limit_and_on_char_boundaries() {
     assert!(store.names().is_empty());
 }
 
+/// Windows' Credential Manager: a credential's secret is at most 2,560 bytes
+/// (`CRED_MAX_CREDENTIAL_BLOB_SIZE`), kept as UTF-16; a larger one is
+/// refused, as the real store refuses it.
+struct CredentialManagerLimit(MemoryStore);
+
+impl CredentialManagerLimit {
+    const MAX_BYTES: usize = 2560;
+}
+
+impl SecretStore for CredentialManagerLimit {
+    fn get(&self, account: &str) -> Result<Option<String>> {
+        self.0.get(account)
+    }
+    fn set(&self, account: &str, secret: &str) -> Result<()> {
+        if secret.encode_utf16().count() * 2 > Self::MAX_BYTES {
+            return Err(Error::Keychain(format!(
+                "the credential is larger than {} bytes",
+                Self::MAX_BYTES
+            )));
+        }
+        self.0.set(account, secret)
+    }
+    fn delete(&self, account: &str) -> Result<()> {
+        self.0.delete(account)
+    }
+}
+
+#[tokio::test]
+async fn the_windows_layout_fits_a_store_that_enforces_the_real_limit() {
+    // Given a store that refuses what Credential Manager refuses, and a
+    // session of real size (long tokens, a name with non-ASCII characters)
+    let store = Arc::new(CredentialManagerLimit(MemoryStore::default()));
+    let big = format!("{}é😀", "r".repeat(4000));
+
+    // A single entry does not fit: the limit is real
+    let whole = TokenVault::new(store.clone(), USER).with_single_entry();
+    assert!(matches!(
+        whole.save(&session(&big)).await,
+        Err(Error::Keychain(_))
+    ));
+
+    // The Windows layout saves it, reads it back and removes it
+    let windows = TokenVault::new(store.clone(), USER).with_chunks_of(WINDOWS_MAX_ENTRY_UNITS);
+    windows.save(&session(&big)).await.unwrap();
+    let fresh = TokenVault::new(store.clone(), USER).with_chunks_of(WINDOWS_MAX_ENTRY_UNITS);
+    let loaded = fresh.load().await.unwrap().unwrap();
+    assert_eq!(refresh_token(&loaded), big);
+    fresh.purge().await.unwrap();
+    assert!(store.0.names().is_empty());
+}
+
 #[test]
 fn split_respects_char_boundaries() {
     let pieces = split_utf16("aé😀b", 2);
