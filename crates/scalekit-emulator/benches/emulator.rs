@@ -1,5 +1,6 @@
 //! Loopback benchmark of the emulator: the refresh-token grant and listing
-//! credentials, at 1, 8 and 64 concurrent clients. Not a test: it prints a
+//! a user's credentials (with the environment client's token, as the API
+//! requires), at 1, 8 and 64 concurrent clients. Not a test: it prints a
 //! Markdown table (median latency, throughput) for `docs/benchmarks.md`.
 //!
 //! `cargo bench -p scalekit-emulator --bench emulator`
@@ -27,9 +28,34 @@ const PASSKEYS_PER_USER: usize = 5;
 struct Session {
     access_token: String,
     refresh_token: String,
+    user_id: String,
+    /// The environment client's token, for the credentials API.
+    client_token: String,
 }
 
-async fn sign_in(emulator: &RunningEmulator, http: &Client, email: String) -> Session {
+async fn client_token(http: &Client, base: &url::Url) -> String {
+    let body: Value = http
+        .post(base.join("/oauth/token").unwrap())
+        .basic_auth(
+            "skc_demo",
+            Some(scalekit_emulator::config::TEST_CLIENT_SECRET),
+        )
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn sign_in(
+    emulator: &RunningEmulator,
+    http: &Client,
+    email: String,
+    client_token: &str,
+) -> Session {
     let state = emulator.state();
     let user = state
         .db
@@ -96,6 +122,8 @@ async fn sign_in(emulator: &RunningEmulator, http: &Client, email: String) -> Se
     Session {
         access_token: tokens["access_token"].as_str().unwrap().to_owned(),
         refresh_token: tokens["refresh_token"].as_str().unwrap().to_owned(),
+        user_id: user.id,
+        client_token: client_token.to_owned(),
     }
 }
 
@@ -124,9 +152,12 @@ async fn one_request(http: &Client, base: &url::Url, operation: Operation, sessi
             session.access_token = body["access_token"].as_str().unwrap().to_owned();
         }
         Operation::ListCredentials => {
+            let mut url = base.join("/api/v1/webauthn/credentials").unwrap();
+            url.query_pairs_mut()
+                .append_pair("user_id", &session.user_id);
             let response = http
-                .get(base.join("/api/v1/webauthn/credentials").unwrap())
-                .header(AUTHORIZATION, format!("Bearer {}", session.access_token))
+                .get(url)
+                .header(AUTHORIZATION, format!("Bearer {}", session.client_token))
                 .send()
                 .await
                 .unwrap();
@@ -193,8 +224,10 @@ async fn main() {
         .unwrap();
     let max = *LEVELS.iter().max().unwrap();
     let mut sessions = Vec::with_capacity(max);
+    let environment_token = client_token(&http, &base).await;
     for index in 0..max {
-        let session = sign_in(&emulator, &http, format!("bench{index}@example.com")).await;
+        let email = format!("bench{index}@example.com");
+        let session = sign_in(&emulator, &http, email, &environment_token).await;
         sessions.push(Arc::new(Mutex::new(session)));
     }
     println!("| operation | concurrent clients | requests | median latency | throughput |");

@@ -8,7 +8,7 @@ use url::Url;
 use webauthn_rs::{Webauthn, WebauthnBuilder};
 
 use crate::config::Config;
-use crate::db::{self, BrowserSession, Db};
+use crate::db::{self, BrowserSession, Db, SessionDevice};
 use crate::error::{Error, Result};
 use crate::keys::KeyRing;
 use crate::secret::SessionCookieValue;
@@ -106,7 +106,8 @@ impl AppState {
         Ok(())
     }
 
-    /// Starts a browser session; returns it with the cookie to set.
+    /// Starts a browser session with no device recorded; returns it with
+    /// the cookie to set.
     ///
     /// # Errors
     /// Database errors.
@@ -115,11 +116,25 @@ impl AppState {
         user_id: &str,
         amr: &str,
     ) -> Result<(BrowserSession, Cookie<'static>)> {
+        self.create_browser_session_from(user_id, amr, SessionDevice::default())
+            .await
+    }
+
+    /// Starts a browser session on `device`; returns it with the cookie to set.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn create_browser_session_from(
+        &self,
+        user_id: &str,
+        amr: &str,
+        device: SessionDevice,
+    ) -> Result<(BrowserSession, Cookie<'static>)> {
         let config = Arc::clone(&self.config);
         let (user_id, amr) = (user_id.to_owned(), amr.to_owned());
         let (session, value) = self
             .db
-            .call(move |c| db::create_browser_session(c, &config, &user_id, &amr))
+            .call(move |c| db::create_browser_session_from(c, &config, &user_id, &amr, &device))
             .await?;
         Ok((session, self.session_cookie(&value)))
     }

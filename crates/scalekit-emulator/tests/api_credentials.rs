@@ -1,5 +1,6 @@
-//! The credentials REST API: list, rename, remove; who may do what; the
-//! grpc-gateway error body.
+//! The credentials REST API: list, rename, remove; who may call it (an
+//! environment client's client-credentials token, never an end user's
+//! access token); the grpc-gateway error body.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod oidc_support;
@@ -8,6 +9,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use oidc_support::{api_error, Env};
 use reqwest::{Method, StatusCode};
+use scalekit_emulator::oidc::USER_TOKEN_REFUSED;
 use serde_json::{json, Value};
 
 const LIST: &str = "/api/v1/webauthn/credentials";
@@ -17,7 +19,7 @@ fn item(id: &str) -> String {
 }
 
 #[tokio::test]
-async fn a_user_lists_their_own_passkeys_with_the_wire_fields() {
+async fn a_client_lists_a_users_passkeys_with_the_wire_fields() {
     let env = Env::start().await;
     let who = env.signed_in("ann@example.com").await;
     let other = env.signed_in("bob@example.com").await;
@@ -25,14 +27,10 @@ async fn a_user_lists_their_own_passkeys_with_the_wire_fields() {
         .add_passkey(&who.user.id, &[1, 2, 3, 250], "Laptop")
         .await;
     env.add_passkey(&other.user.id, &[9, 9], "Not mine").await;
-    let tokens = env.tokens_for(&who, &[]).await;
+    let token = env.client_token().await;
 
-    for path in [LIST.to_owned(), format!("{LIST}?user_id={}", who.user.id)] {
-        let response = env
-            .api(Method::GET, &path, Some(tokens.access()))
-            .send()
-            .await
-            .unwrap();
+    {
+        let response = env.list(&who.user.id, &token).await;
         assert_eq!(response.status(), StatusCode::OK);
         let body: Value = response.json().await.unwrap();
         let credentials = body["credentials"].as_array().unwrap();
@@ -66,6 +64,44 @@ async fn a_user_lists_their_own_passkeys_with_the_wire_fields() {
         );
         assert_eq!(options["all_accepted_credential_ids"], json!(["AQID-g"]));
     }
+}
+
+#[tokio::test]
+async fn an_end_users_access_token_is_refused_with_permission_denied() {
+    // Given a user with a passkey and a valid access token of their own
+    let env = Env::start().await;
+    let who = env.signed_in("uma@example.com").await;
+    let passkey = env.add_passkey(&who.user.id, &[5, 5], "Mine").await;
+    let tokens = env.tokens_for(&who, &[]).await;
+    let token = tokens.access();
+    assert_eq!(env.userinfo(token).await.status(), StatusCode::OK);
+
+    // When they call the API with it, even for their own passkeys
+    let calls = [
+        env.api(Method::GET, LIST, Some(token)),
+        env.api(
+            Method::GET,
+            &format!("{LIST}?user_id={}", who.user.id),
+            Some(token),
+        ),
+        env.api(Method::PATCH, &item(&passkey.id), Some(token))
+            .json(&json!({"display_name": "Renamed"})),
+        env.api(Method::DELETE, &item(&passkey.id), Some(token)),
+        env.api(Method::PATCH, &item("wac_unknown"), Some(token))
+            .json(&json!({"display_name": "x"})),
+        env.api(Method::DELETE, &item("wac_unknown"), Some(token)),
+    ];
+    for call in calls {
+        // Then 403 PERMISSION_DENIED with a message saying which token it takes
+        let response = call.send().await.unwrap();
+        let body = api_error(response, StatusCode::FORBIDDEN, 7, "PERMISSION_DENIED").await;
+        assert_eq!(body["message"], USER_TOKEN_REFUSED);
+        assert_eq!(body["details"].as_array().unwrap().len(), 1);
+    }
+    // And nothing changed
+    let client = env.client_token().await;
+    let body: Value = env.list(&who.user.id, &client).await.json().await.unwrap();
+    assert_eq!(body["credentials"][0]["display_name"], "Mine");
 }
 
 #[tokio::test]
@@ -104,61 +140,82 @@ async fn missing_bad_or_revoked_tokens_are_401() {
     let stranger = Env::start().await;
     let stranger_who = stranger.signed_in("cy@example.com").await;
     let foreign = stranger.tokens_for(&stranger_who, &[]).await;
-    let response = env.list(foreign.access()).await;
+    let response = env.list(&who.user.id, foreign.access()).await;
+    api_error(response, StatusCode::UNAUTHORIZED, 16, "UNAUTHENTICATED").await;
+    let foreign_client = stranger.client_token().await;
+    let response = env.list(&who.user.id, &foreign_client).await;
     api_error(response, StatusCode::UNAUTHORIZED, 16, "UNAUTHENTICATED").await;
 }
 
 #[tokio::test]
-async fn someone_elses_passkeys_are_403_and_unknown_ids_404() {
+async fn an_id_token_is_unauthenticated_not_forbidden() {
+    // Given a user's ID token, which is no access token
     let env = Env::start().await;
-    let who = env.signed_in("dee@example.com").await;
-    let other = env.signed_in("eve@example.com").await;
-    let theirs = env.add_passkey(&other.user.id, &[7, 7, 7], "Theirs").await;
-    let token = env.tokens_for(&who, &[]).await;
-    let token = token.access();
-
-    let list = env
-        .api(
+    let who = env.signed_in("ida@example.com").await;
+    let passkey = env.add_passkey(&who.user.id, &[6], "Key").await;
+    let tokens = env.tokens_for(&who, &[]).await;
+    let id_token = tokens.id_token();
+    let calls = [
+        env.api(
             Method::GET,
-            &format!("{LIST}?user_id={}", other.user.id),
-            Some(token),
-        )
-        .send()
-        .await
-        .unwrap();
-    api_error(list, StatusCode::FORBIDDEN, 7, "PERMISSION_DENIED").await;
-    let rename = env
-        .api(Method::PATCH, &item(&theirs.id), Some(token))
-        .json(&json!({"display_name": "Mine now"}))
-        .send()
-        .await
-        .unwrap();
-    api_error(rename, StatusCode::FORBIDDEN, 7, "PERMISSION_DENIED").await;
-    let delete = env
-        .api(Method::DELETE, &item(&theirs.id), Some(token))
-        .send()
-        .await
-        .unwrap();
-    api_error(delete, StatusCode::FORBIDDEN, 7, "PERMISSION_DENIED").await;
+            &format!("{LIST}?user_id={}", who.user.id),
+            Some(id_token),
+        ),
+        env.api(Method::PATCH, &item(&passkey.id), Some(id_token))
+            .json(&json!({"display_name": "x"})),
+        env.api(Method::DELETE, &item(&passkey.id), Some(id_token)),
+        env.api(
+            Method::GET,
+            &format!("/api/v1/sessions/{}", who.session_id),
+            Some(id_token),
+        ),
+    ];
+    for call in calls {
+        // Then every route answers 401 UNAUTHENTICATED
+        let response = call.send().await.unwrap();
+        api_error(response, StatusCode::UNAUTHORIZED, 16, "UNAUTHENTICATED").await;
+    }
+}
 
+#[tokio::test]
+async fn a_revoked_client_token_is_401() {
+    let env = Env::start().await;
+    let who = env.signed_in("rev@example.com").await;
+    let token = env.client_token().await;
+    assert_eq!(
+        env.list(&who.user.id, &token).await.status(),
+        StatusCode::OK
+    );
+    let revoked = env
+        .http
+        .post(env.url("/revoke"))
+        .basic_auth(oidc_support::CONFIDENTIAL, Some(oidc_support::SECRET))
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), StatusCode::OK);
+    let response = env.list(&who.user.id, &token).await;
+    api_error(response, StatusCode::UNAUTHORIZED, 16, "UNAUTHENTICATED").await;
+}
+
+#[tokio::test]
+async fn unknown_ids_are_404() {
+    let env = Env::start().await;
+    let token = env.client_token().await;
     let rename = env
-        .api(Method::PATCH, &item("wac_unknown"), Some(token))
+        .api(Method::PATCH, &item("wac_unknown"), Some(&token))
         .json(&json!({"display_name": "x"}))
         .send()
         .await
         .unwrap();
     api_error(rename, StatusCode::NOT_FOUND, 5, "NOT_FOUND").await;
     let delete = env
-        .api(Method::DELETE, &item("wac_unknown"), Some(token))
+        .api(Method::DELETE, &item("wac_unknown"), Some(&token))
         .send()
         .await
         .unwrap();
     api_error(delete, StatusCode::NOT_FOUND, 5, "NOT_FOUND").await;
-
-    // Nothing changed for the owner.
-    let owner = env.tokens_for(&other, &[]).await;
-    let body: Value = env.list(owner.access()).await.json().await.unwrap();
-    assert_eq!(body["credentials"][0]["display_name"], "Theirs");
 }
 
 #[tokio::test]
@@ -166,8 +223,8 @@ async fn rename_validates_the_display_name() {
     let env = Env::start().await;
     let who = env.signed_in("fay@example.com").await;
     let passkey = env.add_passkey(&who.user.id, &[1], "Old").await;
-    let tokens = env.tokens_for(&who, &[]).await;
-    let token = tokens.access();
+    let token = env.client_token().await;
+    let token = token.as_str();
 
     for bad in [
         json!({"display_name": ""}),
@@ -216,9 +273,9 @@ async fn delete_returns_the_signal_options_and_removes_the_passkey() {
     let env = Env::start().await;
     let who = env.signed_in("gus@example.com").await;
     let passkey = env.add_passkey(&who.user.id, &[0xfb, 0xff], "Key").await;
-    let tokens = env.tokens_for(&who, &[]).await;
+    let token = env.client_token().await;
     let response = env
-        .api(Method::DELETE, &item(&passkey.id), Some(tokens.access()))
+        .api(Method::DELETE, &item(&passkey.id), Some(&token))
         .send()
         .await
         .unwrap();
@@ -228,14 +285,14 @@ async fn delete_returns_the_signal_options_and_removes_the_passkey() {
         body,
         json!({"success": true, "unknown_credential_options": {"rp_id": "localhost", "credential_id": "-_8"}})
     );
-    let list: Value = env.list(tokens.access()).await.json().await.unwrap();
+    let list: Value = env.list(&who.user.id, &token).await.json().await.unwrap();
     assert_eq!(list["credentials"], json!([]));
     assert_eq!(
         list["all_accepted_credentials_options"]["all_accepted_credential_ids"],
         json!([])
     );
     let again = env
-        .api(Method::DELETE, &item(&passkey.id), Some(tokens.access()))
+        .api(Method::DELETE, &item(&passkey.id), Some(&token))
         .send()
         .await
         .unwrap();
@@ -303,10 +360,10 @@ async fn oversized_bodies_are_413() {
     let env = Env::start().await;
     let who = env.signed_in("ida@example.com").await;
     let passkey = env.add_passkey(&who.user.id, &[3], "Key").await;
-    let tokens = env.tokens_for(&who, &[]).await;
+    let token = env.client_token().await;
     let huge = json!({"display_name": "x".repeat(100 * 1024)});
     let response = env
-        .api(Method::PATCH, &item(&passkey.id), Some(tokens.access()))
+        .api(Method::PATCH, &item(&passkey.id), Some(&token))
         .json(&huge)
         .send()
         .await

@@ -77,16 +77,19 @@ async fn refresh(base: &Url, refresh_token: &str) -> (u16, Value) {
     .await
 }
 
-/// Whether the API and userinfo still accept an access token.
+/// Whether introspection says an access token is active, and whether
+/// userinfo still accepts it.
 async fn accepted(base: &Url, access_token: &str) -> (bool, bool) {
     let http = reqwest::Client::new();
-    let api = http
-        .get(base.join("/api/v1/webauthn/credentials").unwrap())
-        .bearer_auth(access_token)
+    let introspection: Value = http
+        .post(base.join("/oauth/introspect").unwrap())
+        .form(&[("client_id", CLIENT), ("token", access_token)])
         .send()
         .await
         .unwrap()
-        .status();
+        .json()
+        .await
+        .unwrap();
     let userinfo = http
         .get(base.join("/userinfo").unwrap())
         .bearer_auth(access_token)
@@ -94,7 +97,7 @@ async fn accepted(base: &Url, access_token: &str) -> (bool, bool) {
         .await
         .unwrap()
         .status();
-    (api.is_success(), userinfo.is_success())
+    (introspection["active"] == true, userinfo.is_success())
 }
 
 fn field<'a>(body: &'a Value, name: &str) -> &'a str {
@@ -177,7 +180,10 @@ async fn injected_code_is_refused_without_its_verifier_redirect_uri_or_client() 
             "another client",
             vec![
                 ("client_id", "skc_demo"),
-                ("client_secret", "demo-secret"),
+                (
+                    "client_secret",
+                    scalekit_emulator::config::TEST_CLIENT_SECRET,
+                ),
                 ("code_verifier", VERIFIER),
             ],
         ),

@@ -1,7 +1,8 @@
 //! End to end in Debian's Chromium (headless, through chromedriver) with a
 //! WebAuthn virtual authenticator: sign up by email code → add a passkey on
 //! `/ui/profile/passkeys` → sign out → "Continue with Passkey" → code → tokens
-//! → the credentials API lists the passkey → rename → remove.
+//! → the credentials API (with the environment client's token) lists the
+//! passkey → rename → remove.
 //!
 //! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (override with
 //! `CHROMIUM_BIN` / `CHROMEDRIVER_BIN`). Screenshots of each step go to
@@ -72,7 +73,24 @@ async fn exchange(
     response.json().await.unwrap()
 }
 
-/// The credentials API's listing for the bearer of `access`.
+/// A client-credentials token of the demo confidential client.
+async fn client_token(http: &reqwest::Client, base: &Url) -> String {
+    let response = http
+        .post(base.join("/oauth/token").unwrap())
+        .basic_auth(
+            "skc_demo",
+            Some(scalekit_emulator::config::TEST_CLIENT_SECRET),
+        )
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+/// The credentials API's listing at `url` for the bearer of `access`.
 async fn list_credentials(http: &reqwest::Client, url: &Url, access: &str) -> Value {
     http.get(url.clone())
         .bearer_auth(access)
@@ -223,10 +241,22 @@ async fn passkey_lifecycle_in_chromium() {
     let id_token = claims(tokens["id_token"].as_str().unwrap());
     assert_eq!(id_token["email"], EMAIL);
     assert_eq!(id_token["amr"], json!(["conn_passkey"]));
-    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    let user_access = tokens["access_token"].as_str().unwrap().to_owned();
 
-    // The credentials API lists the passkey with its fields filled.
-    let credentials_url = base.join("/api/v1/webauthn/credentials").unwrap();
+    // The credentials API takes the environment client's token, not the
+    // user's, and lists the passkey with its fields filled.
+    let mut credentials_url = base.join("/api/v1/webauthn/credentials").unwrap();
+    credentials_url
+        .query_pairs_mut()
+        .append_pair("user_id", id_token["sub"].as_str().unwrap());
+    let refused = http
+        .get(credentials_url.clone())
+        .bearer_auth(&user_access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let access = client_token(&http, &base).await;
     let listed = list_credentials(&http, &credentials_url, &access).await;
     let credentials = listed["credentials"].as_array().expect("credentials");
     assert_eq!(credentials.len(), 1, "{listed}");

@@ -294,7 +294,7 @@ async fn key_rotation_keeps_old_tokens_verifying() {
     assert_eq!(jwks["keys"].as_array().unwrap().len(), 2);
     // Old tokens still verify and still work.
     verify_with_jwks(&env, before.id_token()).await;
-    assert_eq!(env.list(before.access()).await.status(), StatusCode::OK);
+    assert_eq!(env.userinfo(before.access()).await.status(), StatusCode::OK);
     // New tokens carry the new kid.
     let after = env.tokens_for(&who, &[]).await;
     assert_eq!(
@@ -309,8 +309,8 @@ async fn key_rotation_keeps_old_tokens_verifying() {
     // Retiring the old key makes its tokens fail.
     env.emulator.state().keys.retire(&old_kid).await.unwrap();
     assert_eq!(
-        env.list(before.access()).await.status(),
+        env.userinfo(before.access()).await.status(),
         StatusCode::UNAUTHORIZED
     );
-    assert_eq!(env.list(after.access()).await.status(), StatusCode::OK);
+    assert_eq!(env.userinfo(after.access()).await.status(), StatusCode::OK);
 }

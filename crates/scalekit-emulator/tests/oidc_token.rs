@@ -142,14 +142,14 @@ async fn replayed_code_fails_and_revokes_the_tokens_issued_from_it() {
     let env = Env::start().await;
     let who = env.signed_in("dee@example.com").await;
     let first = env.tokens_for(&who, &[]).await;
-    // The access token works on the API until the replay.
-    assert_eq!(env.list(first.access()).await.status(), StatusCode::OK);
+    // The access token works on /userinfo until the replay.
+    assert_eq!(env.userinfo(first.access()).await.status(), StatusCode::OK);
 
     let replay = env.exchange(&first.code, &first.verifier).await;
     oauth_error(replay, StatusCode::BAD_REQUEST, "invalid_grant").await;
 
     assert_eq!(
-        env.list(first.access()).await.status(),
+        env.userinfo(first.access()).await.status(),
         StatusCode::UNAUTHORIZED
     );
     oauth_error(
@@ -182,7 +182,7 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
         left_half_hash(second["access_token"].as_str().unwrap())
     );
     let new_access = second["access_token"].as_str().unwrap().to_owned();
-    assert_eq!(env.list(&new_access).await.status(), StatusCode::OK);
+    assert_eq!(env.userinfo(&new_access).await.status(), StatusCode::OK);
 
     // Reusing the old one fails and revokes the family: the rotated token and
     // the access tokens stop working too.
@@ -199,11 +199,11 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
     )
     .await;
     assert_eq!(
-        env.list(&new_access).await.status(),
+        env.userinfo(&new_access).await.status(),
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        env.list(first.access()).await.status(),
+        env.userinfo(first.access()).await.status(),
         StatusCode::UNAUTHORIZED
     );
 

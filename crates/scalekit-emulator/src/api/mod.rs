@@ -1,7 +1,10 @@
-//! The WebAuthn credentials REST API:
-//! `GET /api/v1/webauthn/credentials[?user_id=]`,
-//! `PATCH|DELETE /api/v1/webauthn/credentials/{id}`. Errors use the
-//! grpc-gateway body ([`ApiError`]).
+//! The management REST API: the WebAuthn credentials
+//! (`GET /api/v1/webauthn/credentials?user_id=`,
+//! `PATCH|DELETE /api/v1/webauthn/credentials/{id}`) and sessions
+//! (`GET /api/v1/sessions/{session_id}`). Like Scalekit's, every route takes
+//! only an environment client's client-credentials token; an end user's
+//! access token is refused with 403 ([`authenticate_environment_client`]).
+//! Errors use the grpc-gateway body ([`ApiError`]).
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -14,10 +17,11 @@ use serde_json::{json, Value};
 
 use crate::db::{self, StoredPasskey};
 use crate::error::{ApiError, Error, Result};
-use crate::oidc::{authenticate_bearer, Principal};
+use crate::oidc::authenticate_environment_client;
 use crate::state::AppState;
 
 pub mod credential;
+pub mod sessions;
 
 pub use credential::credential_json;
 use credential::{credential_id_base64url, user_handle_base64url};
@@ -33,39 +37,23 @@ pub fn router() -> Router<AppState> {
             "/api/v1/webauthn/credentials/{id}",
             patch(rename).delete(remove),
         )
+        .route("/api/v1/sessions/{session_id}", get(sessions::get_session))
 }
 
-/// The user whose passkeys a request may list.
-fn target_user(principal: &Principal, requested: Option<&str>) -> Result<String> {
-    match (principal, requested) {
-        (Principal::User { user_id, .. }, None) => Ok(user_id.clone()),
-        (Principal::User { user_id, .. }, Some(asked)) if asked == user_id => Ok(user_id.clone()),
-        (Principal::User { .. }, Some(_)) => Err(Error::Forbidden(
-            "a user's token can only list that user's passkeys".into(),
-        )),
-        (Principal::Client { .. }, Some(asked)) => Ok(asked.to_owned()),
-        (Principal::Client { .. }, None) => Err(Error::Validation {
+/// The user whose passkeys to list: `user_id` is required.
+fn target_user(requested: Option<&str>) -> Result<String> {
+    requested
+        .map(str::to_owned)
+        .ok_or_else(|| Error::Validation {
             field: "user_id".into(),
-            description: "user_id is required with a client token".into(),
+            description: "user_id is required".into(),
             constraint: "required".into(),
-        }),
-    }
+        })
 }
 
-/// Loads a passkey the principal may act on.
-fn owned_passkey(
-    conn: &rusqlite::Connection,
-    principal: &Principal,
-    id: &str,
-) -> Result<StoredPasskey> {
-    let passkey = db::passkey_by_id(conn, id)?
-        .ok_or_else(|| Error::NotFound("credential not found".into()))?;
-    match principal {
-        Principal::User { user_id, .. } if *user_id != passkey.user_id => Err(Error::Forbidden(
-            "this credential belongs to another user".into(),
-        )),
-        _ => Ok(passkey),
-    }
+/// Loads a passkey by its id.
+fn existing_passkey(conn: &rusqlite::Connection, id: &str) -> Result<StoredPasskey> {
+    db::passkey_by_id(conn, id)?.ok_or_else(|| Error::NotFound("credential not found".into()))
 }
 
 async fn list(
@@ -73,13 +61,13 @@ async fn list(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let principal = authenticate_bearer(&state, &headers).await?;
+    authenticate_environment_client(&state, &headers).await?;
     let params = crate::oidc::parse_params(query.unwrap_or_default().as_bytes())?;
     let requested = params
         .get("user_id")
         .map(String::as_str)
         .filter(|id| !id.is_empty());
-    let user_id = target_user(&principal, requested)?;
+    let user_id = target_user(requested)?;
     let rp_id = state.rp_id().to_owned();
     let body = state
         .db
@@ -133,7 +121,7 @@ async fn rename(
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let principal = authenticate_bearer(&state, &headers).await?;
+    authenticate_environment_client(&state, &headers).await?;
     let body = body.map_err(|r| crate::oidc::body_error(&r))?;
     let parsed: RenameBody = serde_json::from_slice(&body).map_err(|_| {
         Error::InvalidRequest("the body must be JSON like {\"display_name\":\"…\"}".into())
@@ -143,7 +131,7 @@ async fn rename(
         .db
         .call(move |conn| {
             let tx = conn.transaction()?;
-            owned_passkey(&tx, &principal, &id)?;
+            existing_passkey(&tx, &id)?;
             let updated = db::rename_passkey(&tx, &id, &name)?
                 .ok_or_else(|| Error::NotFound("credential not found".into()))?;
             tx.commit()?;
@@ -158,12 +146,12 @@ async fn remove(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let principal = authenticate_bearer(&state, &headers).await?;
+    authenticate_environment_client(&state, &headers).await?;
     let removed = state
         .db
         .call(move |conn| {
             let tx = conn.transaction()?;
-            let passkey = owned_passkey(&tx, &principal, &id)?;
+            let passkey = existing_passkey(&tx, &id)?;
             db::delete_passkey(&tx, &id)?;
             tx.commit()?;
             Ok(passkey)
@@ -201,25 +189,8 @@ mod tests {
     }
 
     #[test]
-    fn who_may_list_what() {
-        let user = Principal::User {
-            user_id: "usr_1".into(),
-            client_id: "c".into(),
-            scope: String::new(),
-        };
-        let client = Principal::Client {
-            client_id: "skc".into(),
-        };
-        assert_eq!(target_user(&user, None).unwrap(), "usr_1");
-        assert_eq!(target_user(&user, Some("usr_1")).unwrap(), "usr_1");
-        assert!(matches!(
-            target_user(&user, Some("usr_2")),
-            Err(Error::Forbidden(_))
-        ));
-        assert_eq!(target_user(&client, Some("usr_2")).unwrap(), "usr_2");
-        assert!(matches!(
-            target_user(&client, None),
-            Err(Error::Validation { .. })
-        ));
+    fn user_id_is_required() {
+        assert_eq!(target_user(Some("usr_2")).unwrap(), "usr_2");
+        assert!(matches!(target_user(None), Err(Error::Validation { .. })));
     }
 }

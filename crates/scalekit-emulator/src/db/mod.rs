@@ -29,7 +29,13 @@ pub use signing_keys::*;
 pub use tokens::*;
 pub use users::*;
 
-const MIGRATIONS: &[M<'static>] = &[M::up(include_str!("schema.sql"))];
+/// The schema, one step per release that changed it. Steps are only ever
+/// appended: a database file made by an older emulator runs the steps it
+/// lacks (`PRAGMA user_version` counts the ones it ran).
+const MIGRATIONS: &[M<'static>] = &[
+    M::up(include_str!("schema.sql")),
+    M::up(include_str!("migration_2.sql")),
+];
 
 /// A handle to the database, cheap to clone.
 #[derive(Clone)]
@@ -106,6 +112,17 @@ pub fn now_rfc3339() -> String {
         .unwrap_or_else(|_| "1970-01-01T00:00:00.000Z".to_owned())
 }
 
+/// Unix seconds as RFC 3339 in UTC with `Z`, like `2025-02-15T06:23:44Z`
+/// (how protobuf's JSON mapping writes a `Timestamp` without fractions).
+pub fn rfc3339(unix_seconds: i64) -> String {
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    time::OffsetDateTime::from_unix_timestamp(unix_seconds)
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned())
+}
+
 /// A new random id with a prefix such as `usr_`.
 pub fn new_id(prefix: &str) -> String {
     use rand::Rng as _;
@@ -144,6 +161,44 @@ mod tests {
         let stamp = now_rfc3339();
         assert_eq!(stamp.len(), 24, "{stamp}");
         assert!(stamp.ends_with('Z'));
+    }
+
+    #[test]
+    fn timestamps_as_rfc3339() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_739_600_624), "2025-02-15T06:23:44Z");
+    }
+
+    #[tokio::test]
+    async fn a_first_version_file_is_migrated_and_keeps_its_rows() {
+        // Given a database file made by an emulator with only the first schema
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.sqlite3");
+        {
+            let mut old = Connection::open(&path).unwrap();
+            Migrations::from_slice(&MIGRATIONS[..1])
+                .to_latest(&mut old)
+                .unwrap();
+            old.execute_batch(
+                "INSERT INTO users VALUES ('usr_1', 'o@example.com', 1, NULL, NULL, NULL, 'org_1', 'h', 0);
+                 INSERT INTO browser_sessions (id, token_hash, user_id, amr, auth_time, created_at,
+                   last_seen_at, absolute_expires_at, ended_at)
+                 VALUES ('ses_1', 't', 'usr_1', 'conn_email', 10, 10, 20, 99999999999, 30);",
+            )
+            .unwrap();
+        }
+        // When today's emulator opens it
+        let db = Db::open(&Storage::File(path)).unwrap();
+        // Then the old session is there, read as signed out, with no device
+        let record = db
+            .call(|c| session_record_by_id(c, "ses_1"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(record.session.user_id, "usr_1");
+        assert_eq!(record.ended_at, Some(30));
+        assert_eq!(record.end, Some(SessionEnd::Logout));
+        assert_eq!(record.device, SessionDevice::default());
     }
 
     #[tokio::test]

@@ -2,15 +2,16 @@
 //! Sign-up and sign-in are the same flow: a new address creates the user.
 
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
 use rand::Rng as _;
 use serde::Deserialize;
 
 use super::forms::{non_empty, safe_next, secret_value, valid_email, Form, PageError, SecretField};
-use super::login::{pending_request, sign_in};
+use super::login::{device_of, pending_request, sign_in};
 use super::mailbox::MailMessage;
+use super::registration::PeerAddr;
 use super::store::{self, CodeCheck};
 use super::{csrf, mailbox, pages};
 use crate::db;
@@ -188,6 +189,8 @@ pub struct CodeForm {
 pub async fn verify_code(
     State(state): State<AppState>,
     jar: CookieJar,
+    headers: HeaderMap,
+    PeerAddr(peer): PeerAddr,
     Form(form): Form<CodeForm>,
 ) -> Result<Response, PageError> {
     let id = non_empty(&form.challenge)
@@ -236,6 +239,7 @@ pub async fn verify_code(
                 jar,
                 &user.id,
                 "conn_email",
+                device_of(&headers, peer),
                 auth_request_id.as_deref(),
                 next.as_deref(),
             )
@@ -279,6 +283,8 @@ pub struct MagicQuery {
 pub async fn magic_link(
     State(state): State<AppState>,
     jar: CookieJar,
+    headers: HeaderMap,
+    PeerAddr(peer): PeerAddr,
     Query(query): Query<MagicQuery>,
 ) -> Result<Response, PageError> {
     let next = safe_next(query.next.as_deref())?;
@@ -313,6 +319,7 @@ pub async fn magic_link(
         jar,
         &user.id,
         "conn_magiclink",
+        device_of(&headers, peer),
         auth_request.as_deref(),
         next.as_deref(),
     )

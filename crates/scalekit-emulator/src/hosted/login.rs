@@ -3,15 +3,17 @@
 //! is authenticated: start the browser session and continue the authorization
 //! request (or go to `next`).
 
+use std::net::SocketAddr;
+
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 
 use super::forms::{non_empty, safe_next, secret_value, Form, PageError, SecretField};
 use super::{csrf, pages};
-use crate::db::{self, BrowserSession};
+use crate::db::{self, BrowserSession, SessionDevice};
 use crate::error::{Error, Result};
 use crate::state::AppState;
 
@@ -153,9 +155,23 @@ pub async fn user_of(state: &AppState, session: &BrowserSession) -> Result<db::U
         .ok_or_else(|| Error::Unauthenticated("Your session has ended. Sign in again.".into()))
 }
 
-/// Starts a browser session for `user_id` (ending the browser's previous one)
-/// and returns the cookie jar to send and where to go next: the client's
-/// redirect URI with a code, or `next`.
+/// The browser a sign-in comes from: its `User-Agent` (cut to 512 bytes)
+/// and the peer's address.
+pub fn device_of(headers: &HeaderMap, peer: Option<SocketAddr>) -> SessionDevice {
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|agent| crate::user_agent::parse(agent).raw)
+        .filter(|agent| !agent.is_empty());
+    SessionDevice {
+        user_agent,
+        ip: peer.map(|peer| peer.ip().to_canonical().to_string()),
+    }
+}
+
+/// Starts a browser session for `user_id` on `device` (revoking the
+/// browser's previous one) and returns the cookie jar to send and where to
+/// go next: the client's redirect URI with a code, or `next`.
 ///
 /// # Errors
 /// Database errors, or an expired authorization request.
@@ -164,16 +180,19 @@ pub async fn sign_in(
     jar: CookieJar,
     user_id: &str,
     amr: &str,
+    device: SessionDevice,
     auth_request: Option<&str>,
     next: Option<&str>,
 ) -> Result<(CookieJar, String)> {
     if let Some(previous) = state.browser_session(&jar).await? {
         state
             .db
-            .call(move |c| db::end_browser_session(c, &previous.id))
+            .call(move |c| db::revoke_browser_session(c, &previous.id))
             .await?;
     }
-    let (session, cookie) = state.create_browser_session(user_id, amr).await?;
+    let (session, cookie) = state
+        .create_browser_session_from(user_id, amr, device)
+        .await?;
     let jar = jar.add(cookie);
     let target = match auth_request {
         Some(id) => crate::oidc::complete_authorization(state, id, &session)

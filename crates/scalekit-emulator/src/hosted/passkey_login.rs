@@ -15,7 +15,8 @@ use webauthn_rs::prelude::{
 use super::ceremony::{self, webauthn_error};
 use super::csrf;
 use super::forms::{non_empty, safe_next, Json, JsonError};
-use super::login::{pending_request, sign_in};
+use super::login::{device_of, pending_request, sign_in};
+use super::registration::PeerAddr;
 use crate::db;
 use crate::error::Error;
 use crate::state::AppState;
@@ -88,6 +89,7 @@ pub async fn finish(
     State(state): State<AppState>,
     jar: CookieJar,
     headers: HeaderMap,
+    PeerAddr(peer): PeerAddr,
     Json(body): Json<FinishBody>,
 ) -> Result<Response, JsonError> {
     let auth_request = non_empty(&body.auth_request);
@@ -155,6 +157,7 @@ pub async fn finish(
         jar,
         &user.id,
         "conn_passkey",
+        device_of(&headers, peer),
         auth_request,
         next.as_deref(),
     )

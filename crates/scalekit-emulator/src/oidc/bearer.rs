@@ -1,5 +1,6 @@
 //! Verifying a bearer access token: signature with a live key, issuer,
-//! expiry, and that neither it nor its family was revoked.
+//! expiry, and that neither it nor its family was revoked; and the caller
+//! rule of the management APIs (an environment client's token only).
 
 use axum::http::{header, HeaderMap};
 
@@ -25,6 +26,29 @@ pub enum Principal {
         /// The client id.
         client_id: String,
     },
+}
+
+/// Why an end user's access token is refused by the management APIs
+/// (credentials, sessions).
+pub const USER_TOKEN_REFUSED: &str =
+    "this API takes an environment client's client-credentials token, not an end user's access token";
+
+impl Principal {
+    /// The client id, when this is an environment client's own token.
+    ///
+    /// Scalekit's credentials and sessions methods take only the
+    /// `WORKSPACE_SESSION_CLIENT` / `WORKSPACE_CLIENT` authentication types
+    /// (the SDK's `WebAuthnService` and `SessionService` descriptors); none
+    /// allows an end user's token.
+    ///
+    /// # Errors
+    /// [`Error::Forbidden`] (403, `PERMISSION_DENIED`) for a user's token.
+    pub fn into_environment_client(self) -> Result<String> {
+        match self {
+            Self::Client { client_id } => Ok(client_id),
+            Self::User { .. } => Err(Error::Forbidden(USER_TOKEN_REFUSED.into())),
+        }
+    }
 }
 
 /// The bearer token from an `Authorization` header.
@@ -75,9 +99,45 @@ pub async fn authenticate_bearer(state: &AppState, headers: &HeaderMap) -> Resul
     })
 }
 
+/// Verifies the request's access token and that it is an environment
+/// client's client-credentials token; returns the client id.
+///
+/// # Errors
+/// [`Error::Unauthenticated`] (401) for a missing, malformed, expired,
+/// foreign or revoked token, or one that is not an access token (an ID
+/// token); [`Error::Forbidden`] (403) for an end user's access token.
+pub async fn authenticate_environment_client(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<String> {
+    authenticate_bearer(state, headers)
+        .await?
+        .into_environment_client()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_client_token_is_an_environment_client() {
+        let client = Principal::Client {
+            client_id: "skc_demo".into(),
+        };
+        assert_eq!(client.into_environment_client().unwrap(), "skc_demo");
+        let user = Principal::User {
+            user_id: "usr_1".into(),
+            client_id: "ntvc_demo".into(),
+            scope: "openid".into(),
+        };
+        match user.into_environment_client() {
+            Err(error @ Error::Forbidden(_)) => {
+                assert_eq!(error.to_string(), USER_TOKEN_REFUSED);
+                assert_eq!(error.status().as_u16(), 403);
+            }
+            other => panic!("a user token was let through: {other:?}"),
+        }
+    }
 
     #[test]
     fn bearer_header_parsing() {

@@ -26,7 +26,9 @@ mod revoke;
 mod token;
 mod userinfo;
 
-pub use bearer::{authenticate_bearer, Principal};
+pub use bearer::{
+    authenticate_bearer, authenticate_environment_client, Principal, USER_TOKEN_REFUSED,
+};
 pub use claims::{AccessClaims, IdClaims};
 pub(crate) use token::body_error;
 

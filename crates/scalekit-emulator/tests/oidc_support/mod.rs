@@ -12,7 +12,8 @@ use url::Url;
 pub const NATIVE: &str = "ntvc_demo";
 pub const REDIRECT: &str = "http://127.0.0.1:53682/callback";
 pub const CONFIDENTIAL: &str = "skc_demo";
-pub const SECRET: &str = "demo-secret";
+/// `skc_demo`'s secret in `Config::for_tests` (the binary's is random).
+pub const SECRET: &str = scalekit_emulator::config::TEST_CLIENT_SECRET;
 pub const ADMIN: &str = "test-admin-token";
 pub const SCOPE: &str = "openid profile email offline_access";
 
@@ -234,10 +235,32 @@ impl Env {
         }
     }
 
-    pub async fn list(&self, token: &str) -> Response {
+    /// `GET /api/v1/webauthn/credentials?user_id=…` with `token`.
+    pub async fn list(&self, user_id: &str, token: &str) -> Response {
         self.api(
             reqwest::Method::GET,
-            "/api/v1/webauthn/credentials",
+            &format!("/api/v1/webauthn/credentials?user_id={user_id}"),
+            Some(token),
+        )
+        .send()
+        .await
+        .unwrap()
+    }
+
+    /// `GET /userinfo` with `token`: whether a user's access token is still
+    /// accepted (the management API takes no user tokens).
+    pub async fn userinfo(&self, token: &str) -> Response {
+        self.api(reqwest::Method::GET, "/userinfo", Some(token))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `GET /api/v1/sessions/{id}` with `token`.
+    pub async fn session(&self, session_id: &str, token: &str) -> Response {
+        self.api(
+            reqwest::Method::GET,
+            &format!("/api/v1/sessions/{session_id}"),
             Some(token),
         )
         .send()
