@@ -64,3 +64,68 @@ async fn prompt_login_forces_the_login_page_and_select_account_offers_a_choice()
         .await;
     assert!(html.contains("Create your account"), "{html}");
 }
+
+/// Moves every session's authentication `seconds` into the past.
+async fn authenticated_ago(env: &Env, seconds: i64) {
+    env.emulator
+        .state()
+        .db
+        .call(move |c| {
+            c.execute(
+                "UPDATE browser_sessions SET auth_time = auth_time - ?1",
+                [seconds],
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn continue_as_needs_select_account_and_a_recent_enough_session() {
+    let env = Env::start().await;
+    env.sign_in("fresh@example.com", "s1").await;
+
+    // Given a prompt=login page: its form token cannot be used to continue
+    // with the old session instead of signing in again.
+    let (login, html) = env
+        .login_page(&env.authorize_url("s2", &[("prompt", "login")]))
+        .await;
+    assert!(!html.contains("Continue as"), "{html}");
+    let form = [
+        ("csrf", testing::hidden_field(&html, "csrf").unwrap()),
+        ("auth_request", param(&login, "auth_request").unwrap()),
+    ];
+    let sneaked = env.post_form("/ui/login/continue", &form).await;
+    let target = location(&sneaked, &env.base);
+    assert_eq!(target.path(), "/ui/login", "{target}");
+    assert!(param(&target, "code").is_none());
+
+    // Given the session authenticated an hour ago, select_account with
+    // max_age=300 offers no "Continue as" and continuing is refused too.
+    authenticated_ago(&env, 3600).await;
+    let (login, html) = env
+        .login_page(&env.authorize_url("s3", &[("prompt", "select_account"), ("max_age", "300")]))
+        .await;
+    assert!(!html.contains("Continue as"), "{html}");
+    let form = [
+        ("csrf", testing::hidden_field(&html, "csrf").unwrap()),
+        ("auth_request", param(&login, "auth_request").unwrap()),
+    ];
+    let refused = env.post_form("/ui/login/continue", &form).await;
+    assert_eq!(location(&refused, &env.base).path(), "/ui/login");
+
+    // With a max_age the session meets, "Continue as" still works.
+    let (login, html) = env
+        .login_page(&env.authorize_url("s4", &[("prompt", "select_account"), ("max_age", "7200")]))
+        .await;
+    assert!(html.contains("Continue as fresh@example.com"), "{html}");
+    let form = [
+        ("csrf", testing::hidden_field(&html, "csrf").unwrap()),
+        ("auth_request", param(&login, "auth_request").unwrap()),
+    ];
+    let chosen = env.post_form("/ui/login/continue", &form).await;
+    let callback = location(&chosen, &env.base);
+    assert_eq!(param(&callback, "state").as_deref(), Some("s4"));
+    assert!(param(&callback, "code").is_some());
+}

@@ -1,5 +1,6 @@
 //! `/oauth/authorize`: client and redirect URI checks (error pages, never a
-//! redirect), errors sent back to the client, sessions and `prompt`.
+//! redirect), errors sent back to the client, sessions, `prompt` and
+//! `max_age`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod oidc_support;
@@ -75,6 +76,9 @@ async fn request_errors_redirect_back_with_state() {
         format!("{base}&response_type=code&scope=openid+admin&code_challenge={challenge}&code_challenge_method=S256"),
         format!("{base}&response_type=code&scope=email&code_challenge={challenge}&code_challenge_method=S256"),
         format!("{base}&response_type=code&scope=openid&code_challenge={challenge}&code_challenge_method=S256&prompt=bogus"),
+        format!("{base}&response_type=code&scope=openid&code_challenge={challenge}&code_challenge_method=S256&max_age=-1"),
+        format!("{base}&response_type=code&scope=openid&code_challenge={challenge}&code_challenge_method=S256&max_age=1.5"),
+        format!("{base}&response_type=code&scope=openid&code_challenge={challenge}&code_challenge_method=S256&max_age=soon"),
     ];
     for case in cases {
         let response = env
@@ -162,6 +166,77 @@ async fn a_signed_in_browser_gets_a_code_unless_prompt_asks_for_login() {
         .get_with_cookie(env.authorize_url(&verifier(), &[]), &stranger)
         .await;
     assert_eq!(Url::parse(location(&response)).unwrap().path(), "/ui/login");
+}
+
+/// Moves the session's authentication `seconds` into the past.
+async fn authenticated_ago(env: &Env, session_id: &str, seconds: i64) {
+    let id = session_id.to_owned();
+    env.emulator
+        .state()
+        .db
+        .call(move |c| {
+            c.execute(
+                "UPDATE browser_sessions SET auth_time = auth_time - ?2 WHERE id = ?1",
+                (&id, seconds),
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn max_age_300_with_a_recent_session_answers_with_its_auth_time() {
+    // Given a browser that signed in just now
+    let env = Env::start().await;
+    let who = env.signed_in("recent@example.com").await;
+    // When the app asks with max_age=300
+    let tokens = env.tokens_for(&who, &[("max_age", "300")]).await;
+    // Then it gets a code at once and the ID token says when the user authenticated
+    let claims = oidc_support::verify_with_jwks(&env, tokens.id_token()).await;
+    let auth_time = claims["auth_time"].as_i64().expect("auth_time");
+    let iat = claims["iat"].as_i64().unwrap();
+    assert!(auth_time <= iat && iat - auth_time <= 300, "{claims}");
+}
+
+#[tokio::test]
+async fn max_age_0_or_a_stale_session_forces_the_login_page() {
+    let env = Env::start().await;
+    let who = env.signed_in("stale@example.com").await;
+    let path_for = |response: &reqwest::Response| Url::parse(location(response)).unwrap();
+
+    // max_age=0 always asks again, even right after a sign-in
+    let response = env
+        .get_with_cookie(env.authorize_url(&verifier(), &[("max_age", "0")]), &who)
+        .await;
+    assert_eq!(path_for(&response).path(), "/ui/login");
+
+    // Given the session authenticated 1000 seconds ago
+    authenticated_ago(&env, &who.session_id, 1000).await;
+    // Then max_age=300 is a login, max_age=5000 and no max_age are not
+    let response = env
+        .get_with_cookie(env.authorize_url(&verifier(), &[("max_age", "300")]), &who)
+        .await;
+    assert_eq!(path_for(&response).path(), "/ui/login");
+    env.code_for(&who, &verifier(), &[("max_age", "5000")])
+        .await;
+    let tokens = env.tokens_for(&who, &[]).await;
+    let claims = oidc_support::verify_with_jwks(&env, tokens.id_token()).await;
+    assert!(claims["iat"].as_i64().unwrap() - claims["auth_time"].as_i64().unwrap() >= 1000);
+
+    // And with prompt=none a stale session is login_required
+    let response = env
+        .get_with_cookie(
+            env.authorize_url(&verifier(), &[("max_age", "300"), ("prompt", "none")]),
+            &who,
+        )
+        .await;
+    let target = path_for(&response);
+    assert!(target.as_str().starts_with(REDIRECT), "{target}");
+    let params = query(&target);
+    assert_eq!(params["error"], "login_required");
+    assert_eq!(params["state"], "st-1");
+    assert!(!params.contains_key("code"));
 }
 
 #[tokio::test]

@@ -54,11 +54,10 @@ async fn discovery_lists_the_endpoints_and_capabilities() {
     }
     let scopes = doc["scopes_supported"].as_array().unwrap();
     assert!(scopes.iter().any(|s| s == "offline_access"));
-    assert!(doc["claims_supported"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|c| c == "at_hash"));
+    let claims = doc["claims_supported"].as_array().unwrap();
+    for claim in ["at_hash", "auth_time"] {
+        assert!(claims.iter().any(|c| c == claim), "{claim}");
+    }
 }
 
 #[tokio::test]

@@ -73,6 +73,16 @@ async fn code_exchange_returns_tokens_with_the_documented_claims() {
     );
     assert_eq!(id["c_hash"], left_half_hash(&code));
     assert!(id["exp"].as_i64().unwrap() > id["iat"].as_i64().unwrap());
+    let sid = who.session_id.clone();
+    let session = env
+        .emulator
+        .state()
+        .db
+        .call(move |c| scalekit_emulator::db::browser_session_by_id(c, &sid))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(id["auth_time"], session.auth_time);
 
     // The access token too.
     let access = verify_with_jwks(&env, body["access_token"].as_str().unwrap()).await;
@@ -176,6 +186,8 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
     let id = verify_with_jwks(&env, second["id_token"].as_str().unwrap()).await;
     assert_eq!(id["sub"], who.user.id.as_str());
     assert_eq!(id["sid"], who.session_id.as_str());
+    let first_id = verify_with_jwks(&env, first.id_token()).await;
+    assert_eq!(id["auth_time"], first_id["auth_time"]);
     assert!(id.get("c_hash").is_none() && id.get("nonce").is_none());
     assert_eq!(
         id["at_hash"],
@@ -293,6 +305,89 @@ async fn client_credentials_for_confidential_clients_only() {
         .token(&[("grant_type", "client_credentials"), ("client_id", NATIVE)])
         .await;
     oauth_error(native, StatusCode::BAD_REQUEST, "unauthorized_client").await;
+}
+
+#[tokio::test]
+async fn refreshed_id_tokens_keep_the_auth_time_when_the_session_row_is_gone() {
+    // Given tokens from a session whose row then disappears
+    let env = Env::start().await;
+    let who = env.signed_in("auth-time@example.com").await;
+    let first = env.tokens_for(&who, &[]).await;
+    let auth_time = verify_with_jwks(&env, first.id_token()).await["auth_time"].clone();
+    assert!(auth_time.is_i64());
+    let sid = who.session_id.clone();
+    env.emulator
+        .state()
+        .db
+        .call(move |c| {
+            c.execute("DELETE FROM browser_sessions WHERE id = ?1", [&sid])?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    // When the refresh token is used
+    let response = env.refresh(first.refresh()).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    // Then the new ID token has the code's auth_time
+    let id = verify_with_jwks(&env, body["id_token"].as_str().unwrap()).await;
+    assert_eq!(id["auth_time"], auth_time);
+}
+
+#[tokio::test]
+async fn client_credentials_answer_exactly_as_scalekit_does() {
+    let env = Env::start().await;
+    for scope in [None, Some("openid"), Some("")] {
+        // Given a confidential client asking with or without scope openid
+        let mut form = vec![
+            ("grant_type", "client_credentials"),
+            ("client_id", CONFIDENTIAL),
+            ("client_secret", SECRET),
+        ];
+        if let Some(scope) = scope {
+            form.push(("scope", scope));
+        }
+        // When it asks for a token
+        let response = env.token(&form).await;
+        // Then the body has exactly Scalekit's four keys and values
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["cache-control"], "no-store");
+        let body: Value = response.json().await.unwrap();
+        let mut keys: Vec<&str> = body
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            ["access_token", "expires_in", "scope", "token_type"],
+            "{scope:?}"
+        );
+        assert_eq!(body["token_type"], "Bearer");
+        assert_eq!(body["expires_in"], 86_399);
+        assert_eq!(body["scope"], "openid");
+        // And the token itself lives that long, with that scope
+        let claims = verify_with_jwks(&env, body["access_token"].as_str().unwrap()).await;
+        assert_eq!(
+            claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+            86_399
+        );
+        assert_eq!(claims["scope"], "openid");
+    }
+    // A user scope is still refused.
+    for scope in ["email", "openid offline_access", "admin"] {
+        let response = env
+            .token(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", CONFIDENTIAL),
+                ("client_secret", SECRET),
+                ("scope", scope),
+            ])
+            .await;
+        oauth_error(response, StatusCode::BAD_REQUEST, "invalid_scope").await;
+    }
 }
 
 #[tokio::test]

@@ -29,6 +29,9 @@ pub struct AuthRequest {
     pub prompt: Option<String>,
     /// Email to prefill.
     pub login_hint: Option<String>,
+    /// OIDC `max_age`: a session authenticated longer ago than this many
+    /// seconds does not count.
+    pub max_age: Option<i64>,
     /// Unix seconds.
     pub created_at: i64,
     /// Unix seconds.
@@ -36,7 +39,7 @@ pub struct AuthRequest {
 }
 
 const REQUEST_COLUMNS: &str = "id, client_id, redirect_uri, scope, state, nonce, code_challenge, \
-    code_challenge_method, prompt, login_hint, created_at, expires_at";
+    code_challenge_method, prompt, login_hint, created_at, expires_at, max_age";
 
 fn request_from_row(row: &Row<'_>) -> rusqlite::Result<AuthRequest> {
     Ok(AuthRequest {
@@ -52,6 +55,7 @@ fn request_from_row(row: &Row<'_>) -> rusqlite::Result<AuthRequest> {
         login_hint: row.get(9)?,
         created_at: row.get(10)?,
         expires_at: row.get(11)?,
+        max_age: row.get(12)?,
     })
 }
 
@@ -61,7 +65,7 @@ fn request_from_row(row: &Row<'_>) -> rusqlite::Result<AuthRequest> {
 /// Database errors.
 pub fn insert_auth_request(conn: &Connection, request: &AuthRequest) -> Result<()> {
     conn.execute(
-        &format!("INSERT INTO auth_requests ({REQUEST_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"),
+        &format!("INSERT INTO auth_requests ({REQUEST_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"),
         params![
             request.id,
             request.client_id,
@@ -74,7 +78,8 @@ pub fn insert_auth_request(conn: &Connection, request: &AuthRequest) -> Result<(
             request.prompt,
             request.login_hint,
             request.created_at,
-            request.expires_at
+            request.expires_at,
+            request.max_age
         ],
     )?;
     Ok(())
@@ -196,6 +201,20 @@ pub fn auth_code_by_hash(conn: &Connection, code_hash: &str) -> Result<Option<Au
                     family_id: row.get(12)?,
                 })
             },
+        )
+        .optional()?)
+}
+
+/// When the user authenticated for the code that started a token family.
+///
+/// # Errors
+/// Database errors.
+pub fn auth_time_of_family(conn: &Connection, family_id: &str) -> Result<Option<i64>> {
+    Ok(conn
+        .query_row(
+            "SELECT auth_time FROM auth_codes WHERE family_id = ?1",
+            [family_id],
+            |row| row.get(0),
         )
         .optional()?)
 }

@@ -37,6 +37,21 @@ pub struct PendingRequest {
     pub prompt: Option<String>,
     /// `login_hint` as sent to `/oauth/authorize`.
     pub login_hint: Option<String>,
+    /// `max_age` as sent to `/oauth/authorize`.
+    pub max_age: Option<i64>,
+}
+
+impl PendingRequest {
+    /// Whether the request lets the user continue with `session` instead of
+    /// signing in again: only with `prompt=select_account`, and only when
+    /// the session is recent enough for `max_age`.
+    fn may_continue_with(&self, session: &BrowserSession) -> bool {
+        let select = self
+            .prompt
+            .as_deref()
+            .is_some_and(|p| p.split(' ').any(|p| p == "select_account"));
+        select && !crate::oidc::too_old_for(session, self.max_age, db::now())
+    }
 }
 
 /// Loads a live authorization request.
@@ -54,6 +69,7 @@ pub async fn pending_request(state: &AppState, id: &str) -> Result<PendingReques
         Some(request) if request.expires_at > db::now() => Ok(PendingRequest {
             prompt: request.prompt,
             login_hint: request.login_hint,
+            max_age: request.max_age,
         }),
         _ => Err(Error::InvalidRequest(
             "This sign-in request has expired or is unknown. Go back to the app and start again."
@@ -78,11 +94,7 @@ pub async fn page(
     let session = state.browser_session(&jar).await?;
 
     if let (Some(id), Some(pending), Some(session)) = (auth_request, &pending, &session) {
-        let select = pending
-            .prompt
-            .as_deref()
-            .is_some_and(|p| p.split(' ').any(|p| p == "select_account"));
-        if select && query.account.as_deref() != Some("other") {
+        if pending.may_continue_with(session) && query.account.as_deref() != Some("other") {
             let user = user_of(&state, session).await?;
             let (jar, token) = csrf::issue(jar, &csrf::login_flow(Some(id)), secure);
             let body = pages::select_account_page(id, &user.email, &token);
@@ -131,7 +143,14 @@ pub async fn continue_as(
         &csrf::login_flow(Some(auth_request)),
         secret_value(&form.csrf),
     )?;
-    let Some(session) = state.browser_session(&jar).await? else {
+    let pending = pending_request(&state, auth_request).await?;
+    let session = state
+        .browser_session(&jar)
+        .await?
+        .filter(|session| pending.may_continue_with(session));
+    let Some(session) = session else {
+        // No session, or the request asks for a fresh sign-in (`prompt=login`,
+        // `max_age`): the sign-in form.
         let to = format!(
             "/ui/login?auth_request={}&account=other",
             pages::urlencode(auth_request)

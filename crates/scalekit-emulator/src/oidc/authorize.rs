@@ -1,8 +1,9 @@
 //! `GET /oauth/authorize`. Client and redirect URI problems show an error
 //! page (never a redirect); other problems go back to the client as
 //! `?error=…&state=…`. A signed-in browser gets its code at once (unless
-//! `prompt` asks for a login); otherwise the request is stored and the
-//! browser goes to the hosted login page.
+//! `prompt` asks for a login, or the session authenticated longer ago than
+//! `max_age` seconds); otherwise the request is stored and the browser goes
+//! to the hosted login page.
 
 use std::collections::HashMap;
 
@@ -12,7 +13,9 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use url::Url;
 
-use super::{issue_code, normalize_scope, parse_params, redirect_with, uri_is_registered};
+use super::{
+    issue_code, normalize_scope, parse_params, redirect_with, too_old_for, uri_is_registered,
+};
 use crate::config::ClientKind;
 use crate::db::{self, AuthRequest};
 use crate::error::{Error, Result};
@@ -37,6 +40,15 @@ fn error_redirect(
         params.push(("state", state));
     }
     Ok(found(redirect_with(redirect_uri, &params)?.as_str()))
+}
+
+/// OIDC `max_age`: a non-negative integer number of seconds (values past
+/// `i64::MAX` mean "no limit" in practice and are clamped).
+fn parse_max_age(raw: &str) -> std::result::Result<i64, String> {
+    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("max_age must be a non-negative integer number of seconds".into());
+    }
+    Ok(raw.parse::<i64>().unwrap_or(i64::MAX))
 }
 
 /// Checks everything that may be sent back to the client as an error.
@@ -88,6 +100,7 @@ fn validate_request(
             return Err("prompt=none cannot be combined with other values".into());
         }
     }
+    let max_age = get("max_age").as_deref().map(parse_max_age).transpose()?;
     let now = db::now();
     Ok(AuthRequest {
         id: db::new_id("arq_"),
@@ -100,6 +113,7 @@ fn validate_request(
         code_challenge_method: method,
         prompt,
         login_hint: get("login_hint"),
+        max_age,
         created_at: now,
         expires_at: now + AUTH_REQUEST_TTL_SECS,
     })
@@ -151,7 +165,8 @@ pub(super) async fn authorize(
         .iter()
         .any(|p| has_prompt(&request, p));
     if !wants_login {
-        if let Some(session) = state.browser_session(&jar).await? {
+        let session = state.browser_session(&jar).await?;
+        if let Some(session) = session.filter(|s| !too_old_for(s, request.max_age, db::now())) {
             return Ok(found(
                 issue_code(&state, &request, &session).await?.as_str(),
             ));
@@ -249,5 +264,27 @@ mod tests {
             false
         )
         .is_ok());
+    }
+
+    #[test]
+    fn max_age_is_a_non_negative_integer() {
+        let with = |max_age: &str| {
+            validate_request(
+                &params(&[
+                    ("response_type", "code"),
+                    ("scope", "openid"),
+                    ("max_age", max_age),
+                ]),
+                false,
+            )
+            .map(|r| r.max_age)
+        };
+        assert_eq!(with("300"), Ok(Some(300)));
+        assert_eq!(with("0"), Ok(Some(0)));
+        assert_eq!(with(""), Ok(None));
+        assert_eq!(with("99999999999999999999999"), Ok(Some(i64::MAX)));
+        for bad in ["-1", "1.5", "+5", " 5", "five", "5s"] {
+            assert!(with(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -5,7 +5,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::db::{self, User};
+use crate::db::User;
 use crate::error::Result;
 use crate::state::AppState;
 
@@ -30,6 +30,9 @@ pub struct IdClaims {
     pub exp: i64,
     /// Issued at, Unix seconds.
     pub iat: i64,
+    /// When the user authenticated, Unix seconds (always sent: clients may
+    /// ask for `max_age`).
+    pub auth_time: i64,
     /// Left half of SHA-256 of the access token, base64url.
     pub at_hash: String,
     /// Left half of SHA-256 of the code (code exchange only).
@@ -98,13 +101,15 @@ pub(crate) struct Subject<'a> {
     pub client_id: &'a str,
 }
 
-/// Signs an access token with a pre-recorded `jti`.
+/// Signs an access token with a pre-recorded `jti`, valid for `lifetime`
+/// seconds.
 pub(crate) fn sign_access_token(
     state: &AppState,
     subject: &Subject<'_>,
     scope: &str,
     jti: &str,
     issued_at: i64,
+    lifetime: i64,
 ) -> Result<String> {
     let (sub, oid, sid) = match subject.user {
         Some((user, session_id)) => (
@@ -121,7 +126,7 @@ pub(crate) fn sign_access_token(
         oid,
         sid,
         client_id: subject.client_id.to_owned(),
-        exp: issued_at.saturating_add(db::secs(state.config.access_token_ttl)),
+        exp: issued_at.saturating_add(lifetime),
         iat: issued_at,
         nbf: issued_at,
         jti: jti.to_owned(),
@@ -135,6 +140,7 @@ pub(crate) struct IdTokenInput<'a> {
     pub client_id: &'a str,
     pub session_id: &'a str,
     pub amr: &'a str,
+    pub auth_time: i64,
     pub access_token: &'a str,
     pub code: Option<&'a str>,
     pub nonce: Option<&'a str>,
@@ -159,6 +165,7 @@ pub(crate) fn sign_id_token(
         client_id: input.client_id.to_owned(),
         exp: issued_at.saturating_add(3600),
         iat: issued_at,
+        auth_time: input.auth_time,
         at_hash: left_half_hash(input.access_token),
         c_hash: input.code.map(left_half_hash),
         amr: vec![input.amr.to_owned()],

@@ -25,7 +25,7 @@ pub(super) async fn openid_configuration(State(state): State<AppState>) -> Json<
         "id_token_signing_alg_values_supported": ["RS256"],
         "scopes_supported": SUPPORTED_SCOPES,
         "claims_supported": [
-            "iss", "aud", "azp", "sub", "oid", "sid", "client_id", "exp", "iat", "at_hash", "c_hash",
+            "iss", "aud", "azp", "sub", "oid", "sid", "client_id", "exp", "iat", "auth_time", "at_hash", "c_hash",
             "amr", "email", "email_verified", "name", "given_name", "family_name", "nonce"
         ],
         "subject_types_supported": ["public"],

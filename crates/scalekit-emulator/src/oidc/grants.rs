@@ -41,6 +41,7 @@ struct UserGrant {
     user: User,
     session_id: String,
     amr: String,
+    auth_time: i64,
     scope: String,
     jti: String,
     refresh_token: Option<RefreshToken>,
@@ -80,10 +81,17 @@ fn record_user_tokens(
     Ok((jti, refresh))
 }
 
-fn session_amr(conn: &rusqlite::Connection, session_id: &str) -> Result<String> {
-    Ok(db::browser_session_by_id(conn, session_id)?
-        .map(|s| s.amr)
-        .unwrap_or_else(|| "conn_email".to_owned()))
+/// How and when the user of a session authenticated: from the browser
+/// session, or (if its row is gone) `conn_email` and `fallback_auth_time`.
+fn session_authentication(
+    conn: &rusqlite::Connection,
+    session_id: &str,
+    fallback_auth_time: impl FnOnce() -> Result<i64>,
+) -> Result<(String, i64)> {
+    match db::browser_session_by_id(conn, session_id)? {
+        Some(session) => Ok((session.amr, session.auth_time)),
+        None => Ok(("conn_email".to_owned(), fallback_auth_time()?)),
+    }
 }
 
 fn finish(
@@ -103,12 +111,14 @@ fn finish(
         &grant.scope,
         &grant.jti,
         now,
+        db::secs(state.config.access_token_ttl),
     )?);
     let id_token = if grant.scope.split(' ').any(|s| s == "openid") {
         let input = IdTokenInput {
             client_id: &client.id,
             session_id: &grant.session_id,
             amr: &grant.amr,
+            auth_time: grant.auth_time,
             access_token: access_token.secret(),
             code,
             nonce: grant.nonce.as_deref(),
@@ -212,12 +222,13 @@ pub(super) async fn authorization_code(
             db::insert_token_family(&tx, &family)?;
             let offline = row.scope.split(' ').any(|s| s == "offline_access");
             let (jti, refresh_token) = record_user_tokens(&tx, ttl, &family, &user.id, offline)?;
-            let amr = session_amr(&tx, &row.session_id)?;
+            let (amr, _) = session_authentication(&tx, &row.session_id, || Ok(row.auth_time))?;
             tx.commit()?;
             Ok(UserGrant {
                 user,
                 session_id: row.session_id,
                 amr,
+                auth_time: row.auth_time,
                 scope: row.scope,
                 jti,
                 refresh_token,
@@ -282,12 +293,15 @@ pub(super) async fn refresh_token(
                 .ok_or_else(|| Error::InvalidGrant("the user no longer exists".into()))?;
             let (jti, refresh_token) = record_user_tokens(&tx, ttl, &family, &user.id, true)?;
             let session_id = family.session_id.clone().unwrap_or_default();
-            let amr = session_amr(&tx, &session_id)?;
+            let (amr, auth_time) = session_authentication(&tx, &session_id, || {
+                Ok(db::auth_time_of_family(&tx, &family.id)?.unwrap_or(family.created_at))
+            })?;
             tx.commit()?;
             Ok(UserGrant {
                 user,
                 session_id,
                 amr,
+                auth_time,
                 scope,
                 jti,
                 refresh_token,
@@ -298,7 +312,17 @@ pub(super) async fn refresh_token(
     finish(state, client, grant, None)
 }
 
-/// `grant_type=client_credentials` (confidential clients only).
+/// How long a client-credentials token lives, and its `expires_in`: what
+/// Scalekit answers (`86399`), whatever the user tokens' lifetime.
+pub const CLIENT_CREDENTIALS_TTL_SECS: i64 = 86_399;
+
+/// The scope of every client-credentials token, as Scalekit answers it.
+const CLIENT_CREDENTIALS_SCOPE: &str = "openid";
+
+/// `grant_type=client_credentials` (confidential clients only). Scalekit's
+/// answer is exactly `{access_token, token_type: "Bearer", expires_in:
+/// 86399, scope: "openid"}`, with scope `openid` even when none was asked
+/// for; asking for any other scope is `invalid_scope`.
 pub(super) async fn client_credentials(
     state: &AppState,
     client: &ClientConfig,
@@ -309,22 +333,18 @@ pub(super) async fn client_credentials(
             "only confidential clients may use client credentials".into(),
         ));
     }
-    let scope = match params.get("scope") {
-        Some(scope) => {
-            let scopes = normalize_scope(scope)?;
-            if scopes.iter().any(|s| *s != "openid") {
-                return Err(Error::InvalidScope(
-                    "client credentials carry no user scopes".into(),
-                ));
-            }
-            scopes.join(" ")
+    if let Some(scope) = params.get("scope") {
+        let scopes = normalize_scope(scope)?;
+        if scopes.iter().any(|s| *s != CLIENT_CREDENTIALS_SCOPE) {
+            return Err(Error::InvalidScope(
+                "client credentials carry no user scopes".into(),
+            ));
         }
-        None => String::new(),
-    };
+    }
     let jti = db::new_id("tkn_");
     let now = db::now();
     let (recorded_jti, client_id) = (jti.clone(), client.id.clone());
-    let expires_at = now + db::secs(state.config.access_token_ttl);
+    let expires_at = now.saturating_add(CLIENT_CREDENTIALS_TTL_SECS);
     state
         .db
         .call(move |c| {
@@ -335,13 +355,21 @@ pub(super) async fn client_credentials(
         user: None,
         client_id: &client.id,
     };
+    let access_token = sign_access_token(
+        state,
+        &subject,
+        CLIENT_CREDENTIALS_SCOPE,
+        &jti,
+        now,
+        CLIENT_CREDENTIALS_TTL_SECS,
+    )?;
     Ok(TokenResponse {
-        access_token: AccessToken::new(sign_access_token(state, &subject, &scope, &jti, now)?),
+        access_token: AccessToken::new(access_token),
         refresh_token: None,
         id_token: None,
-        expires_in: expires_in(state),
+        expires_in: CLIENT_CREDENTIALS_TTL_SECS,
         token_type: "Bearer",
-        scope,
+        scope: CLIENT_CREDENTIALS_SCOPE.to_owned(),
     })
 }
 

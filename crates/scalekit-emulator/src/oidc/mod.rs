@@ -30,6 +30,7 @@ pub use bearer::{
     authenticate_bearer, authenticate_environment_client, Principal, USER_TOKEN_REFUSED,
 };
 pub use claims::{AccessClaims, IdClaims};
+pub use grants::CLIENT_CREDENTIALS_TTL_SECS;
 pub(crate) use token::body_error;
 
 /// The scopes this environment grants.
@@ -110,6 +111,13 @@ pub(crate) async fn issue_code(
         params.push(("state", client_state));
     }
     redirect_with(&request.redirect_uri, &params)
+}
+
+/// Whether `session` authenticated too long ago for a request's OIDC
+/// `max_age` (Core §3.1.2.1): then it does not count, as with
+/// `prompt=login`. `max_age=0` always asks again.
+pub(crate) fn too_old_for(session: &BrowserSession, max_age: Option<i64>, now: i64) -> bool {
+    max_age.is_some_and(|max_age| now.saturating_sub(session.auth_time) >= max_age)
 }
 
 /// `uri` with `params` appended to its query.
@@ -238,6 +246,34 @@ mod tests {
                 uri_is_registered(client, &client.redirect_uris, uri),
                 expected,
                 "{uri}"
+            );
+        }
+    }
+
+    #[test]
+    fn max_age_against_the_authentication_time() {
+        let session = BrowserSession {
+            id: "ses_1".into(),
+            user_id: "usr_1".into(),
+            amr: "conn_email".into(),
+            auth_time: 1_000,
+            created_at: 1_000,
+            last_seen_at: 1_000,
+            absolute_expires_at: 99_999,
+        };
+        let cases = [
+            (None, 1_000_000, false),
+            (Some(300), 1_299, false),
+            (Some(300), 1_300, true),
+            (Some(300), 5_000, true),
+            (Some(0), 1_000, true),
+            (Some(i64::MAX), 5_000, false),
+        ];
+        for (max_age, now, stale) in cases {
+            assert_eq!(
+                too_old_for(&session, max_age, now),
+                stale,
+                "{max_age:?} {now}"
             );
         }
     }
