@@ -84,7 +84,7 @@ async fn a_large_session_is_kept_whole_read_by_a_new_vault_and_purged() {
 #[test]
 #[ignore = "needs the OS keychain (a Secret Service session, Credential Manager or Keychain): run through the project's test script or CI"]
 fn the_store_round_trips_a_value_at_the_windows_limit_and_deletes_it() {
-    let store = KeyringStore::new(&random_service());
+    let store = KeyringStore::new(random_service());
     // 1,280 UTF-16 units: exactly 2,560 bytes, the most one Windows credential holds.
     let at_limit = "é".repeat(1280);
     store.set(ACCOUNT, &at_limit).unwrap();
