@@ -1,4 +1,5 @@
-//! Configuration: which environment, which client, how the browser comes back.
+//! Configuration: which environment, which client, how the browser comes
+//! back, and where the passkeys broker is.
 //!
 //! Read from `config.toml` in the app's folder of the platform config
 //! directory (named after the app identifier [`APP_IDENTIFIER`], as Tauri's
@@ -12,7 +13,7 @@
 //! | `PASSKEYS_CLIENT_ID` | the native client's id (`ntvc_…`) |
 //! | `PASSKEYS_REDIRECT` | `loopback`, `loopback:PORT` or `deeplink` |
 //! | `PASSKEYS_DEEP_LINK_URI` | the deep-link redirect URI (default `dev.passkeys.desktop:/callback`) |
-//! | `PASSKEYS_API_URL` | passkeys API base URL (environment or broker) |
+//! | `PASSKEYS_API_URL` | your organisation's passkeys broker (none by default) |
 //! | `PASSKEYS_BROWSER` | browser command line, `{url}` is replaced by the URL |
 //! | `PASSKEYS_KEYCHAIN_SERVICE` | keychain service name |
 //!
@@ -21,15 +22,30 @@
 //! ```toml
 //! environment_url = "https://acme.scalekit.dev"
 //! client_id = "ntvc_123"
-//! redirect = "deeplink"                      # or "loopback", "loopback:8765"
-//! deep_link_redirect_uri = "dev.passkeys.desktop:/callback"
+//! api_url = "https://passkeys-broker.example.com"
+//! # redirect = "deeplink"                    # or "loopback", "loopback:8765"
+//! # deep_link_redirect_uri = "dev.passkeys.desktop:/callback"
 //! # scopes = ["openid", "profile", "email", "offline_access"]
-//! # api_url = "https://broker.example.com"
 //! # browser = "chromium --new-window {url}"
 //! # keychain_service = "dev.passkeys.desktop"
 //! # sign_in_timeout_secs = 300
 //! # post_logout_redirect_uri = "dev.passkeys.desktop:/signed-out"
 //! ```
+//!
+//! **Redirect.** Without `redirect`, an environment on another host signs in
+//! through the deep link (`deep_link_redirect_uri`, the production path:
+//! Scalekit accepts private-use schemes and refuses `localhost`), and an
+//! environment on this machine (`localhost`, `127.0.0.1`, `::1`) through the
+//! loopback on an ephemeral port.
+//!
+//! **Passkeys API.** Scalekit's credentials API takes an environment client's
+//! client-credentials token, never an end user's, and a desktop app must not
+//! hold a client secret. So passkeys are listed, renamed and removed only
+//! through a passkeys broker your organisation runs (`api_url`), which
+//! receives the user's own access token. Without `api_url` sign-in works,
+//! and those calls fail with [`Error::PasskeysBrokerMissing`]: the user
+//! manages their passkeys in the browser
+//! ([`Config::manage_passkeys_url`]).
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -63,8 +79,9 @@ pub struct Config {
     pub scopes: Vec<String>,
     /// How the browser hands the authorization code back.
     pub redirect: RedirectMode,
-    /// Where the passkeys API lives and which token it gets.
-    pub api: ApiConfig,
+    /// The passkeys broker the passkeys API is reached through; `None`:
+    /// passkeys are managed in the browser only.
+    pub api: Option<ApiConfig>,
     /// A browser command line (`{url}` is replaced, or the URL is appended).
     /// `None`: the [`crate::BrowserLauncher`] the app hands in.
     pub browser_command: Option<String>,
@@ -93,22 +110,36 @@ pub enum RedirectMode {
     },
 }
 
-/// Where the passkeys API lives.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiConfig {
-    /// Base URL: the environment itself, or a broker that holds client credentials.
-    pub base_url: Url,
-    /// Which token is sent as `Authorization: Bearer`.
-    pub token_source: TokenSource,
+impl RedirectMode {
+    /// The redirect used when none is configured: the loopback on an
+    /// ephemeral port for an environment on this machine (`localhost`,
+    /// 127.0.0.0/8, `::1`), else the deep link with
+    /// [`DEFAULT_DEEP_LINK_REDIRECT_URI`] (what Scalekit accepts in production).
+    pub fn default_for(environment_url: &Url) -> RedirectMode {
+        if is_loopback_host(environment_url) {
+            return RedirectMode::Loopback { port: 0 };
+        }
+        match Url::parse(DEFAULT_DEEP_LINK_REDIRECT_URI) {
+            Ok(redirect_uri) => RedirectMode::DeepLink { redirect_uri },
+            // The constant parses (a unit test says so); never reached.
+            Err(_) => RedirectMode::Loopback { port: 0 },
+        }
+    }
 }
 
-/// Which token the passkeys API receives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum TokenSource {
-    /// The signed-in user's access token (to the environment or to a broker).
-    #[default]
-    UserAccessToken,
+/// Where the passkeys API lives: a passkeys broker, which receives the
+/// signed-in user's access token as `Authorization: Bearer`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiConfig {
+    /// The broker's base URL (the routes are under `/api/v1/webauthn/credentials`).
+    pub base_url: Url,
+}
+
+impl ApiConfig {
+    /// The passkeys broker at `base_url`.
+    pub fn new(base_url: Url) -> ApiConfig {
+        ApiConfig { base_url }
+    }
 }
 
 /// The on-disk file; every field optional so environment variables can fill in.
@@ -128,18 +159,16 @@ struct FileConfig {
 }
 
 impl Config {
-    /// A configuration with defaults: loopback on an ephemeral port, the API on
-    /// the environment, the default scopes, timeout and keychain service.
+    /// A configuration with defaults: the redirect [`RedirectMode::default_for`]
+    /// the environment, no passkeys broker, the default scopes, timeout and
+    /// keychain service.
     pub fn new(environment_url: Url, client_id: impl Into<String>) -> Config {
         Config {
-            api: ApiConfig {
-                base_url: environment_url.clone(),
-                token_source: TokenSource::UserAccessToken,
-            },
+            api: None,
+            redirect: RedirectMode::default_for(&environment_url),
             environment_url,
             client_id: client_id.into(),
             scopes: DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect(),
-            redirect: RedirectMode::Loopback { port: 0 },
             browser_command: None,
             sign_in_timeout: DEFAULT_SIGN_IN_TIMEOUT,
             keychain_service: DEFAULT_KEYCHAIN_SERVICE.to_string(),
@@ -223,14 +252,17 @@ impl Config {
             config.scopes = scopes;
         }
         if let Some(api_url) = file.api_url {
-            config.api.base_url = parse_url("passkeys API URL", &api_url)?;
+            config.set_api_url(parse_url("passkeys API URL", &api_url)?);
         }
         let deep_link_uri = file
             .deep_link_redirect_uri
             .unwrap_or_else(|| DEFAULT_DEEP_LINK_REDIRECT_URI.to_string());
-        if let Some(redirect) = file.redirect {
-            config.redirect = parse_redirect(&redirect, &deep_link_uri)?;
-        }
+        let redirect = match file.redirect {
+            Some(redirect) => redirect,
+            None if is_loopback_host(&config.environment_url) => "loopback".into(),
+            None => "deeplink".into(),
+        };
+        config.redirect = parse_redirect(&redirect, &deep_link_uri)?;
         config.browser_command = file.browser;
         if let Some(service) = file.keychain_service {
             config.keychain_service = service;
@@ -255,7 +287,9 @@ impl Config {
     /// the timeout is zero.
     pub fn validate(&self) -> Result<()> {
         check_web_url("environment URL", &self.environment_url)?;
-        check_web_url("passkeys API URL", &self.api.base_url)?;
+        if let Some(api) = &self.api {
+            check_web_url("passkeys API URL", &api.base_url)?;
+        }
         if self.client_id.trim().is_empty() {
             return Err(Error::Config("The client id is empty.".into()));
         }
@@ -291,6 +325,23 @@ impl Config {
         Ok(())
     }
 
+    /// Sets the passkeys broker the passkeys API is reached through.
+    pub fn set_api_url(&mut self, base_url: Url) {
+        self.api = Some(ApiConfig::new(base_url));
+    }
+
+    /// This configuration with the passkeys broker at `base_url`.
+    #[must_use]
+    pub fn with_api_url(mut self, base_url: Url) -> Config {
+        self.set_api_url(base_url);
+        self
+    }
+
+    /// The passkeys broker's base URL, when one is configured.
+    pub fn api_url(&self) -> Option<&Url> {
+        self.api.as_ref().map(|api| &api.base_url)
+    }
+
     /// The private-use scheme of deep links (`<scheme>://sign-in`,
     /// `<scheme>:/callback`): the deep-link redirect URI's scheme, else
     /// `dev.passkeys.desktop`.
@@ -314,8 +365,9 @@ impl Config {
         }
     }
 
-    /// `<environment>/ui/profile/passkeys`, where passkeys are added.
-    pub fn add_passkey_url(&self) -> Url {
+    /// `<environment>/ui/profile/passkeys`: the environment's own page where
+    /// the user adds, renames and removes passkeys in the browser.
+    pub fn manage_passkeys_url(&self) -> Url {
         let mut url = self.environment_url.clone();
         url.set_query(None);
         url.set_fragment(None);

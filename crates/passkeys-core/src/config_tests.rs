@@ -34,8 +34,11 @@ fn http_only_on_loopback_hosts() {
 #[test]
 fn other_checks() {
     let mut bad_api = config("https://acme.scalekit.dev");
-    bad_api.api.base_url = Url::parse("http://broker.example").unwrap();
+    bad_api.set_api_url(Url::parse("http://broker.example").unwrap());
     assert!(bad_api.validate().is_err());
+    let good_api = config("https://acme.scalekit.dev")
+        .with_api_url(Url::parse("https://broker.example").unwrap());
+    good_api.validate().unwrap();
 
     let mut no_openid = config("https://acme.scalekit.dev");
     no_openid.scopes = vec!["email".into()];
@@ -91,7 +94,8 @@ sign_in_timeout_secs = 60
         }
     );
     assert_eq!(from_file.sign_in_timeout, Duration::from_secs(60));
-    assert_eq!(from_file.api.base_url, from_file.environment_url);
+    assert_eq!(from_file.api, None, "no broker unless one is configured");
+    assert_eq!(from_file.api_url(), None);
     assert_eq!(from_file.scopes, DEFAULT_SCOPES);
     assert_eq!(
         from_file
@@ -115,7 +119,16 @@ sign_in_timeout_secs = 60
     .unwrap();
     assert_eq!(overridden.client_id, "ntvc_env");
     assert_eq!(overridden.redirect, RedirectMode::Loopback { port: 8765 });
-    assert_eq!(overridden.api.base_url.as_str(), "https://broker.example/");
+    assert_eq!(
+        overridden.api,
+        Some(ApiConfig::new(
+            Url::parse("https://broker.example/").unwrap()
+        ))
+    );
+    assert_eq!(
+        overridden.api_url().map(Url::as_str),
+        Some("https://broker.example/")
+    );
     assert_eq!(
         overridden.browser_command.as_deref(),
         Some("chromium {url}")
@@ -136,10 +149,101 @@ fn environment_alone_is_enough() {
     .unwrap()
     .unwrap();
     assert_eq!(config.redirect, RedirectMode::Loopback { port: 0 });
+    assert_eq!(config.api, None);
     assert_eq!(
-        config.add_passkey_url().as_str(),
+        config.manage_passkeys_url().as_str(),
         "http://localhost:4000/ui/profile/passkeys"
     );
+}
+
+#[test]
+fn new_has_no_broker_and_the_redirect_for_its_host() {
+    let remote = config("https://acme.scalekit.dev/");
+    assert_eq!(remote.api, None);
+    assert_eq!(
+        remote.redirect,
+        RedirectMode::default_for(&remote.environment_url)
+    );
+    assert_eq!(
+        remote.manage_passkeys_url().as_str(),
+        "https://acme.scalekit.dev/ui/profile/passkeys"
+    );
+    let mut local = config("http://127.0.0.1:4000");
+    assert_eq!(local.redirect, RedirectMode::Loopback { port: 0 });
+    local.set_api_url(Url::parse("http://127.0.0.1:8787/").unwrap());
+    assert_eq!(
+        local.api_url().map(Url::as_str),
+        Some("http://127.0.0.1:8787/")
+    );
+}
+
+#[test]
+fn default_redirect_is_the_deep_link_except_on_this_machine() {
+    let deep_link = RedirectMode::DeepLink {
+        redirect_uri: Url::parse(DEFAULT_DEEP_LINK_REDIRECT_URI).unwrap(),
+    };
+    let loopback = RedirectMode::Loopback { port: 0 };
+    let table = [
+        ("https://acme.scalekit.dev", &deep_link),
+        ("https://acme.scalekit.com:8443/tenant", &deep_link),
+        ("https://localhost.evil.example", &deep_link),
+        ("https://10.0.0.1", &deep_link),
+        ("http://localhost:4000", &loopback),
+        ("http://LOCALHOST:4000", &loopback),
+        ("https://localhost", &loopback),
+        ("http://127.0.0.1:4000", &loopback),
+        ("http://127.9.9.9", &loopback),
+        ("http://[::1]:4000", &loopback),
+    ];
+    for (url, expected) in table {
+        assert_eq!(
+            &RedirectMode::default_for(&Url::parse(url).unwrap()),
+            expected,
+            "{url}"
+        );
+        let loaded = load(
+            None,
+            &[("PASSKEYS_ENV_URL", url), ("PASSKEYS_CLIENT_ID", "ntvc_1")],
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(&loaded.redirect, expected, "{url} loaded");
+    }
+}
+
+#[test]
+fn default_deep_link_uses_the_configured_uri_and_signs_out_to_its_scheme() {
+    // Given a remote environment, a custom deep-link URI and no redirect mode
+    let file = r#"
+environment_url = "https://acme.scalekit.dev"
+client_id = "ntvc_file"
+deep_link_redirect_uri = "com.example.app:/callback"
+"#;
+
+    // When the configuration is loaded
+    let config = load(Some(file), &[]).unwrap().unwrap();
+
+    // Then sign-in comes back by that deep link, sign-out to <scheme>:/signed-out
+    assert_eq!(
+        config.redirect,
+        RedirectMode::DeepLink {
+            redirect_uri: Url::parse("com.example.app:/callback").unwrap()
+        }
+    );
+    assert_eq!(config.deep_link_scheme(), "com.example.app");
+    assert_eq!(
+        config
+            .effective_post_logout_redirect_uri()
+            .map(|url| url.to_string()),
+        Some("com.example.app:/signed-out".to_string())
+    );
+
+    // And a loopback environment with the same file still uses the loopback
+    let local = load(Some(file), &[("PASSKEYS_ENV_URL", "http://[::1]:4000")])
+        .unwrap()
+        .unwrap();
+    assert_eq!(local.redirect, RedirectMode::Loopback { port: 0 });
+    assert_eq!(local.effective_post_logout_redirect_uri(), None);
 }
 
 #[test]

@@ -55,6 +55,11 @@ pub enum Error {
     /// The system keychain is locked, missing or failed.
     #[error("{0}")]
     Keychain(String),
+    /// No passkeys broker is configured (`api_url`), so passkeys cannot be
+    /// listed, renamed or removed here; nothing was sent. The UI offers the
+    /// environment's own page instead ([`crate::Client::manage_passkeys_url`]).
+    #[error("Managing passkeys here needs your organisation's passkeys broker, which is not configured. You can manage your passkeys in the browser.")]
+    PasskeysBrokerMissing,
     /// A fixed loopback port is already taken.
     #[error("Port {port} on 127.0.0.1 is already in use, so the sign-in cannot receive the browser's answer. Close the program using it or configure another port.")]
     PortInUse {
@@ -123,6 +128,8 @@ pub enum ErrorKind {
     Forbidden,
     /// Configuration problem.
     Config,
+    /// No passkeys broker is configured: manage passkeys in the browser.
+    PasskeysBrokerMissing,
     /// A bug.
     Internal,
 }
@@ -148,6 +155,7 @@ impl Error {
                 _ => ErrorKind::Server,
             },
             Error::Keychain(_) => ErrorKind::Keychain,
+            Error::PasskeysBrokerMissing => ErrorKind::PasskeysBrokerMissing,
             Error::Internal(_) => ErrorKind::Internal,
         }
     }
@@ -255,6 +263,16 @@ mod tests {
         for (status, kind) in table {
             assert_eq!(api(status).kind(), kind, "status {status}");
         }
+    }
+
+    #[test]
+    fn a_missing_broker_says_so_and_points_to_the_browser() {
+        let json = serde_json::to_value(UiError::from(Error::PasskeysBrokerMissing)).unwrap();
+        assert_eq!(json["kind"], "passkeysBrokerMissing");
+        let message = json["message"].as_str().unwrap();
+        assert!(message.contains("passkeys broker"), "{message}");
+        assert!(message.contains("not configured"), "{message}");
+        assert!(message.contains("in the browser"), "{message}");
     }
 
     #[test]

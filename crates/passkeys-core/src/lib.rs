@@ -4,7 +4,9 @@
 //! (OAuth 2.0 authorization code with PKCE S256 and OpenID Connect, RFC 8252
 //! loopback or private-use-scheme redirect), keeps the tokens in the OS
 //! keychain, refreshes them single-flight, and lists, renames and removes the
-//! person's passkeys through the environment's REST API.
+//! person's passkeys through your organisation's passkeys broker (Scalekit's
+//! credentials API takes no end user's token; without a broker, passkeys are
+//! managed in the browser at [`Client::manage_passkeys_url`]).
 //!
 //! The outside world comes in through small seams: a [`BrowserLauncher`]
 //! (the app's opener, a [`CommandBrowser`], or a test driver), a
@@ -15,7 +17,11 @@
 //! use passkeys_core::{Client, CommandBrowser, Config, KeyringStore, SessionState};
 //!
 //! # async fn run() -> passkeys_core::Result<()> {
-//! let config = Config::load()?.ok_or_else(|| passkeys_core::Error::Config("not configured".into()))?;
+//! let config = Config::load()?
+//!     .ok_or_else(|| passkeys_core::Error::Config("not configured".into()))?
+//!     .with_api_url("https://passkeys-broker.example.com".parse().map_err(|_| {
+//!         passkeys_core::Error::Config("bad broker URL".into())
+//!     })?);
 //! let store = Arc::new(KeyringStore::new(config.keychain_service.clone()));
 //! let browser = Arc::new(CommandBrowser::new("xdg-open")?);
 //! let client = Client::new(config, store, browser).await?;
@@ -52,7 +58,7 @@ mod vault;
 pub use browser::{BrowserLauncher, CommandBrowser};
 pub use client::{Client, ClientOptions, SessionState, SignInProgress};
 pub use config::{
-    ApiConfig, Config, RedirectMode, TokenSource, APP_IDENTIFIER, DEFAULT_DEEP_LINK_REDIRECT_URI,
+    ApiConfig, Config, RedirectMode, APP_IDENTIFIER, DEFAULT_DEEP_LINK_REDIRECT_URI,
     DEFAULT_KEYCHAIN_SERVICE, DEFAULT_SCOPES, DEFAULT_SIGN_IN_TIMEOUT,
 };
 pub use deep_link::{DeepLinkAction, MAX_DEEP_LINK_LEN};

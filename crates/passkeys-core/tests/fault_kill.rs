@@ -131,9 +131,9 @@ async fn killed_between_code_exchange_and_keychain_write_is_never_half_signed_in
                 .unwrap()
         };
 
-        // The next start, on what the keychain holds.
+        // The next start, on what the keychain holds (and the broker for its passkeys).
         let app = Client::new(
-            config(&env.base_url),
+            env.config(RedirectMode::Loopback { port: 0 }),
             Arc::new(KeyringStore::new(service)),
             LoginBrowser::new(&env, Delivery::Nothing),
         )

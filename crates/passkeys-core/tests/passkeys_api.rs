@@ -176,7 +176,81 @@ async fn signed_out_calls_ask_for_sign_in() {
         client.add_passkey_url().as_str(),
         format!("{}ui/profile/passkeys", harness.base_url)
     );
+    assert_eq!(client.manage_passkeys_url(), client.add_passkey_url());
     client.add_passkey().await.unwrap();
     assert_eq!(browser.opened(), [client.add_passkey_url()]);
     assert_eq!(harness.api_requests(), 0);
+}
+
+#[tokio::test]
+async fn without_a_broker_passkeys_are_managed_in_the_browser() {
+    // Given a signed-in user whose app has no passkeys broker configured
+    let harness = Env::start().await;
+    let (_, mut config, store, browser) = signed_in(&harness).await;
+    config.api = None;
+    let client = common::client(config.clone(), store.clone(), browser, Default::default()).await;
+    let before = store.snapshot();
+    let requests_before = harness.proxy.requests.lock().unwrap().len();
+
+    // When the passkeys are listed, renamed or removed
+    let errors = [
+        client.list_passkeys().await.unwrap_err(),
+        client.rename_passkey("wac_1", "Laptop").await.unwrap_err(),
+        client.remove_passkey("wac_1").await.unwrap_err(),
+    ];
+
+    // Then each says a broker is needed and points to the browser, and
+    // nothing was sent (not even a refresh) and nothing changed
+    for error in errors {
+        assert!(
+            matches!(error, passkeys_core::Error::PasskeysBrokerMissing),
+            "{error:?}"
+        );
+        let shown = passkeys_core::UiError::from(error);
+        assert_eq!(shown.kind, ErrorKind::PasskeysBrokerMissing);
+        assert_eq!(
+            serde_json::to_value(&shown).unwrap()["kind"],
+            "passkeysBrokerMissing"
+        );
+        assert!(
+            shown.message.contains("in the browser"),
+            "{}",
+            shown.message
+        );
+    }
+    assert_eq!(
+        harness.proxy.requests.lock().unwrap().len(),
+        requests_before
+    );
+    assert_eq!(store.snapshot(), before);
+    assert_eq!(
+        client.manage_passkeys_url().as_str(),
+        format!("{}ui/profile/passkeys", harness.base_url)
+    );
+}
+
+#[tokio::test]
+async fn the_environment_refuses_a_users_token_on_the_credentials_api() {
+    // Given a signed-in user whose app points its passkeys API at the
+    // environment itself (the old direct mode)
+    let harness = Env::start().await;
+    let (_, config, store, browser) = signed_in(&harness).await;
+    let direct = config.with_api_url(harness.base_url.clone());
+    let client = common::client(direct, store.clone(), browser, Default::default()).await;
+    let before = store.snapshot();
+
+    // When the passkeys are listed
+    let error = client.list_passkeys().await.unwrap_err();
+
+    // Then the environment refuses the user's token (it takes only an
+    // environment client's token), and the session is kept
+    assert_eq!(error.kind(), ErrorKind::Forbidden, "{error:?}");
+    match &error {
+        passkeys_core::Error::Api(api) => {
+            assert_eq!(api.status, 403);
+            assert_eq!(api.code, Some(7), "PERMISSION_DENIED");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(store.snapshot(), before);
 }

@@ -91,7 +91,8 @@ struct Inner {
     browser: Arc<dyn BrowserLauncher>,
     provider: OnceCell<Arc<Provider>>,
     sessions: Sessions,
-    api: PasskeysApi,
+    /// `None` when no passkeys broker is configured.
+    api: Option<PasskeysApi>,
     pending: Mutex<Option<PendingSignIn>>,
     next_sign_in: AtomicU64,
 }
@@ -140,7 +141,9 @@ impl Client {
         let vault = TokenVault::for_config(&config, store).with_timeout(options.keychain_timeout);
         Ok(Client {
             inner: Arc::new(Inner {
-                api: PasskeysApi::new(http.clone(), config.api.base_url.clone()),
+                api: config
+                    .api_url()
+                    .map(|base_url| PasskeysApi::new(http.clone(), base_url.clone())),
                 sessions: Sessions::new(vault, options.refresh_skew),
                 http,
                 browser,
@@ -223,10 +226,12 @@ impl Client {
         Ok(())
     }
 
-    /// Lists the signed-in user's passkeys.
+    /// Lists the signed-in user's passkeys, through the passkeys broker.
     ///
     /// # Errors
-    /// [`Error::SignInRequired`], [`Error::SessionExpired`], [`Error::Api`], network errors.
+    /// [`Error::PasskeysBrokerMissing`] (before anything is read or sent),
+    /// [`Error::SignInRequired`], [`Error::SessionExpired`], [`Error::Api`],
+    /// network errors.
     pub async fn list_passkeys(&self) -> Result<Vec<Passkey>> {
         self.authorized(
             |api, token, account| async move { api.list(&token, &account.subject).await },
@@ -257,9 +262,17 @@ impl Client {
             .await
     }
 
-    /// `<environment>/ui/profile/passkeys`, where the user adds passkeys.
+    /// `<environment>/ui/profile/passkeys`, where the user adds passkeys
+    /// (the same page as [`Client::manage_passkeys_url`]).
     pub fn add_passkey_url(&self) -> Url {
-        self.inner.config.add_passkey_url()
+        self.manage_passkeys_url()
+    }
+
+    /// `<environment>/ui/profile/passkeys`: the environment's own page, where
+    /// the user manages their passkeys in the browser (what the window offers
+    /// when no passkeys broker is configured).
+    pub fn manage_passkeys_url(&self) -> Url {
+        self.inner.config.manage_passkeys_url()
     }
 
     /// Opens [`Client::add_passkey_url`] in the browser.
@@ -271,28 +284,29 @@ impl Client {
     }
 
     /// Runs an API call with a fresh access token; a 401 triggers one refresh and one retry.
+    /// Without a passkeys broker nothing is read or sent.
     async fn authorized<'a, T, F, Fut>(&'a self, call: F) -> Result<T>
     where
         F: Fn(&'a PasskeysApi, AccessToken, Account) -> Fut,
         Fut: Future<Output = Result<T>>,
     {
+        let api = self
+            .inner
+            .api
+            .as_ref()
+            .ok_or(Error::PasskeysBrokerMissing)?;
         let sessions = &self.inner.sessions;
         let mut session = sessions.required().await?;
         if sessions.needs_refresh(&session) {
             let provider = self.provider().await?;
             session = sessions.refresh(&provider, &session.access_token).await?;
         }
-        let first = call(
-            &self.inner.api,
-            session.access_token.clone(),
-            session.account.clone(),
-        )
-        .await;
+        let first = call(api, session.access_token.clone(), session.account.clone()).await;
         match first {
             Err(error) if is_unauthenticated(&error) => {
                 let provider = self.provider().await?;
                 let renewed = sessions.refresh(&provider, &session.access_token).await?;
-                call(&self.inner.api, renewed.access_token, renewed.account).await
+                call(api, renewed.access_token, renewed.account).await
             }
             other => other,
         }

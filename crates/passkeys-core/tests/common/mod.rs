@@ -1,6 +1,6 @@
 //! Shared pieces of the integration, attack and fault tests: the emulator
-//! behind a counting, tampering proxy (it can forge, delay, cut or replace
-//! any answer), a browser seam that signs in on the emulator's pages, an
+//! and the passkeys broker behind a counting, tampering proxy (it can forge,
+//! delay, cut or replace any answer), a browser seam that signs in on the emulator's pages, an
 //! in-memory secret store (the vault itself is tested against a real Secret
 //! Service in `keychain.rs` and the `fault_keychain` tests), and JWT forging
 //! helpers.
@@ -23,7 +23,9 @@ use url::Url;
 pub use browser::{login, Delivery, LoginBrowser};
 pub use jwt::{at_hash, b64, claims_of, hmac_sha256, hs256_jwt, now, unsigned_jwt};
 pub use pending::Pending;
-pub use proxy::{http_response, json_response, Action, Env, Proxy, Request, Response, Rule};
+pub use proxy::{
+    http_response, json_response, Action, Env, Proxy, Request, Response, Rule, BROKER_CLIENT_ID,
+};
 pub use store::{stored_session, MemoryStore};
 
 pub const EMAIL: &str = "ada@example.com";

@@ -1,5 +1,11 @@
-//! The emulator behind a tampering proxy: it counts grants and API calls and
-//! can forge, delay, cut or replace any answer.
+//! The emulator and the passkeys broker behind a tampering proxy: it counts
+//! grants and API calls and can forge, delay, cut or replace any answer.
+//!
+//! As in production, the app reaches the passkeys API only through the
+//! broker (the emulator refuses a user's token there, as Scalekit does). The
+//! broker talks to the emulator directly, so the proxy sees the app's
+//! requests only: its sign-in and token requests to the emulator, its
+//! passkeys calls to the broker.
 
 use std::collections::HashMap;
 use std::net::{Ipv6Addr, SocketAddr};
@@ -7,6 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use passkeys_broker::RunningBroker;
 use passkeys_core::{Config, RedirectMode};
 use scalekit_emulator::RunningEmulator;
 use serde_json::Value;
@@ -82,12 +89,21 @@ pub struct Proxy {
     pub requests: Mutex<Vec<String>>,
 }
 
-/// The emulator, reachable only through the tampering proxy at `base_url`.
+/// The emulator, reachable only through the tampering proxy at `base_url`,
+/// and the passkeys broker in front of it, reachable through the same proxy
+/// at `api_url`.
 pub struct Env {
     pub emulator: RunningEmulator,
+    pub broker: RunningBroker,
     pub base_url: Url,
+    /// The broker (through the proxy): the app's passkeys API URL.
+    pub api_url: Url,
     pub proxy: Arc<Proxy>,
 }
+
+/// The confidential client the broker uses, as the emulator's test
+/// configuration registers it.
+pub const BROKER_CLIENT_ID: &str = "skc_demo";
 
 impl Env {
     pub async fn start() -> Env {
@@ -99,20 +115,35 @@ impl Env {
         let mut config = scalekit_emulator::Config::for_tests();
         config.listen = upstream;
         config.public_url = Some(base_url.clone());
+        let broker_secret = config
+            .client(BROKER_CLIENT_ID)
+            .and_then(|client| client.secret.as_ref())
+            .expect("the emulator's test configuration registers the broker's client")
+            .secret()
+            .to_string();
         let emulator = scalekit_emulator::start(config).await.unwrap();
         let proxy = Arc::new(Proxy::default());
         for listener in std::iter::once(proxy_v4).chain(proxy_v6) {
             tokio::spawn(serve(listener, upstream, Arc::clone(&proxy)));
         }
+        let broker = start_broker(emulator.base_url(), upstream, &broker_secret).await;
+        let broker_proxy = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let api_url =
+            Url::parse(&format!("http://{}/", broker_proxy.local_addr().unwrap())).unwrap();
+        tokio::spawn(serve(broker_proxy, broker.local_addr(), Arc::clone(&proxy)));
         Env {
             base_url: emulator.base_url().clone(),
             emulator,
+            broker,
+            api_url,
             proxy,
         }
     }
 
+    /// A configuration for this environment, with the broker as its passkeys API.
     pub fn config(&self, redirect: RedirectMode) -> Config {
-        let mut config = Config::new(self.base_url.clone(), CLIENT_ID);
+        let mut config =
+            Config::new(self.base_url.clone(), CLIENT_ID).with_api_url(self.api_url.clone());
         config.redirect = redirect;
         config.sign_in_timeout = Duration::from_secs(60);
         config
@@ -195,6 +226,29 @@ impl Env {
             .await
             .unwrap()
     }
+}
+
+/// The passkeys broker for the emulator whose issuer is `environment_url`
+/// (the proxy); its own calls (client-credentials token, keys, credentials,
+/// sessions) go straight to the emulator at `upstream`, past the proxy.
+async fn start_broker(environment_url: &Url, upstream: SocketAddr, secret: &str) -> RunningBroker {
+    let direct = Url::parse(&format!("http://{upstream}/")).unwrap();
+    let mut config = passkeys_broker::Config::new(
+        environment_url.clone(),
+        CLIENT_ID,
+        BROKER_CLIENT_ID,
+        passkeys_broker::ClientSecret::new(secret),
+    );
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.upstream_api_url = Some(direct.clone());
+    config.token_url = Some(direct.join("oauth/token").unwrap());
+    config.jwks_url = Some(direct.join("keys").unwrap());
+    // The load tests send a hundred calls at once for one user.
+    config.rate_limit = passkeys_broker::RateLimit {
+        requests_per_minute: 60_000,
+        burst: 10_000,
+    };
+    passkeys_broker::start(config).await.unwrap()
 }
 
 /// A port the OS just handed out (and took back) for the emulator.
