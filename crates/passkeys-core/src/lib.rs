@@ -90,18 +90,28 @@ pub mod fuzzing {
             .map_err(|error| crate::Error::from(error).to_string())
     }
 
-    /// Classifies a deep link against the default scheme and redirect URI:
-    /// `Some(query)` for a callback, `None` for `<scheme>://sign-in`.
+    /// Classifies a deep link against the default scheme, redirect URI and
+    /// post-logout redirect URI: `Some(query)` for a callback, `None` for
+    /// `<scheme>://sign-in` and `<scheme>:/signed-out` (whose query is ignored).
     ///
     /// # Errors
     /// The notice shown for a refused link.
     pub fn deep_link(link: &str) -> Result<Option<String>, String> {
+        use crate::deep_link::{parse_deep_link, DeepLinks, ParsedDeepLink};
+
         let redirect_uri =
             url::Url::parse(DEFAULT_DEEP_LINK_REDIRECT_URI).map_err(|error| error.to_string())?;
         let scheme = redirect_uri.scheme().to_string();
-        match crate::deep_link::parse_deep_link(link, &scheme, Some(&redirect_uri)) {
-            Ok(crate::deep_link::ParsedDeepLink::StartSignIn) => Ok(None),
-            Ok(crate::deep_link::ParsedDeepLink::Callback { query }) => Ok(Some(query)),
+        let signed_out =
+            url::Url::parse(&format!("{scheme}:/signed-out")).map_err(|error| error.to_string())?;
+        let links = DeepLinks {
+            scheme: &scheme,
+            redirect_uri: Some(&redirect_uri),
+            signed_out: Some(&signed_out),
+        };
+        match parse_deep_link(link, links) {
+            Ok(ParsedDeepLink::StartSignIn | ParsedDeepLink::SignedOut) => Ok(None),
+            Ok(ParsedDeepLink::Callback { query }) => Ok(Some(query)),
             Err(error) => Err(error.to_string()),
         }
     }

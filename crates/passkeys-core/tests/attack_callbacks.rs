@@ -225,6 +225,25 @@ async fn forged_deep_links_are_refused_and_the_sign_in_stays_pending() {
             "dev.passkeys.desktop://sign-in?prompt=none".into(),
         ),
         ("sign-out", "dev.passkeys.desktop://sign-out".into()),
+        (
+            "signed-out with a fragment",
+            format!("dev.passkeys.desktop:/signed-out?state={state}#x"),
+        ),
+        (
+            "signed-out with a control character",
+            "dev.passkeys.desktop:/signed-out?state=s\n".into(),
+        ),
+        (
+            "a long signed-out",
+            format!(
+                "dev.passkeys.desktop:/signed-out?state={}",
+                "a".repeat(10_000)
+            ),
+        ),
+        (
+            "signed-out on another path",
+            "dev.passkeys.desktop:/signed-out/x".into(),
+        ),
         ("empty", String::new()),
     ];
     for (attack, link) in &table {
@@ -239,6 +258,17 @@ async fn forged_deep_links_are_refused_and_the_sign_in_stays_pending() {
         pending.assert_still_pending();
     }
     pending.assert_nothing_stored().await;
+
+    // The signed-out link is understood and leaves the sign-in waiting.
+    assert_eq!(
+        pending
+            .client
+            .handle_deep_link(&format!("dev.passkeys.desktop:/signed-out?state={state}"))
+            .await
+            .unwrap(),
+        passkeys_core::DeepLinkAction::SignedOut
+    );
+    pending.assert_still_pending();
 
     pending.complete_through_deep_link(&env).await;
     assert_eq!(env.code_grants(), 1, "no forged code was exchanged");

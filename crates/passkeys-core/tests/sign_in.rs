@@ -1,4 +1,5 @@
-//! Sign-in against the emulator: loopback, deep link, cancel, timeout, taken port.
+//! Sign-in against the emulator: loopback, deep link, cancel, timeout, taken
+//! port; sign-out coming back by deep link.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -142,6 +143,84 @@ async fn sign_in_through_a_deep_link() {
     assert_eq!(
         query(&browser.opened()[0])["redirect_uri"],
         "dev.passkeys.desktop:/callback"
+    );
+}
+
+#[tokio::test]
+async fn sign_out_comes_back_by_the_signed_out_deep_link() {
+    // Given a client signed in by deep link
+    let harness = Env::start().await;
+    let config = harness.deep_link_config();
+    let store = Arc::new(MemoryStore::default());
+    let (links, mut delivered) = tokio::sync::mpsc::unbounded_channel();
+    let browser = LoginBrowser::new(&harness, Delivery::DeepLink(links));
+    let client = client(
+        config.clone(),
+        store.clone(),
+        browser.clone(),
+        ClientOptions::default(),
+    )
+    .await;
+    let signing_in = tokio::spawn({
+        let client = client.clone();
+        async move { client.sign_in(|_| {}).await }
+    });
+    let callback = delivered.recv().await.expect("the browser logged in");
+    client.handle_deep_link(callback.as_str()).await.unwrap();
+    signing_in.await.unwrap().unwrap();
+
+    // A signed-out link while signed in changes nothing
+    let before = store.snapshot();
+    assert_eq!(
+        client
+            .handle_deep_link("dev.passkeys.desktop:/signed-out")
+            .await
+            .unwrap(),
+        DeepLinkAction::SignedOut
+    );
+    assert_eq!(store.snapshot(), before);
+    assert!(matches!(
+        client.session().await.unwrap(),
+        SessionState::SignedIn { .. }
+    ));
+
+    // When the user signs out and the environment's end-session page redirects
+    client.sign_out().await.unwrap();
+    let logout = browser.opened().last().cloned().unwrap();
+    assert_eq!(
+        query(&logout)["post_logout_redirect_uri"],
+        "dev.passkeys.desktop:/signed-out"
+    );
+    let page = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(logout)
+        .send()
+        .await
+        .unwrap();
+    assert!(page.status().is_redirection(), "{}", page.status());
+    let location = page.headers()["location"].to_str().unwrap().to_string();
+    assert!(
+        location.starts_with("dev.passkeys.desktop:/signed-out"),
+        "{location}"
+    );
+
+    // Then the link the OS hands back is understood, and the app is signed out
+    assert_eq!(
+        client.handle_deep_link(&location).await.unwrap(),
+        DeepLinkAction::SignedOut
+    );
+    assert!(store.is_empty());
+    assert_eq!(client.session().await.unwrap(), SessionState::SignedOut);
+    let with_state = "dev.passkeys.desktop:/signed-out?state=abc";
+    assert_eq!(
+        client.handle_deep_link(with_state).await.unwrap(),
+        DeepLinkAction::SignedOut
+    );
+    assert_eq!(
+        serde_json::to_value(DeepLinkAction::SignedOut).unwrap(),
+        "signedOut"
     );
 }
 

@@ -12,7 +12,7 @@ use url::Url;
 use crate::browser::{BrowserLauncher, CommandBrowser};
 use crate::callback::{parse_callback_query, CallbackCode, CallbackError};
 use crate::config::{Config, RedirectMode};
-use crate::deep_link::{parse_deep_link, refused, DeepLinkAction, ParsedDeepLink};
+use crate::deep_link::{parse_deep_link, refused, DeepLinkAction, DeepLinks, ParsedDeepLink};
 use crate::error::{Error, Result};
 use crate::loopback::LoopbackListener;
 use crate::oidc::Provider;

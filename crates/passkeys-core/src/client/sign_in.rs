@@ -123,7 +123,10 @@ impl Client {
     ///
     /// The redirect with the right `state` completes the pending sign-in
     /// ([`DeepLinkAction::CompletedSignIn`]); `<scheme>://sign-in` returns
-    /// [`DeepLinkAction::StartSignIn`].
+    /// [`DeepLinkAction::StartSignIn`]; the post-logout redirect URI
+    /// ([`Config::effective_post_logout_redirect_uri`], `<scheme>:/signed-out`,
+    /// its query ignored) returns [`DeepLinkAction::SignedOut`] and changes
+    /// nothing (the keychain was purged at sign-out).
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for any other link (other scheme, host or path,
@@ -135,8 +138,16 @@ impl Client {
             RedirectMode::DeepLink { redirect_uri } => Some(redirect_uri),
             RedirectMode::Loopback { .. } => None,
         };
-        let query = match parse_deep_link(url, &config.deep_link_scheme(), redirect_uri)? {
+        let scheme = config.deep_link_scheme();
+        let signed_out = config.effective_post_logout_redirect_uri();
+        let links = DeepLinks {
+            scheme: &scheme,
+            redirect_uri,
+            signed_out: signed_out.as_ref(),
+        };
+        let query = match parse_deep_link(url, links)? {
             ParsedDeepLink::StartSignIn => return Ok(DeepLinkAction::StartSignIn),
+            ParsedDeepLink::SignedOut => return Ok(DeepLinkAction::SignedOut),
             ParsedDeepLink::Callback { query } => query,
         };
         let mut pending = self.lock_pending();
