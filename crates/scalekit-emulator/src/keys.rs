@@ -7,8 +7,9 @@ use std::sync::{Arc, RwLock};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation};
-use ring::rand::SystemRandom;
-use ring::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
+use openssl::hash::MessageDigest;
+use openssl::pkey::{PKey, Private};
+use openssl::sign::Signer;
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
 use rsa::traits::PublicKeyParts;
 use rsa::RsaPrivateKey;
@@ -29,9 +30,10 @@ struct VerifyingKey {
 
 struct KeySet {
     active_kid: String,
-    /// The active key, for signing with `ring` (four times faster than the
-    /// `rsa` crate behind `jsonwebtoken`'s signing).
-    signing: RsaKeyPair,
+    /// The active key, for signing with OpenSSL (three times faster than
+    /// `ring` and twelve times faster than the `rsa` crate behind
+    /// `jsonwebtoken`'s signing, on a CPU with AVX-512 IFMA).
+    signing: PKey<Private>,
     verifying: Vec<VerifyingKey>,
 }
 
@@ -130,14 +132,9 @@ impl KeyRing {
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some(set.active_kid.clone());
         let signing_input = format!("{}.{}", base64_json(&header)?, base64_json(claims)?);
-        let mut signature = vec![0; set.signing.public().modulus_len()];
-        set.signing
-            .sign(
-                &RSA_PKCS1_SHA256,
-                &SystemRandom::new(),
-                signing_input.as_bytes(),
-                &mut signature,
-            )
+        // An RSA key signs with PKCS#1 v1.5 padding unless told otherwise.
+        let signature = Signer::new(MessageDigest::sha256(), &set.signing)
+            .and_then(|mut signer| signer.sign_oneshot_to_vec(signing_input.as_bytes()))
             .map_err(|_| Error::Key("signing a token failed".into()))?;
         Ok(format!(
             "{signing_input}.{}",
@@ -224,10 +221,7 @@ async fn load(db: &Db) -> Result<KeySet> {
         let n = key.n().to_bytes_be();
         let e = key.e().to_bytes_be();
         if row.active && active.is_none() {
-            let der = key
-                .to_pkcs8_der()
-                .map_err(|e| Error::Key(format!("encoding key {}: {e}", row.kid)))?;
-            let pair = RsaKeyPair::from_pkcs8(der.as_bytes())
+            let pair = PKey::private_key_from_pem(row.private_key_pem.as_bytes())
                 .map_err(|e| Error::Key(format!("key {} cannot sign: {e}", row.kid)))?;
             active = Some((row.kid.clone(), pair));
         }
