@@ -15,7 +15,7 @@ use tokio::sync::Mutex;
 use crate::error::{Error, Result};
 use crate::oidc::{Provider, TokenFailure};
 use crate::secret::{constant_time_eq, AccessToken};
-use crate::vault::{StoredSession, TokenVault};
+use crate::vault::{Account, StoredSession, TokenVault};
 
 /// Refresh this long before the access token expires.
 pub const DEFAULT_REFRESH_SKEW: Duration = Duration::from_secs(30);
@@ -106,7 +106,12 @@ impl Sessions {
                     id_token: tokens.id_token.or(session.id_token),
                     expires_at: tokens.expires_at,
                     account: match tokens.account {
-                        Some(account) if account.subject == session.account.subject => account,
+                        // What UserInfo added at sign-in stays when the new ID token lacks it.
+                        Some(account) if account.subject == session.account.subject => Account {
+                            email: account.email.or(session.account.email),
+                            name: account.name.or(session.account.name),
+                            ..account
+                        },
                         Some(_) => {
                             self.expire().await;
                             return Err(Error::SessionExpired);
@@ -139,7 +144,6 @@ mod tests {
 
     use super::*;
     use crate::vault::memory::MemoryStore;
-    use crate::vault::Account;
 
     fn session(token: &str, expires_in: time::Duration) -> StoredSession {
         StoredSession {

@@ -1,7 +1,8 @@
 //! OpenID Connect with `openidconnect`: discovery, the authorization request
 //! (PKCE S256, state, nonce), code exchange, refresh, ID-token verification
 //! (signature via JWKS with one refetch on an unknown `kid`, `iss`, `aud`,
-//! `exp`, `nonce`, `at_hash`), revocation and the end-session URL.
+//! `exp`, `nonce`, `at_hash`), UserInfo for what the ID token left out,
+//! revocation and the end-session URL.
 
 use std::sync::RwLock;
 use std::time::Duration;
@@ -256,18 +257,21 @@ impl Provider {
             .instrument(tracing::info_span!("sign_in.token_request"))
             .await
             .map_err(|err| Error::from(token_failure(err, "the sign-in code")))?;
-        let tokens = self
+        let mut tokens = self
             .verified_tokens(&response, Some(&request.nonce))
             .instrument(tracing::info_span!("sign_in.id_token_check"))
             .await?;
-        if tokens.account.is_none() {
+        let Some(account) = tokens.account.as_mut() else {
             return Err(Error::Server {
                 status: None,
                 message:
                     "The sign-in server returned no ID token. Check that the scopes include openid."
                         .into(),
             });
-        }
+        };
+        self.complete_account(account, &tokens.access_token)
+            .instrument(tracing::info_span!("sign_in.userinfo"))
+            .await;
         Ok(tokens)
     }
 
@@ -341,6 +345,7 @@ async fn fetch_jwks(http: &reqwest::Client, metadata: &Metadata) -> Result<CoreJ
 
 mod logout;
 mod token_error;
+mod userinfo;
 mod verify;
 
 use token_error::token_failure;

@@ -29,6 +29,8 @@ pub struct Request {
     pub method: String,
     /// Path with query.
     pub target: String,
+    /// The request line and headers.
+    pub head: String,
     pub body: Vec<u8>,
 }
 
@@ -47,6 +49,16 @@ impl Request {
 
     pub fn is_api(&self) -> bool {
         self.target.starts_with("/api/v1/webauthn/credentials")
+    }
+
+    /// The value of header `name`, if sent.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.head.lines().skip(1).find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| value.trim().to_string())
+        })
     }
 }
 
@@ -306,6 +318,7 @@ async fn proxy_one(mut client: TcpStream, upstream: SocketAddr, proxy: Arc<Proxy
     let request = Request {
         method: parts.next().unwrap_or_default().to_string(),
         target: parts.next().unwrap_or_default().to_string(),
+        head: head.clone(),
         body: body.clone(),
     };
     if request.is_grant("refresh_token") {

@@ -1,0 +1,187 @@
+//! What a standard OpenID provider does differently from Scalekit, against
+//! the emulator made to behave like one: an ID token without `email` or
+//! `name` (UserInfo fills them in).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use common::{
+    claims_of, http_response, json_response, loopback_client, Action, Delivery, Env, Request, EMAIL,
+};
+use passkeys_core::Account;
+use serde_json::{json, Value};
+
+/// The code exchange's answer with its ID token's claims edited (re-signed
+/// with the emulator's key; the access token is unchanged).
+fn edit_id_token(
+    env: &Env,
+    edit: fn(&mut serde_json::Map<String, Value>),
+) -> impl Fn(&Request) -> Action + Send + Sync + 'static {
+    let keys = env.emulator.state().keys.clone();
+    move |request| {
+        if !request.is_grant("authorization_code") {
+            return Action::Forward;
+        }
+        let keys = keys.clone();
+        Action::Rewrite(Box::new(move |response| {
+            let mut body = response.json();
+            let mut claims = claims_of(body["id_token"].as_str().unwrap());
+            edit(claims.as_object_mut().unwrap());
+            body["id_token"] = json!(keys.sign(&claims).unwrap());
+            json_response(200, &body)
+        }))
+    }
+}
+
+/// An ID token without email or name, as some providers send.
+fn without_profile_claims(env: &Env) -> impl Fn(&Request) -> Action + Send + Sync + 'static {
+    edit_id_token(env, |claims| {
+        for name in [
+            "email",
+            "email_verified",
+            "name",
+            "given_name",
+            "family_name",
+        ] {
+            claims.remove(name);
+        }
+    })
+}
+
+/// Signs in through the loopback with an ID token stripped of its profile,
+/// answering the userinfo request as `userinfo` says.
+async fn sign_in_without_profile(
+    env: &Env,
+    userinfo: impl Fn(&Request) -> Action + Send + Sync + 'static,
+) -> Account {
+    let strip = without_profile_claims(env);
+    env.set_rule(move |request| {
+        if request.target == "/userinfo" {
+            userinfo(request)
+        } else {
+            strip(request)
+        }
+    });
+    let (app, _, _, browser) = loopback_client(env, Delivery::Loopback).await;
+    app.sign_in(|_| {})
+        .await
+        .unwrap_or_else(|error| panic!("{error}: {:?}", browser.failures.lock().unwrap()))
+}
+
+#[tokio::test]
+async fn userinfo_fills_the_email_and_name_the_id_token_left_out() {
+    // Given a provider whose ID token carries no email or name
+    let env = Env::start().await;
+    let seen: Arc<Mutex<Vec<Request>>> = Arc::default();
+    let record = Arc::clone(&seen);
+
+    // When the user signs in (the userinfo answer also carries a name)
+    let account = sign_in_without_profile(&env, move |request| {
+        record.lock().unwrap().push(request.clone());
+        Action::Rewrite(Box::new(|response| {
+            let mut body = response.json();
+            body["name"] = json!("Ada Lovelace");
+            json_response(response.status, &body)
+        }))
+    })
+    .await;
+
+    // Then the account has them, from userinfo
+    assert_eq!(account.email.as_deref(), Some(EMAIL));
+    assert_eq!(account.name.as_deref(), Some("Ada Lovelace"));
+
+    // And userinfo was asked once, with the access token, for JSON
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].method, "GET");
+    assert_eq!(
+        seen[0].header("accept").as_deref(),
+        Some("application/json")
+    );
+    let bearer = seen[0].header("authorization").unwrap();
+    assert!(bearer.starts_with("Bearer "), "{bearer:.12}");
+}
+
+#[tokio::test]
+async fn userinfo_is_not_asked_when_the_id_token_has_the_profile() {
+    // Given an ID token with both the email and a name
+    let env = Env::start().await;
+    env.set_rule(edit_id_token(&env, |claims| {
+        claims.insert("name".into(), json!("Ada Lovelace"));
+    }));
+
+    // When the user signs in
+    let (app, _, _, _) = loopback_client(&env, Delivery::Loopback).await;
+    let account = app.sign_in(|_| {}).await.unwrap();
+
+    // Then the account comes from the ID token alone
+    assert_eq!(account.email.as_deref(), Some(EMAIL));
+    assert_eq!(account.name.as_deref(), Some("Ada Lovelace"));
+    let requests = env.proxy.requests.lock().unwrap().clone();
+    assert!(
+        !requests.iter().any(|line| line.contains(" /userinfo")),
+        "{requests:?}"
+    );
+}
+
+/// How the proxy answers one userinfo request.
+type Answer = Box<dyn Fn() -> Action + Send + Sync>;
+
+#[tokio::test]
+async fn userinfo_for_another_subject_or_failing_keeps_what_the_id_token_had() {
+    let env = Env::start().await;
+    let trap = env.base_url.join("/trap/userinfo").unwrap();
+    let answers: Vec<(&str, Answer)> = vec![
+        (
+            "another subject",
+            Box::new(|| {
+                Action::Rewrite(Box::new(|response| {
+                    let mut body = response.json();
+                    body["sub"] = json!("usr_someone_else");
+                    body["name"] = json!("Eve");
+                    json_response(200, &body)
+                }))
+            }),
+        ),
+        (
+            "no subject",
+            Box::new(|| Action::Respond(json_response(200, &json!({"email": "eve@example.com"})))),
+        ),
+        (
+            "a server error",
+            Box::new(|| Action::Respond(http_response(500, "text/html", b"<h1>oops</h1>"))),
+        ),
+        (
+            "not JSON",
+            Box::new(|| Action::Respond(http_response(200, "application/jwt", b"e30.e30.sig"))),
+        ),
+        ("no answer", Box::new(|| Action::Cut)),
+        (
+            "a redirect",
+            Box::new(move || {
+                let answer = String::from_utf8(http_response(302, "text/plain", b"")).unwrap();
+                Action::Respond(
+                    answer
+                        .replacen("\r\n", &format!("\r\nLocation: {trap}\r\n"), 1)
+                        .into_bytes(),
+                )
+            }),
+        ),
+    ];
+    for (what, answer) in answers {
+        // When userinfo answers badly
+        let account = sign_in_without_profile(&env, move |_| answer()).await;
+
+        // Then the sign-in still succeeds, without the profile
+        assert_eq!(account.email, None, "{what}");
+        assert_eq!(account.name, None, "{what}");
+        assert!(account.subject.starts_with("usr_"), "{what}");
+    }
+    let requests = env.proxy.requests.lock().unwrap().clone();
+    assert!(
+        !requests.iter().any(|line| line.contains("/trap/")),
+        "a redirect was followed: {requests:?}"
+    );
+}
