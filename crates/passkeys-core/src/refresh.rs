@@ -6,7 +6,15 @@
 //! the token changed meanwhile, use the new one. A rotated refresh token is
 //! stored in the keychain before it replaces the old one in memory. A
 //! refused refresh purges the keychain and reports [`Error::SessionExpired`].
+//!
+//! A session without a refresh token (a provider that issues none) is used
+//! until its access token expires, with no skew; after that, or when the API
+//! refuses the token, it is purged and every call says
+//! [`Error::SessionExpired`] (the provider is not even asked, so no network
+//! or server message can get in the way of "Sign in again").
 
+use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use time::OffsetDateTime;
@@ -59,9 +67,14 @@ impl Sessions {
         self.current().await?.ok_or(Error::SignInRequired)
     }
 
-    /// Whether the access token expires within the skew.
+    /// Whether the access token expires within the skew; a session that
+    /// cannot be refreshed uses its access token until it has expired.
     pub(crate) fn needs_refresh(&self, session: &StoredSession) -> bool {
-        session.expires_at - self.skew <= OffsetDateTime::now_utc()
+        let skew = match session.refresh_token {
+            Some(_) => self.skew,
+            None => Duration::ZERO,
+        };
+        session.expires_at - skew <= OffsetDateTime::now_utc()
     }
 
     /// Stores a new session (keychain first, then memory).
@@ -83,11 +96,16 @@ impl Sessions {
     }
 
     /// Refreshes unless someone already replaced `stale` while we waited.
-    pub(crate) async fn refresh(
+    /// `provider` (discovery) is only awaited when there is a refresh token.
+    pub(crate) async fn refresh<P, Fut>(
         &self,
-        provider: &Provider,
+        provider: P,
         stale: &AccessToken,
-    ) -> Result<StoredSession> {
+    ) -> Result<StoredSession>
+    where
+        P: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Arc<Provider>>>,
+    {
         let _single_flight = self.refresh_lock.lock().await;
         let session = self.required().await?;
         if !constant_time_eq(session.access_token.secret(), stale.secret()) {
@@ -97,6 +115,7 @@ impl Sessions {
             self.expire().await;
             return Err(Error::SessionExpired);
         };
+        let provider = provider().await?;
         tracing::debug!("refreshing the access token");
         match provider.refresh(&refresh_token).await {
             Ok(tokens) => {
@@ -147,6 +166,13 @@ mod tests {
 
     fn session(token: &str, expires_in: time::Duration) -> StoredSession {
         StoredSession {
+            refresh_token: Some(crate::secret::RefreshToken::new("rt".into())),
+            ..without_refresh_token(token, expires_in)
+        }
+    }
+
+    fn without_refresh_token(token: &str, expires_in: time::Duration) -> StoredSession {
+        StoredSession {
             access_token: AccessToken::new(token.into()),
             refresh_token: None,
             id_token: None,
@@ -182,6 +208,51 @@ mod tests {
         assert!(sessions.needs_refresh(&sessions.required().await.unwrap()));
 
         sessions.clear().await.unwrap();
+        assert!(store.entries.lock().unwrap().is_empty());
+        assert!(matches!(
+            sessions.required().await,
+            Err(Error::SignInRequired)
+        ));
+    }
+
+    #[tokio::test]
+    async fn without_a_refresh_token_the_session_lasts_until_expiry_then_asks_to_sign_in() {
+        // Given a session without a refresh token, 10 s from expiry (within the skew)
+        let store = Arc::new(MemoryStore::default());
+        let vault = TokenVault::new(store.clone(), "env|client");
+        let sessions = Sessions::new(vault, DEFAULT_REFRESH_SKEW);
+        sessions
+            .replace(without_refresh_token("at-1", time::Duration::seconds(10)))
+            .await
+            .unwrap();
+
+        // Then it is used as it is: nothing to refresh it with
+        let current = sessions.required().await.unwrap();
+        assert!(!sessions.needs_refresh(&current));
+
+        // When it has expired
+        sessions
+            .replace(without_refresh_token("at-1", time::Duration::seconds(-1)))
+            .await
+            .unwrap();
+        let current = sessions.required().await.unwrap();
+        assert!(sessions.needs_refresh(&current));
+        let discovered = std::sync::atomic::AtomicBool::new(false);
+        let error = sessions
+            .refresh(
+                || async {
+                    discovered.store(true, std::sync::atomic::Ordering::SeqCst);
+                    Err(Error::Network("the provider is unreachable".into()))
+                },
+                &current.access_token,
+            )
+            .await
+            .unwrap_err();
+
+        // Then the user is asked to sign in again, not told about the network,
+        // and the keychain entry is gone
+        assert!(matches!(error, Error::SessionExpired), "{error:?}");
+        assert!(!discovered.load(std::sync::atomic::Ordering::SeqCst));
         assert!(store.entries.lock().unwrap().is_empty());
         assert!(matches!(
             sessions.required().await,

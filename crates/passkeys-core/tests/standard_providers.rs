@@ -1,6 +1,7 @@
 //! What a standard OpenID provider does differently from Scalekit, against
 //! the emulator made to behave like one: an ID token without `email` or
-//! `name` (UserInfo fills them in).
+//! `name` (UserInfo fills them in), no refresh token (the session lasts
+//! until its access token expires, then says sign in again).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -8,9 +9,10 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use common::{
-    claims_of, http_response, json_response, loopback_client, Action, Delivery, Env, Request, EMAIL,
+    claims_of, client, http_response, json_response, loopback_client, refresh_at_expiry, Action,
+    Delivery, Env, Request, EMAIL,
 };
-use passkeys_core::Account;
+use passkeys_core::{Account, ClientOptions, ErrorKind, RedirectMode, SessionState};
 use serde_json::{json, Value};
 
 /// The code exchange's answer with its ID token's claims edited (re-signed
@@ -184,4 +186,101 @@ async fn userinfo_for_another_subject_or_failing_keeps_what_the_id_token_had() {
         !requests.iter().any(|line| line.contains("/trap/")),
         "a redirect was followed: {requests:?}"
     );
+}
+
+/// Signs in with scopes that leave out `offline_access`: no refresh token.
+async fn signed_in_without_refresh_token(
+    env: &Env,
+) -> (
+    passkeys_core::Config,
+    Arc<common::MemoryStore>,
+    Arc<common::LoginBrowser>,
+) {
+    let mut config = env.config(RedirectMode::Loopback { port: 0 });
+    config.scopes = vec!["openid".into(), "profile".into(), "email".into()];
+    let store = Arc::new(common::MemoryStore::default());
+    let browser = common::LoginBrowser::new(env, Delivery::Loopback);
+    let app = client(
+        config.clone(),
+        store.clone(),
+        browser.clone(),
+        ClientOptions::default(),
+    )
+    .await;
+    app.sign_in(|_| {}).await.unwrap();
+    let session = store.session(&config).await.unwrap();
+    assert!(session.refresh_token.is_none(), "the provider sent none");
+    (config, store, browser)
+}
+
+#[tokio::test]
+async fn without_a_refresh_token_the_session_works_until_expiry_then_says_sign_in_again() {
+    // Given a session without a refresh token, 10 s from expiry (inside the
+    // default 30 s refresh window)
+    let env = Env::start().await;
+    let (config, store, browser) = signed_in_without_refresh_token(&env).await;
+    store
+        .edit_session(&config, |session| {
+            session.expires_at = time::OffsetDateTime::now_utc() + time::Duration::seconds(10)
+        })
+        .await;
+    let app = client(
+        config.clone(),
+        store.clone(),
+        browser.clone(),
+        ClientOptions::default(),
+    )
+    .await;
+
+    // When passkeys are listed, the access token is used as it is
+    app.list_passkeys().await.unwrap();
+    assert_eq!(env.refresh_grants(), 0);
+
+    // Given the access token has expired and the provider cannot be reached
+    store.expire_access_token(&config).await;
+    env.when(|request| !request.is_api(), || Action::Cut);
+    let app = client(config.clone(), store.clone(), browser, refresh_at_expiry()).await;
+    let requests_before = env.proxy.requests.lock().unwrap().len();
+
+    // When passkeys are listed
+    let error = app.list_passkeys().await.unwrap_err();
+
+    // Then the user is asked to sign in again (not told about the network),
+    // nothing was sent, and the keychain entry is gone
+    assert_eq!(error.kind(), ErrorKind::SessionExpired, "{error}");
+    assert_eq!(error.to_string(), "Your session expired. Sign in again.");
+    assert_eq!(env.proxy.requests.lock().unwrap().len(), requests_before);
+    assert!(store.is_empty());
+    assert_eq!(app.session().await.unwrap(), SessionState::SignedOut);
+    for error in [
+        app.list_passkeys().await.unwrap_err(),
+        app.rename_passkey("wac_1", "x").await.unwrap_err(),
+        app.remove_passkey("wac_1").await.unwrap_err(),
+    ] {
+        assert_eq!(error.kind(), ErrorKind::SignInRequired, "{error}");
+    }
+}
+
+#[tokio::test]
+async fn without_a_refresh_token_a_refused_access_token_says_sign_in_again() {
+    // Given a fresh-looking session without a refresh token that the broker refuses
+    let env = Env::start().await;
+    let (config, store, browser) = signed_in_without_refresh_token(&env).await;
+    env.respond_when(
+        |request| request.is_api(),
+        json_response(
+            401,
+            &json!({"code": 16, "message": "the session has ended", "details": []}),
+        ),
+    );
+    let app = client(config, store.clone(), browser, ClientOptions::default()).await;
+
+    // When passkeys are listed
+    let error = app.list_passkeys().await.unwrap_err();
+
+    // Then the user is asked to sign in again, the keychain entry is gone
+    assert_eq!(error.kind(), ErrorKind::SessionExpired, "{error}");
+    assert_eq!(env.api_requests(), 1, "no retry without a new token");
+    assert_eq!(env.refresh_grants(), 0);
+    assert!(store.is_empty());
 }

@@ -298,14 +298,16 @@ impl Client {
         let sessions = &self.inner.sessions;
         let mut session = sessions.required().await?;
         if sessions.needs_refresh(&session) {
-            let provider = self.provider().await?;
-            session = sessions.refresh(&provider, &session.access_token).await?;
+            session = sessions
+                .refresh(|| self.provider(), &session.access_token)
+                .await?;
         }
         let first = call(api, session.access_token.clone(), session.account.clone()).await;
         match first {
             Err(error) if is_unauthenticated(&error) => {
-                let provider = self.provider().await?;
-                let renewed = sessions.refresh(&provider, &session.access_token).await?;
+                let renewed = sessions
+                    .refresh(|| self.provider(), &session.access_token)
+                    .await?;
                 call(api, renewed.access_token, renewed.account).await
             }
             other => other,
