@@ -1,7 +1,8 @@
 //! What a standard OpenID provider does differently from Scalekit, against
 //! the emulator made to behave like one: an ID token without `email` or
 //! `name` (UserInfo fills them in), no refresh token (the session lasts
-//! until its access token expires, then says sign in again).
+//! until its access token expires, then says sign in again), and a passkeys
+//! API address where nothing answers the route.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -9,8 +10,8 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use common::{
-    claims_of, client, http_response, json_response, loopback_client, refresh_at_expiry, Action,
-    Delivery, Env, Request, EMAIL,
+    claims_of, client, http_response, json_response, loopback_client, refresh_at_expiry, signed_in,
+    Action, Delivery, Env, Request, EMAIL,
 };
 use passkeys_core::{Account, ClientOptions, ErrorKind, RedirectMode, SessionState};
 use serde_json::{json, Value};
@@ -283,4 +284,42 @@ async fn without_a_refresh_token_a_refused_access_token_says_sign_in_again() {
     assert_eq!(env.api_requests(), 1, "no retry without a new token");
     assert_eq!(env.refresh_grants(), 0);
     assert!(store.is_empty());
+}
+
+#[tokio::test]
+async fn a_passkeys_api_address_without_the_route_is_named() {
+    // Given an API address where a server answers 404 pages, not API errors
+    let env = Env::start().await;
+    let (app, _, store, _) = signed_in(&env).await;
+    let before = store.snapshot();
+    for page in [
+        http_response(404, "text/html", b"<h1>404 Not Found</h1>"),
+        http_response(404, "text/plain", b""),
+        json_response(404, &json!({"error": "Not Found", "status": 404})),
+    ] {
+        env.respond_when(|request| request.is_api(), page);
+
+        // When passkeys are listed
+        let error = app.list_passkeys().await.unwrap_err();
+
+        // Then the message names where the API was looked for, not a missing passkey
+        assert_eq!(error.kind(), ErrorKind::Config, "{error}");
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "The passkeys API was not found at {}api/v1/webauthn/credentials. Check the passkeys broker's address (api_url).",
+                env.api_url
+            )
+        );
+    }
+    assert_eq!(store.snapshot(), before, "still signed in");
+
+    // And a 404 in the API's own error shape still reads as "not found"
+    env.respond_when(
+        |request| request.is_api(),
+        json_response(404, &json!({"code": 5, "message": "user not found"})),
+    );
+    let error = app.list_passkeys().await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::NotFound);
+    assert_eq!(error.to_string(), "user not found");
 }

@@ -231,6 +231,7 @@ impl Client {
     /// # Errors
     /// [`Error::PasskeysBrokerMissing`] (before anything is read or sent),
     /// [`Error::SignInRequired`], [`Error::SessionExpired`], [`Error::Api`],
+    /// [`Error::Config`] when the broker's address has no passkeys API,
     /// network errors.
     pub async fn list_passkeys(&self) -> Result<Vec<Passkey>> {
         self.authorized(

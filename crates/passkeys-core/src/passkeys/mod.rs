@@ -92,10 +92,23 @@ impl PasskeysApi {
     }
 
     /// `GET /api/v1/webauthn/credentials?user_id=<sub>`.
+    ///
+    /// A 404 whose body is not a grpc-gateway error (a server with no such
+    /// route: `api_url` names something that is not a passkeys broker) is
+    /// [`Error::Config`], "The passkeys API was not found at <url>": only the
+    /// configuration can fix it, and the `notFound` kind of [`Error::Api`]
+    /// would tell the UI that a passkey is gone.
     pub(crate) async fn list(&self, token: &AccessToken, user_id: &str) -> Result<Vec<Passkey>> {
-        let mut url = self.url(None)?;
+        let route = self.url(None)?;
+        let mut url = route.clone();
         url.query_pairs_mut().append_pair("user_id", user_id);
-        let body = self.send(Method::GET, url, token, None).await?;
+        let (status, bytes) = self.exchange(Method::GET, url, token, None).await?;
+        if status == StatusCode::NOT_FOUND && !wire::is_error_body(&bytes) {
+            return Err(Error::Config(format!(
+                "The passkeys API was not found at {route}. Check the passkeys broker's address (api_url)."
+            )));
+        }
+        let body = answer(status, &bytes)?;
         let credentials = wire::decode_list(&body).ok_or_else(unexpected_answer)?;
         Ok(credentials
             .into_iter()
@@ -143,6 +156,18 @@ impl PasskeysApi {
         token: &AccessToken,
         body: Option<Value>,
     ) -> Result<Value> {
+        let (status, bytes) = self.exchange(method, url, token, body).await?;
+        answer(status, &bytes)
+    }
+
+    /// Sends one request; the status and the body (at most 4 MiB).
+    async fn exchange(
+        &self,
+        method: Method,
+        url: Url,
+        token: &AccessToken,
+        body: Option<Value>,
+    ) -> Result<(StatusCode, Vec<u8>)> {
         let mut request = self
             .http
             .request(method, url)
@@ -167,17 +192,22 @@ impl PasskeysApi {
             }
             bytes.extend_from_slice(&chunk);
         }
-        if !status.is_success() {
-            return Err(Error::Api(Box::new(wire::decode_error(
-                status.as_u16(),
-                &bytes,
-            ))));
-        }
-        if bytes.is_empty() || status == StatusCode::NO_CONTENT {
-            return Ok(Value::Object(Default::default()));
-        }
-        serde_json::from_slice(&bytes).map_err(|_| unexpected_answer())
+        Ok((status, bytes))
     }
+}
+
+/// The JSON of a successful answer, else [`Error::Api`].
+fn answer(status: StatusCode, bytes: &[u8]) -> Result<Value> {
+    if !status.is_success() {
+        return Err(Error::Api(Box::new(wire::decode_error(
+            status.as_u16(),
+            bytes,
+        ))));
+    }
+    if bytes.is_empty() || status == StatusCode::NO_CONTENT {
+        return Ok(Value::Object(Default::default()));
+    }
+    serde_json::from_slice(bytes).map_err(|_| unexpected_answer())
 }
 
 fn unexpected_answer() -> Error {

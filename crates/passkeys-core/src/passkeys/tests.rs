@@ -336,3 +336,56 @@ async fn bad_names_and_ids_send_nothing() {
     let error = api(base).remove(&token, "").await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
 }
+
+#[tokio::test]
+async fn a_list_404_without_an_api_error_body_names_the_missing_api() {
+    // Given servers with no passkeys route: a plain 404 page, an empty body,
+    // JSON that is not a grpc-gateway error
+    for body in ["<h1>Not Found</h1>", "", "{\"error\":\"not found\"}"] {
+        let (base, _request) = one_shot_server("404 Not Found", body).await;
+        let base = base.join("broker/").unwrap();
+
+        // When the passkeys are listed
+        let error = api(base.clone())
+            .list(&AccessToken::new("at".into()), "usr_42")
+            .await
+            .unwrap_err();
+
+        // Then the message names the API's address, not a missing passkey
+        assert_eq!(error.kind(), ErrorKind::Config, "{body:?}: {error:?}");
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "The passkeys API was not found at {base}api/v1/webauthn/credentials. Check the passkeys broker's address (api_url)."
+            )
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_list_404_with_an_api_error_body_stays_an_api_error() {
+    let (base, _request) = one_shot_server("404 Not Found", NOT_FOUND).await;
+    let error = api(base)
+        .list(&AccessToken::new("at".into()), "usr_42")
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::NotFound);
+    assert!(matches!(error, Error::Api(_)));
+}
+
+#[test]
+fn error_bodies_are_told_from_other_pages() {
+    let table = [
+        (NOT_FOUND, true),
+        (UNAUTHENTICATED, true),
+        ("{\"code\": 5}", true),
+        ("{\"code\": \"5\", \"message\": \"x\"}", false),
+        ("{\"message\": \"Not Found\"}", false),
+        ("<h1>Not Found</h1>", false),
+        ("", false),
+        ("[1]", false),
+    ];
+    for (body, expected) in table {
+        assert_eq!(wire::is_error_body(body.as_bytes()), expected, "{body:?}");
+    }
+}

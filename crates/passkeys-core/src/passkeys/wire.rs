@@ -108,6 +108,15 @@ pub(crate) fn decode_single(body: &Value) -> Option<WireCredential> {
         .and_then(|value| WireCredential::deserialize(value).ok())
 }
 
+/// Is this a grpc-gateway error body (a JSON object with a numeric `code`),
+/// as the passkeys API and the broker send, rather than some other server's page?
+pub(crate) fn is_error_body(body: &[u8]) -> bool {
+    serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|value| value.get("code").map(Value::is_i64))
+        .unwrap_or(false)
+}
+
 /// Parses a grpc-gateway error body; unknown shapes give a generic message.
 pub(crate) fn decode_error(status: u16, body: &[u8]) -> ApiError {
     let value: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
