@@ -65,14 +65,9 @@ impl EnvironmentInfo {
                 .to_string(),
             redirect,
             embedded_emulator,
-            passkeys_api: Some(
-                config
-                    .api
-                    .base_url
-                    .as_str()
-                    .trim_end_matches('/')
-                    .to_string(),
-            ),
+            passkeys_api: config
+                .api_url()
+                .map(|url| url.as_str().trim_end_matches('/').to_string()),
         }
     }
 }
@@ -201,7 +196,7 @@ pub async fn start_with_local_binaries(
 /// environment (`PASSKEYS_BROWSER`, `PASSKEYS_KEYCHAIN_SERVICE`).
 fn embedded_config(environment_url: &Url, broker_url: &Url) -> passkeys_core::Result<Config> {
     let mut config = Config::new(environment_url.clone(), EMBEDDED_CLIENT_ID);
-    config.api.base_url = broker_url.clone();
+    config.set_api_url(broker_url.clone());
     let var = |name: &str| {
         std::env::var(name)
             .ok()

@@ -73,7 +73,9 @@ pub fn bring_to_front<R: Runtime>(app: &AppHandle<R>) {
 }
 
 /// Hands a deep link to the core: a callback completes the pending sign-in,
-/// `<scheme>://sign-in` starts one, anything else is refused with a notice.
+/// `<scheme>://sign-in` starts one, `<scheme>:/signed-out` (the
+/// environment's redirect after sign-out) shows the window as it now is,
+/// anything else is refused with a notice.
 pub async fn handle_deep_link<R: Runtime>(app: AppHandle<R>, url: String) {
     let state = app.state::<AppState>();
     let client = match state.client().await {
@@ -88,6 +90,14 @@ pub async fn handle_deep_link<R: Runtime>(app: AppHandle<R>, url: String) {
                     notice(&app, error.message);
                 }
             }
+        }
+        Ok(DeepLinkAction::SignedOut) => {
+            // The environment's answer to a sign-out: the window comes
+            // forward showing whatever the session now is, with no notice.
+            if let Ok(session) = client.session().await {
+                session_changed(&app, &session);
+            }
+            bring_to_front(&app);
         }
         Ok(_) => bring_to_front(&app),
         Err(error) => {

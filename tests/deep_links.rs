@@ -88,3 +88,29 @@ fn the_callback_link_completes_a_pending_sign_in_and_a_forged_one_does_not() {
         account
     );
 }
+
+#[test]
+fn the_signed_out_link_shows_the_signed_out_window_with_no_notice() {
+    // Given an app signed in by deep link (the production redirect)
+    let harness = Harness::new(Behaviour::SignsInByDeepLink);
+    harness.sign_in();
+    // When the person signs out, and the environment sends the browser back
+    // to the app's post-logout redirect, with or without a query
+    invoke(&harness.webview, "sign_out", json!({})).unwrap();
+    let before = harness.events("session-changed").len();
+    for link in [
+        "dev.passkeys.desktop:/signed-out",
+        "dev.passkeys.desktop:/signed-out?state=abc",
+    ] {
+        open_deep_link(&harness, link);
+    }
+    // Then the window is told it is signed out, and no notice is shown
+    assert!(
+        harness.events("notice").is_empty(),
+        "{:?}",
+        harness.events("notice")
+    );
+    let changed = harness.events("session-changed");
+    assert_eq!(changed.len(), before + 2, "{changed:?}");
+    assert_eq!(changed.last().unwrap(), &json!({"state": "signedOut"}));
+}

@@ -174,7 +174,7 @@ async fn a_first_run_with_nothing_configured_signs_in_and_manages_passkeys_throu
     ));
     // and the passkeys calls go to the broker, which answers them
     assert_eq!(
-        ready.client.config().api.base_url.origin(),
+        ready.client.config().api_url().unwrap().origin(),
         broker.origin(),
         "passkeys go through the broker"
     );

@@ -69,3 +69,33 @@ fn typescript_types_match_the_json_of_the_commands() {
     let environment = harness.invoke("environment", json!({})).unwrap();
     assert_eq!(keys(&environment), interface_fields("Environment"));
 }
+
+/// The members of `export type <name> = | "a" | "b" …;` in api.ts.
+fn union_members(name: &str) -> BTreeSet<String> {
+    let start = API_TS
+        .find(&format!("export type {name} ="))
+        .unwrap_or_else(|| panic!("type {name} not in api.ts"));
+    let body = &API_TS[start..];
+    let body = &body[..body.find(';').unwrap()];
+    body.split('"')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn without_a_broker_the_ui_gets_a_kind_it_knows_and_the_environment_says_none() {
+    let harness = Harness::without_broker(Behaviour::SignsIn);
+    harness.sign_in();
+    let error = harness.invoke("list_passkeys", json!({})).unwrap_err();
+    let kind = error["kind"].as_str().unwrap();
+    assert_eq!(kind, "passkeysBrokerMissing");
+    assert!(
+        union_members("ErrorKind").contains(kind),
+        "api.ts lacks {kind}"
+    );
+    assert!(error["message"].as_str().unwrap().contains("broker"));
+    let environment = harness.invoke("environment", json!({})).unwrap();
+    assert_eq!(environment["passkeysApi"], Value::Null);
+}

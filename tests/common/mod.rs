@@ -140,6 +140,16 @@ impl Harness {
 
     /// A mock app with the given keychain.
     pub fn with_store(behaviour: Behaviour, store: Arc<dyn SecretStore>) -> Harness {
+        Harness::build(behaviour, store, true)
+    }
+
+    /// A mock app configured with no passkeys broker (a real environment
+    /// whose organisation runs none).
+    pub fn without_broker(behaviour: Behaviour) -> Harness {
+        Harness::build(behaviour, Arc::new(MemoryStore::default()), false)
+    }
+
+    fn build(behaviour: Behaviour, store: Arc<dyn SecretStore>, with_broker: bool) -> Harness {
         let emulator = tauri::async_runtime::block_on(scalekit_emulator::start(
             scalekit_emulator::Config::for_tests(),
         ))
@@ -153,7 +163,9 @@ impl Harness {
             app: OnceLock::new(),
         });
         let mut config = Config::new(base_url, "ntvc_demo");
-        config.api.base_url = broker.base_url().clone();
+        if with_broker {
+            config.set_api_url(broker.base_url().clone());
+        }
         config.sign_in_timeout = Duration::from_secs(60);
         if behaviour == Behaviour::SignsInByDeepLink {
             config.redirect = RedirectMode::DeepLink {
@@ -219,7 +231,7 @@ pub async fn start_broker(emulator: &RunningEmulator) -> RunningBroker {
         emulator.base_url().clone(),
         "ntvc_demo",
         "skc_demo",
-        passkeys_broker::ClientSecret::new("demo-secret"),
+        passkeys_broker::ClientSecret::new(scalekit_emulator::config::TEST_CLIENT_SECRET),
     );
     config.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     passkeys_broker::start(config).await.unwrap()

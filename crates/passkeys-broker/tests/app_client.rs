@@ -1,5 +1,5 @@
 //! The app's own client core, unchanged, pointed at the broker by its
-//! `api.base_url` setting alone: sign in through the hosted login, then list,
+//! API URL setting alone: sign in through the hosted login, then list,
 //! rename and remove.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -67,7 +67,7 @@ async fn the_apps_client_works_through_the_broker_by_configuration_alone() {
     let mut config = passkeys_core::Config::new(emulator.base_url().clone(), APP_CLIENT_ID);
     config.redirect = RedirectMode::Loopback { port: 0 };
     config.sign_in_timeout = Duration::from_secs(60);
-    config.api.base_url = broker.base_url().clone();
+    config.set_api_url(broker.base_url().clone());
     let browser = Arc::new(HostedLoginBrowser {
         base_url: emulator.base_url().clone(),
     });

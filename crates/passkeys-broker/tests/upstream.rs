@@ -34,8 +34,9 @@ async fn one_token_request_for_a_hundred_concurrent_calls_at_expiry() {
     assert_eq!(first.status(), 200);
     assert_eq!(proxy.token_requests(), 1);
 
-    // When its token reaches expiry (the emulator's live 300 s)
-    clock.advance(Duration::from_secs(300));
+    // When its token reaches expiry (Scalekit's, and the emulator's,
+    // client-credentials tokens live 86,399 s)
+    clock.advance(Duration::from_secs(86_400));
     // and 100 calls arrive at once
     let calls = (0..100).map(|_| {
         let request = http.get(&url).bearer_auth(&token);

@@ -19,7 +19,7 @@ use url::Url;
 
 pub const APP_CLIENT_ID: &str = "ntvc_demo";
 pub const BROKER_CLIENT_ID: &str = "skc_demo";
-pub const BROKER_CLIENT_SECRET: &str = "demo-secret";
+pub const BROKER_CLIENT_SECRET: &str = scalekit_emulator::config::TEST_CLIENT_SECRET;
 
 pub async fn start_emulator() -> RunningEmulator {
     scalekit_emulator::start(scalekit_emulator::Config::for_tests())
