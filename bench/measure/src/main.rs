@@ -6,6 +6,7 @@
 //! passkeys-bench core   --out FILE [--sign-in-runs N] [--call-runs N]
 //! passkeys-bench window --out FILE --app BIN --baseline BIN [--starts N] [--round-trips N] [--subjects app,baseline,…]
 //! passkeys-bench report --results DIR --doc FILE --app BIN --baseline BIN [--emulator BIN] [--app-deb F] [--baseline-deb F]
+//! passkeys-bench refresh --out FILE --emulator BIN --oidc-provider DIR [--clients N] [--requests N] [--rounds N] [--compare-emulator BIN --compare-label TEXT]
 //! ```
 //!
 //! `core` and `window` start their own private keychain (a D-Bus session with
@@ -15,6 +16,7 @@
 //! process's `/proc/<pid>/smaps` there, `PASSKEYS_BENCH_LOGS=<dir>` its stderr.
 
 mod core;
+mod refresh;
 mod report;
 mod spans;
 mod stats;
@@ -39,8 +41,9 @@ fn main() {
         Some("core") => options(&args[1..]).and_then(|o| run_core(&o)),
         Some("window") => options(&args[1..]).and_then(|o| run_window(&o)),
         Some("report") => options(&args[1..]).and_then(|o| report::run(&o)),
+        Some("refresh") => options(&args[1..]).and_then(|o| refresh::run(&o)),
         _ => Err(
-            "usage: passkeys-bench core|window|report [--option value]… (see the crate docs)"
+            "usage: passkeys-bench core|window|report|refresh [--option value]… (see the crate docs)"
                 .into(),
         ),
     };

@@ -31,7 +31,6 @@ pub fn run(options: &Options) -> BenchResult<()> {
     let core: Value = serde_json::from_str(&std::fs::read_to_string(results.join("core.json"))?)?;
     let window: Value =
         serde_json::from_str(&std::fs::read_to_string(results.join("window.json"))?)?;
-    let emulator = std::fs::read_to_string(results.join("emulator.md")).unwrap_or_default();
 
     let mut out = String::new();
     writeln!(out, "{}", machine())?;
@@ -50,14 +49,27 @@ pub fn run(options: &Options) -> BenchResult<()> {
     keychain(&mut out, &core)?;
     headless(&mut out, &core)?;
     processes(&mut out, &window)?;
-    if !emulator.trim().is_empty() {
-        writeln!(out)?;
-        writeln!(
-            out,
-            "The emulator over loopback, its own benchmark (see its section above; same run):"
-        )?;
-        writeln!(out)?;
-        writeln!(out, "{}", emulator.trim())?;
+    for (file, heading) in [
+        (
+            "emulator.md",
+            "The emulator over loopback, its own benchmark (see its section above; same run):",
+        ),
+        (
+            "broker.md",
+            "The broker over loopback against straight to the emulator (see the broker's section above; same run):",
+        ),
+        (
+            "refresh.md",
+            "The emulator's refresh-token grant against oidc-provider (see the emulator's section above; same run):",
+        ),
+    ] {
+        let table = std::fs::read_to_string(results.join(file)).unwrap_or_default();
+        if !table.trim().is_empty() {
+            writeln!(out)?;
+            writeln!(out, "{heading}")?;
+            writeln!(out)?;
+            writeln!(out, "{}", table.trim())?;
+        }
     }
     print!("{out}");
     if let Some(doc) = options.optional("doc") {

@@ -1,0 +1,536 @@
+//! `passkeys-bench refresh`: the emulator's refresh-token grant against
+//! panva `oidc-provider` (`bench/oidc-provider`), driven the same way in the
+//! same run. Each server runs as its own process on loopback; each of
+//! `--clients` clients keeps its own rotating chain (the refresh token a call
+//! returns is the one the next call sends). The servers take turns for
+//! `--rounds` rounds of `--requests` requests, after a warm-up; the CPU time
+//! of each server process (`/proc/<pid>/stat`, utime + stime) is read before
+//! and after each turn.
+//!
+//! The driver runs on one thread (a current-thread runtime), so that it
+//! takes the same share of the two cores from either server.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use reqwest::Client;
+use scalekit_emulator::testing;
+use serde_json::{json, Value};
+use tokio::process::{Child, Command};
+use url::Url;
+
+use crate::{stats, BenchResult, Options};
+
+const EMULATOR_CLIENT_ID: &str = "ntvc_demo";
+const EMULATOR_REDIRECT: &str = "http://127.0.0.1/callback";
+const OIDC_PROVIDER_CLIENT_ID: &str = "bench";
+const WARM_UP_PER_CHAIN: usize = 50;
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// One server under test: its process, its token endpoint and the chains.
+struct Server {
+    name: String,
+    child: Child,
+    pid: u32,
+    token_endpoint: Url,
+    client_id: &'static str,
+    chains: Vec<String>,
+    /// What the first answer's tokens are, from their JOSE headers.
+    signs: String,
+    latencies: Vec<Duration>,
+    /// Requests per second of each turn.
+    throughputs: Vec<f64>,
+    requests: usize,
+    cpu_seconds: f64,
+}
+
+/// Runs the subcommand.
+///
+/// # Errors
+/// When a server does not start or answers a refresh with an error.
+pub fn run(options: &Options) -> BenchResult<()> {
+    let out = options.required("out")?;
+    let emulator = PathBuf::from(options.required("emulator")?);
+    let oidc_provider = PathBuf::from(options.required("oidc-provider")?);
+    // Another build of the emulator in the same rotation (e.g. before a change).
+    let compare = options
+        .optional("compare-emulator")
+        .map(|bin| (PathBuf::from(bin), options.optional("compare-label")));
+    let clients = options.count("clients", 8)?;
+    let requests = options.count("requests", 3_000)?;
+    let rounds = options.count("rounds", 3)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let result = runtime.block_on(measure(
+        &emulator,
+        compare.as_ref().map(|(bin, label)| {
+            (
+                bin.as_path(),
+                label.unwrap_or("scalekit-emulator, other build"),
+            )
+        }),
+        &oidc_provider,
+        clients,
+        requests,
+        rounds,
+    ))?;
+    crate::write_json(out, &result)
+}
+
+async fn measure(
+    emulator: &Path,
+    compare: Option<(&Path, &str)>,
+    oidc_provider: &Path,
+    clients: usize,
+    requests: usize,
+    rounds: usize,
+) -> BenchResult<Value> {
+    let load_before = load_average();
+    let http = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let mut servers = vec![
+        start_emulator(emulator, "scalekit-emulator", &http, clients).await?,
+        start_oidc_provider(oidc_provider, clients).await?,
+    ];
+    if let Some((binary, label)) = compare {
+        servers.push(start_emulator(binary, label, &http, clients).await?);
+    }
+    for server in &mut servers {
+        let first = refresh_once(&http, server, 0).await?;
+        server.signs = describe_tokens(&first);
+        for _ in 0..WARM_UP_PER_CHAIN {
+            turn(&http, server, clients, false).await?;
+        }
+    }
+    for _ in 0..rounds {
+        for server in &mut servers {
+            let cpu_before = cpu_seconds(server.pid)?;
+            let started = Instant::now();
+            let latencies = turn(&http, server, requests, true).await?;
+            let wall = started.elapsed();
+            server.cpu_seconds += cpu_seconds(server.pid)? - cpu_before;
+            server
+                .throughputs
+                .push(latencies.len() as f64 / wall.as_secs_f64());
+            server.requests += latencies.len();
+            server.latencies.extend(latencies);
+        }
+    }
+    for server in &mut servers {
+        // Closing stdin stops both (`--exit-on-stdin-close`, and the script).
+        drop(server.child.stdin.take());
+        if tokio::time::timeout(Duration::from_secs(10), server.child.wait())
+            .await
+            .is_err()
+        {
+            server.child.kill().await?;
+        }
+    }
+    let load_after = load_average();
+    let rows: Vec<Value> = servers.iter().map(summary).collect();
+    print_table(&servers, clients, rounds, &load_before, &load_after);
+    Ok(json!({
+        "clients": clients,
+        "requestsPerTurn": requests,
+        "rounds": rounds,
+        "loadBefore": load_before,
+        "loadAfter": load_after,
+        "servers": rows,
+    }))
+}
+
+/// `requests` refreshes split over the chains, each chain one after the
+/// other; returns the latencies if `timed`.
+async fn turn(
+    http: &Client,
+    server: &mut Server,
+    requests: usize,
+    timed: bool,
+) -> BenchResult<Vec<Duration>> {
+    let per_chain = requests.div_ceil(server.chains.len()).max(1);
+    let mut tasks = tokio::task::JoinSet::new();
+    for (index, chain) in std::mem::take(&mut server.chains).into_iter().enumerate() {
+        let http = http.clone();
+        let endpoint = server.token_endpoint.clone();
+        let client_id = server.client_id;
+        tasks.spawn(async move {
+            let mut chain = chain;
+            let mut latencies = Vec::with_capacity(per_chain);
+            for _ in 0..per_chain {
+                let sent = Instant::now();
+                let answer = refresh(&http, &endpoint, client_id, &chain).await?;
+                if timed {
+                    latencies.push(sent.elapsed());
+                }
+                chain = rotated(&answer)?;
+            }
+            BenchResult::Ok((index, chain, latencies))
+        });
+    }
+    let mut chains = Vec::new();
+    let mut latencies = Vec::with_capacity(requests);
+    while let Some(joined) = tasks.join_next().await {
+        let (index, chain, mut taken) = joined??;
+        chains.push((index, chain));
+        latencies.append(&mut taken);
+    }
+    chains.sort();
+    server.chains = chains.into_iter().map(|(_, chain)| chain).collect();
+    Ok(latencies)
+}
+
+async fn refresh_once(http: &Client, server: &mut Server, chain: usize) -> BenchResult<Value> {
+    let answer = refresh(
+        http,
+        &server.token_endpoint,
+        server.client_id,
+        &server.chains[chain],
+    )
+    .await?;
+    server.chains[chain] = rotated(&answer)?;
+    Ok(answer)
+}
+
+async fn refresh(
+    http: &Client,
+    endpoint: &Url,
+    client_id: &str,
+    refresh_token: &str,
+) -> BenchResult<Value> {
+    let response = http
+        .post(endpoint.clone())
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", client_id),
+            ("refresh_token", refresh_token),
+        ])
+        .send()
+        .await?;
+    let status = response.status();
+    let body = response.bytes().await?;
+    if !status.is_success() {
+        return Err(format!(
+            "refresh at {endpoint}: {status}: {}",
+            String::from_utf8_lossy(&body)
+        )
+        .into());
+    }
+    Ok(serde_json::from_slice(&body)?)
+}
+
+fn rotated(answer: &Value) -> BenchResult<String> {
+    Ok(answer["refresh_token"]
+        .as_str()
+        .ok_or("the answer has no refresh token")?
+        .to_owned())
+}
+
+/// "access token: RS256 JWT (typ at+jwt); ID token: RS256 JWT" from the
+/// tokens' headers.
+fn describe_tokens(answer: &Value) -> String {
+    let describe = |field: &str| {
+        let Some(token) = answer[field].as_str() else {
+            return "none".to_owned();
+        };
+        let header = token
+            .split('.')
+            .next()
+            .filter(|_| token.split('.').count() == 3)
+            .and_then(|part| {
+                use base64::Engine as _;
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(part)
+                    .ok()
+            })
+            .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok());
+        match header {
+            Some(header) => format!(
+                "{} JWT{}",
+                header["alg"].as_str().unwrap_or("?"),
+                header["typ"]
+                    .as_str()
+                    .map(|typ| format!(" (typ {typ})"))
+                    .unwrap_or_default()
+            ),
+            None => format!("opaque, {} characters", token.len()),
+        }
+    };
+    format!(
+        "access token: {}; ID token: {}",
+        describe("access_token"),
+        describe("id_token")
+    )
+}
+
+/// The process's user + system CPU time so far, in seconds.
+fn cpu_seconds(pid: u32) -> BenchResult<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // Fields after the command name (which may hold spaces), from field 3.
+    let rest = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest)
+        .ok_or("unreadable /proc/<pid>/stat")?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15, so 11 and 12 here.
+    let ticks: u64 = fields
+        .get(11)
+        .zip(fields.get(12))
+        .and_then(|(utime, stime)| Some(utime.parse::<u64>().ok()? + stime.parse::<u64>().ok()?))
+        .ok_or("unreadable utime/stime")?;
+    Ok(ticks as f64 / clock_ticks_per_second())
+}
+
+fn clock_ticks_per_second() -> f64 {
+    std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|out| String::from_utf8(out.stdout).ok())
+        .and_then(|text| text.trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_default()
+}
+
+fn free_port() -> BenchResult<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+async fn wait_until_up(http: &Client, url: &Url, child: &mut Child) -> BenchResult<()> {
+    let started = Instant::now();
+    loop {
+        if let Ok(response) = http.get(url.clone()).send().await {
+            if response.status().is_success() {
+                return Ok(());
+            }
+        }
+        if let Some(status) = child.try_wait()? {
+            return Err(format!("{url}: the server exited ({status})").into());
+        }
+        if started.elapsed() > START_TIMEOUT {
+            return Err(format!("{url} did not answer within {START_TIMEOUT:?}").into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The emulator's release binary, in memory, logging warnings only; one
+/// chain per client, each from a sign-in through the hosted login.
+async fn start_emulator(
+    binary: &Path,
+    name: &str,
+    http: &Client,
+    clients: usize,
+) -> BenchResult<Server> {
+    let port = free_port()?;
+    let mut child = Command::new(binary)
+        .args(["--in-memory", "--no-admin", "--exit-on-stdin-close"])
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()?;
+    let pid = child.id().ok_or("the emulator has no pid")?;
+    // Its public URL (the issuer, where the login pages send the browser):
+    // WebAuthn wants a domain, so `localhost` rather than 127.0.0.1.
+    let base = Url::parse(&format!("http://localhost:{port}/"))?;
+    wait_until_up(
+        http,
+        &base.join("/.well-known/openid-configuration")?,
+        &mut child,
+    )
+    .await?;
+    let token_endpoint = base.join("/oauth/token")?;
+    let mut chains = Vec::with_capacity(clients);
+    for index in 0..clients {
+        let verifier = format!("bench-refresh-verifier-{index:04}-{}", "x".repeat(20));
+        let authorize = testing::authorize_url(
+            &base,
+            EMULATOR_CLIENT_ID,
+            EMULATOR_REDIRECT,
+            "s",
+            &verifier,
+            &[],
+        )?;
+        let browser = testing::browser_client()?;
+        let email = format!("refresh-{index}@example.com");
+        let callback =
+            testing::sign_in_with_email_code(&browser, &authorize, &email, &base).await?;
+        let code = callback
+            .query_pairs()
+            .find(|(k, _)| k == "code")
+            .map(|(_, v)| v.into_owned())
+            .ok_or_else(|| format!("no code in {callback}"))?;
+        let response = http
+            .post(token_endpoint.clone())
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("client_id", EMULATOR_CLIENT_ID),
+                ("code", &code),
+                ("redirect_uri", EMULATOR_REDIRECT),
+                ("code_verifier", &verifier),
+            ])
+            .send()
+            .await?;
+        let answer: Value = serde_json::from_slice(&response.bytes().await?)?;
+        chains.push(rotated(&answer)?);
+    }
+    Ok(Server::new(
+        name,
+        child,
+        pid,
+        token_endpoint,
+        EMULATOR_CLIENT_ID,
+        chains,
+    ))
+}
+
+/// `node bench/oidc-provider/server.mjs`: it seeds the chains itself and
+/// prints them.
+async fn start_oidc_provider(dir: &Path, clients: usize) -> BenchResult<Server> {
+    use tokio::io::AsyncBufReadExt as _;
+
+    let port = free_port()?;
+    let mut child = Command::new("node")
+        .arg(dir.join("server.mjs"))
+        .env("PORT", port.to_string())
+        .env("CHAINS", clients.to_string())
+        .env("NODE_ENV", "production")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()?;
+    let pid = child.id().ok_or("node has no pid")?;
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let mut line = String::new();
+    tokio::time::timeout(
+        START_TIMEOUT,
+        tokio::io::BufReader::new(stdout).read_line(&mut line),
+    )
+    .await
+    .map_err(|_| "oidc-provider did not start in time")??;
+    let started: Value =
+        serde_json::from_str(&line).map_err(|e| format!("oidc-provider printed {line:?}: {e}"))?;
+    let chains = started["refreshTokens"]
+        .as_array()
+        .ok_or("no refreshTokens")?
+        .iter()
+        .filter_map(|t| t.as_str().map(str::to_owned))
+        .collect();
+    let issuer = started["issuer"].as_str().ok_or("no issuer")?;
+    Ok(Server::new(
+        "oidc-provider",
+        child,
+        pid,
+        Url::parse(&format!("{issuer}/token"))?,
+        OIDC_PROVIDER_CLIENT_ID,
+        chains,
+    ))
+}
+
+impl Server {
+    fn new(
+        name: &str,
+        child: Child,
+        pid: u32,
+        token_endpoint: Url,
+        client_id: &'static str,
+        chains: Vec<String>,
+    ) -> Self {
+        Self {
+            name: name.to_owned(),
+            child,
+            pid,
+            token_endpoint,
+            client_id,
+            chains,
+            signs: String::new(),
+            latencies: Vec::new(),
+            throughputs: Vec::new(),
+            requests: 0,
+            cpu_seconds: 0.0,
+        }
+    }
+
+    fn throughput(&self) -> f64 {
+        stats::Summary::of(&self.throughputs).map_or(0.0, |s| s.median)
+    }
+
+    fn per_cpu_second(&self) -> f64 {
+        self.requests as f64 / self.cpu_seconds.max(f64::EPSILON)
+    }
+}
+
+fn millis(values: &[Duration]) -> Vec<f64> {
+    values.iter().map(|d| d.as_secs_f64() * 1000.0).collect()
+}
+
+fn latency(server: &Server) -> (f64, f64) {
+    stats::Summary::of(&millis(&server.latencies)).map_or((0.0, 0.0), |s| (s.median, s.p95))
+}
+
+fn summary(server: &Server) -> Value {
+    let (p50, p95) = latency(server);
+    json!({
+        "name": server.name,
+        "signs": server.signs,
+        "requests": server.requests,
+        "p50Ms": p50,
+        "p95Ms": p95,
+        "requestsPerSecondByTurn": server.throughputs,
+        "requestsPerSecond": server.throughput(),
+        "cpuSeconds": server.cpu_seconds,
+        "requestsPerCpuSecond": server.per_cpu_second(),
+    })
+}
+
+fn print_table(servers: &[Server], clients: usize, rounds: usize, before: &str, after: &str) {
+    println!(
+        "Refresh-token grant, {clients} concurrent clients each on its own rotating chain, \
+         {rounds} turns each (servers alternating); load average {before} before, {after} after."
+    );
+    println!();
+    println!("| server | what it signs | requests | p50 | p95 | throughput (median of turns) | requests per server CPU-second |");
+    println!("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
+    for server in servers {
+        let (p50, p95) = latency(server);
+        println!(
+            "| {} | {} | {} | {:.2} ms | {:.2} ms | {:.0} req/s | {:.0} |",
+            server.name,
+            server.signs,
+            server.requests,
+            p50,
+            p95,
+            server.throughput(),
+            server.per_cpu_second(),
+        );
+    }
+    let Some(baseline) = servers.iter().find(|s| s.name == "oidc-provider") else {
+        return;
+    };
+    for server in servers.iter().filter(|s| s.name != baseline.name) {
+        println!(
+            "| {} / oidc-provider | | | | | {:.2}× | {:.2}× |",
+            server.name,
+            server.throughput() / baseline.throughput(),
+            server.per_cpu_second() / baseline.per_cpu_second(),
+        );
+    }
+}
