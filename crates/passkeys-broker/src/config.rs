@@ -80,6 +80,10 @@ pub struct Config {
     pub token_endpoint_auth: TokenEndpointAuth,
     /// Address to listen on.
     pub listen: SocketAddr,
+    /// The URL apps use to reach the broker when it is not theirs on
+    /// loopback (behind a reverse proxy): its host is accepted in `Host`,
+    /// besides the loopback names and the listening address.
+    pub public_url: Option<Url>,
     /// Base URL of the credentials API; the environment URL when `None`.
     pub upstream_api_url: Option<Url>,
     /// Token endpoint; `<environment>/oauth/token` when `None`.
@@ -121,6 +125,7 @@ impl Config {
             client_secret,
             token_endpoint_auth: TokenEndpointAuth::default(),
             listen: SocketAddr::from(([127, 0, 0, 1], 8787)),
+            public_url: None,
             upstream_api_url: None,
             token_url: None,
             jwks_url: None,
@@ -280,6 +285,7 @@ struct FileConfig {
     #[serde(default)]
     token_endpoint_auth: TokenEndpointAuth,
     listen: Option<SocketAddr>,
+    public_url: Option<Url>,
     upstream_api_url: Option<Url>,
     token_url: Option<Url>,
     jwks_url: Option<Url>,
@@ -317,6 +323,7 @@ impl FileConfig {
         if let Some(listen) = self.listen {
             config.listen = listen;
         }
+        config.public_url = self.public_url;
         config.upstream_api_url = self.upstream_api_url;
         config.token_url = self.token_url;
         config.jwks_url = self.jwks_url;

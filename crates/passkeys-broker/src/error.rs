@@ -28,6 +28,10 @@ pub enum Error {
     /// No route matches the request.
     #[error("no such route")]
     NoRoute,
+    /// The request's `Host` is not a name this broker serves (a web page
+    /// reaching it by DNS rebinding, or a misrouted request).
+    #[error("this broker does not serve {0}")]
+    MisdirectedRequest(String),
     /// The request itself is malformed.
     #[error("{message}")]
     InvalidArgument {
@@ -143,6 +147,11 @@ impl Error {
             Error::NotFound | Error::NoRoute => {
                 (StatusCode::NOT_FOUND, grpc::NOT_FOUND, "NOT_FOUND")
             }
+            Error::MisdirectedRequest(_) => (
+                StatusCode::MISDIRECTED_REQUEST,
+                grpc::PERMISSION_DENIED,
+                "MISDIRECTED_REQUEST",
+            ),
             Error::InvalidArgument { .. } => (
                 StatusCode::BAD_REQUEST,
                 grpc::INVALID_ARGUMENT,

@@ -28,6 +28,7 @@ mod auth;
 pub mod clock;
 mod config;
 mod error;
+mod hosts;
 mod http;
 mod jwks;
 mod rate_limit;
@@ -140,7 +141,8 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<R
         .map_err(|e| Error::Internal(format!("no local address: {e}")))?;
     let base_url = base_url_for(local_addr)?;
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-    let app = routes::router(broker);
+    let allowed = hosts::AllowedHosts::new(local_addr, config.public_url.as_ref());
+    let app = routes::router(broker, allowed);
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {

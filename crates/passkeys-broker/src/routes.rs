@@ -15,6 +15,7 @@ use tracing::Instrument;
 
 use crate::auth::{Caller, TokenVerifier};
 use crate::error::{Error, Result};
+use crate::hosts::{check_host, AllowedHosts};
 use crate::jwks::KeyCache;
 use crate::rate_limit::RateLimiter;
 use crate::sessions::SessionCheck;
@@ -39,8 +40,8 @@ type AppState = Arc<Broker>;
 #[derive(Debug, Clone)]
 pub(crate) struct RequestId(String);
 
-/// Builds the router.
-pub(crate) fn router(broker: AppState) -> Router {
+/// Builds the router: every route answers only the hosts in `allowed`.
+pub(crate) fn router(broker: AppState, allowed: AllowedHosts) -> Router {
     let max_body = broker.max_body_bytes;
     Router::new()
         .route("/api/v1/webauthn/credentials", get(list_credentials))
@@ -53,6 +54,7 @@ pub(crate) fn router(broker: AppState) -> Router {
         .fallback(no_route)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn(with_request_id))
+        .layer(middleware::from_fn_with_state(allowed, check_host))
         .with_state(broker)
 }
 

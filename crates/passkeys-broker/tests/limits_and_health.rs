@@ -87,3 +87,42 @@ async fn health_and_readiness() {
     proxy.stop();
     emulator.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_request_for_another_host_is_misdirected_before_any_route() {
+    // Given a broker on loopback, and a web page that reached it by DNS
+    // rebinding (its own name resolving to 127.0.0.1)
+    let emulator = start_emulator().await;
+    let broker = start_broker(broker_config(&emulator)).await;
+    let user = create_user(&emulator, "ada@example.com").await;
+    let token = user_token(&emulator, &user).await;
+    let port = broker.local_addr().port();
+    let http = http();
+    for path in ["/healthz", "/readyz", CREDENTIALS] {
+        let response = http
+            .get(at(broker.base_url(), path))
+            .header("host", format!("evil.example:{port}"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        // Then it answers 421, in the error shape, and nothing else
+        assert_eq!(response.status(), 421, "{path}");
+        let (code, message, error_code) = error_body(response).await;
+        assert_eq!((code, error_code.as_str()), (7, "MISDIRECTED_REQUEST"));
+        assert!(message.contains("evil.example"), "{message}");
+    }
+    // while the loopback names it serves work
+    for host in [format!("localhost:{port}"), format!("127.0.0.1:{port}")] {
+        let response = http
+            .get(at(broker.base_url(), CREDENTIALS))
+            .header("host", host.clone())
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{host}");
+    }
+    broker.shutdown().await;
+    emulator.shutdown().await;
+}
