@@ -52,7 +52,7 @@ impl AllowedHosts {
     /// Whether a request's `Host` value is one of them.
     pub(crate) fn allows(&self, host: &str) -> bool {
         let host = host.trim().to_ascii_lowercase();
-        self.0.iter().any(|allowed| *allowed == host)
+        self.0.contains(&host)
     }
 }
 
