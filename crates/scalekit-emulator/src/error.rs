@@ -22,6 +22,10 @@ pub enum Error {
     /// The configuration is invalid.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// The port is free on one loopback address but another program holds
+    /// it on another address `localhost` resolves to.
+    #[error("{0}")]
+    AddressTaken(String),
     /// Signing or parsing a JWT failed.
     #[error("token error: {0}")]
     Jwt(#[from] jsonwebtoken::errors::Error),
@@ -102,6 +106,7 @@ impl Error {
             | Self::Migration(_)
             | Self::Io(_)
             | Self::Config(_)
+            | Self::AddressTaken(_)
             | Self::Jwt(_)
             | Self::Key(_)
             | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -72,27 +72,35 @@ impl Drop for RunningEmulator {
 }
 
 /// Opens the database (migrating it), loads or creates the signing key, binds
-/// the listen address and serves. When listening on loopback the base URL is
-/// `http://localhost:<port>` and the other loopback family is bound too when
-/// the port is free there (browsers may try `::1` first).
+/// the listen address and serves. When the base URL is
+/// `http://localhost:<port>`, every loopback address `localhost` may resolve
+/// to (`127.0.0.1`, `::1`, and any other loopback address the resolver
+/// gives) is bound on the same port: see [`bind_localhost`].
 ///
 /// # Errors
-/// Invalid config, database, key or bind errors.
+/// Invalid config, database, key or bind errors; [`Error::AddressTaken`]
+/// when an explicitly asked for port is held by another program on another
+/// loopback address.
 pub async fn start(config: Config) -> Result<RunningEmulator> {
     config.validate()?;
     let db = Db::open(&config.storage)?;
-    let listener = TcpListener::bind(config.listen).await?;
-    let local = listener.local_addr()?;
+    let advertises_localhost = config
+        .public_url
+        .as_ref()
+        .is_none_or(|url| url.host_str() == Some("localhost"));
+    let listeners = if advertises_localhost {
+        bind_localhost(config.listen).await?
+    } else {
+        vec![TcpListener::bind(config.listen).await?]
+    };
+    let local = listeners
+        .first()
+        .ok_or_else(|| Error::Internal("no listener".into()))?
+        .local_addr()?;
     let base_url = match &config.public_url {
         Some(url) => url.clone(),
         None => default_base_url(local)?,
     };
-    let mut listeners = vec![listener];
-    if let Some(twin) = loopback_twin(local) {
-        if let Ok(extra) = TcpListener::bind(twin).await {
-            listeners.push(extra);
-        }
-    }
     let state = AppState::new(config, db, base_url).await?;
     let app = router(state.clone());
     let (shutdown, signal) = watch::channel(false);
@@ -134,16 +142,91 @@ fn default_base_url(local: SocketAddr) -> Result<Url> {
         .map_err(|e| Error::Config(format!("base URL: {e}")))
 }
 
-fn loopback_twin(local: SocketAddr) -> Option<SocketAddr> {
-    match local.ip() {
-        IpAddr::V4(ip) if ip.is_loopback() => {
-            Some(SocketAddr::from((Ipv6Addr::LOCALHOST, local.port())))
+/// How many ports `bind_localhost` tries for port 0 before giving up.
+const PORT_ATTEMPTS: usize = 20;
+
+/// Binds `listen` and, on the same port, every other loopback address
+/// `localhost` may resolve to, so that no other program (another local user's)
+/// can hold `[::1]:<port>` and answer `http://localhost:<port>` for the
+/// clients that try `::1` first.
+///
+/// With port 0 a port where all of them are free is looked for. With an
+/// explicit port that another program holds on one of them, it fails with a
+/// message that says so. A loopback address this machine does not have (no
+/// IPv6 loopback) is left out, with a log line.
+///
+/// # Errors
+/// [`Error::AddressTaken`] as above; I/O errors binding `listen`.
+pub(crate) async fn bind_localhost(listen: SocketAddr) -> Result<Vec<TcpListener>> {
+    let twins = loopback_twins(listen.ip()).await;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let first = TcpListener::bind(listen).await?;
+        let port = first.local_addr()?.port();
+        let mut listeners = vec![first];
+        let mut taken = None;
+        for twin in &twins {
+            let addr = SocketAddr::new(*twin, port);
+            match TcpListener::bind(addr).await {
+                Ok(listener) => listeners.push(listener),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::AddrInUse | std::io::ErrorKind::PermissionDenied
+                    ) =>
+                {
+                    taken = Some((addr, e));
+                    break;
+                }
+                Err(e) => tracing::info!(
+                    "this machine has no loopback address {twin} ({e}); \
+                     listening on the other loopback addresses only"
+                ),
+            }
         }
-        IpAddr::V6(ip) if ip.is_loopback() => {
-            Some(SocketAddr::from((Ipv4Addr::LOCALHOST, local.port())))
+        let Some((addr, error)) = taken else {
+            return Ok(listeners);
+        };
+        if listen.port() == 0 && attempt < PORT_ATTEMPTS {
+            tracing::debug!("port {port} is taken on {addr}; trying another");
+            continue;
         }
-        _ => None,
+        return Err(Error::AddressTaken(format!(
+            "cannot listen on {addr} ({error}): another program holds port {port} there, \
+             and it would answer http://localhost:{port} for every client that tries {} \
+             first. Stop that program, or choose another port (port 0 picks one that is \
+             free on every loopback address)",
+            addr.ip()
+        )));
     }
+}
+
+/// The other loopback addresses `localhost` may resolve to, besides `ip`:
+/// `127.0.0.1`, `::1` and whatever the resolver answers that is loopback.
+/// An unspecified address already covers its own family (and `::` usually
+/// both, on dual-stack systems), so those are left out.
+async fn loopback_twins(ip: IpAddr) -> Vec<IpAddr> {
+    let mut candidates = vec![
+        IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(Ipv6Addr::LOCALHOST),
+    ];
+    if let Ok(resolved) = tokio::net::lookup_host(("localhost", 0)).await {
+        candidates.extend(resolved.map(|a| a.ip()).filter(IpAddr::is_loopback));
+    }
+    let mut twins: Vec<IpAddr> = Vec::new();
+    for candidate in candidates {
+        let covered = match ip {
+            IpAddr::V6(v6) if v6.is_unspecified() => true,
+            IpAddr::V4(v4) if v4.is_unspecified() => candidate.is_ipv4(),
+            _ if ip.is_loopback() => candidate == ip,
+            _ => true,
+        };
+        if !covered && !twins.contains(&candidate) {
+            twins.push(candidate);
+        }
+    }
+    twins
 }
 
 #[cfg(test)]
@@ -164,10 +247,19 @@ mod tests {
                 url
             );
         }
-        assert_eq!(
-            loopback_twin("127.0.0.1:5".parse().unwrap()),
-            Some("[::1]:5".parse().unwrap())
-        );
-        assert_eq!(loopback_twin("10.0.0.1:5".parse().unwrap()), None);
+    }
+
+    #[tokio::test]
+    async fn the_other_loopback_family_is_a_twin_and_other_addresses_have_none() {
+        let v4: IpAddr = "127.0.0.1".parse().unwrap();
+        let v6: IpAddr = "::1".parse().unwrap();
+        let twins = loopback_twins(v4).await;
+        assert!(twins.contains(&v6) && !twins.contains(&v4), "{twins:?}");
+        let twins = loopback_twins(v6).await;
+        assert!(twins.contains(&v4) && !twins.contains(&v6), "{twins:?}");
+        let twins = loopback_twins("0.0.0.0".parse().unwrap()).await;
+        assert!(twins.iter().all(IpAddr::is_ipv6), "{twins:?}");
+        assert!(loopback_twins("10.0.0.1".parse().unwrap()).await.is_empty());
+        assert!(loopback_twins("::".parse().unwrap()).await.is_empty());
     }
 }
