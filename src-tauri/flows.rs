@@ -14,9 +14,19 @@ pub const SIGN_IN_PROGRESS: &str = "sign-in-progress";
 pub const SESSION_CHANGED: &str = "session-changed";
 /// Event: a message for the person (`{message}`).
 pub const NOTICE: &str = "notice";
+/// Event: a `<scheme>://sign-in` link arrived while someone is signed in
+/// (`{account}`): the window asks before signing in as another account.
+pub const SIGN_IN_LINK: &str = "sign-in-link";
 
 /// The notice shown when a deep link is refused.
 pub const REFUSED_LINK_NOTICE: &str = "That sign-in link was not expected and was ignored.";
+
+/// Payload of [`SIGN_IN_LINK`].
+#[derive(Debug, Clone, Serialize)]
+pub struct SignInLinkPayload {
+    /// Who is signed in now.
+    pub account: Account,
+}
 
 /// Payload of [`NOTICE`].
 #[derive(Debug, Clone, Serialize)]
@@ -32,6 +42,7 @@ pub struct NoticePayload {
 /// Why the sign-in did not complete (`cancelled`, `timeout`, `network` ...).
 pub async fn sign_in<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> Result<Account, UiError> {
     let client = state.client().await?;
+    let _waiting = state.sign_in_started();
     let emitter = app.clone();
     let account = client
         .sign_in(move |progress: SignInProgress| {
@@ -73,7 +84,8 @@ pub fn bring_to_front<R: Runtime>(app: &AppHandle<R>) {
 }
 
 /// Hands a deep link to the core: a callback completes the pending sign-in,
-/// `<scheme>://sign-in` starts one, `<scheme>:/signed-out` (the
+/// `<scheme>://sign-in` starts one (when none is waiting and nobody is
+/// signed in; signed in, the window asks first), `<scheme>:/signed-out` (the
 /// environment's redirect after sign-out) shows the window as it now is,
 /// anything else is refused with a notice.
 pub async fn handle_deep_link<R: Runtime>(app: AppHandle<R>, url: String) {
@@ -85,6 +97,16 @@ pub async fn handle_deep_link<R: Runtime>(app: AppHandle<R>, url: String) {
     match client.handle_deep_link(&url).await {
         Ok(DeepLinkAction::StartSignIn) => {
             bring_to_front(&app);
+            // Anyone can open such a link: it never cancels a sign-in that
+            // is waiting, and never replaces the signed-in account without
+            // asking the person first (the window asks; see SIGN_IN_LINK).
+            if state.sign_in_waiting() {
+                return;
+            }
+            if let Ok(SessionState::SignedIn { account }) = client.session().await {
+                let _ = app.emit(SIGN_IN_LINK, SignInLinkPayload { account });
+                return;
+            }
             if let Err(error) = sign_in(&app, &state).await {
                 if !matches!(error.kind, passkeys_core::ErrorKind::Cancelled) {
                     notice(&app, error.message);

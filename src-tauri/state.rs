@@ -4,6 +4,7 @@
 //! without one, starting the local emulator take a moment): every command
 //! awaits the same one-time start-up.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use passkeys_core::{BrowserLauncher, Client, UiError};
@@ -15,6 +16,16 @@ use crate::bootstrap::{self, EnvironmentInfo, Ready};
 pub struct AppState {
     ready: OnceCell<Ready>,
     browser: Arc<dyn BrowserLauncher>,
+    sign_ins: AtomicUsize,
+}
+
+/// Counts a sign-in as waiting while it lives ([`AppState::sign_in_started`]).
+pub struct SignInWaiting<'a>(&'a AtomicUsize);
+
+impl Drop for SignInWaiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl AppState {
@@ -24,6 +35,7 @@ impl AppState {
         AppState {
             ready: OnceCell::new(),
             browser,
+            sign_ins: AtomicUsize::new(0),
         }
     }
 
@@ -32,6 +44,7 @@ impl AppState {
         AppState {
             ready: OnceCell::new_with(Some(ready)),
             browser: Arc::new(bootstrap::SystemBrowser),
+            sign_ins: AtomicUsize::new(0),
         }
     }
 
@@ -52,6 +65,17 @@ impl AppState {
         if let Some(ready) = self.ready.get() {
             ready.stop_local_servers();
         }
+    }
+
+    /// Marks a sign-in as waiting until the returned guard is dropped.
+    pub fn sign_in_started(&self) -> SignInWaiting<'_> {
+        self.sign_ins.fetch_add(1, Ordering::SeqCst);
+        SignInWaiting(&self.sign_ins)
+    }
+
+    /// Whether a sign-in is waiting for the browser.
+    pub fn sign_in_waiting(&self) -> bool {
+        self.sign_ins.load(Ordering::SeqCst) > 0
     }
 
     /// The client core.

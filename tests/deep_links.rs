@@ -114,3 +114,41 @@ fn the_signed_out_link_shows_the_signed_out_window_with_no_notice() {
     assert_eq!(changed.len(), before + 2, "{changed:?}");
     assert_eq!(changed.last().unwrap(), &json!({"state": "signedOut"}));
 }
+
+#[test]
+fn a_sign_in_link_while_signed_in_asks_first_and_changes_nothing() {
+    // Given a signed-in app
+    let harness = Harness::new(Behaviour::SignsIn);
+    let account = harness.sign_in();
+    let opened = harness.browser.opened().len();
+    // When anyone opens `dev.passkeys.desktop://sign-in`
+    open_deep_link(&harness, "dev.passkeys.desktop://sign-in");
+    // Then no sign-in starts: the window is asked to confirm, the account stays
+    assert_eq!(harness.browser.opened().len(), opened, "no browser opened");
+    assert_eq!(
+        harness.events("sign-in-link"),
+        [json!({ "account": account })]
+    );
+    let session = harness.invoke("session", json!({})).unwrap();
+    assert_eq!(session["account"]["subject"], account["subject"]);
+}
+
+#[test]
+fn a_sign_in_link_never_cancels_a_waiting_sign_in() {
+    // Given a sign-in waiting for a browser that never comes back
+    let harness = Harness::new(Behaviour::Stalls);
+    let webview = harness.webview.clone();
+    let waiting = std::thread::spawn(move || invoke(&webview, "sign_in", json!({})));
+    wait_until("the sign-in to wait for the browser", || {
+        !harness.events("sign-in-progress").is_empty()
+    });
+    // When a sign-in link arrives
+    open_deep_link(&harness, "dev.passkeys.desktop://sign-in");
+    // Then the waiting sign-in goes on: no second authorize request
+    assert_eq!(harness.browser.opened().len(), 1);
+    assert!(!waiting.is_finished(), "the waiting sign-in was cancelled");
+    // (the person cancels it themselves)
+    invoke(&harness.webview, "cancel_sign_in", json!({})).unwrap();
+    let outcome = waiting.join().unwrap().unwrap_err();
+    assert_eq!(outcome["kind"], "cancelled");
+}

@@ -181,7 +181,12 @@ impl Harness {
             .build(mock_context(noop_assets()))
             .unwrap();
         let events = Arc::new(Mutex::new(Vec::new()));
-        for name in ["sign-in-progress", "session-changed", "notice"] {
+        for name in [
+            "sign-in-progress",
+            "session-changed",
+            "notice",
+            "sign-in-link",
+        ] {
             let events = events.clone();
             app.listen_any(name, move |event| {
                 let payload = serde_json::from_str(event.payload()).unwrap();

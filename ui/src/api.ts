@@ -248,6 +248,18 @@ export function onSessionChanged(handler: (state: SessionState) => void): Promis
   });
 }
 
+/** A `<scheme>://sign-in` link arrived while someone is signed in (the window asks first). */
+export interface SignInLink {
+  account: Account;
+}
+
+/** Calls `handler` when a sign-in link arrives while someone is signed in. */
+export function onSignInLink(handler: (link: SignInLink) => void): Promise<UnlistenFn> {
+  return tauri().event.listen<SignInLink>("sign-in-link", (event) => {
+    handler(event.payload);
+  });
+}
+
 /** Calls `handler` with each notice the app sends. */
 export function onNotice(handler: (notice: Notice) => void): Promise<UnlistenFn> {
   return tauri().event.listen<Notice>("notice", (event) => {

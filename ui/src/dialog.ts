@@ -1,43 +1,34 @@
-/** The confirmation before a passkey is removed (a native modal `<dialog>`). */
+/** Confirmations in the app's one native modal `<dialog>`: removing a passkey, signing in as another account. */
 import { h } from "./dom.js";
 
-/** What the confirmation names. */
-export interface RemovalQuestion {
-  passkeyName: string;
-  providerName: string;
-  isLast: boolean;
+/** What a confirmation shows. */
+interface Question {
+  title: string;
+  body: HTMLElement[];
+  confirmLabel: string;
+  /** `data-testid` of the confirm button. */
+  confirmTestId: string;
+  danger: boolean;
 }
 
 /**
- * Asks whether to remove a passkey. Resolves true on "Remove"; false on
- * "Cancel" or Escape. Focus starts on "Cancel" and returns to `returnFocus`.
+ * Asks `question`. Resolves true on the confirm button; false on "Cancel" or
+ * Escape. Focus starts on "Cancel" and returns to `returnFocus`.
  */
-export function confirmRemoval(question: RemovalQuestion, returnFocus: HTMLElement | null): Promise<boolean> {
+function ask(question: Question, returnFocus: HTMLElement | null): Promise<boolean> {
   const dialog = document.getElementById("confirm-dialog");
   const title = document.getElementById("confirm-title");
   const body = document.getElementById("confirm-body");
-  if (!(dialog instanceof HTMLDialogElement) || title === null || body === null) {
+  const confirm = dialog?.querySelector<HTMLButtonElement>("button[value=confirm]");
+  if (!(dialog instanceof HTMLDialogElement) || title === null || body === null || confirm == null) {
     return Promise.resolve(false);
   }
-  title.textContent = `Remove “${question.passkeyName}”?`;
-  body.replaceChildren(
-    h(
-      "p",
-      {},
-      "You will no longer be able to sign in with this passkey. It stays in ",
-      question.providerName,
-      " until you delete it there too.",
-    ),
-  );
-  if (question.isLast) {
-    body.appendChild(
-      h(
-        "p",
-        { className: "dialog-warning", testId: "last-passkey-warning" },
-        "This is your last passkey. After removing it you will sign in another way, such as an email code.",
-      ),
-    );
-  }
+  title.textContent = question.title;
+  body.replaceChildren(...question.body);
+  confirm.textContent = question.confirmLabel;
+  confirm.dataset.testid = question.confirmTestId;
+  confirm.classList.toggle("button-danger", question.danger);
+  confirm.classList.toggle("button-primary", !question.danger);
   dialog.returnValue = "";
   return new Promise((resolve) => {
     dialog.addEventListener(
@@ -51,4 +42,66 @@ export function confirmRemoval(question: RemovalQuestion, returnFocus: HTMLEleme
     dialog.showModal();
     dialog.querySelector<HTMLButtonElement>("[data-testid=confirm-cancel]")?.focus();
   });
+}
+
+/**
+ * Asks before signing in again after a `<scheme>://sign-in` link that
+ * someone else may have opened: the person is signed in as `who`.
+ */
+export function confirmSignInAgain(who: string, returnFocus: HTMLElement | null): Promise<boolean> {
+  return ask(
+    {
+      title: "Sign in as another account?",
+      body: [
+        h("p", {}, "A link asked this app to sign in. You are signed in as ", h("strong", {}, who), "."),
+        h("p", {}, "If you did not open such a link, stay signed in: nothing changes."),
+      ],
+      confirmLabel: "Sign in again",
+      confirmTestId: "confirm-sign-in-again",
+      danger: false,
+    },
+    returnFocus,
+  );
+}
+
+/** What the confirmation names. */
+export interface RemovalQuestion {
+  passkeyName: string;
+  providerName: string;
+  isLast: boolean;
+}
+
+/**
+ * Asks whether to remove a passkey. Resolves true on "Remove"; false on
+ * "Cancel" or Escape. Focus starts on "Cancel" and returns to `returnFocus`.
+ */
+export function confirmRemoval(question: RemovalQuestion, returnFocus: HTMLElement | null): Promise<boolean> {
+  const body = [
+    h(
+      "p",
+      {},
+      "You will no longer be able to sign in with this passkey. It stays in ",
+      question.providerName,
+      " until you delete it there too.",
+    ),
+  ];
+  if (question.isLast) {
+    body.push(
+      h(
+        "p",
+        { className: "dialog-warning", testId: "last-passkey-warning" },
+        "This is your last passkey. After removing it you will sign in another way, such as an email code.",
+      ),
+    );
+  }
+  return ask(
+    {
+      title: `Remove “${question.passkeyName}”?`,
+      body,
+      confirmLabel: "Remove",
+      confirmTestId: "confirm-remove",
+      danger: true,
+    },
+    returnFocus,
+  );
 }

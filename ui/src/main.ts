@@ -4,7 +4,7 @@
  */
 import * as api from "./api.js";
 import type { Account, Passkey, SessionState, UiError } from "./api.js";
-import { confirmRemoval } from "./dialog.js";
+import { confirmRemoval, confirmSignInAgain } from "./dialog.js";
 import { button, h } from "./dom.js";
 import { passkeyTitle, providerName } from "./format.js";
 import { Notices } from "./notices.js";
@@ -86,6 +86,9 @@ class App {
       }),
       api.onNotice((notice) => {
         this.#notices.show(notice.message);
+      }),
+      api.onSignInLink((link) => {
+        void this.#confirmSignInLink(link.account);
       }),
       api.onWindowFocus(() => {
         this.#refreshOnFocus();
@@ -251,6 +254,16 @@ class App {
     } catch (caught) {
       this.#handleError(api.toUiError(caught));
     }
+  }
+
+  /** A sign-in link while signed in: sign in again only if the person says so. */
+  async #confirmSignInLink(account: Account): Promise<void> {
+    const who = account.email ?? account.name ?? account.subject;
+    const focused = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    if (!(await confirmSignInAgain(who, focused))) return;
+    await this.#signIn();
+    // Cancelled or failed, the account before is still signed in: show what is.
+    await this.#loadSession();
   }
 
   async #signOut(): Promise<void> {
