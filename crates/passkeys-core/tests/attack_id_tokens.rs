@@ -129,6 +129,27 @@ async fn id_token_for_another_audience_is_refused() {
 }
 
 #[tokio::test]
+async fn id_token_for_us_but_authorized_to_another_client_is_refused() {
+    // OIDC Core 3.1.3.7 step 5: `aud` names this app, but `azp` says the
+    // token was issued to another client. openidconnect 4 does not check it.
+    let env = Env::start().await;
+    let forge = resigned(&env, |claims| {
+        claims["aud"] = json!([env_client_id(claims)]);
+        claims["azp"] = json!("ntvc_another_app");
+    });
+    let error = sign_in_with_forged_id_token(&env, forge).await;
+    assert!(error.to_string().contains("azp"), "{error}");
+}
+
+/// The client id the real token was issued to (its single audience).
+fn env_client_id(claims: &Value) -> String {
+    match &claims["aud"] {
+        Value::Array(audiences) => audiences[0].as_str().unwrap().to_string(),
+        other => other.as_str().unwrap().to_string(),
+    }
+}
+
+#[tokio::test]
 async fn expired_id_token_is_refused() {
     let env = Env::start().await;
     let forge = resigned(&env, |claims| {

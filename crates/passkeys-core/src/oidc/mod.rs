@@ -1,6 +1,6 @@
 //! OpenID Connect with `openidconnect`: discovery, the authorization request
 //! (PKCE S256, state, nonce), code exchange, refresh, ID-token verification
-//! (signature via JWKS with one refetch on an unknown `kid`, `iss`, `aud`,
+//! (signature via JWKS with one refetch on an unknown `kid`, `iss`, `aud`, `azp`,
 //! `exp`, `nonce`, `at_hash`), UserInfo for what the ID token left out,
 //! revocation and the end-session URL.
 

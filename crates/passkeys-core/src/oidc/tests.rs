@@ -99,6 +99,7 @@ async fn bad_id_tokens_are_refused() {
     let edits: Vec<(&str, Edit)> = vec![
         ("iss", Box::new(|c| c["iss"] = json!("http://evil.example"))),
         ("aud", Box::new(|c| c["aud"] = json!(["ntvc_other"]))),
+        ("azp", Box::new(|c| c["azp"] = json!("ntvc_other"))),
         ("exp", Box::new(move |c| c["exp"] = json!(now - 600))),
         ("nonce", Box::new(|c| c["nonce"] = json!("another-nonce"))),
         (

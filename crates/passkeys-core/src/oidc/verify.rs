@@ -1,11 +1,11 @@
 //! ID-token verification: signature (JWKS, one refetch on an unknown `kid`),
-//! `iss`, `aud`, `exp`, `nonce`, `at_hash`.
+//! `iss`, `aud`, `azp`, `exp`, `nonce`, `at_hash`.
 
 use super::*;
 
 impl Provider {
-    /// Verifies signature, `iss`, `aud`, `exp`, `nonce` and `at_hash`; refetches the JWKS
-    /// once when the key id is unknown.
+    /// Verifies signature, `iss`, `aud`, `azp`, `exp`, `nonce` and `at_hash`; refetches the
+    /// JWKS once when the key id is unknown.
     pub(crate) async fn verify_id_token(
         &self,
         id_token: &CoreIdToken,
@@ -56,6 +56,7 @@ impl Provider {
             ) => VerifyFailure::UnknownKey,
             other => VerifyFailure::Invalid(other.to_string()),
         })?;
+        check_authorized_party(claims.authorized_party(), &self.client_id)?;
         if let Some(expected) = claims.access_token_hash() {
             let alg = id_token
                 .signing_alg()
@@ -72,6 +73,22 @@ impl Provider {
             }
         }
         Ok(claims.clone())
+    }
+}
+
+/// OIDC Core 3.1.3.7 step 5: an `azp`, when present, must be this client.
+/// `openidconnect` 4 leaves this to the caller (its check is commented out);
+/// without it a token whose `aud` lists us but which was issued to another
+/// client (`azp`) would sign this app in.
+fn check_authorized_party(
+    azp: Option<&ClientId>,
+    client_id: &ClientId,
+) -> std::result::Result<(), VerifyFailure> {
+    match azp {
+        Some(azp) if azp.as_str() != client_id.as_str() => Err(VerifyFailure::Invalid(
+            "it was issued to another client (azp)".into(),
+        )),
+        _ => Ok(()),
     }
 }
 
