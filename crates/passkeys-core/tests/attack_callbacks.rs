@@ -6,8 +6,9 @@
 
 mod common;
 
-use common::{deep_link, login, query, Env, Pending, CLIENT_ID, DEEP_LINK};
+use common::{deep_link, json_response, login, query, Action, Env, Pending, CLIENT_ID, DEEP_LINK};
 use passkeys_core::{DeepLinkAction, ErrorKind, RedirectMode, SessionState};
+use serde_json::json;
 
 async fn get(url: &str) -> (u16, String) {
     let response = reqwest::get(url).await.unwrap();
@@ -167,6 +168,93 @@ async fn callback_from_another_issuer_is_refused_before_the_exchange() {
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
     assert!(error.to_string().contains("another issuer"), "{error}");
     assert_eq!(env.code_grants(), 0, "the code was never sent anywhere");
+    assert!(pending.store.is_empty());
+}
+
+/// Makes discovery say, as RFC 9207 §3 lets a provider, that every
+/// authorization response carries `iss`.
+fn promise_iss_on_callbacks(env: &Env) {
+    env.when(
+        |request| request.target == "/.well-known/openid-configuration",
+        || {
+            Action::Rewrite(Box::new(|response| {
+                let mut document = response.json();
+                document["authorization_response_iss_parameter_supported"] = json!(true);
+                json_response(response.status, &document)
+            }))
+        },
+    );
+}
+
+#[tokio::test]
+async fn callback_without_iss_is_refused_when_discovery_promises_it() {
+    // RFC 9207 §2.4: a provider that says it always sends `iss` and an answer
+    // without it (a mix-up attacker's, stripped) is not trusted.
+    let env = Env::start().await;
+    promise_iss_on_callbacks(&env);
+    let pending = Pending::start(&env, RedirectMode::Loopback { port: 0 }).await;
+    let real = pending.real_callback(&env).await;
+    assert!(
+        !query(&real).contains_key("iss"),
+        "the emulator sends no iss"
+    );
+
+    let _ = get(real.as_str()).await;
+    let error = pending.task.await.unwrap().unwrap_err();
+
+    assert_eq!(error.kind(), ErrorKind::InvalidInput);
+    assert!(
+        error.to_string().contains("does not name its issuer"),
+        "{error}"
+    );
+    assert_eq!(env.code_grants(), 0, "the code was never sent anywhere");
+    assert!(pending.store.is_empty());
+}
+
+#[tokio::test]
+async fn callback_with_the_right_iss_signs_in_when_discovery_promises_it() {
+    let env = Env::start().await;
+    promise_iss_on_callbacks(&env);
+    let pending = Pending::start(&env, deep_link()).await;
+    let mut callback = pending.real_callback(&env).await;
+    callback
+        .query_pairs_mut()
+        .append_pair("iss", env.base_url.as_str().trim_end_matches('/'));
+
+    assert_eq!(
+        pending
+            .client
+            .handle_deep_link(callback.as_str())
+            .await
+            .unwrap(),
+        DeepLinkAction::CompletedSignIn
+    );
+    pending.task.await.unwrap().unwrap();
+
+    assert_eq!(env.code_grants(), 1);
+    assert!(!pending.store.is_empty());
+}
+
+#[tokio::test]
+async fn callback_with_a_wrong_iss_is_refused_when_discovery_promises_it() {
+    let env = Env::start().await;
+    promise_iss_on_callbacks(&env);
+    let pending = Pending::start(&env, deep_link()).await;
+    let mut callback = pending.real_callback(&env).await;
+    callback
+        .query_pairs_mut()
+        .append_pair("iss", "https://evil.example");
+
+    pending
+        .client
+        .handle_deep_link(callback.as_str())
+        .await
+        .unwrap();
+    let error = pending.task.await.unwrap().unwrap_err();
+
+    assert_eq!(error.kind(), ErrorKind::InvalidInput);
+    assert!(error.to_string().contains("another issuer"), "{error}");
+    assert_eq!(env.code_grants(), 0);
     assert!(pending.store.is_empty());
 }
 

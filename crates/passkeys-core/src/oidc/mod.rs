@@ -44,6 +44,9 @@ pub(crate) struct ExtraMetadata {
     revocation_endpoint: Option<String>,
     #[serde(default)]
     end_session_endpoint: Option<String>,
+    /// RFC 9207 §3: the provider puts `iss` on every authorization response.
+    #[serde(default)]
+    authorization_response_iss_parameter_supported: bool,
 }
 impl AdditionalProviderMetadata for ExtraMetadata {}
 
@@ -227,15 +230,22 @@ impl Provider {
         })
     }
 
-    /// Checks the RFC 9207 `iss` of a callback, when it came.
+    /// Checks the RFC 9207 `iss` of a callback: it must be this issuer when
+    /// present, and present when discovery says the provider always sends it
+    /// (`authorization_response_iss_parameter_supported`, RFC 9207 §2.4).
     pub(crate) fn check_callback_issuer(&self, issuer: Option<&str>) -> Result<()> {
+        let ours = self.metadata.issuer().as_str().trim_end_matches('/');
         match issuer {
-            Some(iss)
-                if iss.trim_end_matches('/')
-                    != self.metadata.issuer().as_str().trim_end_matches('/') =>
+            Some(iss) if iss.trim_end_matches('/') != ours => Err(Error::InvalidInput(
+                "The sign-in answer came from another issuer; it was ignored.".into(),
+            )),
+            None if self
+                .metadata
+                .additional_metadata()
+                .authorization_response_iss_parameter_supported =>
             {
                 Err(Error::InvalidInput(
-                    "The sign-in answer came from another issuer; it was ignored.".into(),
+                    "The sign-in answer does not name its issuer, although this environment always does; it was ignored. Start the sign-in again.".into(),
                 ))
             }
             _ => Ok(()),

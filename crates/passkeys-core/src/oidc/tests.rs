@@ -237,6 +237,27 @@ async fn authorize_url_and_end_session_url() {
 }
 
 #[tokio::test]
+async fn callback_issuer_is_required_when_discovery_promises_it() {
+    let mut fixture = fixture().await;
+    // Given discovery with `authorization_response_iss_parameter_supported: true`
+    let mut document = serde_json::to_value(&fixture.provider.metadata).unwrap();
+    document["authorization_response_iss_parameter_supported"] = json!(true);
+    fixture.provider.metadata = serde_json::from_value(document).unwrap();
+
+    // Then a callback must carry this issuer
+    let missing = fixture.provider.check_callback_issuer(None).unwrap_err();
+    assert!(missing.to_string().contains("does not name its issuer"));
+    assert!(fixture
+        .provider
+        .check_callback_issuer(Some(&fixture.issuer()))
+        .is_ok());
+    assert!(fixture
+        .provider
+        .check_callback_issuer(Some("https://evil.example"))
+        .is_err());
+}
+
+#[tokio::test]
 async fn discovery_refuses_another_issuer() {
     let emulator = scalekit_emulator::start(scalekit_emulator::Config::for_tests())
         .await
