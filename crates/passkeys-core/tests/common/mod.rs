@@ -24,7 +24,8 @@ pub use browser::{login, Delivery, LoginBrowser};
 pub use jwt::{at_hash, b64, claims_of, hmac_sha256, hs256_jwt, now, unsigned_jwt};
 pub use pending::Pending;
 pub use proxy::{
-    http_response, json_response, Action, Env, Proxy, Request, Response, Rule, BROKER_CLIENT_ID,
+    http_response, json_response, Action, Env, Gate, Proxy, Request, Response, Rule,
+    BROKER_CLIENT_ID,
 };
 pub use store::{stored_session, MemoryStore};
 

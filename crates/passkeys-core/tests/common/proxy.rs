@@ -88,6 +88,16 @@ pub enum Action {
     Slow(Duration),
     /// Close the connection without an answer (the network went down).
     Cut,
+    /// Pass it on, read the answer, then hold it until the gate opens.
+    Hold(Arc<Gate>),
+}
+
+/// Holds an answer the emulator already gave: `held` is signalled when the
+/// proxy has it, `release` lets it go to the app.
+#[derive(Default)]
+pub struct Gate {
+    pub held: tokio::sync::Notify,
+    pub release: tokio::sync::Notify,
 }
 
 pub type Rule = Arc<dyn Fn(&Request) -> Action + Send + Sync>;
@@ -333,8 +343,13 @@ async fn proxy_one(mut client: TcpStream, upstream: SocketAddr, proxy: Arc<Proxy
     proxy.requests.lock().unwrap().push(request_line.clone());
     let rule = proxy.rule.lock().unwrap().clone();
     let action = rule.map_or(Action::Forward, |rule| rule(&request));
+    let mut gate = None;
     let rewrite = match action {
         Action::Forward => None,
+        Action::Hold(held) => {
+            gate = Some(held);
+            None
+        }
         Action::Rewrite(rewrite) => Some(rewrite),
         Action::Respond(bytes) => {
             let _ = client.write_all(&bytes).await;
@@ -347,11 +362,17 @@ async fn proxy_one(mut client: TcpStream, upstream: SocketAddr, proxy: Arc<Proxy
         }
         Action::Cut => return,
     };
+    // The upstream sees its own address as Host, as if asked directly (the
+    // broker answers only its own Host).
     let mut lines: Vec<String> = head
         .lines()
-        .filter(|line| !line.to_ascii_lowercase().starts_with("connection:"))
+        .filter(|line| {
+            let line = line.to_ascii_lowercase();
+            !line.starts_with("connection:") && !line.starts_with("host:")
+        })
         .map(str::to_string)
         .collect();
+    lines.push(format!("Host: {upstream}"));
     lines.push("Connection: close".into());
     let mut forwarded = lines.join("\r\n").into_bytes();
     forwarded.extend_from_slice(b"\r\n\r\n");
@@ -364,6 +385,10 @@ async fn proxy_one(mut client: TcpStream, upstream: SocketAddr, proxy: Arc<Proxy
     }
     let mut answer = Vec::new();
     let _ = server.read_to_end(&mut answer).await;
+    if let Some(gate) = gate {
+        gate.held.notify_one();
+        gate.release.notified().await;
+    }
     let bytes = match rewrite {
         None => answer,
         Some(rewrite) => {
