@@ -7,6 +7,20 @@
 //! stored in the keychain before it replaces the old one in memory. A
 //! refused refresh purges the keychain and reports [`Error::SessionExpired`].
 //!
+//! Two orderings keep a session from coming back or being knocked out:
+//!
+//! - Sign-out (and any sign-in) bumps a generation counter under the lock the
+//!   refresh's keychain write takes; a refresh that started before lands
+//!   nowhere (its new refresh token is revoked, best effort), so a sign-out
+//!   during a refresh stays a sign-out.
+//! - Another process (the command line, a second window) shares the keychain
+//!   entry and rotates the refresh token too. Inside the single flight the
+//!   keychain is read again before refreshing: a newer session of the same
+//!   account is used instead of redeeming the rotated (dead) refresh token,
+//!   which would make the provider revoke the whole family. A keychain that
+//!   is now empty or holds another account means this session ended
+//!   elsewhere: [`Error::SessionExpired`], and nothing is purged.
+//!
 //! A session without a refresh token (a provider that issues none) is used
 //! until its access token expires, with no skew; after that, or when the API
 //! refuses the token, it is purged and every call says
@@ -40,6 +54,19 @@ pub(crate) struct Sessions {
 struct Loaded {
     loaded: bool,
     session: Option<StoredSession>,
+    /// Bumped by every change of the session; a refresh writes its tokens
+    /// only if it is still the one it started from.
+    generation: u64,
+}
+
+/// What a second look at the keychain found.
+enum Reread {
+    /// The session in memory is the one in the keychain.
+    Same,
+    /// Another process stored a newer session of the same account.
+    Newer(StoredSession),
+    /// The keychain is empty or holds another account: this session ended elsewhere.
+    Ended,
 }
 
 impl Sessions {
@@ -54,12 +81,17 @@ impl Sessions {
 
     /// The current session; read from the vault the first time.
     pub(crate) async fn current(&self) -> Result<Option<StoredSession>> {
+        Ok(self.snapshot().await?.0)
+    }
+
+    /// The current session and its generation.
+    async fn snapshot(&self) -> Result<(Option<StoredSession>, u64)> {
         let mut state = self.state.lock().await;
         if !state.loaded {
             state.session = self.vault.load().await?;
             state.loaded = true;
         }
-        Ok(state.session.clone())
+        Ok((state.session.clone(), state.generation))
     }
 
     /// The current session, or [`Error::SignInRequired`].
@@ -77,22 +109,76 @@ impl Sessions {
         session.expires_at - skew <= OffsetDateTime::now_utc()
     }
 
-    /// Stores a new session (keychain first, then memory).
+    /// Stores a new session (keychain first, then memory); a refresh in
+    /// flight will not overwrite it.
     pub(crate) async fn replace(&self, session: StoredSession) -> Result<()> {
         let mut state = self.state.lock().await;
+        state.generation += 1;
         self.vault.save(&session).await?;
         state.session = Some(session);
         state.loaded = true;
         Ok(())
     }
 
-    /// Forgets the session (keychain first, then memory).
+    /// Forgets the session (keychain first, then memory); a refresh in
+    /// flight will not bring it back.
     pub(crate) async fn clear(&self) -> Result<()> {
         let mut state = self.state.lock().await;
+        state.generation += 1;
         let purged = self.vault.purge().await;
         state.session = None;
         state.loaded = true;
         purged
+    }
+
+    /// Stores the refreshed session unless the session changed (sign-out,
+    /// sign-in) since generation `since`; returns whether it was stored.
+    async fn replace_if_current(&self, since: u64, session: StoredSession) -> Result<bool> {
+        let mut state = self.state.lock().await;
+        if state.generation != since {
+            return Ok(false);
+        }
+        state.generation += 1;
+        self.vault.save(&session).await?;
+        state.session = Some(session);
+        Ok(true)
+    }
+
+    /// Purges the session unless it changed since generation `since`.
+    async fn expire_if_current(&self, since: u64) {
+        let mut state = self.state.lock().await;
+        if state.generation != since {
+            return;
+        }
+        state.generation += 1;
+        if let Err(err) = self.vault.purge().await {
+            tracing::warn!("could not purge the expired session: {err}");
+        }
+        state.session = None;
+    }
+
+    /// Reads the keychain again: another process sharing the entry may have
+    /// rotated the refresh token, or signed out, since this one loaded it.
+    /// Memory follows the keychain; returns the generation after that.
+    async fn reread(&self, ours: &StoredSession) -> Result<(Reread, u64)> {
+        let mut state = self.state.lock().await;
+        let stored = self.vault.load().await?;
+        let found = match &stored {
+            Some(stored) if same_tokens(stored, ours) => {
+                return Ok((Reread::Same, state.generation))
+            }
+            Some(stored)
+                if stored.account.subject == ours.account.subject
+                    && stored.account.environment == ours.account.environment =>
+            {
+                Reread::Newer(stored.clone())
+            }
+            // Nothing, or another account: whatever is there now is the truth.
+            _ => Reread::Ended,
+        };
+        state.generation += 1;
+        state.session = stored;
+        Ok((found, state.generation))
     }
 
     /// Refreshes unless someone already replaced `stale` while we waited.
@@ -107,18 +193,34 @@ impl Sessions {
         Fut: Future<Output = Result<Arc<Provider>>>,
     {
         let _single_flight = self.refresh_lock.lock().await;
-        let session = self.required().await?;
+        let (session, _) = self.snapshot().await?;
+        let session = session.ok_or(Error::SignInRequired)?;
         if !constant_time_eq(session.access_token.secret(), stale.secret()) {
             return Ok(session);
         }
+        let (session, generation) = match self.reread(&session).await? {
+            (Reread::Same, generation) => (session, generation),
+            (Reread::Newer(newer), generation) => {
+                tracing::debug!("another process refreshed the session; using its tokens");
+                if !self.needs_refresh(&newer) {
+                    return Ok(newer);
+                }
+                (newer, generation)
+            }
+            (Reread::Ended, _) => {
+                tracing::info!("the session ended in another process");
+                return Err(Error::SessionExpired);
+            }
+        };
         let Some(refresh_token) = session.refresh_token.clone() else {
-            self.expire().await;
+            self.expire_if_current(generation).await;
             return Err(Error::SessionExpired);
         };
         let provider = provider().await?;
         tracing::debug!("refreshing the access token");
         match provider.refresh(&refresh_token).await {
             Ok(tokens) => {
+                let rotated = tokens.refresh_token.clone();
                 let renewed = StoredSession {
                     access_token: tokens.access_token,
                     refresh_token: tokens.refresh_token.or(Some(refresh_token)),
@@ -132,29 +234,43 @@ impl Sessions {
                             ..account
                         },
                         Some(_) => {
-                            self.expire().await;
+                            self.expire_if_current(generation).await;
                             return Err(Error::SessionExpired);
                         }
                         None => session.account,
                     },
                 };
-                self.replace(renewed.clone()).await?;
-                Ok(renewed)
+                if self.replace_if_current(generation, renewed.clone()).await? {
+                    return Ok(renewed);
+                }
+                // Signed out (or in again) while the refresh was in flight:
+                // its tokens belong to a session that is over.
+                tracing::info!("a refresh landed after the session changed; discarded");
+                if let Some(rotated) = rotated {
+                    if let Err(err) = provider.revoke(&rotated).await {
+                        tracing::warn!("revoking the discarded refresh token failed: {err}");
+                    }
+                }
+                self.required().await
             }
             Err(TokenFailure::Rejected(reason)) => {
                 tracing::info!("refresh refused: {reason}");
-                self.expire().await;
+                self.expire_if_current(generation).await;
                 Err(Error::SessionExpired)
             }
             Err(TokenFailure::Other(error)) => Err(error),
         }
     }
+}
 
-    async fn expire(&self) {
-        if let Err(err) = self.clear().await {
-            tracing::warn!("could not purge the expired session: {err}");
-        }
-    }
+/// Whether two sessions hold the same tokens (compared in constant time).
+fn same_tokens(a: &StoredSession, b: &StoredSession) -> bool {
+    let refresh = match (&a.refresh_token, &b.refresh_token) {
+        (Some(a), Some(b)) => constant_time_eq(a.secret(), b.secret()),
+        (None, None) => true,
+        _ => false,
+    };
+    refresh & constant_time_eq(a.access_token.secret(), b.access_token.secret())
 }
 
 #[cfg(test)]
@@ -258,5 +374,47 @@ mod tests {
             sessions.required().await,
             Err(Error::SignInRequired)
         ));
+    }
+
+    #[tokio::test]
+    async fn a_session_ended_in_another_process_is_not_refreshed_nor_purged() {
+        // Given this process's expired session of usr_1, while another process
+        // sharing the keychain entry signed in as someone else
+        let store = Arc::new(MemoryStore::default());
+        let sessions = Sessions::new(
+            TokenVault::new(store.clone(), "env|client"),
+            DEFAULT_REFRESH_SKEW,
+        );
+        sessions
+            .replace(session("at-1", time::Duration::seconds(-1)))
+            .await
+            .unwrap();
+        let mut someone_else = session("at-other", time::Duration::minutes(5));
+        someone_else.account.subject = "usr_2".into();
+        TokenVault::new(store.clone(), "env|client")
+            .save(&someone_else)
+            .await
+            .unwrap();
+
+        // When a call needs a refresh
+        let asked = std::sync::atomic::AtomicBool::new(false);
+        let error = sessions
+            .refresh(
+                || async {
+                    asked.store(true, std::sync::atomic::Ordering::SeqCst);
+                    Err(Error::Network("not reached".into()))
+                },
+                &AccessToken::new("at-1".into()),
+            )
+            .await
+            .unwrap_err();
+
+        // Then this session is over, the other account's entry is untouched
+        // and memory follows the keychain
+        assert!(matches!(error, Error::SessionExpired), "{error:?}");
+        assert!(!asked.load(std::sync::atomic::Ordering::SeqCst));
+        let stored = store.entries.lock().unwrap().get("env|client").cloned();
+        assert!(stored.unwrap().contains("at-other"));
+        assert_eq!(sessions.required().await.unwrap().account.subject, "usr_2");
     }
 }

@@ -4,7 +4,10 @@
 
 mod common;
 
-use common::{client, query, refresh_at_expiry, signed_in, Env};
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{client, query, refresh_at_expiry, signed_in, Action, Env, Gate};
 use passkeys_core::secret::AccessToken;
 use passkeys_core::{ClientOptions, ErrorKind, SessionState};
 use time::OffsetDateTime;
@@ -162,4 +165,133 @@ async fn sign_out_revokes_purges_and_opens_the_logout_page() {
     // And signing out again is harmless
     client.sign_out().await.unwrap();
     assert!(store.entries.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn sign_out_during_a_refresh_stays_signed_out() {
+    // Given a window whose access token has expired, and a token endpoint
+    // whose refresh answer is held on its way back
+    let env = Env::start().await;
+    let (_, config, store, browser) = signed_in(&env).await;
+    store.expire_access_token(&config).await;
+    let window = client(config.clone(), store.clone(), browser, refresh_at_expiry()).await;
+    let gate = Arc::new(Gate::default());
+    env.when(|request| request.is_grant("refresh_token"), {
+        let gate = Arc::clone(&gate);
+        move || Action::Hold(Arc::clone(&gate))
+    });
+
+    // When a call starts the refresh and the user signs out before its answer lands
+    let call = tokio::spawn({
+        let window = window.clone();
+        async move { window.list_passkeys().await }
+    });
+    gate.held.notified().await;
+    window.sign_out().await.unwrap();
+    assert!(store.is_empty());
+    gate.release.notify_one();
+    let outcome = call.await.unwrap();
+
+    // Then the refreshed tokens went nowhere: the keychain stays empty and
+    // the window is signed out
+    assert_eq!(outcome.unwrap_err().kind(), ErrorKind::SignInRequired);
+    assert!(store.is_empty(), "the refresh brought the session back");
+    assert_eq!(window.session().await.unwrap(), SessionState::SignedOut);
+    assert_eq!(env.refresh_grants(), 1);
+    // And the refresh token it carried was revoked too (after the sign-out's own)
+    let revocations = env
+        .proxy
+        .requests
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|line| line.starts_with("POST /revoke"))
+        .count();
+    assert_eq!(revocations, 2);
+}
+
+/// The window and the command line: two clients (two processes) on one keychain entry.
+async fn two_processes(
+    env: &Env,
+    options: ClientOptions,
+) -> (
+    passkeys_core::Client,
+    passkeys_core::Client,
+    passkeys_core::Config,
+    Arc<common::MemoryStore>,
+) {
+    let (_, config, store, browser) = signed_in(env).await;
+    let window = client(
+        config.clone(),
+        store.clone(),
+        browser.clone(),
+        options.clone(),
+    )
+    .await;
+    let cli = client(config.clone(), store.clone(), browser, options).await;
+    (window, cli, config, store)
+}
+
+#[tokio::test]
+async fn a_refresh_by_another_process_is_used_instead_of_the_rotated_token() {
+    // Given the window holding a session whose access token has expired
+    let env = Env::start().await;
+    let (window, cli, config, store) = two_processes(&env, refresh_at_expiry()).await;
+    store.expire_access_token(&config).await;
+    assert!(matches!(
+        window.session().await.unwrap(),
+        SessionState::SignedIn { .. }
+    ));
+
+    // When the command line refreshes first (rotating the refresh token)
+    cli.list_passkeys().await.unwrap();
+    assert_eq!(env.refresh_grants(), 1);
+
+    // Then the window's next call uses the command line's session instead of
+    // redeeming the rotated refresh token
+    window.list_passkeys().await.unwrap();
+    assert_eq!(env.refresh_grants(), 1, "nothing was redeemed twice");
+
+    // And nobody is signed out: both keep working on the same family
+    cli.list_passkeys().await.unwrap();
+    let stored = store.session(&config).await.unwrap();
+    let alive = env
+        .refresh_grant(stored.refresh_token.unwrap().secret())
+        .await;
+    assert_eq!(alive.status(), 200, "the family was not revoked");
+}
+
+#[tokio::test]
+async fn two_processes_refreshing_in_turn_never_replay_a_refresh_token() {
+    // Given two processes that refresh on every call (the skew exceeds the
+    // access token's lifetime)
+    let env = Env::start().await;
+    let always = ClientOptions {
+        refresh_skew: Duration::from_secs(24 * 60 * 60),
+        ..ClientOptions::default()
+    };
+    let (window, cli, config, store) = two_processes(&env, always).await;
+
+    // When they take turns, each rotating the refresh token the other last saw
+    for turn in 0..3 {
+        cli.list_passkeys()
+            .await
+            .unwrap_or_else(|error| panic!("command line, turn {turn}: {error}"));
+        window
+            .list_passkeys()
+            .await
+            .unwrap_or_else(|error| panic!("window, turn {turn}: {error}"));
+    }
+
+    // Then every refresh used the newest refresh token: nobody was signed out
+    assert_eq!(env.refresh_grants(), 6);
+    assert!(store.session(&config).await.is_some());
+    assert!(matches!(
+        window.session().await.unwrap(),
+        SessionState::SignedIn { .. }
+    ));
+    assert!(matches!(
+        cli.session().await.unwrap(),
+        SessionState::SignedIn { .. }
+    ));
 }
