@@ -43,6 +43,8 @@ struct Server {
     throughputs: Vec<f64>,
     requests: usize,
     cpu_seconds: f64,
+    /// The driver's own CPU time during this server's turns.
+    driver_cpu_seconds: f64,
 }
 
 /// Runs the subcommand.
@@ -108,10 +110,12 @@ async fn measure(
     for _ in 0..rounds {
         for server in &mut servers {
             let cpu_before = cpu_seconds(server.pid)?;
+            let driver_before = cpu_seconds(std::process::id())?;
             let started = Instant::now();
             let latencies = turn(&http, server, requests, true).await?;
             let wall = started.elapsed();
             server.cpu_seconds += cpu_seconds(server.pid)? - cpu_before;
+            server.driver_cpu_seconds += cpu_seconds(std::process::id())? - driver_before;
             server
                 .throughputs
                 .push(latencies.len() as f64 / wall.as_secs_f64());
@@ -466,6 +470,7 @@ impl Server {
             throughputs: Vec::new(),
             requests: 0,
             cpu_seconds: 0.0,
+            driver_cpu_seconds: 0.0,
         }
     }
 
@@ -498,6 +503,7 @@ fn summary(server: &Server) -> Value {
         "requestsPerSecond": server.throughput(),
         "cpuSeconds": server.cpu_seconds,
         "requestsPerCpuSecond": server.per_cpu_second(),
+        "driverCpuSeconds": server.driver_cpu_seconds,
     })
 }
 
@@ -507,12 +513,12 @@ fn print_table(servers: &[Server], clients: usize, rounds: usize, before: &str, 
          {rounds} turns each (servers alternating); load average {before} before, {after} after."
     );
     println!();
-    println!("| server | what it signs | requests | p50 | p95 | throughput (median of turns) | requests per server CPU-second |");
-    println!("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
+    println!("| server | what it signs | requests | p50 | p95 | throughput (median of turns) | requests per server CPU-second | server's CPU per request | driver's CPU per request |");
+    println!("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for server in servers {
         let (p50, p95) = latency(server);
         println!(
-            "| {} | {} | {} | {:.2} ms | {:.2} ms | {:.0} req/s | {:.0} |",
+            "| {} | {} | {} | {:.2} ms | {:.2} ms | {:.0} req/s | {:.0} | {:.3} ms | {:.3} ms |",
             server.name,
             server.signs,
             server.requests,
@@ -520,6 +526,8 @@ fn print_table(servers: &[Server], clients: usize, rounds: usize, before: &str, 
             p95,
             server.throughput(),
             server.per_cpu_second(),
+            1000.0 * server.cpu_seconds / server.requests.max(1) as f64,
+            1000.0 * server.driver_cpu_seconds / server.requests.max(1) as f64,
         );
     }
     let Some(baseline) = servers.iter().find(|s| s.name == "oidc-provider") else {
@@ -527,7 +535,7 @@ fn print_table(servers: &[Server], clients: usize, rounds: usize, before: &str, 
     };
     for server in servers.iter().filter(|s| s.name != baseline.name) {
         println!(
-            "| {} / oidc-provider | | | | | {:.2}× | {:.2}× |",
+            "| {} / oidc-provider | | | | | {:.2}× | {:.2}× | | |",
             server.name,
             server.throughput() / baseline.throughput(),
             server.per_cpu_second() / baseline.per_cpu_second(),
