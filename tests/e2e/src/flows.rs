@@ -37,6 +37,9 @@ pub fn return_to_app(world: &World, redirect: Redirect) -> String {
         }
         Redirect::DeepLink => {
             let link = world.browser.wait_for_redirect_to(&prefix);
+            // Chromium cannot follow the app's scheme itself: leave the tab
+            // on a blank page rather than on the failed navigation.
+            let _ = world.browser.session().navigate("about:blank");
             deliver_deep_link(world, &link);
             link
         }
