@@ -31,6 +31,7 @@ mod error;
 mod hosts;
 mod http;
 mod jwks;
+mod owned;
 mod rate_limit;
 mod routes;
 mod sessions;
@@ -130,6 +131,7 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<R
             config.session_check_interval,
             clock.clone(),
         ),
+        owned: owned::OwnedCredentials::new(clock.clone()),
         limiter: rate_limit::RateLimiter::new(config.rate_limit, clock),
         max_body_bytes: config.max_body_bytes,
     });

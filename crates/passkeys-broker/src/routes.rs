@@ -17,6 +17,7 @@ use crate::auth::{Caller, TokenVerifier};
 use crate::error::{Error, Result};
 use crate::hosts::{check_host, AllowedHosts};
 use crate::jwks::KeyCache;
+use crate::owned::OwnedCredentials;
 use crate::rate_limit::RateLimiter;
 use crate::sessions::SessionCheck;
 use crate::upstream::Upstream;
@@ -30,6 +31,7 @@ pub(crate) struct Broker {
     pub(crate) keys: Arc<KeyCache>,
     pub(crate) upstream: Arc<Upstream>,
     pub(crate) sessions: SessionCheck,
+    pub(crate) owned: OwnedCredentials,
     pub(crate) limiter: RateLimiter,
     pub(crate) max_body_bytes: usize,
 }
@@ -137,13 +139,24 @@ impl Broker {
                     _ => true,
                 }
             });
+            let ids = credentials
+                .iter()
+                .filter_map(|c| c.get("id").and_then(serde_json::Value::as_str))
+                .map(str::to_owned)
+                .collect();
+            self.owned.remember(&caller.user_id, ids);
         }
         Ok(listing)
     }
 
     /// Fails with [`Error::NotFound`] unless `id` is one of the caller's
     /// credentials; the same answer whether it is someone else's or nobody's.
+    /// An id from the caller's own listing of the last minute needs no
+    /// upstream call ([`OwnedCredentials`]).
     async fn ensure_owned(&self, caller: &Caller, id: &str) -> Result<()> {
+        if self.owned.is_known(&caller.user_id, id) {
+            return Ok(());
+        }
         let listing = self.own_credentials(caller).await?;
         let owned = listing
             .get("credentials")
@@ -208,7 +221,9 @@ async fn remove_credential(
     let result = async {
         let caller = broker.admit(&headers).await?;
         broker.ensure_owned(&caller, &id).await?;
-        broker.upstream.remove(&id).await
+        let removed = broker.upstream.remove(&id).await;
+        broker.owned.forget(&caller.user_id, &id);
+        removed
     }
     .await;
     respond(&request_id, result)

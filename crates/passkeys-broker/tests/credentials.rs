@@ -252,3 +252,54 @@ async fn unknown_routes_answer_in_the_error_shape() {
     broker.shutdown().await;
     emulator.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_change_right_after_the_callers_own_listing_needs_no_second_listing() {
+    // Given a person who has just listed their passkeys through the broker
+    let emulator = start_emulator().await;
+    let proxy = CountingProxy::start(emulator.base_url()).await;
+    let mut config = broker_config(&emulator);
+    config.upstream_api_url = Some(proxy.base_url.clone());
+    let broker = start_broker(config).await;
+    let ada = create_user(&emulator, "ada@example.com").await;
+    let key = add_passkey(&emulator, &ada, "Laptop").await;
+    let token = user_token(&emulator, &ada).await;
+    assert_eq!(list_as(&broker, &token).await.status(), 200);
+    assert_eq!(proxy.count("GET", "/api/v1/webauthn/credentials"), 1);
+
+    // When they rename one of them
+    let response = http()
+        .patch(at(broker.base_url(), &format!("{CREDENTIALS}/{}", key.id)))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"display_name": "Work laptop"}))
+        .send()
+        .await
+        .unwrap();
+
+    // Then the rename goes upstream at once, without listing again
+    assert_eq!(response.status(), 200);
+    assert_eq!(proxy.count("GET", "/api/v1/webauthn/credentials"), 1);
+    assert_eq!(
+        stored_passkeys(&emulator, &ada).await[0]
+            .display_name
+            .as_deref(),
+        Some("Work laptop")
+    );
+
+    // and someone else's id is still checked upstream and refused
+    let bob = create_user(&emulator, "bob@example.com").await;
+    let bobs = add_passkey(&emulator, &bob, "Phone").await;
+    let response = http()
+        .delete(at(broker.base_url(), &format!("{CREDENTIALS}/{}", bobs.id)))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    assert_eq!(proxy.count("GET", "/api/v1/webauthn/credentials"), 2);
+    assert_eq!(stored_passkeys(&emulator, &bob).await.len(), 1);
+
+    broker.shutdown().await;
+    proxy.stop();
+    emulator.shutdown().await;
+}
