@@ -21,6 +21,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod hosted;
+pub mod hosts;
 pub mod keys;
 pub mod oidc;
 pub mod secret;

@@ -14,13 +14,16 @@ use url::Url;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::{error_page, Error, Result};
+use crate::hosts::{check_host, AllowedHosts};
 use crate::state::AppState;
 
 /// The largest request body any route accepts; larger ones get 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// All routes of the emulator.
-pub fn router(state: AppState) -> Router {
+/// All routes of the emulator, for a server bound to `local`. Every route
+/// first checks `Host` ([`AllowedHosts`]): another name gets 421.
+pub fn router(state: AppState, local: SocketAddr) -> Router {
+    let allowed = AllowedHosts::new(local, &state.base_url);
     Router::new()
         .merge(crate::oidc::router())
         .merge(crate::api::router())
@@ -34,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(allowed, check_host))
         .with_state(state)
 }
 
@@ -102,7 +106,7 @@ pub async fn start(config: Config) -> Result<RunningEmulator> {
         None => default_base_url(local)?,
     };
     let state = AppState::new(config, db, base_url).await?;
-    let app = router(state.clone());
+    let app = router(state.clone(), local);
     let (shutdown, signal) = watch::channel(false);
     let tasks = listeners
         .into_iter()
