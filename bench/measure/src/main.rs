@@ -176,6 +176,15 @@ fn run_window(options: &Options) -> BenchResult<()> {
                 .into(),
         ),
         ("PASSKEYS_CLIENT_ID".into(), world::CLIENT_ID.into()),
+        (
+            "PASSKEYS_API_URL".into(),
+            world
+                .broker
+                .base_url()
+                .as_str()
+                .trim_end_matches('/')
+                .into(),
+        ),
         ("PASSKEYS_REDIRECT".into(), "loopback".into()),
         ("PASSKEYS_BROWSER".into(), "true".into()),
         ("PASSKEYS_KEYCHAIN_SERVICE".into(), service.clone()),
@@ -194,8 +203,9 @@ fn run_window(options: &Options) -> BenchResult<()> {
     ];
     env.extend(keychain.env());
     // The same app signed out (nothing under its keychain service), and on a
-    // first run with nothing configured (it starts the emulator's binary beside
-    // it as a child process, which the memory figure includes as a descendant).
+    // first run with nothing configured (it starts the emulator's and the
+    // broker's binaries beside it as child processes, which the memory figure
+    // includes as descendants).
     let signed_out = with_env(
         &env,
         &[],
@@ -206,6 +216,7 @@ fn run_window(options: &Options) -> BenchResult<()> {
         &[
             "PASSKEYS_ENV_URL",
             "PASSKEYS_CLIENT_ID",
+            "PASSKEYS_API_URL",
             "PASSKEYS_REDIRECT",
         ],
         &[("PASSKEYS_KEYCHAIN_SERVICE", format!("{service}.embedded"))],

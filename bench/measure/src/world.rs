@@ -1,6 +1,8 @@
-//! What the measurements run against: the emulator in this process, a user
-//! with passkeys and a browser session, and a "browser" that hands the
-//! authorization URL to the benchmark instead of opening it.
+//! What the measurements run against: the emulator and a passkeys broker in
+//! front of it in this process (the production topology: passkeys calls go
+//! through the broker), a user with passkeys and a browser session, and a
+//! "browser" that hands the authorization URL to the benchmark instead of
+//! opening it.
 
 use std::sync::Arc;
 
@@ -25,10 +27,12 @@ const AUTHENTICATORS: [(&str, &str); 4] = [
     ("cb69481e-8ff7-4039-93ec-0a2729a154a8", "cross-platform"),
 ];
 
-/// The emulator and a signed-up user.
+/// The emulator, the broker and a signed-up user.
 pub struct World {
     /// The emulator, in this process.
     pub emulator: RunningEmulator,
+    /// The passkeys broker in front of it, in this process.
+    pub broker: passkeys_broker::RunningBroker,
     /// A client that follows no redirects (the benchmark's "browser").
     pub http: reqwest::Client,
     /// The user's `Cookie` header for the hosted login (already signed in there).
@@ -53,11 +57,25 @@ impl World {
             state.db.call(move |c| db::insert_passkey(c, new)).await?;
         }
         let (_, cookie) = state.create_browser_session(&user.id, "conn_email").await?;
+        let mut broker_config = passkeys_broker::Config::new(
+            emulator.base_url().clone(),
+            CLIENT_ID,
+            "skc_demo",
+            passkeys_broker::ClientSecret::new(scalekit_emulator::config::TEST_CLIENT_SECRET),
+        );
+        broker_config.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        // One person makes every call of the benchmark.
+        broker_config.rate_limit = passkeys_broker::RateLimit {
+            requests_per_minute: 1_000_000,
+            burst: 100_000,
+        };
+        let broker = passkeys_broker::start(broker_config).await?;
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
         Ok(World {
             cookie: format!("{}={}", cookie.name(), cookie.value()),
+            broker,
             emulator,
             http,
         })
@@ -66,6 +84,7 @@ impl World {
     /// The app's configuration for this emulator.
     pub fn config(&self, redirect: RedirectMode, keychain_service: &str) -> Config {
         let mut config = Config::new(self.emulator.base_url().clone(), CLIENT_ID);
+        config.set_api_url(self.broker.base_url().clone());
         config.redirect = redirect;
         config.keychain_service = keychain_service.to_owned();
         config
