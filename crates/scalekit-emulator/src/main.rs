@@ -42,7 +42,7 @@ struct Args {
     /// Enable or disable passkeys for the environment.
     #[arg(long)]
     passkeys: Option<Switch>,
-    /// Token for the /_admin routes (default: the config's, else a random one logged to stderr).
+    /// Token for the /_admin routes (default: the config's, else a random one shown nowhere).
     #[arg(long, env = "SCALEKIT_EMULATOR_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
     /// Switch the /_admin routes off (they answer 403), whatever the config says.
@@ -106,9 +106,14 @@ fn config_from(args: &Args) -> Result<Config, String> {
     if args.no_admin {
         config.admin_token = None;
     } else if config.admin_token.is_none() {
-        let token = random_token(24);
-        tracing::warn!("no admin token configured; this run's admin token is {token}");
-        config.admin_token = Some(AdminToken::new(token));
+        // Never logged or printed: anyone who can read this process's
+        // output (a log file, another user's terminal scrollback) would
+        // hold the admin routes.
+        tracing::info!(
+            "no admin token configured: the /_admin routes take a random token shown \
+             nowhere (pass --admin-token or set SCALEKIT_EMULATOR_ADMIN_TOKEN to use them)"
+        );
+        config.admin_token = Some(AdminToken::new(random_token(24)));
     }
     if config.storage == Storage::InMemory {
         tracing::warn!("data is kept in memory only; pass --data FILE to keep it");
