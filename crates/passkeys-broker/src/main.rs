@@ -77,6 +77,12 @@ async fn run(args: Args) -> passkeys_broker::Result<()> {
     let exit_on_stdin_close = args.exit_on_stdin_close;
     let config = load_config(args)?;
     let broker = passkeys_broker::start(config).await?;
+    // SIGTERM is listened for from before the URL is printed: a parent that
+    // stops the broker as soon as it has read it gets a clean exit.
+    #[cfg(unix)]
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    #[cfg(not(unix))]
+    let term: Option<TermSignal> = None;
     {
         let mut stdout = std::io::stdout().lock();
         let _ = writeln!(
@@ -88,11 +94,11 @@ async fn run(args: Args) -> passkeys_broker::Result<()> {
     }
     if exit_on_stdin_close {
         tokio::select! {
-            () = wait_for_signal() => {}
+            () = wait_for_signal(term) => {}
             () = stdin_closed() => tracing::info!("stdin closed"),
         }
     } else {
-        wait_for_signal().await;
+        wait_for_signal(term).await;
     }
     tracing::info!("shutting down");
     broker.shutdown().await;
@@ -152,7 +158,13 @@ async fn stdin_closed() {
     let _ = on_close.await;
 }
 
-async fn wait_for_signal() {
+#[cfg(unix)]
+type TermSignal = tokio::signal::unix::Signal;
+#[cfg(not(unix))]
+type TermSignal = ();
+
+#[cfg_attr(not(unix), allow(unused_variables))]
+async fn wait_for_signal(term: Option<TermSignal>) {
     let ctrl_c = async {
         if let Err(error) = tokio::signal::ctrl_c().await {
             tracing::error!(%error, "cannot listen for Ctrl-C");
@@ -161,12 +173,12 @@ async fn wait_for_signal() {
     };
     #[cfg(unix)]
     let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
+        match term {
+            Some(mut signal) => {
                 signal.recv().await;
             }
-            Err(error) => {
-                tracing::error!(%error, "cannot listen for SIGTERM");
+            None => {
+                tracing::error!("cannot listen for SIGTERM");
                 std::future::pending::<()>().await;
             }
         }

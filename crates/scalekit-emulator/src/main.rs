@@ -133,29 +133,49 @@ async fn stdin_closed() {
     let _ = on_close.await;
 }
 
-async fn wait_for_stop(exit_on_stdin_close: bool) {
+async fn wait_for_stop(term: Option<TermSignal>, exit_on_stdin_close: bool) {
     if exit_on_stdin_close {
         tokio::select! {
-            () = wait_for_stop_signal() => {}
+            () = wait_for_stop_signal(term) => {}
             () = stdin_closed() => tracing::info!("stdin closed"),
         }
     } else {
-        wait_for_stop_signal().await;
+        wait_for_stop_signal(term).await;
     }
 }
 
-async fn wait_for_stop_signal() {
+/// SIGTERM, listened for from before the base URL is printed: a parent that
+/// stops the emulator as soon as it has read the URL gets a clean exit, not
+/// the signal's default (the process killed).
+#[cfg(unix)]
+type TermSignal = tokio::signal::unix::Signal;
+#[cfg(not(unix))]
+type TermSignal = ();
+
+fn listen_for_term() -> Option<TermSignal> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
+        signal(SignalKind::terminate()).ok()
+    }
+    #[cfg(not(unix))]
+    {
+        Some(())
+    }
+}
+
+#[cfg_attr(not(unix), allow(unused_variables))]
+async fn wait_for_stop_signal(term: Option<TermSignal>) {
+    #[cfg(unix)]
+    {
+        match term {
+            Some(mut term) => {
                 tokio::select! {
                     _ = term.recv() => {}
                     _ = tokio::signal::ctrl_c() => {}
                 }
             }
-            Err(_) => {
+            None => {
                 let _ = tokio::signal::ctrl_c().await;
             }
         }
@@ -205,6 +225,7 @@ async fn main() -> ExitCode {
         .as_str()
         .trim_end_matches('/')
         .to_owned();
+    let term = listen_for_term();
     let mut stdout = std::io::stdout().lock();
     if writeln!(stdout, "{base_url}")
         .and_then(|()| stdout.flush())
@@ -213,7 +234,7 @@ async fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     drop(stdout);
-    wait_for_stop(args.exit_on_stdin_close).await;
+    wait_for_stop(term, args.exit_on_stdin_close).await;
     tracing::info!("shutting down");
     if tokio::time::timeout(SHUTDOWN_GRACE, emulator.shutdown())
         .await
