@@ -1,6 +1,7 @@
 //! The loopback redirect (RFC 8252 §7.3): a minimal one-shot HTTP/1.1 listener on 127.0.0.1.
 //!
-//! It reads only the request line and headers (at most 8 KiB, with a
+//! It reads only the request line and headers (at most 8 KiB, never a byte
+//! past that: a longer head is answered 431 and the connection dropped; with a
 //! per-connection timeout), answers stray requests (favicon, other paths:
 //! 404; another sign-in's `state`: 400) and keeps waiting until the request
 //! on `/callback` with our `state` arrives. Dropping the listener (timeout,
@@ -22,6 +23,10 @@ use crate::secret::CsrfToken;
 const MAX_HEAD_BYTES: usize = 8 * 1024;
 /// How long one connection may take to send its request head.
 const READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// After a 431, what is still read and thrown away so that the browser gets
+/// the answer rather than a reset: at most this much, for at most this long.
+const DRAIN_BYTES: usize = 64 * 1024;
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
 /// The redirect path.
 pub(crate) const CALLBACK_PATH: &str = "/callback";
 
@@ -107,6 +112,7 @@ async fn handle_connection(
                 "The request was too large.",
             )
             .await;
+            drain(&mut stream).await;
             return None;
         }
         Ok(Err(HeadError::Io)) | Err(_) => return None,
@@ -161,28 +167,58 @@ enum HeadError {
     Io,
 }
 
-/// Reads until the end of the headers, at most [`MAX_HEAD_BYTES`].
+/// Reads until the end of the headers: a head (request line and headers,
+/// without the blank line) of at most [`MAX_HEAD_BYTES`]. Nothing past the
+/// cap is read: a longer head is [`HeadError::TooLarge`] however it ends.
 async fn read_head(stream: &mut TcpStream) -> std::result::Result<String, HeadError> {
+    const END: &[u8] = b"\r\n\r\n";
     let mut buffer = Vec::with_capacity(1024);
     let mut chunk = [0u8; 1024];
     loop {
-        let read = stream.read(&mut chunk).await.map_err(|_| HeadError::Io)?;
+        let room = (MAX_HEAD_BYTES + END.len()).saturating_sub(buffer.len());
+        if room == 0 {
+            return Err(HeadError::TooLarge);
+        }
+        let want = room.min(chunk.len());
+        let read = stream
+            .read(&mut chunk[..want])
+            .await
+            .map_err(|_| HeadError::Io)?;
         if read == 0 {
             return Err(HeadError::Io);
         }
+        // The end may straddle the previous read.
+        let scan_from = buffer.len().saturating_sub(END.len() - 1);
         buffer.extend_from_slice(&chunk[..read]);
-        if let Some(end) = find_head_end(&buffer) {
+        if let Some(end) = find_head_end(&buffer[scan_from..]) {
+            let end = scan_from + end;
+            if end > MAX_HEAD_BYTES {
+                return Err(HeadError::TooLarge);
+            }
             buffer.truncate(end);
             return Ok(String::from_utf8_lossy(&buffer).into_owned());
-        }
-        if buffer.len() > MAX_HEAD_BYTES {
-            return Err(HeadError::TooLarge);
         }
     }
 }
 
 fn find_head_end(buffer: &[u8]) -> Option<usize> {
     buffer.windows(4).position(|window| window == b"\r\n\r\n")
+}
+
+/// Reads and discards what the client still sends (bounded), so that closing
+/// does not reset the connection before it read the answer.
+async fn drain(stream: &mut TcpStream) {
+    let mut sink = [0u8; 4096];
+    let mut left = DRAIN_BYTES;
+    let _ = tokio::time::timeout(DRAIN_TIMEOUT, async {
+        while left > 0 {
+            match stream.read(&mut sink).await {
+                Ok(0) | Err(_) => break,
+                Ok(read) => left = left.saturating_sub(read),
+            }
+        }
+    })
+    .await;
 }
 
 async fn respond(stream: &mut TcpStream, status: u16, title: &str, text: &str) {

@@ -107,6 +107,47 @@ async fn oversized_and_idle_connections_do_not_block_the_answer() {
     assert_eq!(code.code.secret(), "ok");
 }
 
+/// A callback request whose head (request line and headers, without the
+/// blank line) is exactly `length` bytes.
+fn head_of_length(target: &str, length: usize) -> String {
+    let start = format!("GET {target} HTTP/1.1\r\nX-Pad: ");
+    format!("{start}{}\r\n\r\n", "a".repeat(length - start.len()))
+}
+
+#[tokio::test]
+async fn the_head_cap_is_exact() {
+    let listener = LoopbackListener::bind(0).await.unwrap();
+    let port = listener.port();
+    let state = CsrfToken::new("s".into());
+    let browser = tokio::spawn(async move {
+        // One byte past the cap, ending within what one more read would bring
+        let over = raw_request(
+            port,
+            &head_of_length("/callback?state=s&code=over", MAX_HEAD_BYTES + 1),
+        )
+        .await;
+        // Exactly the cap
+        let at = raw_request(
+            port,
+            &head_of_length("/callback?state=s&code=at", MAX_HEAD_BYTES),
+        )
+        .await;
+        (over, at)
+    });
+    let code = listener.wait_for_callback(&state).await.unwrap();
+    assert_eq!(
+        code.code.secret(),
+        "at",
+        "the head past the cap was processed"
+    );
+    let (over, at) = browser.await.unwrap();
+    assert!(
+        over.starts_with("HTTP/1.1 431 Request Header Fields Too Large"),
+        "{over}"
+    );
+    assert!(at.starts_with("HTTP/1.1 200 "), "{at}");
+}
+
 #[tokio::test]
 async fn taken_port_is_named_and_dropping_frees_it() {
     let first = LoopbackListener::bind(0).await.unwrap();

@@ -79,6 +79,34 @@ async fn oversized_headers_are_refused() {
 }
 
 #[tokio::test]
+async fn a_head_just_past_the_cap_is_refused_not_processed() {
+    // Given a callback with our state whose head is 8 KiB + 500 bytes: past
+    // the cap, but ending within the read after it
+    let env = Env::start().await;
+    let pending = Pending::start(&env, RedirectMode::Loopback { port: 0 }).await;
+    let port = port_of(&pending);
+    let start = format!(
+        "GET /callback?state={}&code=attacker-code HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: ",
+        pending.state()
+    );
+    let pad = 8 * 1024 + 500 - start.len();
+    let request = format!("{start}{}\r\n\r\n", "a".repeat(pad));
+
+    // When it reaches the listener
+    let answer = raw(port, request.as_bytes()).await;
+
+    // Then it is answered 431 and goes no further: no code was taken
+    assert!(
+        answer.starts_with("HTTP/1.1 431 Request Header Fields Too Large"),
+        "{answer:.200}"
+    );
+    pending.assert_still_pending();
+    pending.assert_nothing_stored().await;
+    pending.complete_through_loopback(&env).await;
+    assert_eq!(env.code_grants(), 1, "only the real code was exchanged");
+}
+
+#[tokio::test]
 async fn slow_client_that_never_finishes_is_cut_off() {
     let env = Env::start().await;
     let pending = Pending::start(&env, RedirectMode::Loopback { port: 0 }).await;
