@@ -29,6 +29,7 @@ pub mod secret_file;
 mod server;
 pub mod state;
 pub mod testing;
+pub mod throttle;
 
 #[allow(dead_code)]
 mod aaguid;

@@ -12,6 +12,7 @@ use crate::db::{self, BrowserSession, Db, SessionDevice};
 use crate::error::{Error, Result};
 use crate::keys::KeyRing;
 use crate::secret::SessionCookieValue;
+use crate::throttle::{Throttle, CODE_WINDOW};
 
 /// The name of the browser-session cookie.
 pub const SESSION_COOKIE: &str = "skemu_session";
@@ -31,6 +32,8 @@ pub struct AppState {
     pub webauthn: Arc<Webauthn>,
     /// The signing keys.
     pub keys: KeyRing,
+    /// How many sign-in codes were sent lately, per email and client address.
+    pub code_throttle: Arc<Throttle>,
 }
 
 impl AppState {
@@ -65,6 +68,7 @@ impl AppState {
             passkeys_enabled: Arc::new(AtomicBool::new(passkeys_enabled)),
             webauthn: Arc::new(webauthn),
             keys,
+            code_throttle: Arc::new(Throttle::new(CODE_WINDOW)),
         })
     }
 

@@ -2,7 +2,7 @@
 //! Sign-up and sign-in are the same flow: a new address creates the user.
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
 use rand::Rng as _;
@@ -18,6 +18,7 @@ use crate::db;
 use crate::error::Error;
 use crate::secret::random_token;
 use crate::state::AppState;
+use crate::throttle::{CODES_PER_CLIENT_ADDRESS, CODES_PER_EMAIL};
 
 /// Lifetime of a code and its magic link.
 const CHALLENGE_TTL_SECS: i64 = 600;
@@ -33,9 +34,14 @@ pub struct EmailForm {
 }
 
 /// `POST /ui/login/email`: sends a code and a link, then shows the code page.
+/// At most [`CODES_PER_EMAIL`] codes per address and
+/// [`CODES_PER_CLIENT_ADDRESS`] per client address in
+/// [`CODE_WINDOW`](crate::throttle::CODE_WINDOW): more
+/// is 429 with `Retry-After` and the sign-in page saying when to try again.
 pub async fn send_code(
     State(state): State<AppState>,
     jar: CookieJar,
+    PeerAddr(peer): PeerAddr,
     Form(form): Form<EmailForm>,
 ) -> Result<Response, PageError> {
     let auth_request = non_empty(&form.auth_request);
@@ -48,24 +54,46 @@ pub async fn send_code(
     if let Some(id) = auth_request {
         pending_request(&state, id).await?;
     }
+    let login_page_again = |jar: CookieJar, status: StatusCode, message: &str| {
+        let secure = state.base_url.scheme() == "https";
+        let (jar, token) = csrf::issue(jar, &csrf::login_flow(auth_request), secure);
+        let body = pages::login_page(&pages::LoginPage {
+            auth_request,
+            next: next.as_deref(),
+            signup: form.mode.as_deref() == Some("signup"),
+            email: form.email.as_deref().unwrap_or(""),
+            csrf: &token,
+            passkeys: state.passkeys_enabled(),
+            error: Some(message),
+        });
+        (jar, pages::html(status, body)).into_response()
+    };
     let email = match valid_email(form.email.as_deref().unwrap_or("")) {
         Ok(email) => email,
         Err(error) => {
-            let secure = state.base_url.scheme() == "https";
-            let (jar, token) = csrf::issue(jar, &csrf::login_flow(auth_request), secure);
-            let message = error.to_string();
-            let body = pages::login_page(&pages::LoginPage {
-                auth_request,
-                next: next.as_deref(),
-                signup: form.mode.as_deref() == Some("signup"),
-                email: form.email.as_deref().unwrap_or(""),
-                csrf: &token,
-                passkeys: state.passkeys_enabled(),
-                error: Some(&message),
-            });
-            return Ok((jar, pages::html(StatusCode::BAD_REQUEST, body)).into_response());
+            return Ok(login_page_again(
+                jar,
+                StatusCode::BAD_REQUEST,
+                &error.to_string(),
+            ))
         }
     };
+    let mut keys = vec![(format!("email:{}", email.to_lowercase()), CODES_PER_EMAIL)];
+    if let Some(peer) = peer {
+        keys.push((format!("addr:{}", peer.ip()), CODES_PER_CLIENT_ADDRESS));
+    }
+    if let Err(wait) = state.code_throttle.hit(&keys) {
+        let minutes = wait.as_secs().div_ceil(60).max(1);
+        let unit = if minutes == 1 { "minute" } else { "minutes" };
+        let message =
+            format!("Too many codes asked for this address: try again in {minutes} {unit}.");
+        let mut response = login_page_again(jar, StatusCode::TOO_MANY_REQUESTS, &message);
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(wait.as_secs().max(1)),
+        );
+        return Ok(response);
+    }
 
     let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32));
     let token = random_token(32);
