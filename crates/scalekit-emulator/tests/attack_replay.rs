@@ -83,7 +83,11 @@ async fn accepted(base: &Url, access_token: &str) -> (bool, bool) {
     let http = reqwest::Client::new();
     let introspection: Value = http
         .post(base.join("/oauth/introspect").unwrap())
-        .form(&[("client_id", CLIENT), ("token", access_token)])
+        .basic_auth(
+            "skc_demo",
+            Some(scalekit_emulator::config::TEST_CLIENT_SECRET),
+        )
+        .form(&[("token", access_token)])
         .send()
         .await
         .unwrap()

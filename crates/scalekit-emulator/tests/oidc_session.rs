@@ -169,11 +169,16 @@ async fn introspection_reports_active_and_inactive_tokens() {
         introspect("garbage".into()).await,
         serde_json::json!({"active": false})
     );
-    // A refresh token is active for its own client only.
+    // The environment client sees the native client's refresh token (by
+    // secret in the body too).
     let refresh = env
         .http
         .post(env.url("/oauth/introspect"))
-        .form(&[("client_id", NATIVE), ("token", tokens.refresh())])
+        .form(&[
+            ("client_id", CONFIDENTIAL),
+            ("client_secret", SECRET),
+            ("token", tokens.refresh()),
+        ])
         .send()
         .await
         .unwrap()
@@ -181,6 +186,8 @@ async fn introspection_reports_active_and_inactive_tokens() {
         .await
         .unwrap();
     assert_eq!(refresh["active"], true);
+    assert_eq!(refresh["token_type"], "refresh_token");
+    assert_eq!(refresh["client_id"], NATIVE);
     assert_eq!(refresh["sub"], who.user.id.as_str());
     env.refresh(tokens.refresh()).await;
     assert_eq!(
@@ -195,6 +202,42 @@ async fn introspection_reports_active_and_inactive_tokens() {
         .await
         .unwrap();
     oauth_error(unauthenticated, StatusCode::UNAUTHORIZED, "invalid_client").await;
+}
+
+#[tokio::test]
+async fn introspection_needs_a_confidential_clients_credentials() {
+    // Given a live access and refresh token of the native client
+    let env = Env::start().await;
+    let who = env.signed_in("probe@example.com").await;
+    let tokens = env.tokens_for(&who, &[]).await;
+    for token in [tokens.access(), tokens.refresh()] {
+        // When a local program introspects it with the public client id
+        // alone, or with a wrong secret
+        for form in [
+            vec![("client_id", NATIVE), ("token", token)],
+            vec![("client_id", CONFIDENTIAL), ("token", token)],
+            vec![
+                ("client_id", CONFIDENTIAL),
+                ("client_secret", "wrong"),
+                ("token", token),
+            ],
+        ] {
+            let response = env
+                .http
+                .post(env.url("/oauth/introspect"))
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            // Then it learns nothing: 401 invalid_client
+            oauth_error(response, StatusCode::UNAUTHORIZED, "invalid_client").await;
+        }
+    }
+    let discovery: Value = env.get_json("/.well-known/openid-configuration").await;
+    assert_eq!(
+        discovery["introspection_endpoint_auth_methods_supported"],
+        serde_json::json!(["client_secret_post", "client_secret_basic"])
+    );
 }
 
 #[tokio::test]

@@ -31,7 +31,7 @@ pub(super) async fn openid_configuration(State(state): State<AppState>) -> Json<
         "subject_types_supported": ["public"],
         "token_endpoint_auth_methods_supported": ["none", "client_secret_post", "client_secret_basic"],
         "revocation_endpoint_auth_methods_supported": ["none", "client_secret_post", "client_secret_basic"],
-        "introspection_endpoint_auth_methods_supported": ["none", "client_secret_post", "client_secret_basic"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
         "prompt_values_supported": ["none", "login", "create", "select_account"],
     }))
 }

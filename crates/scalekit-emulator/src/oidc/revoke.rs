@@ -14,6 +14,7 @@ use super::claims::AccessClaims;
 use super::client_auth::authenticate_client;
 use super::parse_form;
 use super::token::body_error;
+use crate::config::ClientKind;
 use crate::db;
 use crate::error::{Error, OAuthError, Result};
 use crate::secret::sha256_hex;
@@ -70,7 +71,12 @@ pub(super) async fn revoke(
     Ok(response)
 }
 
-/// Says whether a token is active, and what it is for.
+/// Says whether a token is active, and what it is for. Only a confidential
+/// client may ask (RFC 7662 §2.1: the endpoint requires authorization, or
+/// any local program could probe stolen or guessed tokens): a public
+/// client's id alone is 401 `invalid_client`. Such a client is the
+/// environment's own (a resource server), so it may introspect the tokens of
+/// every client of the environment.
 pub(super) async fn introspect(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -79,6 +85,14 @@ pub(super) async fn introspect(
     let body = body.map_err(|r| body_error(&r))?;
     let params = parse_form(&headers, &body)?;
     let client = authenticate_client(&state, &headers, &params)?;
+    if client.kind != ClientKind::Confidential {
+        return Err(Error::InvalidClient(
+            "introspection needs a confidential client's credentials \
+             (client_secret_basic or client_secret_post)"
+                .into(),
+        )
+        .into());
+    }
     let token = token_param(&params)?;
     let inactive = json!({"active": false});
     if let Ok(claims) = state
@@ -98,7 +112,6 @@ pub(super) async fn introspect(
         body["token_type"] = json!("Bearer");
         return Ok(Json(body));
     }
-    let client_id = client.id.clone();
     let issuer = state.issuer().to_owned();
     let body = state
         .db
@@ -109,10 +122,8 @@ pub(super) async fn introspect(
             let Some(family) = db::token_family_by_id(conn, &row.family_id)? else {
                 return Ok(None);
             };
-            let active = row.used_at.is_none()
-                && family.revoked_at.is_none()
-                && row.expires_at > db::now()
-                && family.client_id == client_id;
+            let active =
+                row.used_at.is_none() && family.revoked_at.is_none() && row.expires_at > db::now();
             Ok(active.then(|| {
                 json!({
                     "active": true,
