@@ -295,3 +295,26 @@ async fn two_processes_refreshing_in_turn_never_replay_a_refresh_token() {
         SessionState::SignedIn { .. }
     ));
 }
+
+#[tokio::test]
+async fn a_sign_out_by_another_process_ends_this_session_without_a_refresh() {
+    // Given the window and the command line signed in on one keychain entry,
+    // the window's access token expired
+    let env = Env::start().await;
+    let (window, cli, config, store) = two_processes(&env, refresh_at_expiry()).await;
+    store.expire_access_token(&config).await;
+    assert!(matches!(
+        window.session().await.unwrap(),
+        SessionState::SignedIn { .. }
+    ));
+
+    // When the command line signs out and the window then needs a refresh
+    cli.sign_out().await.unwrap();
+    let error = window.list_passkeys().await.unwrap_err();
+
+    // Then the window follows the keychain: signed out, nothing redeemed or stored
+    assert_eq!(error.kind(), ErrorKind::SessionExpired, "{error}");
+    assert_eq!(env.refresh_grants(), 0);
+    assert!(store.is_empty());
+    assert_eq!(window.session().await.unwrap(), SessionState::SignedOut);
+}
