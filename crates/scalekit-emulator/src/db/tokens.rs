@@ -30,9 +30,9 @@ pub struct TokenFamily {
 /// # Errors
 /// Database errors.
 pub fn insert_token_family(conn: &Connection, family: &TokenFamily) -> Result<()> {
-    conn.execute(
-        "INSERT INTO token_families (id, user_id, client_id, session_id, scope, created_at, revoked_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    conn.prepare_cached("INSERT INTO token_families (id, user_id, client_id, session_id, scope, created_at, revoked_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?
+        .execute(
         params![
             family.id,
             family.user_id,
@@ -52,22 +52,21 @@ pub fn insert_token_family(conn: &Connection, family: &TokenFamily) -> Result<()
 /// Database errors.
 pub fn token_family_by_id(conn: &Connection, id: &str) -> Result<Option<TokenFamily>> {
     Ok(conn
-        .query_row(
+        .prepare_cached(
             "SELECT id, user_id, client_id, session_id, scope, created_at, revoked_at \
              FROM token_families WHERE id = ?1",
-            [id],
-            |row| {
-                Ok(TokenFamily {
-                    id: row.get(0)?,
-                    user_id: row.get(1)?,
-                    client_id: row.get(2)?,
-                    session_id: row.get(3)?,
-                    scope: row.get(4)?,
-                    created_at: row.get(5)?,
-                    revoked_at: row.get(6)?,
-                })
-            },
-        )
+        )?
+        .query_row([id], |row| {
+            Ok(TokenFamily {
+                id: row.get(0)?,
+                user_id: row.get(1)?,
+                client_id: row.get(2)?,
+                session_id: row.get(3)?,
+                scope: row.get(4)?,
+                created_at: row.get(5)?,
+                revoked_at: row.get(6)?,
+            })
+        })
         .optional()?)
 }
 
@@ -78,14 +77,14 @@ pub fn token_family_by_id(conn: &Connection, id: &str) -> Result<Option<TokenFam
 /// Database errors.
 pub fn revoke_token_family(conn: &Connection, family_id: &str, reason: &str) -> Result<()> {
     let now = now();
-    conn.execute(
-        "UPDATE token_families SET revoked_at = ?2, revoked_reason = ?3 WHERE id = ?1 AND revoked_at IS NULL",
+    conn.prepare_cached("UPDATE token_families SET revoked_at = ?2, revoked_reason = ?3 WHERE id = ?1 AND revoked_at IS NULL")?
+        .execute(
         params![family_id, now, reason],
     )?;
-    conn.execute(
+    conn.prepare_cached(
         "UPDATE access_tokens SET revoked_at = ?2 WHERE family_id = ?1 AND revoked_at IS NULL",
-        params![family_id, now],
-    )?;
+    )?
+    .execute(params![family_id, now])?;
     Ok(())
 }
 
@@ -114,8 +113,8 @@ pub fn insert_refresh_token(
     family_id: &str,
     expires_at: i64,
 ) -> Result<()> {
-    conn.execute(
-        "INSERT INTO refresh_tokens (token_hash, family_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+    conn.prepare_cached("INSERT INTO refresh_tokens (token_hash, family_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(
         params![token_hash, family_id, now(), expires_at],
     )?;
     Ok(())
@@ -130,8 +129,8 @@ pub fn refresh_token_by_hash(
     token_hash: &str,
 ) -> Result<Option<RefreshTokenRow>> {
     Ok(conn
+        .prepare_cached("SELECT token_hash, family_id, created_at, expires_at, used_at FROM refresh_tokens WHERE token_hash = ?1")?
         .query_row(
-            "SELECT token_hash, family_id, created_at, expires_at, used_at FROM refresh_tokens WHERE token_hash = ?1",
             [token_hash],
             |row| {
                 Ok(RefreshTokenRow {
@@ -151,10 +150,12 @@ pub fn refresh_token_by_hash(
 /// # Errors
 /// Database errors.
 pub fn mark_refresh_token_used(conn: &Connection, token_hash: &str) -> Result<bool> {
-    Ok(conn.execute(
-        "UPDATE refresh_tokens SET used_at = ?2 WHERE token_hash = ?1 AND used_at IS NULL",
-        params![token_hash, now()],
-    )? == 1)
+    Ok(conn
+        .prepare_cached(
+            "UPDATE refresh_tokens SET used_at = ?2 WHERE token_hash = ?1 AND used_at IS NULL",
+        )?
+        .execute(params![token_hash, now()])?
+        == 1)
 }
 
 /// Records an issued access token by `jti`.
@@ -169,8 +170,8 @@ pub fn insert_access_token(
     user_id: Option<&str>,
     expires_at: i64,
 ) -> Result<()> {
-    conn.execute(
-        "INSERT INTO access_tokens (jti, family_id, client_id, user_id, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    conn.prepare_cached("INSERT INTO access_tokens (jti, family_id, client_id, user_id, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)")?
+        .execute(
         params![jti, family_id, client_id, user_id, expires_at],
     )?;
     Ok(())
@@ -183,9 +184,9 @@ pub fn insert_access_token(
 /// Database errors.
 pub fn access_token_is_live(conn: &Connection, jti: &str) -> Result<bool> {
     let live: Option<i64> = conn
+        .prepare_cached("SELECT 1 FROM access_tokens a LEFT JOIN token_families f ON f.id = a.family_id \
+             WHERE a.jti = ?1 AND a.revoked_at IS NULL AND a.expires_at > ?2 AND f.revoked_at IS NULL")?
         .query_row(
-            "SELECT 1 FROM access_tokens a LEFT JOIN token_families f ON f.id = a.family_id \
-             WHERE a.jti = ?1 AND a.revoked_at IS NULL AND a.expires_at > ?2 AND f.revoked_at IS NULL",
             params![jti, now()],
             |row| row.get(0),
         )
@@ -198,10 +199,10 @@ pub fn access_token_is_live(conn: &Connection, jti: &str) -> Result<bool> {
 /// # Errors
 /// Database errors.
 pub fn revoke_access_token(conn: &Connection, jti: &str) -> Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "UPDATE access_tokens SET revoked_at = ?2 WHERE jti = ?1 AND revoked_at IS NULL",
-        params![jti, now()],
-    )?;
+    )?
+    .execute(params![jti, now()])?;
     Ok(())
 }
 

@@ -143,10 +143,11 @@ pub fn update_user_names(
     given_name: Option<&str>,
     family_name: Option<&str>,
 ) -> Result<()> {
-    let changed = conn.execute(
-        "UPDATE users SET name = ?2, given_name = ?3, family_name = ?4 WHERE id = ?1",
-        params![user_id, name, given_name, family_name],
-    )?;
+    let changed = conn
+        .prepare_cached(
+            "UPDATE users SET name = ?2, given_name = ?3, family_name = ?4 WHERE id = ?1",
+        )?
+        .execute(params![user_id, name, given_name, family_name])?;
     if changed == 0 {
         return Err(Error::NotFound("user not found".into()));
     }
