@@ -226,17 +226,24 @@ impl Emulator {
         body["credentials"].as_array().cloned().unwrap_or_default()
     }
 
-    /// Introspects a token as `client_id` (RFC 7662), returning the answer
-    /// (`{"active": false}` for a revoked or used token).
+    /// Introspects a token (RFC 7662) as the environment's confidential
+    /// client, the way a backend does (introspection needs a client's
+    /// credentials), returning the answer (`{"active": false}` for a revoked
+    /// or used token).
     ///
     /// # Panics
     /// When the endpoint refuses.
     #[track_caller]
-    pub fn introspect(&self, client_id: &str, token: &str) -> Value {
+    pub fn introspect(&self, token: &str) -> Value {
+        let secret = self.client_secret();
         let response = self
             .http
             .post(self.url("/oauth/introspect"))
-            .form(&[("client_id", client_id), ("token", token)])
+            .form(&[
+                ("client_id", ADMIN_CLIENT_ID),
+                ("client_secret", secret.as_str()),
+                ("token", token),
+            ])
             .send()
             .expect("POST /oauth/introspect");
         let status = response.status();

@@ -200,7 +200,7 @@ fn lifecycle(world: &mut World, redirect: Redirect) -> String {
         .expect("access token")
         .to_owned();
     assert_eq!(world.broker().list_status(&access_token), 200);
-    let before = world.emulator.introspect(CLIENT_ID, &refresh_token);
+    let before = world.emulator.introspect(&refresh_token);
     assert_eq!(
         before["active"], true,
         "the refresh token is live: {before}"
@@ -263,7 +263,7 @@ fn lifecycle(world: &mut World, redirect: Redirect) -> String {
         std::thread::sleep(Duration::from_secs(2));
     };
     eprintln!("e2e: the broker refused the signed-out session's token after {refused_after:?}");
-    let after = world.emulator.introspect(CLIENT_ID, &refresh_token);
+    let after = world.emulator.introspect(&refresh_token);
     assert_eq!(
         after["active"], false,
         "the refresh token is revoked: {after}"
