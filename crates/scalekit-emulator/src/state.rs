@@ -14,8 +14,11 @@ use crate::keys::KeyRing;
 use crate::secret::SessionCookieValue;
 use crate::throttle::{Throttle, CODE_WINDOW};
 
-/// The name of the browser-session cookie.
-pub const SESSION_COOKIE: &str = "skemu_session";
+/// The browser-session cookie's name is this followed by the port of the
+/// base URL, e.g. `skemu_session_47811`: browsers share `localhost`
+/// cookies among all ports, so a plain name would let a program on another
+/// local port read, set or replace this emulator's session cookie.
+pub const SESSION_COOKIE_PREFIX: &str = "skemu_session_";
 
 /// State shared by all routes (cheap to clone).
 #[derive(Clone, Debug)]
@@ -32,6 +35,8 @@ pub struct AppState {
     pub webauthn: Arc<Webauthn>,
     /// The signing keys.
     pub keys: KeyRing,
+    /// The session cookie's name: [`SESSION_COOKIE_PREFIX`] and the port.
+    session_cookie_name: Arc<str>,
     /// How many sign-in codes were sent lately, per email and client address.
     pub code_throttle: Arc<Throttle>,
 }
@@ -61,6 +66,7 @@ impl AppState {
             })
             .await?;
         let keys = KeyRing::load_or_create(&db).await?;
+        let session_cookie_name = session_cookie_name(&base_url).into();
         Ok(Self {
             db,
             config: Arc::new(config),
@@ -68,6 +74,7 @@ impl AppState {
             passkeys_enabled: Arc::new(AtomicBool::new(passkeys_enabled)),
             webauthn: Arc::new(webauthn),
             keys,
+            session_cookie_name,
             code_throttle: Arc::new(Throttle::new(CODE_WINDOW)),
         })
     }
@@ -148,7 +155,7 @@ impl AppState {
     /// # Errors
     /// Database errors.
     pub async fn browser_session(&self, jar: &CookieJar) -> Result<Option<BrowserSession>> {
-        let Some(cookie) = jar.get(SESSION_COOKIE) else {
+        let Some(cookie) = jar.get(&self.session_cookie_name) else {
             return Ok(None);
         };
         let value = cookie.value().to_owned();
@@ -158,14 +165,22 @@ impl AppState {
             .await
     }
 
+    /// The session cookie's name, e.g. `skemu_session_47811`.
+    pub fn session_cookie_name(&self) -> &str {
+        &self.session_cookie_name
+    }
+
     /// The session cookie: HttpOnly, SameSite=Lax, Path=/, Secure on https.
     pub fn session_cookie(&self, value: &SessionCookieValue) -> Cookie<'static> {
-        Cookie::build((SESSION_COOKIE, value.secret().to_owned()))
-            .http_only(true)
-            .same_site(SameSite::Lax)
-            .path("/")
-            .secure(self.base_url.scheme() == "https")
-            .build()
+        Cookie::build((
+            self.session_cookie_name.to_string(),
+            value.secret().to_owned(),
+        ))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .path("/")
+        .secure(self.base_url.scheme() == "https")
+        .build()
     }
 
     /// A cookie that clears the session cookie.
@@ -174,4 +189,11 @@ impl AppState {
         cookie.make_removal();
         cookie
     }
+}
+
+/// [`SESSION_COOKIE_PREFIX`] and the base URL's port (its scheme's default
+/// when it names none).
+fn session_cookie_name(base_url: &Url) -> String {
+    let port = base_url.port_or_known_default().unwrap_or(0);
+    format!("{SESSION_COOKIE_PREFIX}{port}")
 }

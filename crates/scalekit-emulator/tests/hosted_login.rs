@@ -107,7 +107,7 @@ async fn session_cookie_is_http_only_lax_and_root_scoped() {
         .unwrap()
         .unwrap();
     let verified = env.submit_code(&code_page, &code).await;
-    let cookie = set_cookie(&verified, "skemu_session").expect("session cookie");
+    let cookie = set_cookie(&verified, &session_cookie(&env)).expect("session cookie");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
     assert!(cookie.contains("Path=/"), "{cookie}");
@@ -154,7 +154,7 @@ async fn wrong_codes_are_counted_and_the_sixth_attempt_is_refused() {
     // The sixth attempt is refused even with the right code.
     let sixth = env.submit_code(&page, &right).await;
     assert_eq!(sixth.status(), StatusCode::BAD_REQUEST);
-    assert!(set_cookie(&sixth, "skemu_session").is_none());
+    assert!(set_cookie(&sixth, &session_cookie(&env)).is_none());
     assert!(sixth.text().await.unwrap().contains("Too many"));
 }
 
@@ -313,4 +313,8 @@ async fn forms_without_a_valid_csrf_token_are_refused() {
         .await
         .unwrap()
         .is_empty());
+}
+
+fn session_cookie(env: &Env) -> String {
+    env.emulator.state().session_cookie_name().to_owned()
 }

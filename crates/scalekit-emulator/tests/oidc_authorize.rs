@@ -161,7 +161,7 @@ async fn a_signed_in_browser_gets_a_code_unless_prompt_asks_for_login() {
     }
     // An unknown cookie is no session
     let mut stranger = env.signed_in("bob@example.com").await;
-    stranger.cookie = "skemu_session=forged".into();
+    stranger.cookie = format!("{}=forged", env.emulator.state().session_cookie_name());
     let response = env
         .get_with_cookie(env.authorize_url(&verifier(), &[]), &stranger)
         .await;

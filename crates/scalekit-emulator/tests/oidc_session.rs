@@ -268,7 +268,8 @@ async fn logout_ends_the_session_and_redirects_only_to_registered_uris() {
     );
     let cleared = response.headers()[SET_COOKIE].to_str().unwrap();
     assert!(
-        cleared.starts_with("skemu_session=;") || cleared.contains("Max-Age=0"),
+        cleared.starts_with(&format!("{}=;", env.emulator.state().session_cookie_name()))
+            || cleared.contains("Max-Age=0"),
         "{cleared}"
     );
 

@@ -1,4 +1,4 @@
-//! Browser sessions (the `skemu_session` cookie). Only the SHA-256 of the
+//! Browser sessions (the `skemu_session_<port>` cookie). Only the SHA-256 of the
 //! cookie value is stored. An ended session keeps its row, with when and
 //! how it ended, for the sessions API.
 

@@ -15,7 +15,7 @@
 //! | `GET /ui/assets/{file}` | CSS and JS (no inline script: strict CSP) |
 //! | `GET /_dev/mailbox?email=` | messages sent to an address, newest first |
 //!
-//! Pages use the `skemu_session` cookie; every form and JSON call carries a
+//! Pages use the `skemu_session_<port>` cookie; every form and JSON call carries a
 //! CSRF token bound to its flow (see [`csrf`]).
 
 use axum::extract::Path;
