@@ -277,7 +277,10 @@ fn startup(out: &mut String, window: &Value) -> BenchResult<()> {
     let baseline_pss = summary(s, &["baseline", "pssMiB"])?;
     for (subject, label) in [
         ("appSignedOut", "signed out"),
-        ("appEmbeddedEmulator", "first run, emulator and broker child processes"),
+        (
+            "appEmbeddedEmulator",
+            "first run, emulator and broker child processes",
+        ),
     ] {
         let (Ok(start), Ok(pss)) = (
             summary(s, &[subject, "spawnToReadyMs"]),
