@@ -98,6 +98,10 @@ pub struct Config {
     pub code_ttl: Duration,
     /// Where dev-mailbox messages are echoed.
     pub mail_sink: MailSink,
+    /// Sign-in codes one client address may ask for per 15 minutes, over
+    /// all email addresses (default [`crate::throttle::CODES_PER_CLIENT_ADDRESS`];
+    /// raise it only to load-test the emulator from one address).
+    pub codes_per_client_address: usize,
 }
 
 impl Default for Config {
@@ -115,6 +119,7 @@ impl Default for Config {
             session_absolute_ttl: Duration::from_secs(14 * 24 * 3600),
             code_ttl: Duration::from_secs(600),
             mail_sink: MailSink::Stdout,
+            codes_per_client_address: crate::throttle::CODES_PER_CLIENT_ADDRESS,
         }
     }
 }
@@ -226,6 +231,9 @@ impl Config {
         if let Some(sink) = file.mail_sink {
             config.mail_sink = sink;
         }
+        if let Some(limit) = file.codes_per_client_address {
+            config.codes_per_client_address = limit;
+        }
         if let Some(clients) = file.clients {
             config.clients = clients
                 .into_iter()
@@ -309,6 +317,7 @@ struct FileConfig {
     session_absolute_ttl_secs: Option<u64>,
     code_ttl_secs: Option<u64>,
     mail_sink: Option<MailSink>,
+    codes_per_client_address: Option<usize>,
     clients: Option<Vec<FileClient>>,
 }
 

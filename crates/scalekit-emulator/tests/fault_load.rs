@@ -27,6 +27,8 @@ async fn sustained_mixed_load_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = scalekit_emulator::Config::for_tests();
     config.storage = scalekit_emulator::Storage::File(dir.path().join("emulator.db"));
+    // The load comes from one address: its limit on sign-in codes is raised.
+    config.codes_per_client_address = 1_000_000;
     let emulator = scalekit_emulator::start(config).await.unwrap();
     let base = emulator.base_url().clone();
 

@@ -18,7 +18,7 @@ use crate::db;
 use crate::error::Error;
 use crate::secret::random_token;
 use crate::state::AppState;
-use crate::throttle::{CODES_PER_CLIENT_ADDRESS, CODES_PER_EMAIL};
+use crate::throttle::CODES_PER_EMAIL;
 
 /// Lifetime of a code and its magic link.
 const CHALLENGE_TTL_SECS: i64 = 600;
@@ -35,7 +35,7 @@ pub struct EmailForm {
 
 /// `POST /ui/login/email`: sends a code and a link, then shows the code page.
 /// At most [`CODES_PER_EMAIL`] codes per address and
-/// [`CODES_PER_CLIENT_ADDRESS`] per client address in
+/// `codes_per_client_address` (configuration) per client address in
 /// [`CODE_WINDOW`](crate::throttle::CODE_WINDOW): more
 /// is 429 with `Retry-After` and the sign-in page saying when to try again.
 pub async fn send_code(
@@ -80,7 +80,10 @@ pub async fn send_code(
     };
     let mut keys = vec![(format!("email:{}", email.to_lowercase()), CODES_PER_EMAIL)];
     if let Some(peer) = peer {
-        keys.push((format!("addr:{}", peer.ip()), CODES_PER_CLIENT_ADDRESS));
+        keys.push((
+            format!("addr:{}", peer.ip()),
+            state.config.codes_per_client_address,
+        ));
     }
     if let Err(wait) = state.code_throttle.hit(&keys) {
         let minutes = wait.as_secs().div_ceil(60).max(1);
