@@ -1,5 +1,5 @@
 //! The production [`SecretStore`]: the OS keychain, on Linux through one
-//! Secret Service session kept open (`vault_secret_service.rs`), elsewhere
+//! Secret Service session kept open (`secret_service.rs`), elsewhere
 //! through `keyring`.
 
 use std::sync::Arc;

@@ -268,5 +268,4 @@ fn escape_html(text: &str) -> String {
 }
 
 #[cfg(test)]
-#[path = "loopback_tests.rs"]
 mod tests;

@@ -46,14 +46,41 @@ impl Layout {
 /// purge in this process.
 #[derive(Debug, Default)]
 pub(crate) struct Known {
-    /// The chunks the main entry refers to: `Some(None)` when it holds a
-    /// whole session or there is none; `None` when not known (nothing read
-    /// or written yet, or an operation stopped midway).
-    main: Option<Option<ChunkLayout>>,
+    /// What the main entry holds.
+    main: MainEntry,
     /// Chunk sets that may be in the keychain without the main entry
     /// referring to them (an operation stopped midway); the next save or
     /// purge deletes them.
     leftovers: Vec<ChunkLayout>,
+}
+
+/// What the vault knows of the main entry.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum MainEntry {
+    /// Not known: nothing read or written yet, or an operation stopped
+    /// midway.
+    #[default]
+    Unknown,
+    /// A whole session, or nothing: no chunks are in use.
+    NoChunks,
+    /// `chunks:<n>`, referring to these chunks.
+    Chunks(ChunkLayout),
+}
+
+impl MainEntry {
+    /// The main entry as just read or written: `layout` is the chunks it
+    /// refers to, if any.
+    fn known(layout: Option<ChunkLayout>) -> MainEntry {
+        layout.map_or(MainEntry::NoChunks, MainEntry::Chunks)
+    }
+
+    /// The chunks the main entry is known to refer to.
+    fn chunks(self) -> Option<ChunkLayout> {
+        match self {
+            MainEntry::Chunks(layout) => Some(layout),
+            MainEntry::Unknown | MainEntry::NoChunks => None,
+        }
+    }
 }
 
 impl Known {
@@ -140,7 +167,7 @@ pub(crate) fn read(
 ) -> Result<Option<String>> {
     let main = store.get(account)?;
     let layout = ChunkLayout::parse(main.as_deref());
-    known.main = Some(layout);
+    known.main = MainEntry::known(layout);
     let Some(main) = main else { return Ok(None) };
     let Some(layout) = layout else {
         return Ok(Some(main));
@@ -176,8 +203,11 @@ pub(crate) fn write(
     text: &str,
 ) -> Result<()> {
     let current = match (layout, known.main) {
-        (Layout::SingleEntry, Some(current)) => current,
-        _ => ChunkLayout::parse(store.get(account)?.as_deref()),
+        (Layout::SingleEntry, MainEntry::NoChunks) => None,
+        (Layout::SingleEntry, MainEntry::Chunks(current)) => Some(current),
+        (Layout::SingleEntry, MainEntry::Unknown) | (Layout::Chunked { .. }, _) => {
+            ChunkLayout::parse(store.get(account)?.as_deref())
+        }
     };
     let mut stale = known.leftovers.clone();
     if let Some(current) = current {
@@ -199,7 +229,7 @@ pub(crate) fn write(
     });
 
     // Until the main entry is switched, anything may be half done.
-    known.main = None;
+    known.main = MainEntry::Unknown;
     known.leftovers.clone_from(&stale);
     match new {
         None => store.set(account, text)?,
@@ -211,7 +241,7 @@ pub(crate) fn write(
             store.set(account, &new.main_entry())?;
         }
     }
-    known.main = Some(new);
+    known.main = MainEntry::known(new);
     known.leftovers.clone_from(&stale);
     for old in &stale {
         old.delete_chunks_except(new, store, account)?;
@@ -227,17 +257,17 @@ pub(crate) fn purge(store: &dyn SecretStore, account: &str, known: &mut Known) -
     let mut stale = known.leftovers.clone();
     for layout in [
         ChunkLayout::parse(store.get(account)?.as_deref()),
-        known.main.flatten(),
+        known.main.chunks(),
     ]
     .into_iter()
     .flatten()
     {
         add_layout(&mut stale, layout);
     }
-    known.main = None;
+    known.main = MainEntry::Unknown;
     known.leftovers.clone_from(&stale);
     store.delete(account)?;
-    known.main = Some(None);
+    known.main = MainEntry::NoChunks;
     for layout in &stale {
         layout.delete_chunks_except(None, store, account)?;
     }

@@ -441,5 +441,4 @@ fn check_web_url(what: &str, url: &Url) -> Result<()> {
 }
 
 #[cfg(test)]
-#[path = "config_tests.rs"]
 mod tests;

@@ -2,12 +2,16 @@
 //!
 //! The session is stored as JSON, in one keychain entry where the keychain
 //! allows it (macOS Keychain, Secret Service) and in chunks where it does
-//! not (Windows Credential Manager); `vault_layout.rs` has the details. A
-//! save reads nothing first where one entry holds the session: it writes the
-//! main entry once, and deletes chunks only when this vault knows some may
-//! be there (an earlier version's, read by its last load). Every keychain operation runs off the async runtime, one at a
-//! time per vault, and is bounded by a timeout; a locked or missing keychain
-//! is an [`Error::Keychain`], never a silent plain-text fallback.
+//! not (Windows Credential Manager); `layout.rs` has the details. A save
+//! reads nothing first where one entry holds the session: it writes the main
+//! entry once, and deletes chunks only when this vault knows some may be
+//! there (an earlier version's, read by its last load). Every keychain
+//! operation runs off the async runtime, one at a time per vault, and is
+//! bounded by a timeout; a locked or missing keychain is an
+//! [`Error::Keychain`], never a silent plain-text fallback.
+//!
+//! The production store is [`KeyringStore`] (`keyring_store.rs`, on Linux
+//! through `secret_service.rs`); tests use `memory.rs`.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -19,12 +23,9 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::secret::{AccessToken, IdToken, RefreshToken};
 
-#[path = "vault_keyring.rs"]
 mod keyring_store;
-#[path = "vault_layout.rs"]
 mod layout;
 #[cfg(target_os = "linux")]
-#[path = "vault_secret_service.rs"]
 mod secret_service;
 
 pub use keyring_store::KeyringStore;
@@ -220,63 +221,10 @@ fn not_answered(timeout: Duration) -> Error {
 
 /// An in-memory store for unit tests of other modules; never in production paths.
 #[cfg(test)]
-pub(crate) mod memory {
-    use std::collections::HashMap;
-    use std::sync::Mutex;
-
-    use super::SecretStore;
-    use crate::error::Result;
-
-    /// Entries in a map; every call is recorded as `get|set|delete <account>`.
-    #[derive(Default)]
-    pub(crate) struct MemoryStore {
-        pub(crate) entries: Mutex<HashMap<String, String>>,
-        pub(crate) calls: Mutex<Vec<String>>,
-    }
-
-    impl MemoryStore {
-        /// The calls recorded since the last `take_calls`.
-        pub(crate) fn take_calls(&self) -> Vec<String> {
-            std::mem::take(&mut *self.calls.lock().unwrap())
-        }
-
-        /// The stored account names, sorted.
-        pub(crate) fn names(&self) -> Vec<String> {
-            let mut names: Vec<String> = self.entries.lock().unwrap().keys().cloned().collect();
-            names.sort();
-            names
-        }
-
-        fn record(&self, call: &str, account: &str) {
-            self.calls.lock().unwrap().push(format!("{call} {account}"));
-        }
-    }
-
-    impl SecretStore for MemoryStore {
-        fn get(&self, account: &str) -> Result<Option<String>> {
-            self.record("get", account);
-            Ok(self.entries.lock().unwrap().get(account).cloned())
-        }
-        fn set(&self, account: &str, secret: &str) -> Result<()> {
-            self.record("set", account);
-            self.entries
-                .lock()
-                .unwrap()
-                .insert(account.into(), secret.into());
-            Ok(())
-        }
-        fn delete(&self, account: &str) -> Result<()> {
-            self.record("delete", account);
-            self.entries.lock().unwrap().remove(account);
-            Ok(())
-        }
-    }
-}
+pub(crate) mod memory;
 
 #[cfg(test)]
-#[path = "vault_tests.rs"]
 mod tests;
 
 #[cfg(test)]
-#[path = "vault_layout_tests.rs"]
 mod layout_tests;
