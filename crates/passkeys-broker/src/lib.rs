@@ -47,6 +47,7 @@ pub use config::{
     read_secret_file, ClientSecret, Config, RateLimit, TokenEndpointAuth, CLIENT_SECRET_ENV,
 };
 pub use error::{Error, Result};
+pub use routes::WELL_KNOWN_PATH;
 pub use sessions::MAX_SESSION_CHECK_INTERVAL;
 pub use upstream::AccessToken;
 
@@ -134,6 +135,11 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<R
         owned: owned::OwnedCredentials::new(clock.clone()),
         limiter: rate_limit::RateLimiter::new(config.rate_limit, clock),
         max_body_bytes: config.max_body_bytes,
+        about: routes::About {
+            issuer: config.issuer(),
+            client_id: config.client_id.clone(),
+            version: env!("CARGO_PKG_VERSION"),
+        },
     });
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

@@ -1,5 +1,6 @@
 //! The HTTP surface: Scalekit's credentials routes, acting only on the
-//! caller's own passkeys, plus health and readiness.
+//! caller's own passkeys, plus health, readiness and the broker's own
+//! description (`/.well-known/passkeys-broker`: which environment it trusts).
 
 use std::sync::Arc;
 
@@ -34,7 +35,26 @@ pub(crate) struct Broker {
     pub(crate) owned: OwnedCredentials,
     pub(crate) limiter: RateLimiter,
     pub(crate) max_body_bytes: usize,
+    /// What `/.well-known/passkeys-broker` says (nothing secret).
+    pub(crate) about: About,
 }
+
+/// The broker's description at [`WELL_KNOWN_PATH`]: the issuer whose tokens
+/// it accepts and the client they must be issued to, so a desktop app (its
+/// `doctor`) can tell a broker set up for another environment. Nothing
+/// secret, no upstream call.
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct About {
+    /// The environment (issuer) it trusts, without a trailing slash.
+    pub(crate) issuer: String,
+    /// The app's client id expected in the callers' tokens' `aud`.
+    pub(crate) client_id: String,
+    /// This broker's version.
+    pub(crate) version: &'static str,
+}
+
+/// Where the broker describes itself (unauthenticated, behind the Host check).
+pub const WELL_KNOWN_PATH: &str = "/.well-known/passkeys-broker";
 
 type AppState = Arc<Broker>;
 
@@ -53,6 +73,7 @@ pub(crate) fn router(broker: AppState, allowed: AllowedHosts) -> Router {
         )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route(WELL_KNOWN_PATH, get(about))
         .fallback(no_route)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn(with_request_id))
@@ -231,6 +252,11 @@ async fn remove_credential(
 
 async fn healthz() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// `{"issuer", "client_id", "version"}`: which environment this broker serves.
+async fn about(State(broker): State<AppState>) -> Json<About> {
+    Json(broker.about.clone())
 }
 
 /// Ready when the signing keys are cached and a client-credentials token

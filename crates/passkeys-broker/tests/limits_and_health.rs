@@ -1,4 +1,4 @@
-//! Per-user limits, liveness and readiness.
+//! Per-user limits, liveness, readiness and the broker's description.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -98,7 +98,12 @@ async fn a_request_for_another_host_is_misdirected_before_any_route() {
     let token = user_token(&emulator, &user).await;
     let port = broker.local_addr().port();
     let http = http();
-    for path in ["/healthz", "/readyz", CREDENTIALS] {
+    for path in [
+        "/healthz",
+        "/readyz",
+        passkeys_broker::WELL_KNOWN_PATH,
+        CREDENTIALS,
+    ] {
         let response = http
             .get(at(broker.base_url(), path))
             .header("host", format!("evil.example:{port}"))
@@ -124,5 +129,42 @@ async fn a_request_for_another_host_is_misdirected_before_any_route() {
         assert_eq!(response.status(), 200, "{host}");
     }
     broker.shutdown().await;
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_well_known_route_names_the_trusted_issuer_without_a_token() {
+    // Given a broker in front of an emulator
+    let emulator = start_emulator().await;
+    let proxy = CountingProxy::start(emulator.base_url()).await;
+    let mut config = broker_config(&emulator);
+    config.token_url = Some(proxy.url("oauth/token"));
+    config.jwks_url = Some(proxy.url("keys"));
+    let broker = start_broker(config).await;
+    let http = http();
+
+    // When anyone asks it, without a token, under a name it serves
+    let port = broker.local_addr().port();
+    let response = http
+        .get(at(broker.base_url(), passkeys_broker::WELL_KNOWN_PATH))
+        .header("host", format!("localhost:{port}"))
+        .send()
+        .await
+        .unwrap();
+
+    // Then it says which issuer and client it trusts, and calls nothing upstream
+    assert_eq!(response.status(), 200);
+    let about: Value = response.json().await.unwrap();
+    assert_eq!(
+        about["issuer"],
+        emulator.base_url().as_str().trim_end_matches('/')
+    );
+    assert_eq!(about["client_id"], APP_CLIENT_ID);
+    assert!(about["version"].is_string(), "{about}");
+    assert_eq!(proxy.count("GET", "/keys"), 0);
+    assert_eq!(proxy.token_requests(), 0);
+
+    broker.shutdown().await;
+    proxy.stop();
     emulator.shutdown().await;
 }
