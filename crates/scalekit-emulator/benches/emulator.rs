@@ -12,7 +12,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::header::{AUTHORIZATION, COOKIE, LOCATION};
+use reqwest::header::AUTHORIZATION;
 use reqwest::Client;
 use scalekit_emulator::db::{self, NewPasskey};
 use scalekit_emulator::{testing, Config, RunningEmulator};
@@ -91,13 +91,11 @@ async fn sign_in(
         &[],
     )
     .unwrap();
-    let response = http
-        .get(authorize)
-        .header(COOKIE, format!("{}={}", cookie.name(), cookie.value()))
-        .send()
-        .await
-        .unwrap();
-    let callback = url::Url::parse(response.headers()[LOCATION].to_str().unwrap()).unwrap();
+    let session_cookie = format!("{}={}", cookie.name(), cookie.value());
+    let callback =
+        testing::authorize_signed_in(http, &authorize, emulator.base_url(), Some(&session_cookie))
+            .await
+            .unwrap();
     let code = callback
         .query_pairs()
         .find(|(k, _)| k == "code")

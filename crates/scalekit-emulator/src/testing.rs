@@ -45,7 +45,10 @@ pub fn browser_client() -> Result<Client> {
 /// the dev mailbox, submits it, and returns the final `Location` (the app's
 /// callback URL with `code` and `state`, or an error redirect) without
 /// requesting it. If the browser already has a session and `/oauth/authorize`
-/// answers straight away, that redirect is returned.
+/// answers straight away, that redirect is returned; if the hosted page asks
+/// "Continue as <email>?" (a native client's request with a live session),
+/// it continues when the session is `email`'s and uses another account
+/// otherwise.
 ///
 /// `http` must keep cookies and follow no redirects (see [`browser_client`]).
 ///
@@ -62,11 +65,23 @@ pub async fn sign_in_with_email_code(
     if !login.as_str().starts_with(base_url.as_str()) || login.path() != "/ui/login" {
         return Ok(login);
     }
-    let page = text(
+    let mut page = text(
         send(http.get(login.clone()), "opening the login page").await?,
         StatusCode::OK,
     )
     .await?;
+    if page.contains("id=\"continue-as\"") {
+        if continue_page_email(&page).as_deref() == Some(email) {
+            return submit_continue(http, &page, base_url, None).await;
+        }
+        let mut other = login.clone();
+        other.query_pairs_mut().append_pair("account", "other");
+        page = text(
+            send(http.get(other), "choosing another account").await?,
+            StatusCode::OK,
+        )
+        .await?;
+    }
     let csrf = hidden_field(&page, "csrf").ok_or_else(|| failed("login page", "no CSRF token"))?;
     let mut form = vec![("csrf", csrf), ("email", email.to_owned())];
     for name in ["auth_request", "next", "mode"] {
@@ -112,6 +127,92 @@ pub async fn sign_in_with_email_code(
     )
     .await?;
     redirect_target(&verified, base_url)
+}
+
+/// The signed-in email a "Continue as" page shows.
+fn continue_page_email(page: &str) -> Option<String> {
+    let start = page.find("id=\"current-email\">")? + "id=\"current-email\">".len();
+    let end = page[start..].find('<')? + start;
+    Some(html_escape::decode_html_entities(&page[start..end]).into_owned())
+}
+
+/// Presses "Continue as …" on a hosted "Continue as" page and returns where
+/// it sends the browser (the app's callback with `code` and `state`).
+/// `cookies` is sent as the `Cookie` header when the client keeps none.
+async fn submit_continue(
+    http: &Client,
+    page: &str,
+    base_url: &Url,
+    cookies: Option<&str>,
+) -> Result<Url> {
+    let csrf =
+        hidden_field(page, "csrf").ok_or_else(|| failed("continue page", "no CSRF token"))?;
+    let auth_request = hidden_field(page, "auth_request")
+        .ok_or_else(|| failed("continue page", "no sign-in request"))?;
+    let mut request = http
+        .post(
+            base_url
+                .join("/ui/login/continue")
+                .map_err(|e| failed("URL", e))?,
+        )
+        .form(&[("csrf", csrf), ("auth_request", auth_request)]);
+    if let Some(cookies) = cookies {
+        request = request.header(reqwest::header::COOKIE, cookies);
+    }
+    let continued = send(request, "pressing Continue").await?;
+    redirect_target(&continued, base_url)
+}
+
+/// Runs `authorize_url` in a browser that is already signed in and answers
+/// "Continue as …" if the hosted page asks (a native client always does):
+/// returns the app's callback URL (or an error redirect) without requesting
+/// it. `session_cookie` (`name=value`) is sent by hand when `http` keeps no
+/// cookies; `None` when it does (see [`browser_client`]).
+///
+/// # Errors
+/// When a page answers unexpectedly, or the browser is not signed in.
+pub async fn authorize_signed_in(
+    http: &Client,
+    authorize_url: &Url,
+    base_url: &Url,
+    session_cookie: Option<&str>,
+) -> Result<Url> {
+    let with_cookie = |request: reqwest::RequestBuilder, cookies: Option<&str>| match cookies {
+        Some(cookies) => request.header(reqwest::header::COOKIE, cookies.to_owned()),
+        None => request,
+    };
+    let response = send(
+        with_cookie(http.get(authorize_url.clone()), session_cookie),
+        "opening the authorize URL",
+    )
+    .await?;
+    let target = redirect_target(&response, authorize_url)?;
+    if !target.as_str().starts_with(base_url.as_str()) || target.path() != "/ui/login" {
+        return Ok(target);
+    }
+    let response = send(
+        with_cookie(http.get(target), session_cookie),
+        "opening the continue page",
+    )
+    .await?;
+    // The page's CSRF token is bound to a cookie it sets.
+    let csrf_cookie = response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(crate::hosted::csrf::CSRF_COOKIE))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_owned);
+    let page = text(response, StatusCode::OK).await?;
+    if !page.contains("id=\"continue-as\"") {
+        return Err(failed("authorize", "the browser is not signed in"));
+    }
+    let cookies = session_cookie.map(|session| match &csrf_cookie {
+        Some(csrf) => format!("{session}; {csrf}"),
+        None => session.to_owned(),
+    });
+    submit_continue(http, &page, base_url, cookies.as_deref()).await
 }
 
 /// The PKCE S256 challenge of `verifier` (RFC 7636).

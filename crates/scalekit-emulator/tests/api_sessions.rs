@@ -127,9 +127,24 @@ async fn a_live_session_then_signed_out() {
         serde_json::json!([{"client_id": NATIVE, "organization_id": org}])
     );
 
-    // When the person signs out
-    let logout = browser.get(env.url("/oidc/logout")).send().await.unwrap();
+    // When the person signs out with the profile page's Sign out button
+    let profile = browser
+        .get(env.url("/ui/profile/passkeys"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = scalekit_emulator::testing::hidden_field(&profile, "csrf").unwrap();
+    let logout = browser
+        .post(env.url("/oidc/logout"))
+        .form(&[("csrf", csrf)])
+        .send()
+        .await
+        .unwrap();
     assert!(logout.status().is_success());
+    assert!(logout.text().await.unwrap().contains("You are signed out"));
 
     // Then the session says so, and when
     let ended = details(&env, &sid, &token).await;

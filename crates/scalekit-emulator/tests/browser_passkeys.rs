@@ -173,8 +173,8 @@ async fn passkey_lifecycle_in_chromium() {
 
     // Sign out, then sign in again: the email field offers the passkey
     // (conditional UI), and the virtual authenticator picks it at once.
-    let sign_out = base.join("/oidc/logout").unwrap();
-    browser.goto(sign_out.as_str()).await;
+    browser.click("#sign-out").await;
+    browser.wait_for_text("You are signed out").await;
     browser.screenshot("signed-out").await;
     let verifier = "browser-test-verifier-autofill-0123456789abcdefghijk";
     let authorize =
@@ -196,7 +196,10 @@ async fn passkey_lifecycle_in_chromium() {
     // Sign out, and sign in with the "Continue with Passkey" button. So that
     // autofill cannot answer first, the authenticator is emptied while the
     // page loads and the passkey put back before the click.
-    browser.goto(sign_out.as_str()).await;
+    let profile = base.join("/ui/profile/passkeys").unwrap();
+    browser.goto(profile.as_str()).await;
+    browser.click("#sign-out").await;
+    browser.wait_for_text("You are signed out").await;
     let held = browser.authenticator_credentials(&authenticator).await;
     browser
         .remove_authenticator_credentials(&authenticator)

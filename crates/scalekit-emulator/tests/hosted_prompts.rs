@@ -25,14 +25,21 @@ async fn prompt_login_forces_the_login_page_and_select_account_offers_a_choice()
     let env = Env::start().await;
     env.sign_in("again@example.com", "s1").await;
 
-    // With a session and no prompt, authorize answers straight away.
-    let quick = env
-        .http
-        .get(env.authorize_url("s2", &[]))
-        .send()
-        .await
-        .unwrap();
-    assert!(param(&location(&quick, &env.base), "code").is_some());
+    // With a session and no prompt, the native client's request asks first:
+    // "Continue as … to Passkeys Desktop (demo)?"
+    let (login, html) = env.login_page(&env.authorize_url("s2", &[])).await;
+    assert!(
+        html.contains("Continue as again@example.com to Passkeys Desktop (demo)?"),
+        "{html}"
+    );
+    let form = [
+        ("csrf", testing::hidden_field(&html, "csrf").unwrap()),
+        ("auth_request", param(&login, "auth_request").unwrap()),
+    ];
+    let continued = env.post_form("/ui/login/continue", &form).await;
+    let callback = location(&continued, &env.base);
+    assert_eq!(param(&callback, "state").as_deref(), Some("s2"));
+    assert!(param(&callback, "code").is_some());
 
     // prompt=login shows the login page again.
     let forced = env

@@ -143,14 +143,37 @@ async fn prompt_none_without_a_session_is_login_required() {
 }
 
 #[tokio::test]
-async fn a_signed_in_browser_gets_a_code_unless_prompt_asks_for_login() {
+async fn a_native_client_gets_a_code_from_a_live_session_only_after_continue() {
     let env = Env::start().await;
     let who = env.signed_in("ann@example.com").await;
-    // Given a browser session, authorize answers with a code at once
+    // Given a browser session, a local program that opens an authorize URL
+    // for the public client gets the "Continue as" page, not a code
+    // (RFC 8252 §8.6)
+    let response = env
+        .get_with_cookie(env.authorize_url(&verifier(), &[]), &who)
+        .await;
+    let login = env.base.join(location(&response)).unwrap();
+    assert_eq!(login.path(), "/ui/login");
+    assert!(!login.query_pairs().any(|(k, _)| k == "code"));
+    let page = env.get_with_cookie(login.clone(), &who).await;
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("Continue as ann@example.com to Passkeys Desktop (demo)?"),
+        "{html}"
+    );
+    // and the code comes only once the person presses Continue
     let code = env.code_for(&who, &verifier(), &[]).await;
     assert!(code.len() >= 43);
-    let code = env.code_for(&who, &verifier(), &[("prompt", "none")]).await;
-    assert!(!code.is_empty());
+    // prompt=none cannot skip the question: interaction_required
+    let response = env
+        .get_with_cookie(env.authorize_url(&verifier(), &[("prompt", "none")]), &who)
+        .await;
+    let target = Url::parse(location(&response)).unwrap();
+    assert!(target.as_str().starts_with(REDIRECT), "{target}");
+    let params: std::collections::HashMap<_, _> = target.query_pairs().into_owned().collect();
+    assert_eq!(params["error"], "interaction_required");
+    assert_eq!(params["state"], "st-1");
+    assert!(!params.contains_key("code"));
     // prompt=login / select_account / create show the login page anyway
     for prompt in ["login", "select_account", "create"] {
         let response = env
@@ -166,6 +189,42 @@ async fn a_signed_in_browser_gets_a_code_unless_prompt_asks_for_login() {
         .get_with_cookie(env.authorize_url(&verifier(), &[]), &stranger)
         .await;
     assert_eq!(Url::parse(location(&response)).unwrap().path(), "/ui/login");
+}
+
+#[tokio::test]
+async fn a_confidential_client_gets_a_code_from_a_live_session_at_once() {
+    // Given a web app with a secret and a registered https callback
+    let mut config = scalekit_emulator::Config::for_tests();
+    config
+        .clients
+        .push(scalekit_emulator::config::ClientConfig {
+            id: "skc_web".into(),
+            kind: scalekit_emulator::config::ClientKind::Confidential,
+            secret: Some(scalekit_emulator::secret::ClientSecret::new("web-secret")),
+            redirect_uris: vec!["https://app.example/callback".into()],
+            post_logout_redirect_uris: Vec::new(),
+            allow_any_loopback_port: false,
+            name: "Web app".into(),
+        });
+    let env = Env::start_with(config).await;
+    let who = env.signed_in("wes@example.com").await;
+    // When the browser, signed in, follows its authorize link
+    let url = testing::authorize_url(
+        &env.base,
+        "skc_web",
+        "https://app.example/callback",
+        "w",
+        &verifier(),
+        &[],
+    )
+    .unwrap();
+    let response = env.get_with_cookie(url, &who).await;
+    // Then the code comes straight away (its redirect URI proves the client)
+    let target = location(&response);
+    assert!(
+        target.starts_with("https://app.example/callback?code="),
+        "{target}"
+    );
 }
 
 /// Moves the session's authentication `seconds` into the past.
@@ -252,7 +311,9 @@ async fn any_loopback_port_and_custom_scheme_redirects_are_accepted() {
             testing::authorize_url(&env.base, NATIVE, redirect, "s", &verifier(), &[]).unwrap();
         let response = env.get_with_cookie(url, &who).await;
         assert_eq!(response.status(), StatusCode::FOUND);
-        let target = location(&response);
+        let login = env.base.join(location(&response)).unwrap();
+        let continued = env.continue_as(&login, &who).await;
+        let target = location(&continued);
         assert!(target.starts_with(&format!("{redirect}?code=")), "{target}");
     }
 }

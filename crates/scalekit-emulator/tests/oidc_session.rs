@@ -358,3 +358,103 @@ async fn key_rotation_keeps_old_tokens_verifying() {
     );
     assert_eq!(env.userinfo(after.access()).await.status(), StatusCode::OK);
 }
+
+/// Whether `who`'s browser session is still live (authorize asks "Continue
+/// as" rather than showing the sign-in form).
+async fn session_is_live(env: &Env, who: &oidc_support::SignedIn) -> bool {
+    let response = env
+        .get_with_cookie(env.authorize_url(&verifier(), &[]), who)
+        .await;
+    let login = env.base.join(location(&response)).unwrap();
+    let page = env.get_with_cookie(login, who).await;
+    page.text().await.unwrap().contains("id=\"continue-as\"")
+}
+
+#[tokio::test]
+async fn a_logout_that_cannot_prove_its_session_asks_first() {
+    let env = Env::start().await;
+    let who = env.signed_in("gil@example.com").await;
+    let other = env.signed_in("hal@example.com").await;
+    let others_hint = env.tokens_for(&other, &[]).await;
+    assert!(session_is_live(&env, &who).await);
+
+    // A plain link to /oidc/logout (any web page can make one), a forged
+    // hint, or a genuine ID token of another session, with a registered
+    // return address: each gets "Sign out?", and the session lives on.
+    for hint in [None, Some("forged"), Some(others_hint.id_token())] {
+        let mut url = env.url("/oidc/logout");
+        url.query_pairs_mut().append_pair(
+            "post_logout_redirect_uri",
+            "dev.passkeys.desktop:/signed-out",
+        );
+        url.query_pairs_mut().append_pair("client_id", NATIVE);
+        if let Some(hint) = hint {
+            url.query_pairs_mut().append_pair("id_token_hint", hint);
+        }
+        let response = env.get_with_cookie(url, &who).await;
+        assert_eq!(response.status(), StatusCode::OK, "{hint:?}");
+        assert!(response
+            .headers()
+            .get(SET_COOKIE)
+            .is_some_and(|c| c.to_str().unwrap().starts_with("skemu_csrf=")));
+        let html = response.text().await.unwrap();
+        assert!(html.contains("Sign out?"), "{html}");
+        assert!(html.contains("gil@example.com"), "{html}");
+        assert!(session_is_live(&env, &who).await, "{hint:?} ended it");
+    }
+
+    // A cross-site form post without the page's CSRF token is refused.
+    let forged = env
+        .http
+        .post(env.url("/oidc/logout"))
+        .header(COOKIE, &who.cookie)
+        .form(&[(
+            "post_logout_redirect_uri",
+            "dev.passkeys.desktop:/signed-out",
+        )])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert!(session_is_live(&env, &who).await);
+
+    // The person presses "Sign out": the session ends and the browser goes
+    // to the registered return address.
+    let page = env
+        .get_with_cookie(
+            env.url("/oidc/logout?client_id=ntvc_demo&post_logout_redirect_uri=dev.passkeys.desktop%3A%2Fsigned-out&state=s9"),
+            &who,
+        )
+        .await;
+    let csrf_cookie = page.headers()[SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let html = page.text().await.unwrap();
+    let mut form = Vec::new();
+    for name in ["csrf", "post_logout_redirect_uri", "state", "client_id"] {
+        form.push((
+            name,
+            scalekit_emulator::testing::hidden_field(&html, name).unwrap(),
+        ));
+    }
+    let confirmed = env
+        .http
+        .post(env.url("/oidc/logout"))
+        .header(COOKIE, format!("{}; {csrf_cookie}", who.cookie))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirmed.status(), StatusCode::FOUND);
+    assert_eq!(
+        location(&confirmed),
+        "dev.passkeys.desktop:/signed-out?state=s9"
+    );
+    assert!(!session_is_live(&env, &who).await);
+    // The other person's session was never touched.
+    assert!(session_is_live(&env, &other).await);
+}

@@ -1,5 +1,6 @@
-//! The sign-in page (`GET /ui/login`), "Continue as …" for
-//! `prompt=select_account`, and what every sign-in method does once the user
+//! The sign-in page (`GET /ui/login`), "Continue as …" (for
+//! `prompt=select_account`, and for every native client's request while the
+//! browser is signed in), and what every sign-in method does once the user
 //! is authenticated: start the browser session and continue the authorization
 //! request (or go to `next`).
 
@@ -13,6 +14,7 @@ use serde::Deserialize;
 
 use super::forms::{non_empty, safe_next, secret_value, Form, PageError, SecretField};
 use super::{csrf, pages};
+use crate::config::ClientKind;
 use crate::db::{self, BrowserSession, SessionDevice};
 use crate::error::{Error, Result};
 use crate::state::AppState;
@@ -39,18 +41,30 @@ pub struct PendingRequest {
     pub login_hint: Option<String>,
     /// `max_age` as sent to `/oauth/authorize`.
     pub max_age: Option<i64>,
+    /// The requesting client's name, as registered.
+    pub client_name: String,
+    /// Whether the client is native (public): it never gets a code from a
+    /// live session without the person's "Continue".
+    pub native: bool,
 }
 
 impl PendingRequest {
+    fn has_prompt(&self, value: &str) -> bool {
+        self.prompt
+            .as_deref()
+            .is_some_and(|p| p.split(' ').any(|p| p == value))
+    }
+
     /// Whether the request lets the user continue with `session` instead of
-    /// signing in again: only with `prompt=select_account`, and only when
+    /// signing in again: with `prompt=select_account` or for a native
+    /// client, never with `prompt=login` or `prompt=create`, and only when
     /// the session is recent enough for `max_age`.
     fn may_continue_with(&self, session: &BrowserSession) -> bool {
-        let select = self
-            .prompt
-            .as_deref()
-            .is_some_and(|p| p.split(' ').any(|p| p == "select_account"));
-        select && !crate::oidc::too_old_for(session, self.max_age, db::now())
+        let offers_choice = self.native || self.has_prompt("select_account");
+        let forces_login = self.has_prompt("login") || self.has_prompt("create");
+        offers_choice
+            && !forces_login
+            && !crate::oidc::too_old_for(session, self.max_age, db::now())
     }
 }
 
@@ -66,11 +80,16 @@ pub async fn pending_request(state: &AppState, id: &str) -> Result<PendingReques
         .call(move |c| db::auth_request_by_id(c, &id))
         .await?;
     match found {
-        Some(request) if request.expires_at > db::now() => Ok(PendingRequest {
-            prompt: request.prompt,
-            login_hint: request.login_hint,
-            max_age: request.max_age,
-        }),
+        Some(request) if request.expires_at > db::now() => {
+            let client = state.config.client(&request.client_id);
+            Ok(PendingRequest {
+                prompt: request.prompt,
+                login_hint: request.login_hint,
+                max_age: request.max_age,
+                client_name: client.map(|c| c.name.clone()).unwrap_or_default(),
+                native: client.is_none_or(|c| c.kind == ClientKind::Native),
+            })
+        }
         _ => Err(Error::InvalidRequest(
             "This sign-in request has expired or is unknown. Go back to the app and start again."
                 .into(),
@@ -97,7 +116,7 @@ pub async fn page(
         if pending.may_continue_with(session) && query.account.as_deref() != Some("other") {
             let user = user_of(&state, session).await?;
             let (jar, token) = csrf::issue(jar, &csrf::login_flow(Some(id)), secure);
-            let body = pages::select_account_page(id, &user.email, &token);
+            let body = pages::select_account_page(id, &user.email, &pending.client_name, &token);
             return Ok((jar, pages::html(StatusCode::OK, body)).into_response());
         }
     }
@@ -130,7 +149,8 @@ pub struct ContinueForm {
     auth_request: Option<String>,
 }
 
-/// `POST /ui/login/continue`: "Continue as <email>" with the current session.
+/// `POST /ui/login/continue`: "Continue as <email>" with the current session
+/// (its CSRF token ties it to this request and this browser).
 pub async fn continue_as(
     State(state): State<AppState>,
     jar: CookieJar,

@@ -13,6 +13,7 @@
 //! | `POST /ui/profile/passkeys/register/start`, `…/finish` | add a passkey (JSON) |
 //! | `PATCH, DELETE /ui/profile/passkeys/{id}` | rename, remove (JSON) |
 //! | `GET /ui/assets/{file}` | CSS and JS (no inline script: strict CSP) |
+//! | `GET, POST /oidc/logout` | (pages of the OIDC route) "Sign out?" and "You are signed out" |
 //! | `GET /_dev/mailbox?email=` | messages sent to an address, newest first |
 //!
 //! Pages use the `skemu_session_<port>` cookie; every form and JSON call carries a
@@ -32,11 +33,12 @@ mod email;
 mod forms;
 mod login;
 mod mailbox;
-mod pages;
+pub(crate) mod pages;
 mod passkey_login;
 mod profile;
 mod profile_page;
 mod registration;
+mod sign_out_pages;
 mod store;
 
 /// The hosted routes.

@@ -2,6 +2,8 @@
 //! a request goes through [`esc`] (text) or [`attr`] (attribute values).
 
 use axum::http::{header, HeaderValue, StatusCode};
+
+pub use super::sign_out_pages::{sign_out_page, signed_out_page};
 use axum::response::{IntoResponse, Response};
 
 /// Content-Security-Policy of every hosted page: no inline script or style,
@@ -227,8 +229,9 @@ fn restart_url(auth_request: Option<&str>, next: Option<&str>) -> String {
     }
 }
 
-/// `prompt=select_account` with a signed-in browser.
-pub fn select_account_page(auth_request: &str, email: &str, csrf: &str) -> String {
+/// "Continue as <email> to <client>?": `prompt=select_account`, or a native
+/// client's request, with a signed-in browser.
+pub fn select_account_page(auth_request: &str, email: &str, client: &str, csrf: &str) -> String {
     let initial = email
         .chars()
         .next()
@@ -238,20 +241,23 @@ pub fn select_account_page(auth_request: &str, email: &str, csrf: &str) -> Strin
         "/ui/login?auth_request={}&account=other",
         urlencode(auth_request)
     );
+    let client = if client.is_empty() { "the app" } else { client };
     let content = format!(
-        "<div class=\"card\"><h1>Choose an account</h1><p class=\"lead\">to continue to the app</p>\
-         <div class=\"account\"><span class=\"avatar\">{}</span><span id=\"current-email\">{}</span></div>\
+        "<div class=\"card\"><h1 id=\"continue-question\">Continue as {email} to {client}?</h1>\
+         <p class=\"lead\">An app on this computer asked to sign in with your account. \
+         Continue only if you just started signing in to {client}.</p>\
+         <div class=\"account\"><span class=\"avatar\">{}</span><span id=\"current-email\">{email}</span></div>\
          <form method=\"post\" action=\"/ui/login/continue\">{}{}\
-         <button type=\"submit\" id=\"continue-as\">Continue as {}</button></form>\
+         <button type=\"submit\" id=\"continue-as\">Continue as {email}</button></form>\
          <a class=\"button secondary\" id=\"use-another\" href=\"{}\">Use another account</a></div>",
         esc(&initial),
-        esc(email),
         hidden("csrf", csrf),
         hidden("auth_request", auth_request),
-        esc(email),
         attr(&other),
+        email = esc(email),
+        client = esc(client),
     );
-    layout("Choose an account", "", &content, &[])
+    layout("Continue to the app", "", &content, &[])
 }
 
 /// A page with a title, a message and a link back to sign-in.
@@ -295,7 +301,7 @@ mod tests {
             csrf: HOSTILE,
             error: Some(HOSTILE),
         });
-        let select = select_account_page(HOSTILE, HOSTILE, HOSTILE);
+        let select = select_account_page(HOSTILE, HOSTILE, HOSTILE, HOSTILE);
         let message = message_page(HOSTILE, HOSTILE);
         for html in [page, code, select, message] {
             assert!(!html.contains("<script>alert"), "{html}");

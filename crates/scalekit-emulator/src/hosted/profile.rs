@@ -38,7 +38,14 @@ pub async fn page(State(state): State<AppState>, jar: CookieJar) -> Result<Respo
         .await?;
     let secure = state.base_url.scheme() == "https";
     let (jar, token) = csrf::issue(jar, &csrf::profile_flow(&session.id), secure);
-    let body = profile_page::render(&user.email, &passkeys, &token, state.passkeys_enabled());
+    let (jar, logout_token) = csrf::issue(jar, &csrf::logout_flow(&session.id), secure);
+    let body = profile_page::render(
+        &user.email,
+        &passkeys,
+        &token,
+        &logout_token,
+        state.passkeys_enabled(),
+    );
     Ok((jar, pages::html(StatusCode::OK, body)).into_response())
 }
 

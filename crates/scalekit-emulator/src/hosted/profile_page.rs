@@ -6,11 +6,13 @@ use super::pages::{attr, esc, layout, KEY_ICON};
 use crate::aaguid;
 use crate::db::StoredPasskey;
 
-/// The page for `email` with their passkeys; `csrf` goes to the JSON calls.
+/// The page for `email` with their passkeys; `csrf` goes to the JSON calls,
+/// `logout_csrf` to the sign-out form.
 pub fn render(
     email: &str,
     passkeys: &[StoredPasskey],
     csrf: &str,
+    logout_csrf: &str,
     passkeys_enabled: bool,
 ) -> String {
     let mut list = String::new();
@@ -27,13 +29,15 @@ pub fn render(
     };
     let content = format!(
         "<div class=\"topbar\"><span class=\"who\">Signed in as <strong id=\"profile-email\">{}</strong></span>\
-         <a href=\"/oidc/logout\" id=\"sign-out\">Sign out</a></div>\
+         <form method=\"post\" action=\"/oidc/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+         <button type=\"submit\" class=\"small secondary\" id=\"sign-out\">Sign out</button></form></div>\
          <div class=\"card\"><h1>Passkeys</h1>\
          <p class=\"lead\">Passkeys let you sign in with your fingerprint, face, screen lock or a security key \
          instead of an emailed code.</p>\
          <div class=\"alert hidden\" id=\"profile-error\" role=\"alert\"></div>\
          <ul class=\"passkeys\" id=\"passkey-list\">{list}</ul>{add}</div>",
-        esc(email)
+        esc(email),
+        attr(logout_csrf)
     );
     let main_attrs = format!(" class=\"wide\" data-csrf=\"{}\"", attr(csrf));
     layout(
@@ -147,7 +151,13 @@ mod tests {
 
     #[test]
     fn lists_passkeys_with_provider_and_origin() {
-        let html = render("a@example.com", &[stored("Work laptop")], "tok", true);
+        let html = render(
+            "a@example.com",
+            &[stored("Work laptop")],
+            "tok",
+            "out",
+            true,
+        );
         for needle in [
             "Work laptop",
             "Google Password Manager",
@@ -167,12 +177,13 @@ mod tests {
             "<b>@x.y",
             &[stored("<img src=x onerror=alert(1)>")],
             "tok",
+            "out",
             false,
         );
         assert!(!html.contains("<img src=x"));
         assert!(!html.contains("<b>@x.y"));
         assert!(!html.contains("add-passkey") && html.contains("passkeys-off"));
-        let empty = render("a@example.com", &[], "tok", true);
+        let empty = render("a@example.com", &[], "tok", "out", true);
         assert!(empty.contains("No passkeys yet"));
     }
 }

@@ -1,9 +1,13 @@
 //! `GET /oauth/authorize`. Client and redirect URI problems show an error
 //! page (never a redirect); other problems go back to the client as
-//! `?error=…&state=…`. A signed-in browser gets its code at once (unless
-//! `prompt` asks for a login, or the session authenticated longer ago than
-//! `max_age` seconds); otherwise the request is stored and the browser goes
-//! to the hosted login page.
+//! `?error=…&state=…`. A signed-in browser gets a confidential client's code
+//! at once (unless `prompt` asks for a login, or the session authenticated
+//! longer ago than `max_age` seconds). A native (public) client never gets a
+//! code without an interaction (RFC 8252 §8.6: any local program can send
+//! its client id with any loopback port): with a live session the hosted
+//! page asks "Continue as <email> to <client>?", and `prompt=none` answers
+//! `interaction_required`. Otherwise the request is stored and the browser
+//! goes to the hosted login page.
 
 use std::collections::HashMap;
 
@@ -167,9 +171,19 @@ pub(super) async fn authorize(
     if !wants_login {
         let session = state.browser_session(&jar).await?;
         if let Some(session) = session.filter(|s| !too_old_for(s, request.max_age, db::now())) {
-            return Ok(found(
-                issue_code(&state, &request, &session).await?.as_str(),
-            ));
+            if client.kind != ClientKind::Native {
+                return Ok(found(
+                    issue_code(&state, &request, &session).await?.as_str(),
+                ));
+            }
+            if has_prompt(&request, "none") {
+                return error_redirect(
+                    redirect_uri,
+                    "interaction_required",
+                    "the user must confirm in the browser before this app gets a code",
+                    request.state.as_deref(),
+                );
+            }
         }
     }
     if has_prompt(&request, "none") {

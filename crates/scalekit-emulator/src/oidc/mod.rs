@@ -52,7 +52,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/revoke", post(revoke::revoke))
         .route("/oauth/introspect", post(revoke::introspect))
-        .route("/oidc/logout", get(logout::logout))
+        .route(
+            "/oidc/logout",
+            get(logout::logout).post(logout::confirm_logout),
+        )
 }
 
 /// Finishes a pending `/oauth/authorize` request for a signed-in browser:

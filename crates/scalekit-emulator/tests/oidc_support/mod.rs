@@ -136,17 +136,55 @@ impl Env {
             .unwrap()
     }
 
-    /// Runs `/oauth/authorize` for a signed-in browser; returns the code.
+    /// Runs `/oauth/authorize` for a signed-in browser and presses
+    /// "Continue as …" (the native client never gets a code without it);
+    /// returns the code.
     pub async fn code_for(&self, who: &SignedIn, verifier: &str, extra: &[(&str, &str)]) -> String {
         let response = self
             .get_with_cookie(self.authorize_url(verifier, extra), who)
             .await;
         assert_eq!(response.status(), StatusCode::FOUND);
+        let login = self.base.join(location(&response)).unwrap();
+        assert_eq!(login.path(), "/ui/login", "authorize went to {login}");
+        let response = self.continue_as(&login, who).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
         let location = Url::parse(location(&response)).unwrap();
         assert!(location.as_str().starts_with(REDIRECT), "{location}");
         let pairs: Vec<(String, String)> = location.query_pairs().into_owned().collect();
         assert!(pairs.contains(&("state".into(), "st-1".into())));
         pairs.into_iter().find(|(k, _)| k == "code").unwrap().1
+    }
+
+    /// Opens the "Continue as" page `login` as `who` and presses Continue;
+    /// the answer (a redirect to the app's callback).
+    pub async fn continue_as(&self, login: &Url, who: &SignedIn) -> Response {
+        let page = self.get_with_cookie(login.clone(), who).await;
+        assert_eq!(page.status(), StatusCode::OK);
+        let csrf_cookie = page
+            .headers()
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("skemu_csrf="))
+            .and_then(|v| v.split(';').next())
+            .unwrap()
+            .to_owned();
+        let html = page.text().await.unwrap();
+        assert!(html.contains("Continue as"), "{html}");
+        let form = [
+            ("csrf", testing::hidden_field(&html, "csrf").unwrap()),
+            (
+                "auth_request",
+                testing::hidden_field(&html, "auth_request").unwrap(),
+            ),
+        ];
+        self.http
+            .post(self.url("/ui/login/continue"))
+            .header(COOKIE, format!("{}; {csrf_cookie}", who.cookie))
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn token(&self, form: &[(&str, &str)]) -> Response {
