@@ -3,7 +3,11 @@
  * them again before anything is sent).
  */
 
-/** The longest name Scalekit accepts. */
+/**
+ * The longest name Scalekit accepts: `scalekit_wire::DISPLAY_NAME_MAX_CHARS`
+ * in Rust (a test there, `crates/scalekit-wire/tests/ui_limit.rs`, keeps the
+ * two equal).
+ */
 export const MAX_NAME_LENGTH = 120;
 
 /** The trimmed name, or why it cannot be used. */

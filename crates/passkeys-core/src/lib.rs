@@ -65,7 +65,7 @@ pub use deep_link::{DeepLinkAction, MAX_DEEP_LINK_LEN};
 pub use error::{ApiError, Error, ErrorKind, FieldViolation, Result, UiError};
 pub use passkeys::{
     validate_display_name, AuthenticatorInfo, Passkey, PasskeyList, ProviderIcon, RegisteredFrom,
-    MAX_NAME_CHARS,
+    DISPLAY_NAME_MAX_CHARS,
 };
 pub use refresh::DEFAULT_REFRESH_SKEW;
 pub use vault::{

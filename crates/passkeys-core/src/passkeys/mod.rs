@@ -5,6 +5,9 @@ mod view;
 mod wire;
 
 use reqwest::{Method, StatusCode};
+use scalekit_wire::credential::{DeleteCredentialResponse, UpdateCredentialRequest};
+use scalekit_wire::routes;
+use serde::Deserialize;
 use serde_json::Value;
 use url::Url;
 
@@ -16,35 +19,33 @@ pub(crate) use wire::{decode_error, decode_list, decode_single};
 use crate::error::{Error, Result};
 use crate::secret::AccessToken;
 
-/// Longest passkey name, in characters.
-pub const MAX_NAME_CHARS: usize = 120;
+/// Longest passkey name, in characters (Scalekit's rule, from the wire contract).
+pub use scalekit_wire::DISPLAY_NAME_MAX_CHARS;
 /// Longest passkey id accepted from the caller.
 const MAX_ID_CHARS: usize = 512;
 /// Largest API response read.
 const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 
-/// Checks and trims a new passkey name: 1 to 120 characters, no control characters.
-/// Markup is kept verbatim (it is shown as text).
+/// Checks and trims a new passkey name ([`scalekit_wire::validate_display_name`]):
+/// 1 to 120 characters, no control characters. Markup is kept verbatim (it
+/// is shown as text).
 ///
 /// # Errors
 /// [`Error::InvalidInput`] saying what is wrong.
 pub fn validate_display_name(name: &str) -> Result<String> {
-    let trimmed = name.trim();
-    if trimmed.is_empty() {
-        return Err(Error::InvalidInput("Enter a name for the passkey.".into()));
-    }
-    if trimmed.chars().any(char::is_control) {
-        return Err(Error::InvalidInput(
-            "The name cannot contain control characters such as line breaks or tabs.".into(),
-        ));
-    }
-    let count = trimmed.chars().count();
-    if count > MAX_NAME_CHARS {
-        return Err(Error::InvalidInput(format!(
-            "The name is {count} characters long; use at most {MAX_NAME_CHARS}."
-        )));
-    }
-    Ok(trimmed.to_string())
+    scalekit_wire::validate_display_name(name)
+        .map(str::to_string)
+        .map_err(|error| {
+            Error::InvalidInput(match error {
+                scalekit_wire::Error::DisplayNameTooLong { chars } => format!(
+                    "The name is {chars} characters long; use at most {DISPLAY_NAME_MAX_CHARS}."
+                ),
+                scalekit_wire::Error::DisplayNameControlCharacter => {
+                    "The name cannot contain control characters such as line breaks or tabs.".into()
+                }
+                _ => "Enter a name for the passkey.".into(),
+            })
+        })
 }
 
 fn validate_id(id: &str) -> Result<()> {
@@ -74,21 +75,7 @@ impl PasskeysApi {
     }
 
     fn url(&self, id: Option<&str>) -> Result<Url> {
-        let mut url = self.base_url.clone();
-        url.set_query(None);
-        url.set_fragment(None);
-        {
-            let mut segments = url
-                .path_segments_mut()
-                .map_err(|()| Error::Config("The passkeys API URL cannot be a base URL.".into()))?;
-            segments
-                .pop_if_empty()
-                .extend(["api", "v1", "webauthn", "credentials"]);
-            if let Some(id) = id {
-                segments.push(id);
-            }
-        }
-        Ok(url)
+        routes::credentials_url(&self.base_url, id).map_err(not_a_base)
     }
 
     /// `GET /api/v1/webauthn/credentials?user_id=<sub>`.
@@ -100,8 +87,7 @@ impl PasskeysApi {
     /// would tell the UI that a passkey is gone.
     pub(crate) async fn list(&self, token: &AccessToken, user_id: &str) -> Result<Vec<Passkey>> {
         let route = self.url(None)?;
-        let mut url = route.clone();
-        url.query_pairs_mut().append_pair("user_id", user_id);
+        let url = routes::list_credentials_url(&self.base_url, user_id).map_err(not_a_base)?;
         let (status, bytes) = self.exchange(Method::GET, url, token, None).await?;
         if status == StatusCode::NOT_FOUND && !wire::is_error_body(&bytes) {
             return Err(Error::Config(format!(
@@ -125,7 +111,10 @@ impl PasskeysApi {
     ) -> Result<Passkey> {
         let name = validate_display_name(name)?;
         validate_id(id)?;
-        let body = serde_json::json!({ "display_name": name });
+        let body = serde_json::to_value(UpdateCredentialRequest {
+            display_name: Some(name),
+        })
+        .map_err(|error| Error::Internal(error.to_string()))?;
         let answer = self
             .send(Method::PATCH, self.url(Some(id))?, token, Some(body))
             .await?;
@@ -140,7 +129,8 @@ impl PasskeysApi {
         let answer = self
             .send(Method::DELETE, self.url(Some(id))?, token, None)
             .await?;
-        if answer.get("success").and_then(Value::as_bool) == Some(false) {
+        let removed = DeleteCredentialResponse::deserialize(&answer).ok();
+        if removed.and_then(|answer| answer.success) == Some(false) {
             return Err(Error::Server {
                 status: Some(200),
                 message: "The passkeys service did not remove the passkey. Try again.".into(),
@@ -210,6 +200,10 @@ fn answer(status: StatusCode, bytes: &[u8]) -> Result<Value> {
     serde_json::from_slice(bytes).map_err(|_| unexpected_answer())
 }
 
+fn not_a_base(_: scalekit_wire::Error) -> Error {
+    Error::Config("The passkeys API URL cannot be a base URL.".into())
+}
+
 fn unexpected_answer() -> Error {
     Error::Server {
         status: None,
@@ -223,4 +217,5 @@ pub(crate) fn is_unauthenticated(error: &Error) -> bool {
 }
 
 #[cfg(test)]
+#[path = "tests.rs"]
 mod tests;

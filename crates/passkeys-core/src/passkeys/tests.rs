@@ -6,13 +6,11 @@ use super::wire::{decode_error, decode_list, decode_single};
 use super::*;
 use crate::error::ErrorKind;
 
-const LIST: &str = include_str!("../../tests/fixtures/credential_list.json");
-const RENAME: &str = include_str!("../../tests/fixtures/rename_response.json");
-const DELETE: &str = include_str!("../../tests/fixtures/delete_response.json");
-const UNAUTHENTICATED: &str = include_str!("../../tests/fixtures/error_unauthenticated.json");
-const VALIDATION: &str = include_str!("../../tests/fixtures/error_validation.json");
-const NOT_FOUND: &str = include_str!("../../tests/fixtures/error_not_found.json");
-const PERMISSION_DENIED: &str = include_str!("../../tests/fixtures/error_permission_denied.json");
+use scalekit_wire::fixtures::{
+    CREDENTIAL_LIST as LIST, DELETE_RESPONSE as DELETE, ERROR_NOT_FOUND as NOT_FOUND,
+    ERROR_PERMISSION_DENIED as PERMISSION_DENIED, ERROR_UNAUTHENTICATED as UNAUTHENTICATED,
+    ERROR_VALIDATION as VALIDATION, RENAME_RESPONSE as RENAME,
+};
 
 fn json(text: &str) -> Value {
     serde_json::from_str(text).unwrap()
@@ -177,8 +175,8 @@ fn error_bodies_map_to_structured_errors() {
 
 #[test]
 fn display_name_validation() {
-    let ok_120 = "a".repeat(120);
-    let too_long = "é".repeat(121);
+    let ok_120 = "a".repeat(DISPLAY_NAME_MAX_CHARS);
+    let too_long = "é".repeat(DISPLAY_NAME_MAX_CHARS + 1);
     let table: Vec<(&str, Option<&str>)> = vec![
         ("My key", Some("My key")),
         ("  padded  ", Some("padded")),

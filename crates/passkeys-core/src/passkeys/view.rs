@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::icons::{icon_key, ProviderIcon};
-use super::wire::WireCredential;
+use scalekit_wire::credential::Credential;
 
 /// One passkey, ready to show.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -70,7 +70,7 @@ pub struct RegisteredFrom {
 
 impl Passkey {
     /// Builds the view; `None` when the credential has no id (it could not be renamed or removed).
-    pub(crate) fn from_wire(wire: WireCredential) -> Option<Passkey> {
+    pub(crate) fn from_wire(wire: Credential) -> Option<Passkey> {
         let id = wire.id.filter(|id| !id.is_empty())?;
         let authenticator = wire.authenticator.unwrap_or_default();
         let flags = wire.authenticator_flags.unwrap_or_default();
@@ -99,12 +99,7 @@ impl Passkey {
             },
             synced: backup_eligible && flags.backup_state.unwrap_or(false),
             device_bound: !backup_eligible,
-            transports: wire
-                .transports
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|value| value.as_str().map(str::to_string))
-                .collect(),
+            transports: wire.transports.unwrap_or_default(),
             registered_from: RegisteredFrom {
                 browser: non_empty(user_agent.browser),
                 browser_version: non_empty(user_agent.browser_version),
