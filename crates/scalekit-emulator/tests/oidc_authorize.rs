@@ -173,6 +173,7 @@ async fn a_native_client_gets_a_code_from_a_live_session_only_after_continue() {
     let params: std::collections::HashMap<_, _> = target.query_pairs().into_owned().collect();
     assert_eq!(params["error"], "interaction_required");
     assert_eq!(params["state"], "st-1");
+    assert_eq!(params["iss"], env.base.as_str().trim_end_matches('/'));
     assert!(!params.contains_key("code"));
     // prompt=login / select_account / create show the login page anyway
     for prompt in ["login", "select_account", "create"] {

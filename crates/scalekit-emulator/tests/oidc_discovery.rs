@@ -32,6 +32,11 @@ async fn discovery_lists_the_endpoints_and_capabilities() {
         assert_eq!(doc[field], format!("{issuer}{path}"), "{field}");
     }
     assert_eq!(doc["response_types_supported"], serde_json::json!(["code"]));
+    // RFC 9207: every authorization response names the issuer, and says so.
+    assert_eq!(
+        doc["authorization_response_iss_parameter_supported"],
+        serde_json::json!(true)
+    );
     assert_eq!(
         doc["code_challenge_methods_supported"],
         serde_json::json!(["S256"])

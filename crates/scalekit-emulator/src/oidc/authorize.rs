@@ -32,8 +32,9 @@ pub(crate) fn found(location: &str) -> Response {
     (StatusCode::FOUND, [(header::LOCATION, location.to_owned())]).into_response()
 }
 
-/// A redirect back to the client with an OAuth error.
+/// A redirect back to the client with an OAuth error (and `iss`, RFC 9207).
 fn error_redirect(
+    issuer: &str,
     redirect_uri: &str,
     error: &str,
     description: &str,
@@ -43,6 +44,7 @@ fn error_redirect(
     if let Some(state) = state {
         params.push(("state", state));
     }
+    params.push(("iss", issuer));
     Ok(found(redirect_with(redirect_uri, &params)?.as_str()))
 }
 
@@ -159,7 +161,13 @@ pub(super) async fn authorize(
         Ok(request) => request,
         Err(description) => {
             let client_state = params.get("state").map(String::as_str);
-            return error_redirect(redirect_uri, "invalid_request", &description, client_state);
+            return error_redirect(
+                state.issuer(),
+                redirect_uri,
+                "invalid_request",
+                &description,
+                client_state,
+            );
         }
     };
     request.client_id = client.id.clone();
@@ -178,6 +186,7 @@ pub(super) async fn authorize(
             }
             if has_prompt(&request, "none") {
                 return error_redirect(
+                    state.issuer(),
                     redirect_uri,
                     "interaction_required",
                     "the user must confirm in the browser before this app gets a code",
@@ -188,6 +197,7 @@ pub(super) async fn authorize(
     }
     if has_prompt(&request, "none") {
         return error_redirect(
+            state.issuer(),
             redirect_uri,
             "login_required",
             "the user is not signed in",

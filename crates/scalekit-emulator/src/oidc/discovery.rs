@@ -33,6 +33,7 @@ pub(super) async fn openid_configuration(State(state): State<AppState>) -> Json<
         "revocation_endpoint_auth_methods_supported": ["none", "client_secret_post", "client_secret_basic"],
         "introspection_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
         "prompt_values_supported": ["none", "login", "create", "select_account"],
+        "authorization_response_iss_parameter_supported": true,
     }))
 }
 

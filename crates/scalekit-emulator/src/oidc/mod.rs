@@ -113,6 +113,8 @@ pub(crate) async fn issue_code(
     if let Some(client_state) = &request.state {
         params.push(("state", client_state));
     }
+    // RFC 9207: the client can tell which environment answered.
+    params.push(("iss", state.issuer()));
     redirect_with(&request.redirect_uri, &params)
 }
 

@@ -152,6 +152,9 @@ impl Env {
         assert!(location.as_str().starts_with(REDIRECT), "{location}");
         let pairs: Vec<(String, String)> = location.query_pairs().into_owned().collect();
         assert!(pairs.contains(&("state".into(), "st-1".into())));
+        // RFC 9207: the response names the issuer.
+        let issuer = self.base.as_str().trim_end_matches('/').to_owned();
+        assert!(pairs.contains(&("iss".into(), issuer)), "{pairs:?}");
         pairs.into_iter().find(|(k, _)| k == "code").unwrap().1
     }
 
