@@ -168,6 +168,30 @@ async fn sign_out_revokes_purges_and_opens_the_logout_page() {
 }
 
 #[tokio::test]
+async fn signing_in_again_revokes_the_replaced_session() {
+    // Given a signed-in client
+    let harness = Env::start().await;
+    let (client, config, store, _browser) = signed_in(&harness).await;
+    let old = store.session(&config).await.unwrap();
+    let old_refresh = old.refresh_token.clone().unwrap();
+
+    // When the person signs in again (as after "Sign in as another account?")
+    client.sign_in(|_| {}).await.unwrap();
+
+    // Then the keychain holds the new session
+    let new = store.session(&config).await.unwrap();
+    let new_refresh = new.refresh_token.clone().unwrap();
+    assert_ne!(new_refresh.secret(), old_refresh.secret());
+
+    // And the replaced session's refresh token no longer works
+    let reused = harness.refresh_grant(old_refresh.secret()).await;
+    assert_eq!(reused.status(), 400);
+    // While the new one does
+    let fresh = harness.refresh_grant(new_refresh.secret()).await;
+    assert_eq!(fresh.status(), 200);
+}
+
+#[tokio::test]
 async fn sign_out_during_a_refresh_stays_signed_out() {
     // Given a window whose access token has expired, and a token endpoint
     // whose refresh answer is held on its way back

@@ -15,7 +15,9 @@ pub(super) struct PendingSignIn {
 
 impl Client {
     /// Signs in through the system browser; returns when the callback came
-    /// and the tokens are in the keychain. A sign-in already waiting is cancelled.
+    /// and the tokens are in the keychain. A sign-in already waiting is
+    /// cancelled; a session it replaces has its refresh token revoked (best
+    /// effort, after the new tokens are stored).
     ///
     /// # Errors
     /// [`Error::Cancelled`] ([`Client::cancel_sign_in`]), [`Error::Timeout`]
@@ -90,6 +92,16 @@ impl Client {
         let account = tokens.account.ok_or_else(|| {
             Error::Internal("the code exchange returned no verified account".into())
         })?;
+        // The session this sign-in replaces (another account, or the same one
+        // signed in again): its refresh token is revoked once the new one is
+        // stored, so a replaced session cannot be brought back.
+        let replaced = match self.inner.sessions.current().await {
+            Ok(session) => session.and_then(|s| s.refresh_token),
+            Err(err) => {
+                tracing::warn!("could not read the session being replaced: {err}");
+                None
+            }
+        };
         self.inner
             .sessions
             .replace(StoredSession {
@@ -101,6 +113,11 @@ impl Client {
             })
             .instrument(tracing::info_span!("sign_in.keychain_write"))
             .await?;
+        if let Some(old) = replaced {
+            if let Err(err) = provider.revoke(&old).await {
+                tracing::warn!("revoking the replaced session's refresh token failed: {err}");
+            }
+        }
         Ok(account)
     }
 
