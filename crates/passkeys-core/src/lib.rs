@@ -10,7 +10,8 @@
 //!
 //! The outside world comes in through small seams: a [`BrowserLauncher`]
 //! (the app's opener, a [`CommandBrowser`], or a test driver), a
-//! [`SecretStore`] ([`KeyringStore`] in production) and a [`Config`].
+//! [`SecretStore`] ([`KeyringStore`] in production), a [`Clock`]
+//! ([`SystemClock`] unless [`ClientOptions`] names another) and a [`Config`].
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -45,6 +46,7 @@
 mod browser;
 mod callback;
 mod client;
+mod clock;
 mod config;
 mod deep_link;
 mod error;
@@ -57,6 +59,7 @@ mod vault;
 
 pub use browser::{BrowserLauncher, CommandBrowser};
 pub use client::{Client, ClientOptions, SessionState, SignInProgress};
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
     ApiConfig, Config, RedirectMode, APP_IDENTIFIER, DEFAULT_DEEP_LINK_REDIRECT_URI,
     DEFAULT_KEYCHAIN_SERVICE, DEFAULT_SCOPES, DEFAULT_SIGN_IN_TIMEOUT,

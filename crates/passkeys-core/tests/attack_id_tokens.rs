@@ -10,8 +10,8 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use common::{
-    at_hash, claims_of, hs256_jwt, json_response, loopback_client, now, refresh_at_expiry,
-    unsigned_jwt, Action, Delivery, Env,
+    at_hash, claims_of, fake_clock, hs256_jwt, json_response, loopback_client, now, past_expiry,
+    refresh_at_expiry, unsigned_jwt, Action, Delivery, Env,
 };
 use passkeys_core::{ErrorKind, SessionState};
 use serde_json::{json, Value};
@@ -236,10 +236,17 @@ async fn refreshed_id_token_for_another_user_signs_out() {
     // A validly signed refresh answer that switches the account to someone else.
     let env = Env::start().await;
     let (_, config, store, browser) = common::signed_in(&env).await;
-    store.expire_access_token(&config).await;
+    let clock = fake_clock();
+    past_expiry(&store, &config, &clock).await;
     let forge = resigned(&env, |claims| claims["sub"] = json!("usr_someone_else"));
     forge_id_tokens(&env, "refresh_token", forge);
-    let app = common::client(config, Arc::clone(&store), browser, refresh_at_expiry()).await;
+    let app = common::client(
+        config,
+        Arc::clone(&store),
+        browser,
+        refresh_at_expiry(&clock),
+    )
+    .await;
 
     let error = app.list_passkeys().await.unwrap_err();
 

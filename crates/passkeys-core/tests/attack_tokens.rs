@@ -10,8 +10,8 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use common::{
-    client, http_response, json_response, loopback_client, refresh_at_expiry, signed_in, Action,
-    Delivery, Env, MemoryStore,
+    client, fake_clock, http_response, json_response, loopback_client, past_expiry,
+    refresh_at_expiry, signed_in, Action, Delivery, Env, MemoryStore,
 };
 use passkeys_core::{Client, Config, ErrorKind, SessionState, UiError};
 use url::Url;
@@ -44,8 +44,15 @@ async fn replayed_refresh_token_revokes_the_family_and_signs_out_cleanly() {
     let attacker_access = attacker["access_token"].as_str().unwrap().to_string();
 
     // When the app's access token expires and it redeems its (now replayed) refresh token
-    store.expire_access_token(&config).await;
-    let app = client(config.clone(), store.clone(), browser, refresh_at_expiry()).await;
+    let clock = fake_clock();
+    past_expiry(&store, &config, &clock).await;
+    let app = client(
+        config.clone(),
+        store.clone(),
+        browser,
+        refresh_at_expiry(&clock),
+    )
+    .await;
     let error = app.list_passkeys().await.unwrap_err();
 
     // Then the app is signed out with the session-expired notice, keychain purged
@@ -105,14 +112,15 @@ async fn token_endpoint_redirect_is_not_followed() {
 async fn refresh_redirect_is_not_followed_and_keeps_the_session() {
     let env = Env::start().await;
     let (_, config, store, browser) = signed_in(&env).await;
-    store.expire_access_token(&config).await;
+    let clock = fake_clock();
+    past_expiry(&store, &config, &clock).await;
     let before = store.snapshot();
     let trap = env.base_url.join("/trap/refresh").unwrap();
     env.when(
         |request| request.target == "/oauth/token",
         move || Action::Respond(redirect_response(308, &trap)),
     );
-    let app = client(config, store.clone(), browser, refresh_at_expiry()).await;
+    let app = client(config, store.clone(), browser, refresh_at_expiry(&clock)).await;
 
     let error = app.list_passkeys().await.unwrap_err();
 

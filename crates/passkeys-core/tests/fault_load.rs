@@ -5,23 +5,23 @@
 
 mod common;
 
-use std::time::Duration;
-
-use common::{client, signed_in, Env};
-use passkeys_core::ClientOptions;
-use time::OffsetDateTime;
+use common::{client, fake_clock, past_expiry, refresh_at_expiry, signed_in, Env};
+use passkeys_core::Clock as _;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn hundred_concurrent_calls_at_token_expiry_refresh_once_and_all_succeed() {
     let env = Env::start().await;
     let (_, config, store, browser) = signed_in(&env).await;
-    store.expire_access_token(&config).await;
+    let clock = fake_clock();
+    past_expiry(&store, &config, &clock).await;
     let before = store.session(&config).await.unwrap();
-    let options = ClientOptions {
-        refresh_skew: Duration::ZERO,
-        ..ClientOptions::default()
-    };
-    let app = client(config.clone(), store.clone(), browser, options).await;
+    let app = client(
+        config.clone(),
+        store.clone(),
+        browser,
+        refresh_at_expiry(&clock),
+    )
+    .await;
     let api_before = env.api_requests();
 
     let calls: Vec<_> = (0..100)
@@ -59,5 +59,5 @@ async fn hundred_concurrent_calls_at_token_expiry_refresh_once_and_all_succeed()
     );
     let after = store.session(&config).await.unwrap();
     assert_ne!(after.access_token.secret(), before.access_token.secret());
-    assert!(after.expires_at > OffsetDateTime::now_utc());
+    assert!(after.expires_at > clock.now_utc());
 }

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{
-    client, http_response, json_response, loopback_client, refresh_at_expiry, signed_in, Action,
-    Delivery, Env, MemoryStore,
+    client, fake_clock, http_response, json_response, loopback_client, past_expiry,
+    refresh_at_expiry, signed_in, Action, Delivery, Env, MemoryStore,
 };
 use passkeys_core::{ClientOptions, ErrorKind, SessionState, UiError};
 use serde_json::json;
@@ -59,10 +59,17 @@ async fn network_down_mid_sign_in_fails_cleanly_and_a_retry_works() {
 async fn network_down_mid_refresh_keeps_the_session() {
     let env = Env::start().await;
     let (_, config, store, browser) = signed_in(&env).await;
-    store.expire_access_token(&config).await;
+    let clock = fake_clock();
+    past_expiry(&store, &config, &clock).await;
     let before = store.snapshot();
     env.when(|request| request.is_grant("refresh_token"), || Action::Cut);
-    let app = client(config.clone(), store.clone(), browser, refresh_at_expiry()).await;
+    let app = client(
+        config.clone(),
+        store.clone(),
+        browser,
+        refresh_at_expiry(&clock),
+    )
+    .await;
 
     let shown = UiError::from(app.list_passkeys().await.unwrap_err());
 
@@ -221,9 +228,10 @@ async fn token_endpoint_faults_at_sign_in_store_nothing() {
 async fn token_endpoint_faults_at_refresh_keep_the_session() {
     let env = Env::start().await;
     let (_, config, store, browser) = signed_in(&env).await;
-    store.expire_access_token(&config).await;
+    let clock = fake_clock();
+    past_expiry(&store, &config, &clock).await;
     let before = store.snapshot();
-    let app = client(config, store.clone(), browser, refresh_at_expiry()).await;
+    let app = client(config, store.clone(), browser, refresh_at_expiry(&clock)).await;
     for answer in [
         http_response(502, "text/html", b"<h1>Bad gateway</h1>"),
         http_response(200, "application/json", b"garbage"),

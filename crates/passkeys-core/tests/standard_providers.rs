@@ -10,7 +10,7 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use common::{
-    claims_of, client, http_response, json_response, loopback_client, refresh_at_expiry, signed_in,
+    claims_of, client, fake_clock, http_response, json_response, loopback_client, signed_in,
     Action, Delivery, Env, Request, EMAIL,
 };
 use passkeys_core::{Account, ClientOptions, ErrorKind, RedirectMode, SessionState};
@@ -219,31 +219,29 @@ async fn signed_in_without_refresh_token(
 
 #[tokio::test]
 async fn without_a_refresh_token_the_session_works_until_expiry_then_says_sign_in_again() {
-    // Given a session without a refresh token, 10 s from expiry (inside the
-    // default 30 s refresh window)
+    // Given a session without a refresh token, 10 s from expiry by the
+    // app's clock (inside the default 30 s refresh window)
     let env = Env::start().await;
     let (config, store, browser) = signed_in_without_refresh_token(&env).await;
-    store
-        .edit_session(&config, |session| {
-            session.expires_at = time::OffsetDateTime::now_utc() + time::Duration::seconds(10)
-        })
-        .await;
-    let app = client(
-        config.clone(),
-        store.clone(),
-        browser.clone(),
-        ClientOptions::default(),
-    )
-    .await;
+    let expires_at = store.session(&config).await.unwrap().expires_at;
+    let clock = fake_clock();
+    clock.set(expires_at - time::Duration::seconds(10));
+    let options = ClientOptions {
+        clock: clock.clone(),
+        ..ClientOptions::default()
+    };
+    let app = client(config.clone(), store.clone(), browser, options).await;
 
-    // When passkeys are listed, the access token is used as it is
+    // When passkeys are listed, the access token is used as it is, up to
+    // its last second
+    app.list_passkeys().await.unwrap();
+    clock.set(expires_at - time::Duration::seconds(1));
     app.list_passkeys().await.unwrap();
     assert_eq!(env.refresh_grants(), 0);
 
     // Given the access token has expired and the provider cannot be reached
-    store.expire_access_token(&config).await;
+    clock.set(expires_at);
     env.when(|request| !request.is_api(), || Action::Cut);
-    let app = client(config.clone(), store.clone(), browser, refresh_at_expiry()).await;
     let requests_before = env.proxy.requests.lock().unwrap().len();
 
     // When passkeys are listed

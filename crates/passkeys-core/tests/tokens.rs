@@ -7,22 +7,30 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{client, query, refresh_at_expiry, signed_in, Action, Env, Gate};
+use common::{
+    client, fake_clock, past_expiry, query, refresh_at_expiry, signed_in, Action, Env, Gate,
+};
 use passkeys_core::secret::AccessToken;
-use passkeys_core::{ClientOptions, ErrorKind, SessionState};
-use time::OffsetDateTime;
+use passkeys_core::{ClientOptions, Clock as _, ErrorKind, SessionState};
 
 #[tokio::test]
 async fn expired_token_is_refreshed_with_rotation() {
     // Given a session whose access token has expired
     let harness = Env::start().await;
     let (_, config, store, browser) = signed_in(&harness).await;
-    store.expire_access_token(&config).await;
+    let clock = fake_clock();
+    past_expiry(&store, &config, &clock).await;
     let before = store.session(&config).await.unwrap();
     let old_refresh = before.refresh_token.clone().unwrap();
 
     // When an API call is made
-    let client = client(config.clone(), store.clone(), browser, refresh_at_expiry()).await;
+    let client = client(
+        config.clone(),
+        store.clone(),
+        browser,
+        refresh_at_expiry(&clock),
+    )
+    .await;
     client.list_passkeys().await.unwrap();
 
     // Then one refresh rotated both tokens, stored before use
@@ -31,7 +39,11 @@ async fn expired_token_is_refreshed_with_rotation() {
     assert_ne!(after.access_token.secret(), before.access_token.secret());
     let new_refresh = after.refresh_token.clone().unwrap();
     assert_ne!(new_refresh.secret(), old_refresh.secret());
-    assert!(after.expires_at > OffsetDateTime::now_utc());
+    // (the emulator's `expires_in` is 299 s, read from the client's clock)
+    assert_eq!(
+        after.expires_at,
+        clock.now_utc() + time::Duration::seconds(299)
+    );
     assert_eq!(after.account, before.account);
 
     // And the emulator refuses the old refresh token now
@@ -46,8 +58,15 @@ async fn twenty_concurrent_calls_at_expiry_refresh_once() {
     // Given an expired access token and a fresh client
     let harness = Env::start().await;
     let (_, config, store, browser) = signed_in(&harness).await;
-    store.expire_access_token(&config).await;
-    let client = client(config.clone(), store.clone(), browser, refresh_at_expiry()).await;
+    let clock = fake_clock();
+    past_expiry(&store, &config, &clock).await;
+    let client = client(
+        config.clone(),
+        store.clone(),
+        browser,
+        refresh_at_expiry(&clock),
+    )
+    .await;
     let before = harness.refresh_grants();
 
     // When 20 calls start at once
@@ -111,8 +130,15 @@ async fn a_refused_refresh_signs_out_with_session_expired() {
         .await
         .unwrap();
     assert!(revoked.status().is_success());
-    store.expire_access_token(&config).await;
-    let client = client(config.clone(), store.clone(), browser, refresh_at_expiry()).await;
+    let clock = fake_clock();
+    past_expiry(&store, &config, &clock).await;
+    let client = client(
+        config.clone(),
+        store.clone(),
+        browser,
+        refresh_at_expiry(&clock),
+    )
+    .await;
 
     // When an API call needs a refresh
     let error = client.list_passkeys().await.unwrap_err();
@@ -197,8 +223,15 @@ async fn sign_out_during_a_refresh_stays_signed_out() {
     // whose refresh answer is held on its way back
     let env = Env::start().await;
     let (_, config, store, browser) = signed_in(&env).await;
-    store.expire_access_token(&config).await;
-    let window = client(config.clone(), store.clone(), browser, refresh_at_expiry()).await;
+    let clock = fake_clock();
+    past_expiry(&store, &config, &clock).await;
+    let window = client(
+        config.clone(),
+        store.clone(),
+        browser,
+        refresh_at_expiry(&clock),
+    )
+    .await;
     let gate = Arc::new(Gate::default());
     env.when(|request| request.is_grant("refresh_token"), {
         let gate = Arc::clone(&gate);
@@ -260,8 +293,9 @@ async fn two_processes(
 async fn a_refresh_by_another_process_is_used_instead_of_the_rotated_token() {
     // Given the window holding a session whose access token has expired
     let env = Env::start().await;
-    let (window, cli, config, store) = two_processes(&env, refresh_at_expiry()).await;
-    store.expire_access_token(&config).await;
+    let clock = fake_clock();
+    let (window, cli, config, store) = two_processes(&env, refresh_at_expiry(&clock)).await;
+    past_expiry(&store, &config, &clock).await;
     assert!(matches!(
         window.session().await.unwrap(),
         SessionState::SignedIn { .. }
@@ -325,8 +359,9 @@ async fn a_sign_out_by_another_process_ends_this_session_without_a_refresh() {
     // Given the window and the command line signed in on one keychain entry,
     // the window's access token expired
     let env = Env::start().await;
-    let (window, cli, config, store) = two_processes(&env, refresh_at_expiry()).await;
-    store.expire_access_token(&config).await;
+    let clock = fake_clock();
+    let (window, cli, config, store) = two_processes(&env, refresh_at_expiry(&clock)).await;
+    past_expiry(&store, &config, &clock).await;
     assert!(matches!(
         window.session().await.unwrap(),
         SessionState::SignedIn { .. }

@@ -11,6 +11,7 @@ use url::Url;
 
 use crate::browser::{BrowserLauncher, CommandBrowser};
 use crate::callback::{parse_callback_query, CallbackCode, CallbackError};
+use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, RedirectMode};
 use crate::deep_link::{parse_deep_link, refused, DeepLinkAction, DeepLinks, ParsedDeepLink};
 use crate::error::{Error, Result};
@@ -63,6 +64,9 @@ pub struct ClientOptions {
     pub keychain_timeout: Duration,
     /// Timeout of each HTTP request (default 30 s).
     pub http_timeout: Duration,
+    /// The wall clock that token expiry and ID-token times are read from
+    /// (default [`SystemClock`]; tests hand in a [`ManualClock`](crate::ManualClock)).
+    pub clock: Arc<dyn Clock>,
 }
 
 impl Default for ClientOptions {
@@ -71,6 +75,7 @@ impl Default for ClientOptions {
             refresh_skew: DEFAULT_REFRESH_SKEW,
             keychain_timeout: DEFAULT_KEYCHAIN_TIMEOUT,
             http_timeout: Duration::from_secs(30),
+            clock: Arc::new(SystemClock),
         }
     }
 }
@@ -95,6 +100,7 @@ struct Inner {
     api: Option<PasskeysApi>,
     pending: Mutex<Option<PendingSignIn>>,
     next_sign_in: AtomicU64,
+    clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for Client {
@@ -144,7 +150,8 @@ impl Client {
                 api: config
                     .api_url()
                     .map(|base_url| PasskeysApi::new(http.clone(), base_url.clone())),
-                sessions: Sessions::new(vault, options.refresh_skew),
+                sessions: Sessions::new(vault, options.refresh_skew, Arc::clone(&options.clock)),
+                clock: options.clock,
                 http,
                 browser,
                 provider: OnceCell::new(),
@@ -177,9 +184,13 @@ impl Client {
         self.inner
             .provider
             .get_or_try_init(|| async {
-                Provider::discover(self.inner.http.clone(), &self.inner.config)
-                    .await
-                    .map(Arc::new)
+                Provider::discover(
+                    self.inner.http.clone(),
+                    &self.inner.config,
+                    Arc::clone(&self.inner.clock),
+                )
+                .await
+                .map(Arc::new)
             })
             .await
             .cloned()

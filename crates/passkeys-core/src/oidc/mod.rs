@@ -4,7 +4,7 @@
 //! `exp`, `nonce`, `at_hash`), UserInfo for what the ID token left out,
 //! revocation and the end-session URL.
 
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use openidconnect::core::{
@@ -25,6 +25,7 @@ use time::OffsetDateTime;
 use tracing::Instrument as _;
 use url::Url;
 
+use crate::clock::Clock;
 use crate::config::{is_loopback_host, Config};
 use crate::error::{Error, Result};
 use crate::secret::{
@@ -80,6 +81,8 @@ pub(crate) struct Provider {
     client_id: ClientId,
     metadata: Metadata,
     jwks: RwLock<CoreJsonWebKeySet>,
+    /// Token expiry and the ID token's `exp` and `iat` are read from it.
+    clock: Arc<dyn Clock>,
 }
 
 /// An authorization request in flight: consumed by the code exchange.
@@ -122,8 +125,13 @@ impl From<TokenFailure> for Error {
 }
 
 impl Provider {
-    /// Fetches `/.well-known/openid-configuration` and the JWKS.
-    pub(crate) async fn discover(http: reqwest::Client, config: &Config) -> Result<Provider> {
+    /// Fetches `/.well-known/openid-configuration` and the JWKS; times are
+    /// read from `clock`.
+    pub(crate) async fn discover(
+        http: reqwest::Client,
+        config: &Config,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Provider> {
         let issuer = config.environment_url.as_str().trim_end_matches('/');
         let discovery_url = format!("{issuer}/.well-known/openid-configuration");
         let response = http
@@ -173,6 +181,7 @@ impl Provider {
             client_id: ClientId::new(config.client_id.clone()),
             metadata,
             jwks: RwLock::new(jwks),
+            clock,
         })
     }
 
@@ -311,7 +320,7 @@ impl Provider {
             .expires_in()
             .unwrap_or(Duration::from_secs(300))
             .min(Duration::from_secs(60 * 60 * 24 * 365));
-        let expires_at = OffsetDateTime::now_utc() + lifetime;
+        let expires_at = self.clock.now_utc() + lifetime;
         let (id_token, account) = match response.id_token() {
             Some(id_token) => {
                 let claims = self.verify_id_token(id_token, nonce, &access_token).await?;

@@ -7,6 +7,7 @@ use serde_json::json;
 use sha2::Digest as _;
 
 use super::*;
+use crate::clock::{ManualClock, SystemClock};
 
 /// RFC 7636 Appendix B through the PKCE code the sign-in uses.
 #[test]
@@ -23,17 +24,30 @@ fn pkce_s256_matches_rfc7636_appendix_b() {
 struct Fixture {
     emulator: scalekit_emulator::RunningEmulator,
     provider: Provider,
+    /// The provider's clock: 2030-01-01T00:00:00Z until a test moves it.
+    clock: Arc<ManualClock>,
 }
+
+/// Where the fixture's clock stands (seconds since the epoch): the ID tokens
+/// are signed here, so no claim depends on when the test runs.
+const NOW: i64 = 1_893_456_000;
 
 async fn fixture() -> Fixture {
     let emulator = scalekit_emulator::start(scalekit_emulator::Config::for_tests())
         .await
         .unwrap();
     let config = Config::new(emulator.base_url().clone(), "ntvc_demo");
-    let provider = Provider::discover(reqwest::Client::new(), &config)
+    let clock = Arc::new(ManualClock::at(
+        OffsetDateTime::from_unix_timestamp(NOW).unwrap(),
+    ));
+    let provider = Provider::discover(reqwest::Client::new(), &config, clock.clone())
         .await
         .unwrap();
-    Fixture { emulator, provider }
+    Fixture {
+        emulator,
+        provider,
+        clock,
+    }
 }
 
 fn at_hash(access_token: &str) -> String {
@@ -47,7 +61,7 @@ impl Fixture {
     }
 
     fn claims(&self) -> serde_json::Value {
-        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let now = NOW;
         json!({
             "iss": self.issuer(),
             "aud": ["ntvc_demo"],
@@ -94,7 +108,7 @@ async fn a_good_id_token_verifies_and_names_the_account() {
 #[tokio::test]
 async fn bad_id_tokens_are_refused() {
     let fixture = fixture().await;
-    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let now = NOW;
     type Edit = Box<dyn Fn(&mut serde_json::Value)>;
     let edits: Vec<(&str, Edit)> = vec![
         ("iss", Box::new(|c| c["iss"] = json!("http://evil.example"))),
@@ -145,6 +159,29 @@ async fn bad_id_tokens_are_refused() {
         error.to_string().contains("could not be verified"),
         "{error:?}"
     );
+}
+
+#[tokio::test]
+async fn an_id_tokens_exp_and_iat_are_read_from_the_clock() {
+    // Given an ID token issued at NOW that expires 300 s later
+    let fixture = fixture().await;
+    let token = fixture.sign(&fixture.claims());
+    let at = |offset: i64| OffsetDateTime::from_unix_timestamp(NOW + offset).unwrap();
+
+    // Then it verifies up to its last second, and not from `exp` on
+    fixture.clock.set(at(299));
+    fixture.verify(&token).await.unwrap();
+    fixture.clock.set(at(300));
+    let error = fixture.verify(&token).await.unwrap_err();
+    assert!(error.to_string().contains("expired"), "{error}");
+
+    // And a clock up to 5 minutes behind the issuer accepts its `iat`, one
+    // further behind sees a token from the future
+    fixture.clock.set(at(-MAX_IAT_SKEW_SECONDS));
+    fixture.verify(&token).await.unwrap();
+    fixture.clock.set(at(-MAX_IAT_SKEW_SECONDS - 1));
+    let error = fixture.verify(&token).await.unwrap_err();
+    assert!(error.to_string().contains("future"), "{error}");
 }
 
 #[tokio::test]
@@ -268,7 +305,7 @@ async fn discovery_refuses_another_issuer() {
         Url::parse(&format!("http://127.0.0.1:{port}")).unwrap(),
         "ntvc_demo",
     );
-    let error = Provider::discover(reqwest::Client::new(), &config)
+    let error = Provider::discover(reqwest::Client::new(), &config, Arc::new(SystemClock))
         .await
         .err()
         .unwrap();

@@ -32,14 +32,17 @@ impl Provider {
         nonce: Option<&Nonce>,
         access_token: &AccessToken,
     ) -> std::result::Result<CoreIdTokenClaims, VerifyFailure> {
+        let clock = &self.clock;
         let verifier: CoreIdTokenVerifier = IdTokenVerifier::new_public_client(
             self.client_id.clone(),
             self.metadata.issuer().clone(),
             self.current_jwks(),
         )
-        .set_issue_time_verifier_fn(|issued_at| {
+        // `exp` is checked against the core's clock, not the system's.
+        .set_time_fn(move || chrono_time(clock.now_utc()))
+        .set_issue_time_verifier_fn(move |issued_at| {
             // openidconnect accepts any `iat` by default; refuse one from the future.
-            let latest = OffsetDateTime::now_utc().unix_timestamp() + MAX_IAT_SKEW_SECONDS;
+            let latest = clock.now_utc().unix_timestamp() + MAX_IAT_SKEW_SECONDS;
             if issued_at.timestamp() > latest {
                 Err("it was issued in the future".to_string())
             } else {
@@ -74,6 +77,13 @@ impl Provider {
         }
         Ok(claims.clone())
     }
+}
+
+/// `now` as `openidconnect` takes it; a time it cannot hold is taken as the
+/// latest there is, so that every token reads as expired rather than valid.
+fn chrono_time(now: OffsetDateTime) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp(now.unix_timestamp(), now.nanosecond())
+        .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC)
 }
 
 /// OIDC Core 3.1.3.7 step 5: an `azp`, when present, must be this client.

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use passkeys_core::{Client, ClientOptions, Config, RedirectMode};
+use passkeys_core::{Client, ClientOptions, Config, ManualClock, RedirectMode};
 use url::Url;
 
 pub use browser::{login, Delivery, LoginBrowser};
@@ -75,12 +75,27 @@ pub async fn signed_in(env: &Env) -> (Client, Config, Arc<MemoryStore>, Arc<Logi
     (client, config, store, browser)
 }
 
-/// Options that refresh only once the access token has expired.
-pub fn refresh_at_expiry() -> ClientOptions {
+/// A fake clock standing at the system's time, so that the tokens the
+/// emulator issues are fresh by it; the test moves it.
+pub fn fake_clock() -> Arc<ManualClock> {
+    Arc::new(ManualClock::starting_now())
+}
+
+/// Options that refresh only once the access token has expired, by `clock`.
+pub fn refresh_at_expiry(clock: &Arc<ManualClock>) -> ClientOptions {
     ClientOptions {
         refresh_skew: Duration::ZERO,
+        clock: Arc::clone(clock) as _,
         ..ClientOptions::default()
     }
+}
+
+/// Moves `clock` to one second past the expiry of the access token stored
+/// for `config` (the emulator's tokens stay valid: its ID tokens live an
+/// hour, its access tokens five minutes).
+pub async fn past_expiry(store: &Arc<MemoryStore>, config: &Config, clock: &ManualClock) {
+    let session = store.session(config).await.expect("a stored session");
+    clock.set(session.expires_at + time::Duration::seconds(1));
 }
 
 /// The deep-link redirect mode with the app's registered callback.

@@ -57,14 +57,6 @@ impl MemoryStore {
         edit(&mut session);
         vault.save(&session).await.unwrap();
     }
-
-    /// Makes the stored access token one that expired a second ago.
-    pub async fn expire_access_token(self: &Arc<Self>, config: &Config) {
-        self.edit_session(config, |s| {
-            s.expires_at = time::OffsetDateTime::now_utc() - time::Duration::seconds(1)
-        })
-        .await;
-    }
 }
 
 /// A session of Ada Lovelace's account with the given tokens (an ID token

@@ -31,9 +31,9 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use time::OffsetDateTime;
 use tokio::sync::Mutex;
 
+use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::oidc::{Provider, TokenFailure};
 use crate::secret::{constant_time_eq, AccessToken};
@@ -48,6 +48,7 @@ pub(crate) struct Sessions {
     state: Mutex<Loaded>,
     refresh_lock: Mutex<()>,
     skew: Duration,
+    clock: Arc<dyn Clock>,
 }
 
 #[derive(Default)]
@@ -70,12 +71,13 @@ enum Reread {
 }
 
 impl Sessions {
-    pub(crate) fn new(vault: TokenVault, skew: Duration) -> Sessions {
+    pub(crate) fn new(vault: TokenVault, skew: Duration, clock: Arc<dyn Clock>) -> Sessions {
         Sessions {
             vault,
             state: Mutex::new(Loaded::default()),
             refresh_lock: Mutex::new(()),
             skew,
+            clock,
         }
     }
 
@@ -99,14 +101,15 @@ impl Sessions {
         self.current().await?.ok_or(Error::SignInRequired)
     }
 
-    /// Whether the access token expires within the skew; a session that
-    /// cannot be refreshed uses its access token until it has expired.
+    /// Whether the access token expires within the skew, by the clock; a
+    /// session that cannot be refreshed uses its access token until it has
+    /// expired.
     pub(crate) fn needs_refresh(&self, session: &StoredSession) -> bool {
         let skew = match session.refresh_token {
             Some(_) => self.skew,
             None => Duration::ZERO,
         };
-        session.expires_at - skew <= OffsetDateTime::now_utc()
+        session.expires_at - skew <= self.clock.now_utc()
     }
 
     /// Stores a new session (keychain first, then memory); a refresh in
@@ -274,147 +277,4 @@ fn same_tokens(a: &StoredSession, b: &StoredSession) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::Arc;
-
-    use super::*;
-    use crate::vault::memory::MemoryStore;
-
-    fn session(token: &str, expires_in: time::Duration) -> StoredSession {
-        StoredSession {
-            refresh_token: Some(crate::secret::RefreshToken::new("rt".into())),
-            ..without_refresh_token(token, expires_in)
-        }
-    }
-
-    fn without_refresh_token(token: &str, expires_in: time::Duration) -> StoredSession {
-        StoredSession {
-            access_token: AccessToken::new(token.into()),
-            refresh_token: None,
-            id_token: None,
-            expires_at: OffsetDateTime::now_utc() + expires_in,
-            account: Account {
-                subject: "usr_1".into(),
-                name: None,
-                email: None,
-                environment: "http://localhost".into(),
-            },
-        }
-    }
-
-    #[tokio::test]
-    async fn session_is_read_from_the_vault_once_and_written_through() {
-        let store = Arc::new(MemoryStore::default());
-        let vault = TokenVault::new(store.clone(), "env|client");
-        vault
-            .save(&session("at-1", time::Duration::minutes(5)))
-            .await
-            .unwrap();
-        let sessions = Sessions::new(vault, DEFAULT_REFRESH_SKEW);
-        let current = sessions.required().await.unwrap();
-        assert_eq!(current.access_token.secret(), "at-1");
-        assert!(!sessions.needs_refresh(&current));
-
-        sessions
-            .replace(session("at-2", time::Duration::seconds(10)))
-            .await
-            .unwrap();
-        let stored = store.entries.lock().unwrap().get("env|client").cloned();
-        assert!(stored.unwrap().contains("at-2"));
-        assert!(sessions.needs_refresh(&sessions.required().await.unwrap()));
-
-        sessions.clear().await.unwrap();
-        assert!(store.entries.lock().unwrap().is_empty());
-        assert!(matches!(
-            sessions.required().await,
-            Err(Error::SignInRequired)
-        ));
-    }
-
-    #[tokio::test]
-    async fn without_a_refresh_token_the_session_lasts_until_expiry_then_asks_to_sign_in() {
-        // Given a session without a refresh token, 10 s from expiry (within the skew)
-        let store = Arc::new(MemoryStore::default());
-        let vault = TokenVault::new(store.clone(), "env|client");
-        let sessions = Sessions::new(vault, DEFAULT_REFRESH_SKEW);
-        sessions
-            .replace(without_refresh_token("at-1", time::Duration::seconds(10)))
-            .await
-            .unwrap();
-
-        // Then it is used as it is: nothing to refresh it with
-        let current = sessions.required().await.unwrap();
-        assert!(!sessions.needs_refresh(&current));
-
-        // When it has expired
-        sessions
-            .replace(without_refresh_token("at-1", time::Duration::seconds(-1)))
-            .await
-            .unwrap();
-        let current = sessions.required().await.unwrap();
-        assert!(sessions.needs_refresh(&current));
-        let discovered = std::sync::atomic::AtomicBool::new(false);
-        let error = sessions
-            .refresh(
-                || async {
-                    discovered.store(true, std::sync::atomic::Ordering::SeqCst);
-                    Err(Error::Network("the provider is unreachable".into()))
-                },
-                &current.access_token,
-            )
-            .await
-            .unwrap_err();
-
-        // Then the user is asked to sign in again, not told about the network,
-        // and the keychain entry is gone
-        assert!(matches!(error, Error::SessionExpired), "{error:?}");
-        assert!(!discovered.load(std::sync::atomic::Ordering::SeqCst));
-        assert!(store.entries.lock().unwrap().is_empty());
-        assert!(matches!(
-            sessions.required().await,
-            Err(Error::SignInRequired)
-        ));
-    }
-
-    #[tokio::test]
-    async fn a_session_ended_in_another_process_is_not_refreshed_nor_purged() {
-        // Given this process's expired session of usr_1, while another process
-        // sharing the keychain entry signed in as someone else
-        let store = Arc::new(MemoryStore::default());
-        let sessions = Sessions::new(
-            TokenVault::new(store.clone(), "env|client"),
-            DEFAULT_REFRESH_SKEW,
-        );
-        sessions
-            .replace(session("at-1", time::Duration::seconds(-1)))
-            .await
-            .unwrap();
-        let mut someone_else = session("at-other", time::Duration::minutes(5));
-        someone_else.account.subject = "usr_2".into();
-        TokenVault::new(store.clone(), "env|client")
-            .save(&someone_else)
-            .await
-            .unwrap();
-
-        // When a call needs a refresh
-        let asked = std::sync::atomic::AtomicBool::new(false);
-        let error = sessions
-            .refresh(
-                || async {
-                    asked.store(true, std::sync::atomic::Ordering::SeqCst);
-                    Err(Error::Network("not reached".into()))
-                },
-                &AccessToken::new("at-1".into()),
-            )
-            .await
-            .unwrap_err();
-
-        // Then this session is over, the other account's entry is untouched
-        // and memory follows the keychain
-        assert!(matches!(error, Error::SessionExpired), "{error:?}");
-        assert!(!asked.load(std::sync::atomic::Ordering::SeqCst));
-        let stored = store.entries.lock().unwrap().get("env|client").cloned();
-        assert!(stored.unwrap().contains("at-other"));
-        assert_eq!(sessions.required().await.unwrap().account.subject, "usr_2");
-    }
-}
+mod tests;
