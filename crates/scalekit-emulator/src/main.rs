@@ -54,6 +54,11 @@ struct Args {
     /// this run and shown nowhere.
     #[arg(long, value_name = "PATH")]
     client_secret_file: Option<PathBuf>,
+    /// Print skc_demo's secret from --client-secret-file (creating the file
+    /// if it is missing) to stdout and exit, for the owner who asks; nothing
+    /// is started.
+    #[arg(long, requires = "client_secret_file")]
+    show_client_secret: bool,
     /// Stop when stdin reaches end of file: start the emulator with a piped
     /// stdin and it stops when the parent closes the pipe or exits (also when
     /// it crashes).
@@ -186,6 +191,27 @@ async fn wait_for_stop_signal(term: Option<TermSignal>) {
     }
 }
 
+/// `--show-client-secret`: the secret on stdout, nothing else.
+fn show_client_secret(args: &Args) -> ExitCode {
+    let Some(path) = &args.client_secret_file else {
+        eprintln!("scalekit-emulator: --show-client-secret needs --client-secret-file PATH");
+        return ExitCode::from(2);
+    };
+    match secret_file::load_or_create(path) {
+        Ok(secret) => {
+            let mut stdout = std::io::stdout().lock();
+            if writeln!(stdout, "{}", secret.secret()).is_err() {
+                return ExitCode::FAILURE;
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("scalekit-emulator: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -196,6 +222,9 @@ async fn main() -> ExitCode {
         )
         .init();
     let args = Args::parse();
+    if args.show_client_secret {
+        return show_client_secret(&args);
+    }
     let config = match config_from(&args) {
         Ok(config) => config,
         Err(message) => {

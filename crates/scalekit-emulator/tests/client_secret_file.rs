@@ -185,3 +185,35 @@ fn help_documents_the_flag() {
     output.stdout.as_slice().read_to_string(&mut help).unwrap();
     assert!(help.contains("--client-secret-file <PATH>"), "{help}");
 }
+
+#[test]
+fn the_owner_can_ask_for_the_secret() {
+    // Given a secret file the emulator made
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broker-client-secret");
+    let ask = || {
+        Command::new(env!("CARGO_BIN_EXE_scalekit-emulator"))
+            .arg("--client-secret-file")
+            .arg(&path)
+            .arg("--show-client-secret")
+            .output()
+            .unwrap()
+    };
+    // When its owner asks for it, the secret is printed, and only that
+    let first = ask();
+    assert!(first.status.success(), "{first:?}");
+    let shown = String::from_utf8(first.stdout).unwrap();
+    assert_eq!(shown.trim(), std::fs::read_to_string(&path).unwrap().trim());
+    assert_eq!(shown.trim().len(), 43);
+    #[cfg(unix)]
+    assert_eq!(mode(&path), 0o600);
+    // And asking again shows the same one
+    assert_eq!(String::from_utf8(ask().stdout).unwrap(), shown);
+    // Without a file to read it from, asking is a usage error
+    let usage = Command::new(env!("CARGO_BIN_EXE_scalekit-emulator"))
+        .arg("--show-client-secret")
+        .output()
+        .unwrap();
+    assert_eq!(usage.status.code(), Some(2));
+    assert!(usage.stdout.is_empty());
+}
