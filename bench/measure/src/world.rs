@@ -7,7 +7,6 @@
 use std::sync::Arc;
 
 use passkeys_core::{BrowserLauncher, Client, Config, KeyringStore, RedirectMode};
-use reqwest::header::{COOKIE, LOCATION};
 use scalekit_emulator::db::{self, NewPasskey};
 use scalekit_emulator::RunningEmulator;
 use serde_json::json;
@@ -113,23 +112,15 @@ impl World {
     /// # Errors
     /// When the emulator does not redirect.
     pub async fn authorize(&self, authorize_url: &Url) -> BenchResult<String> {
-        let response = self
-            .http
-            .get(authorize_url.clone())
-            .header(COOKIE, &self.cookie)
-            .send()
-            .await?;
-        let location = response
-            .headers()
-            .get(LOCATION)
-            .and_then(|value| value.to_str().ok())
-            .ok_or_else(|| {
-                format!(
-                    "the authorize endpoint answered {} with no redirect",
-                    response.status()
-                )
-            })?;
-        Ok(location.to_owned())
+        let base = authorize_url.join("/")?;
+        let callback = scalekit_emulator::testing::authorize_signed_in(
+            &self.http,
+            authorize_url,
+            &base,
+            Some(&self.cookie),
+        )
+        .await?;
+        Ok(callback.to_string())
     }
 }
 

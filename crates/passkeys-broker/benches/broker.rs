@@ -139,24 +139,10 @@ async fn sign_in(emulator: &RunningEmulator, http: &Client, email: String) -> Us
         .create_browser_session(&user.id, "conn_email")
         .await
         .unwrap();
-    let redirect = http
-        .get(authorize)
-        .header(
-            reqwest::header::COOKIE,
-            format!("{}={}", cookie.name(), cookie.value()),
-        )
-        .send()
+    let session_cookie = format!("{}={}", cookie.name(), cookie.value());
+    let callback = testing::authorize_signed_in(http, &authorize, base, Some(&session_cookie))
         .await
-        .unwrap();
-    let callback = url::Url::parse(
-        redirect
-            .headers()
-            .get(reqwest::header::LOCATION)
-            .expect("a signed-in browser is sent back with a code")
-            .to_str()
-            .unwrap(),
-    )
-    .unwrap();
+        .expect("a signed-in browser is sent back with a code");
     let code = callback
         .query_pairs()
         .find(|(k, _)| k == "code")
