@@ -8,7 +8,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::error::{ApiError, Error, Result};
+use crate::error::{ApiErrorResponse, Error, Result};
 use crate::secret::constant_time_eq;
 use crate::state::AppState;
 
@@ -40,7 +40,7 @@ fn authorize(state: &AppState, headers: &HeaderMap) -> Result<()> {
 async fn get_passkeys(
     State(state): State<AppState>,
     headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Value>, ApiErrorResponse> {
     authorize(&state, &headers)?;
     Ok(Json(json!({"enabled": state.passkeys_enabled()})))
 }
@@ -54,7 +54,7 @@ async fn put_passkeys(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Value>, ApiErrorResponse> {
     authorize(&state, &headers)?;
     let switch: PasskeysSwitch = serde_json::from_slice(&body)
         .map_err(|e| Error::InvalidRequest(format!("expected {{\"enabled\": true|false}}: {e}")))?;
@@ -65,7 +65,7 @@ async fn put_passkeys(
 async fn rotate_keys(
     State(state): State<AppState>,
     headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Value>, ApiErrorResponse> {
     authorize(&state, &headers)?;
     let kid = state.keys.rotate().await?;
     Ok(Json(json!({"active_kid": kid})))

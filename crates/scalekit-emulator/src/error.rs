@@ -1,9 +1,13 @@
 //! The crate's error type and how it is rendered: an HTML page for browser
 //! routes ([`Error`] itself), the grpc-gateway body for the REST API
-//! ([`ApiError`]) and RFC 6749 JSON for the token endpoints ([`OAuthError`]).
+//! ([`ApiErrorResponse`], built with `scalekit_wire`'s [`ErrorBody`] and its
+//! one HTTP status to gRPC code table) and RFC 6749 JSON for the token
+//! endpoints ([`OAuthError`]).
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
+use scalekit_wire::status::FieldViolation;
+use scalekit_wire::{ErrorBody, GrpcCode};
 use serde_json::json;
 
 /// Everything that can go wrong in the emulator.
@@ -123,17 +127,10 @@ impl Error {
         }
     }
 
-    /// The gRPC status code and name for the grpc-gateway body.
-    fn grpc_code(&self) -> (u16, &'static str) {
-        match self.status() {
-            StatusCode::BAD_REQUEST => (3, "INVALID_ARGUMENT"),
-            StatusCode::UNAUTHORIZED => (16, "UNAUTHENTICATED"),
-            StatusCode::FORBIDDEN => (7, "PERMISSION_DENIED"),
-            StatusCode::NOT_FOUND => (5, "NOT_FOUND"),
-            StatusCode::CONFLICT => (6, "ALREADY_EXISTS"),
-            StatusCode::PAYLOAD_TOO_LARGE => (11, "OUT_OF_RANGE"),
-            _ => (13, "INTERNAL"),
-        }
+    /// The gRPC status code for the grpc-gateway body (the wire
+    /// contract's one table, [`GrpcCode::from_http_status`]).
+    fn grpc_code(&self) -> GrpcCode {
+        GrpcCode::from_http_status(self.status().as_u16())
     }
 
     /// The RFC 6749 `error` code.
@@ -172,37 +169,41 @@ pub fn error_page(status: StatusCode, message: &str) -> Html<String> {
     ))
 }
 
-/// An [`Error`] rendered as the grpc-gateway body of the REST API.
+/// An [`Error`] as the REST API answers it: the grpc-gateway body
+/// ([`ErrorBody`]). (The client core's `ApiError` is the other end: such a
+/// body, parsed.)
 #[derive(Debug)]
-pub struct ApiError(pub Error);
+pub struct ApiErrorResponse(pub Error);
 
-impl<E: Into<Error>> From<E> for ApiError {
+impl<E: Into<Error>> From<E> for ApiErrorResponse {
     fn from(error: E) -> Self {
         Self(error.into())
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let status = self.0.status();
-        let (code, name) = self.0.grpc_code();
-        let message = self.0.public_message();
-        let mut info = json!({
-            "@type": "type.googleapis.com/scalekit.v1.errdetails.ErrorInfo",
-            "error_code": name,
-        });
-        if let Error::Validation {
-            field,
-            description,
-            constraint,
-        } = &self.0
-        {
-            info["validation_error_info"] = json!({
-                "field_violations": [{"field": field, "description": description, "constraint": constraint}]
-            });
+impl ApiErrorResponse {
+    /// The grpc-gateway body for this error.
+    pub fn body(&self) -> ErrorBody {
+        let code = self.0.grpc_code();
+        let body = ErrorBody::new(code, self.0.public_message(), code.name());
+        match &self.0 {
+            Error::Validation {
+                field,
+                description,
+                constraint,
+            } => body.with_field_violation(FieldViolation::new(
+                field.clone(),
+                description.clone(),
+                Some(constraint.clone()),
+            )),
+            _ => body,
         }
-        let body = json!({"code": code, "message": message, "details": [info]});
-        (status, axum::Json(body)).into_response()
+    }
+}
+
+impl IntoResponse for ApiErrorResponse {
+    fn into_response(self) -> Response {
+        (self.0.status(), axum::Json(self.body())).into_response()
     }
 }
 
@@ -256,9 +257,31 @@ mod tests {
         ];
         for (error, status, grpc, oauth) in cases {
             assert_eq!(error.status().as_u16(), status);
-            assert_eq!(error.grpc_code().0, grpc);
+            assert_eq!(error.grpc_code().code(), grpc);
             assert_eq!(error.oauth_code(), oauth);
         }
+    }
+
+    #[test]
+    fn api_bodies_read_back_as_the_wire_contract() {
+        // A too-large body is INVALID_ARGUMENT, as the broker says too.
+        let body = ApiErrorResponse(Error::PayloadTooLarge).body();
+        assert_eq!(body.code, Some(3));
+        assert_eq!(body.error_code(), Some("INVALID_ARGUMENT"));
+        let body = ApiErrorResponse(Error::Validation {
+            field: "display_name".into(),
+            description: "too long".into(),
+            constraint: "string.max_len".into(),
+        })
+        .body();
+        let text = serde_json::to_string(&body).unwrap();
+        assert_eq!(ErrorBody::from_json(text.as_bytes()), Some(body.clone()));
+        assert_eq!(
+            body.field_violations()
+                .next()
+                .and_then(|v| v.constraint.as_deref()),
+            Some("string.max_len")
+        );
     }
 
     #[test]

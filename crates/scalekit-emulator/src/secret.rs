@@ -1,68 +1,37 @@
-//! Newtypes for secrets: their `Debug` never shows the value and they have no
-//! `Display`; the value is reached only through `.secret()`.
+//! Newtypes for secrets, declared with the workspace's one idiom
+//! ([`scalekit_wire::secret_newtype!`]): their `Debug` never shows the value
+//! and they have no `Display`; the value is reached only through
+//! `.secret()`. Each serialises as the value itself, only for the response
+//! that hands it to its owner.
 
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-macro_rules! secret_type {
-    ($(#[$meta:meta])* $name:ident) => {
-        $(#[$meta])*
-        #[derive(Clone, PartialEq, Eq)]
-        pub struct $name(String);
-
-        impl $name {
-            /// Wraps a secret value.
-            pub fn new(value: impl Into<String>) -> Self {
-                Self(value.into())
-            }
-
-            /// The secret value itself. Never log it.
-            pub fn secret(&self) -> &str {
-                &self.0
-            }
-        }
-
-        /// Serializes the secret value itself: only for the response that
-        /// hands it to its owner.
-        impl serde::Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(&self.0)
-            }
-        }
-
-        impl std::fmt::Debug for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(concat!(stringify!($name), "([redacted])"))
-            }
-        }
-    };
-}
-
-secret_type!(
+scalekit_wire::secret_newtype! {
     /// A confidential client's secret.
-    ClientSecret
-);
-secret_type!(
+    pub ClientSecret, serialize
+}
+scalekit_wire::secret_newtype! {
     /// The bearer token that guards the `/_admin` routes.
-    AdminToken
-);
-secret_type!(
+    pub AdminToken, serialize
+}
+scalekit_wire::secret_newtype! {
     /// The value of the browser-session cookie (only its SHA-256 is stored).
-    SessionCookieValue
-);
-secret_type!(
+    pub SessionCookieValue, serialize
+}
+scalekit_wire::secret_newtype! {
     /// An authorization code (only its SHA-256 is stored).
-    AuthorizationCode
-);
-secret_type!(
+    pub AuthorizationCode, serialize
+}
+scalekit_wire::secret_newtype! {
     /// An opaque refresh token (only its SHA-256 is stored).
-    RefreshToken
-);
-secret_type!(
+    pub RefreshToken, serialize
+}
+scalekit_wire::secret_newtype! {
     /// A signed JWT access token.
-    AccessToken
-);
+    pub AccessToken, serialize
+}
 
 /// `n` random bytes from the OS generator, base64url without padding.
 pub fn random_token(n: usize) -> String {

@@ -23,7 +23,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// All routes of the emulator, for a server bound to `local`. Every route
 /// first checks `Host` ([`AllowedHosts`]): another name gets 421.
 pub fn router(state: AppState, local: SocketAddr) -> Router {
-    let allowed = AllowedHosts::new(local, &state.base_url);
+    let allowed = AllowedHosts::new(local, Some(&state.base_url));
     Router::new()
         .merge(crate::oidc::router())
         .merge(crate::api::router())

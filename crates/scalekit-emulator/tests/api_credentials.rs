@@ -10,6 +10,7 @@ use base64::Engine as _;
 use oidc_support::{api_error, Env};
 use reqwest::{Method, StatusCode};
 use scalekit_emulator::oidc::USER_TOKEN_REFUSED;
+use scalekit_wire::DISPLAY_NAME_MAX_CHARS;
 use serde_json::{json, Value};
 
 const LIST: &str = "/api/v1/webauthn/credentials";
@@ -229,7 +230,7 @@ async fn rename_validates_the_display_name() {
     for bad in [
         json!({"display_name": ""}),
         json!({"display_name": "   "}),
-        json!({"display_name": "x".repeat(121)}),
+        json!({"display_name": "x".repeat(DISPLAY_NAME_MAX_CHARS + 1)}),
         json!({}),
     ] {
         let response = env
@@ -251,7 +252,7 @@ async fn rename_validates_the_display_name() {
         .unwrap();
     api_error(not_json, StatusCode::BAD_REQUEST, 3, "INVALID_ARGUMENT").await;
 
-    let longest = "é".repeat(120);
+    let longest = "é".repeat(DISPLAY_NAME_MAX_CHARS);
     let response = env
         .api(Method::PATCH, &item(&passkey.id), Some(token))
         .json(&json!({"display_name": format!("  {longest} ")}))

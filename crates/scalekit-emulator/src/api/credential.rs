@@ -2,72 +2,61 @@
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
-use serde_json::{json, Map, Value};
+use scalekit_wire::credential::{Authenticator, AuthenticatorFlags, Credential};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::db::StoredPasskey;
 
-fn put(map: &mut Map<String, Value>, key: &str, value: Option<&str>) {
-    if let Some(value) = value.filter(|v| !v.is_empty()) {
-        map.insert(key.to_owned(), Value::String(value.to_owned()));
-    }
+/// `Some(value)` unless it is empty (grpc-gateway leaves empty strings out).
+fn non_empty(value: Option<&str>) -> Option<String> {
+    value.filter(|v| !v.is_empty()).map(str::to_owned)
 }
 
-/// `Credential` as the REST API returns it (empty values left out, as
-/// grpc-gateway does).
-pub fn credential_json(passkey: &StoredPasskey) -> Value {
-    let mut authenticator = Map::new();
-    put(&mut authenticator, "aaguid", passkey.aaguid.as_deref());
+/// A stored JSON object as a wire message (only the contract's fields).
+fn message<T: DeserializeOwned>(value: &Value) -> Option<T> {
+    value
+        .is_object()
+        .then(|| T::deserialize(value).ok())
+        .flatten()
+}
+
+/// `WebAuthnCredential` as the REST API returns it (empty values left out,
+/// as grpc-gateway does).
+pub fn credential(passkey: &StoredPasskey) -> Credential {
+    let mut authenticator = Authenticator {
+        aaguid: non_empty(passkey.aaguid.as_deref()),
+        attachment: non_empty(passkey.attachment.as_deref()),
+        ..Authenticator::default()
+    };
     if let Some(info) = passkey.aaguid.as_deref().and_then(crate::aaguid::lookup) {
-        put(&mut authenticator, "name", Some(&info.name));
-        put(&mut authenticator, "icon_light", info.icon_light.as_deref());
-        put(&mut authenticator, "icon_dark", info.icon_dark.as_deref());
+        authenticator.name = non_empty(Some(&info.name));
+        authenticator.icon_light = non_empty(info.icon_light.as_deref());
+        authenticator.icon_dark = non_empty(info.icon_dark.as_deref());
     } else {
         // Unknown model (e.g. the all-zero AAGUID): a generic name by attachment.
         let name = crate::aaguid::display_name(None, passkey.attachment.as_deref());
-        put(&mut authenticator, "name", Some(&name));
+        authenticator.name = non_empty(Some(&name));
     }
-    put(
-        &mut authenticator,
-        "attachment",
-        passkey.attachment.as_deref(),
-    );
-
-    let mut credential = Map::new();
-    credential.insert("id".into(), json!(passkey.id));
-    credential.insert("user_id".into(), json!(passkey.user_id));
-    credential.insert("credential_id".into(), json!(passkey.credential_id));
-    put(
-        &mut credential,
-        "attestation_type",
-        passkey.attestation_type.as_deref(),
-    );
-    credential.insert("authenticator".into(), Value::Object(authenticator));
-    credential.insert("transports".into(), json!(passkey.transports));
-    credential.insert(
-        "authenticator_flags".into(),
-        json!({
-            "user_present": passkey.user_present,
-            "user_verified": passkey.user_verified,
-            "backup_eligible": passkey.backup_eligible,
-            "backup_state": passkey.backup_state,
+    Credential {
+        id: Some(passkey.id.clone()),
+        user_id: Some(passkey.user_id.clone()),
+        credential_id: Some(passkey.credential_id.clone()),
+        attestation_type: non_empty(passkey.attestation_type.as_deref()),
+        authenticator: Some(authenticator),
+        transports: Some(passkey.transports.clone()),
+        authenticator_flags: Some(AuthenticatorFlags {
+            user_present: Some(passkey.user_present),
+            user_verified: Some(passkey.user_verified),
+            backup_eligible: Some(passkey.backup_eligible),
+            backup_state: Some(passkey.backup_state),
         }),
-    );
-    credential.insert("created_at".into(), json!(passkey.created_at));
-    credential.insert("updated_at".into(), json!(passkey.updated_at));
-    for (key, value) in [
-        ("user_agent", &passkey.user_agent),
-        ("client_info", &passkey.client_info),
-    ] {
-        if value.is_object() {
-            credential.insert(key.into(), value.clone());
-        }
+        created_at: Some(passkey.created_at.clone()),
+        updated_at: Some(passkey.updated_at.clone()),
+        user_agent: message(&passkey.user_agent),
+        client_info: message(&passkey.client_info),
+        display_name: non_empty(passkey.display_name.as_deref()),
     }
-    put(
-        &mut credential,
-        "display_name",
-        passkey.display_name.as_deref(),
-    );
-    Value::Object(credential)
 }
 
 /// A credential id as WebAuthn's signal API wants it: base64url without
@@ -87,6 +76,7 @@ pub fn user_handle_base64url(handle: &uuid::Uuid) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn stored() -> StoredPasskey {
         StoredPasskey {
@@ -112,7 +102,7 @@ mod tests {
 
     #[test]
     fn credential_has_the_wire_fields() {
-        let value = credential_json(&stored());
+        let value = serde_json::to_value(credential(&stored())).unwrap();
         assert_eq!(value["id"], "wac_1");
         assert_eq!(value["credential_id"], "+/8=");
         assert_eq!(value["authenticator"]["attachment"], "platform");
@@ -128,7 +118,7 @@ mod tests {
         let mut passkey = stored();
         passkey.display_name = None;
         passkey.user_agent = Value::Null;
-        let value = credential_json(&passkey);
+        let value = serde_json::to_value(credential(&passkey)).unwrap();
         assert!(value.get("display_name").is_none() && value.get("user_agent").is_none());
     }
 

@@ -4,7 +4,8 @@
 //! (`GET /api/v1/sessions/{session_id}`). Like Scalekit's, every route takes
 //! only an environment client's client-credentials token; an end user's
 //! access token is refused with 403 ([`authenticate_environment_client`]).
-//! Errors use the grpc-gateway body ([`ApiError`]).
+//! Errors use the grpc-gateway body ([`ApiErrorResponse`]). Bodies, routes
+//! and the display-name rule are the wire contract's (`scalekit_wire`).
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -12,32 +13,30 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::routing::{get, patch};
 use axum::{Json, Router};
+use scalekit_wire::credential::{
+    AllAcceptedCredentialsOptions, DeleteCredentialResponse, ListCredentialsResponse,
+    UnknownCredentialOptions, UpdateCredentialResponse,
+};
+use scalekit_wire::{check_display_name_length, routes, DISPLAY_NAME_MAX_CHARS};
 use serde::Deserialize;
-use serde_json::{json, Value};
 
 use crate::db::{self, StoredPasskey};
-use crate::error::{ApiError, Error, Result};
+use crate::error::{ApiErrorResponse, Error, Result};
 use crate::oidc::authenticate_environment_client;
 use crate::state::AppState;
 
 pub mod credential;
 pub mod sessions;
 
-pub use credential::credential_json;
+pub use credential::credential;
 use credential::{credential_id_base64url, user_handle_base64url};
-
-/// The most characters a display name may have (after trimming).
-pub const DISPLAY_NAME_MAX_CHARS: usize = 120;
 
 /// The API's routes.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/webauthn/credentials", get(list))
-        .route(
-            "/api/v1/webauthn/credentials/{id}",
-            patch(rename).delete(remove),
-        )
-        .route("/api/v1/sessions/{session_id}", get(sessions::get_session))
+        .route(routes::CREDENTIALS_PATH, get(list))
+        .route(routes::CREDENTIAL_PATH, patch(rename).delete(remove))
+        .route(routes::SESSION_PATH, get(sessions::get_session))
 }
 
 /// The user whose passkeys to list: `user_id` is required.
@@ -60,11 +59,11 @@ async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ListCredentialsResponse>, ApiErrorResponse> {
     authenticate_environment_client(&state, &headers).await?;
     let params = crate::oidc::parse_params(query.unwrap_or_default().as_bytes())?;
     let requested = params
-        .get("user_id")
+        .get(routes::USER_ID_PARAM)
         .map(String::as_str)
         .filter(|id| !id.is_empty());
     let user_id = target_user(requested)?;
@@ -79,14 +78,14 @@ async fn list(
                 .iter()
                 .map(|p| credential_id_base64url(&p.credential_id))
                 .collect();
-            Ok(json!({
-                "credentials": passkeys.iter().map(credential_json).collect::<Vec<_>>(),
-                "all_accepted_credentials_options": {
-                    "rp_id": rp_id,
-                    "user_id": user_handle_base64url(&user.webauthn_handle),
-                    "all_accepted_credential_ids": ids,
-                },
-            }))
+            Ok(ListCredentialsResponse {
+                credentials: Some(passkeys.iter().map(credential).collect()),
+                all_accepted_credentials_options: Some(AllAcceptedCredentialsOptions {
+                    rp_id: Some(rp_id),
+                    user_id: Some(user_handle_base64url(&user.webauthn_handle)),
+                    all_accepted_credential_ids: Some(ids),
+                }),
+            })
         })
         .await?;
     Ok(Json(body))
@@ -97,21 +96,14 @@ struct RenameBody {
     display_name: Option<String>,
 }
 
+/// Scalekit's rule ([`check_display_name_length`]) on the trimmed name.
 fn validate_display_name(raw: Option<&str>) -> Result<String> {
     let name = raw.unwrap_or_default().trim();
-    let chars = name.chars().count();
-    if chars == 0 || chars > DISPLAY_NAME_MAX_CHARS {
-        return Err(Error::Validation {
-            field: "display_name".into(),
-            description: format!("display_name must be 1 to {DISPLAY_NAME_MAX_CHARS} characters"),
-            constraint: if chars == 0 {
-                "string.min_len"
-            } else {
-                "string.max_len"
-            }
-            .into(),
-        });
-    }
+    check_display_name_length(name).map_err(|error| Error::Validation {
+        field: "display_name".into(),
+        description: format!("display_name must be 1 to {DISPLAY_NAME_MAX_CHARS} characters"),
+        constraint: error.constraint().unwrap_or("string.len").into(),
+    })?;
     Ok(name.to_owned())
 }
 
@@ -120,7 +112,7 @@ async fn rename(
     headers: HeaderMap,
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<UpdateCredentialResponse>, ApiErrorResponse> {
     authenticate_environment_client(&state, &headers).await?;
     let body = body.map_err(|r| crate::oidc::body_error(&r))?;
     let parsed: RenameBody = serde_json::from_slice(&body).map_err(|_| {
@@ -138,14 +130,16 @@ async fn rename(
             Ok(updated)
         })
         .await?;
-    Ok(Json(json!({"credential": credential_json(&updated)})))
+    Ok(Json(UpdateCredentialResponse {
+        credential: Some(credential(&updated)),
+    }))
 }
 
 async fn remove(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DeleteCredentialResponse>, ApiErrorResponse> {
     authenticate_environment_client(&state, &headers).await?;
     let removed = state
         .db
@@ -157,13 +151,13 @@ async fn remove(
             Ok(passkey)
         })
         .await?;
-    Ok(Json(json!({
-        "success": true,
-        "unknown_credential_options": {
-            "rp_id": state.rp_id(),
-            "credential_id": credential_id_base64url(&removed.credential_id),
-        },
-    })))
+    Ok(Json(DeleteCredentialResponse {
+        success: Some(true),
+        unknown_credential_options: Some(UnknownCredentialOptions {
+            rp_id: Some(state.rp_id().to_owned()),
+            credential_id: Some(credential_id_base64url(&removed.credential_id)),
+        }),
+    }))
 }
 
 #[cfg(test)]
@@ -174,13 +168,14 @@ mod tests {
     fn display_name_rules() {
         assert_eq!(validate_display_name(Some("  Laptop ")).unwrap(), "Laptop");
         assert_eq!(
-            validate_display_name(Some(&"é".repeat(120)))
+            validate_display_name(Some(&"é".repeat(DISPLAY_NAME_MAX_CHARS)))
                 .unwrap()
                 .chars()
                 .count(),
-            120
+            DISPLAY_NAME_MAX_CHARS
         );
-        for bad in [None, Some(""), Some("   "), Some(&"a".repeat(121) as &str)] {
+        let too_long = "a".repeat(DISPLAY_NAME_MAX_CHARS + 1);
+        for bad in [None, Some(""), Some("   "), Some(too_long.as_str())] {
             assert!(
                 matches!(validate_display_name(bad), Err(Error::Validation { .. })),
                 "{bad:?}"

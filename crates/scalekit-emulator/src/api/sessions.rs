@@ -9,10 +9,10 @@ use std::net::IpAddr;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::Json;
-use serde_json::{json, Map, Value};
+use scalekit_wire::session::{AuthenticatedClients, DeviceDetails, Location, SessionDetails};
 
 use crate::db::{self, SessionDevice, SessionEnd, SessionRecord};
-use crate::error::{ApiError, Error};
+use crate::error::{ApiErrorResponse, Error};
 use crate::oidc::authenticate_environment_client;
 use crate::state::AppState;
 
@@ -61,37 +61,37 @@ fn lifecycle(record: &SessionRecord, idle_ttl: i64, now: i64) -> Lifecycle {
     state
 }
 
-fn put(map: &mut Map<String, Value>, key: &str, value: &str) {
-    if !value.is_empty() {
-        map.insert(key.to_owned(), Value::String(value.to_owned()));
-    }
+/// `Some(value)` unless it is empty (grpc-gateway leaves empty strings out).
+fn non_empty(value: &str) -> Option<String> {
+    (!value.is_empty()).then(|| value.to_owned())
 }
 
 /// `DeviceDetails` from the stored `User-Agent` and peer address; `None`
 /// when nothing is known.
-fn device_json(device: &SessionDevice) -> Option<Value> {
-    let mut map = Map::new();
+fn device_details(device: &SessionDevice) -> Option<DeviceDetails> {
+    let mut details = DeviceDetails::default();
     if let Some(header) = device.user_agent.as_deref().filter(|h| !h.is_empty()) {
         let info = crate::user_agent::parse(header);
-        put(&mut map, "user_agent", &info.raw);
-        put(&mut map, "os", &info.os);
-        put(&mut map, "os_version", &info.os_version);
-        put(&mut map, "browser", &info.browser);
-        put(&mut map, "browser_version", &info.browser_version);
-        put(&mut map, "device_type", &info.device_type);
+        details.user_agent = non_empty(&info.raw);
+        details.os = non_empty(&info.os);
+        details.os_version = non_empty(&info.os_version);
+        details.browser = non_empty(&info.browser);
+        details.browser_version = non_empty(&info.browser_version);
+        details.device_type = non_empty(&info.device_type);
     }
     if let Some(ip) = device.ip.as_deref().filter(|ip| !ip.is_empty()) {
-        put(&mut map, "ip", ip);
+        details.ip = non_empty(ip);
         // No geolocation offline; a loopback peer is "Local", as in the
         // credentials' `client_info`.
         if ip.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback()) {
-            map.insert(
-                "location".into(),
-                json!({"region": "Local", "city": "Local"}),
-            );
+            details.location = Some(Location {
+                region: non_empty("Local"),
+                city: non_empty("Local"),
+                ..Location::default()
+            });
         }
     }
-    (!map.is_empty()).then_some(Value::Object(map))
+    (details != DeviceDetails::default()).then_some(details)
 }
 
 /// `SessionDetails` for `record` at `now`.
@@ -101,57 +101,38 @@ fn session_details(
     client_ids: &[String],
     idle_ttl: i64,
     now: i64,
-) -> Value {
+) -> SessionDetails {
     let session = &record.session;
     let state = lifecycle(record, idle_ttl, now);
     let organization_id = organization_id.unwrap_or_default();
-    let mut map = Map::new();
-    put(&mut map, "session_id", &session.id);
-    put(&mut map, "user_id", &session.user_id);
-    if !organization_id.is_empty() {
-        map.insert(
-            "authenticated_organizations".into(),
-            json!([organization_id]),
-        );
-    }
-    put(&mut map, "organization_id", organization_id);
     let updated_at = record.ended_at.map_or(session.last_seen_at, |ended| {
         ended.max(session.last_seen_at)
     });
-    let times = [
-        ("created_at", Some(session.created_at)),
-        ("updated_at", Some(updated_at)),
-        ("idle_expires_at", Some(state.idle_expires_at)),
-        ("absolute_expires_at", Some(session.absolute_expires_at)),
-        ("expired_at", state.expired_at),
-        ("logout_at", state.logout_at),
-    ];
-    for (key, at) in times {
-        if let Some(at) = at {
-            map.insert(key.into(), Value::String(db::rfc3339(at)));
-        }
+    let time = |at: i64| Some(db::rfc3339(at));
+    SessionDetails {
+        session_id: non_empty(&session.id),
+        user_id: non_empty(&session.user_id),
+        authenticated_organizations: non_empty(organization_id).map(|org| vec![org]),
+        organization_id: non_empty(organization_id),
+        created_at: time(session.created_at),
+        updated_at: time(updated_at),
+        idle_expires_at: time(state.idle_expires_at),
+        absolute_expires_at: time(session.absolute_expires_at),
+        expired_at: state.expired_at.and_then(time),
+        logout_at: state.logout_at.and_then(time),
+        status: non_empty(state.status),
+        device: device_details(&record.device),
+        last_active_at: time(session.last_seen_at),
+        authenticated_clients: (!client_ids.is_empty()).then(|| {
+            client_ids
+                .iter()
+                .map(|client_id| AuthenticatedClients {
+                    client_id: non_empty(client_id),
+                    organization_id: non_empty(organization_id),
+                })
+                .collect()
+        }),
     }
-    put(&mut map, "status", state.status);
-    if let Some(device) = device_json(&record.device) {
-        map.insert("device".into(), device);
-    }
-    map.insert(
-        "last_active_at".into(),
-        Value::String(db::rfc3339(session.last_seen_at)),
-    );
-    if !client_ids.is_empty() {
-        let clients: Vec<Value> = client_ids
-            .iter()
-            .map(|client_id| {
-                let mut client = Map::new();
-                put(&mut client, "client_id", client_id);
-                put(&mut client, "organization_id", organization_id);
-                Value::Object(client)
-            })
-            .collect();
-        map.insert("authenticated_clients".into(), Value::Array(clients));
-    }
-    Value::Object(map)
 }
 
 /// `GET /api/v1/sessions/{session_id}`.
@@ -159,7 +140,7 @@ pub(super) async fn get_session(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(session_id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SessionDetails>, ApiErrorResponse> {
     authenticate_environment_client(&state, &headers).await?;
     let found = state
         .db
@@ -189,45 +170,7 @@ pub(super) async fn get_session(
 mod tests {
     use super::*;
     use crate::db::BrowserSession;
-
-    /// The fields of `scalekit.v1.sessions.SessionDetails`, `DeviceDetails`,
-    /// `Location` and `AuthenticatedClients` as the official Python SDK's
-    /// descriptor (`scalekit/v1/sessions/sessions_pb2.py` in
-    /// `scalekit-sdk-python`) declares them.
-    const SESSION_DETAILS: [&str; 14] = [
-        "session_id",
-        "user_id",
-        "authenticated_organizations",
-        "organization_id",
-        "created_at",
-        "updated_at",
-        "idle_expires_at",
-        "absolute_expires_at",
-        "expired_at",
-        "logout_at",
-        "status",
-        "device",
-        "last_active_at",
-        "authenticated_clients",
-    ];
-    const DEVICE_DETAILS: [&str; 8] = [
-        "user_agent",
-        "os",
-        "os_version",
-        "browser",
-        "browser_version",
-        "device_type",
-        "ip",
-        "location",
-    ];
-    const LOCATION: [&str; 5] = [
-        "region",
-        "region_subdivision",
-        "city",
-        "latitude",
-        "longitude",
-    ];
-    const AUTHENTICATED_CLIENTS: [&str; 2] = ["client_id", "organization_id"];
+    use serde_json::json;
 
     const CHROME: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 
@@ -249,13 +192,6 @@ mod tests {
                 ip: Some("127.0.0.1".into()),
             },
         }
-    }
-
-    fn keys_of(value: &Value) -> Vec<String> {
-        value
-            .as_object()
-            .map(|m| m.keys().cloned().collect())
-            .unwrap_or_default()
     }
 
     #[test]
@@ -296,7 +232,10 @@ mod tests {
     }
 
     #[test]
-    fn every_key_is_a_session_details_field() {
+    fn every_answer_reads_back_as_the_wire_contract() {
+        // Written with the wire types, read back by the same lenient types:
+        // nothing outside Scalekit's `SessionDetails` (the fixtures checked
+        // against its SDK hold every field) and nothing lost.
         let clients = ["ntvc_demo".to_owned(), "skc_demo".to_owned()];
         for (ended, end, now) in [
             (None, None, 2_400),
@@ -304,21 +243,9 @@ mod tests {
             (Some(2_100), Some(SessionEnd::Logout), 2_200),
             (Some(2_100), Some(SessionEnd::Revoked), 2_200),
         ] {
-            let value = session_details(&record(ended, end), Some("org_1"), &clients, 500, now);
-            for key in keys_of(&value) {
-                assert!(SESSION_DETAILS.contains(&key.as_str()), "{key}");
-            }
-            for key in keys_of(&value["device"]) {
-                assert!(DEVICE_DETAILS.contains(&key.as_str()), "device.{key}");
-            }
-            for key in keys_of(&value["device"]["location"]) {
-                assert!(LOCATION.contains(&key.as_str()), "location.{key}");
-            }
-            for client in value["authenticated_clients"].as_array().unwrap() {
-                for key in keys_of(client) {
-                    assert!(AUTHENTICATED_CLIENTS.contains(&key.as_str()), "{key}");
-                }
-            }
+            let details = session_details(&record(ended, end), Some("org_1"), &clients, 500, now);
+            let text = serde_json::to_string(&details).unwrap();
+            assert_eq!(SessionDetails::from_json(text.as_bytes()), Some(details));
         }
     }
 
@@ -332,7 +259,7 @@ mod tests {
             2_400,
         );
         assert_eq!(
-            value,
+            serde_json::to_value(value).unwrap(),
             json!({
                 "session_id": "ses_1",
                 "user_id": "usr_1",
@@ -362,16 +289,20 @@ mod tests {
     fn no_device_and_no_clients_are_left_out() {
         let mut bare = record(Some(2_100), Some(SessionEnd::Logout));
         bare.device = SessionDevice::default();
-        let value = session_details(&bare, Some("org_1"), &[], 500, 2_200);
+        let value =
+            serde_json::to_value(session_details(&bare, Some("org_1"), &[], 500, 2_200)).unwrap();
         assert!(value.get("device").is_none());
         assert!(value.get("authenticated_clients").is_none());
         assert_eq!(value["logout_at"], "1970-01-01T00:35:00Z");
         assert_eq!(value["updated_at"], "1970-01-01T00:35:00Z");
         assert!(value.get("expired_at").is_none());
-        let remote = device_json(&SessionDevice {
+        let remote = device_details(&SessionDevice {
             user_agent: None,
             ip: Some("203.0.113.9".into()),
         });
-        assert_eq!(remote, Some(json!({"ip": "203.0.113.9"})));
+        assert_eq!(
+            serde_json::to_value(remote).unwrap(),
+            json!({"ip": "203.0.113.9"})
+        );
     }
 }

@@ -153,26 +153,23 @@ pub fn safe_next(next: Option<&str>) -> Result<Option<String>, Error> {
     }
 }
 
-/// A passkey name: trimmed, 1 to 120 characters.
+/// A passkey name: the wire contract's rule for typed names
+/// ([`scalekit_wire::validate_display_name`]): trimmed, no control
+/// characters, 1 to 120 characters.
 ///
 /// # Errors
 /// [`Error::Validation`] on `display_name`.
 pub fn valid_display_name(input: &str) -> Result<String, Error> {
-    let name = input.trim();
-    let count = name.chars().count();
-    if count == 0 || count > 120 || name.chars().any(char::is_control) {
-        return Err(Error::Validation {
+    scalekit_wire::validate_display_name(input)
+        .map(str::to_owned)
+        .map_err(|error| Error::Validation {
             field: "display_name".into(),
-            description: "The name must be 1 to 120 characters.".into(),
-            constraint: if count == 0 {
-                "string.min_len"
-            } else {
-                "string.max_len"
-            }
-            .into(),
-        });
-    }
-    Ok(name.to_owned())
+            description: format!(
+                "The name must be 1 to {} characters.",
+                scalekit_wire::DISPLAY_NAME_MAX_CHARS
+            ),
+            constraint: error.constraint().unwrap_or("string.len").into(),
+        })
 }
 
 /// A submitted secret (emailed code, magic-link token, CSRF token): its
@@ -255,7 +252,7 @@ mod tests {
     #[test]
     fn display_names() {
         assert_eq!(valid_display_name("  My key ").unwrap(), "My key");
-        assert!(valid_display_name(&"é".repeat(120)).is_ok());
+        assert!(valid_display_name(&"é".repeat(scalekit_wire::DISPLAY_NAME_MAX_CHARS)).is_ok());
         assert!(valid_display_name(&"a".repeat(121)).is_err());
         assert!(valid_display_name("   ").is_err());
         assert!(valid_display_name("a\u{0}b").is_err());

@@ -80,13 +80,14 @@ fn item(passkey: &StoredPasskey) -> String {
          <div class=\"pk-name\">{}<span class=\"badge\">{sync}</span></div>\
          <div class=\"pk-meta\">{}</div>\
          <form class=\"inline hidden\" id=\"rename-{id}\" data-passkey=\"{id}\">\
-         <input type=\"text\" name=\"display_name\" value=\"{}\" maxlength=\"120\" required aria-label=\"Passkey name\">\
+         <input type=\"text\" name=\"display_name\" value=\"{}\" maxlength=\"{max}\" required aria-label=\"Passkey name\">\
          <button type=\"submit\" class=\"small\">Save</button></form></div>\
          <div class=\"pk-actions\"><button type=\"button\" class=\"small secondary\" data-rename=\"{id}\">Rename</button>\
          <button type=\"button\" class=\"small secondary danger\" data-remove=\"{id}\">Remove</button></div></li>",
         esc(&name),
         meta.join(" · "),
         attr(&name),
+        max = scalekit_wire::DISPLAY_NAME_MAX_CHARS,
     )
 }
 

@@ -1,0 +1,118 @@
+//! The emulator's REST answers are the wire contract: every body reads back
+//! with `scalekit_wire`'s types unchanged, so it holds no field outside
+//! Scalekit's messages (the shared fixtures, which hold every field of those
+//! types, are checked against Scalekit's own SDK) and loses none.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod oidc_support;
+
+use oidc_support::Env;
+use reqwest::{Method, Response, StatusCode};
+use scalekit_wire::credential::{
+    DeleteCredentialResponse, ListCredentialsResponse, UpdateCredentialRequest,
+    UpdateCredentialResponse,
+};
+use scalekit_wire::session::SessionDetails;
+use scalekit_wire::{routes, ErrorBody, GrpcCode};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+/// The body as JSON, after checking it reads back unchanged as `T`.
+async fn reads_back_as<T: DeserializeOwned + Serialize>(response: Response) -> T {
+    let raw: Value = response.json().await.unwrap();
+    let typed: T = serde_json::from_value(raw.clone()).unwrap();
+    assert_eq!(serde_json::to_value(&typed).unwrap(), raw);
+    typed
+}
+
+fn item(id: &str) -> String {
+    format!("{}/{id}", routes::CREDENTIALS_PATH)
+}
+
+#[tokio::test]
+async fn credentials_answers_are_the_wire_types() {
+    // Given a user with a passkey and an environment client's token
+    let env = Env::start().await;
+    let who = env.signed_in("wire@example.com").await;
+    let passkey = env.add_passkey(&who.user.id, &[7, 7, 7], "Laptop").await;
+    let token = env.client_token().await;
+
+    // When the passkeys are listed, renamed with the wire request and removed
+    let list: ListCredentialsResponse = reads_back_as(env.list(&who.user.id, &token).await).await;
+    let rename = UpdateCredentialRequest {
+        display_name: Some("Desk key".into()),
+    };
+    let renamed = env
+        .api(Method::PATCH, &item(&passkey.id), Some(&token))
+        .json(&rename)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(renamed.status(), StatusCode::OK);
+    let renamed: UpdateCredentialResponse = reads_back_as(renamed).await;
+    let removed = env
+        .api(Method::DELETE, &item(&passkey.id), Some(&token))
+        .send()
+        .await
+        .unwrap();
+    let removed: DeleteCredentialResponse = reads_back_as(removed).await;
+
+    // Then each answer is the contract's type, with the values it should carry
+    let listed = list.into_credentials();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].id.as_deref(), Some(passkey.id.as_str()));
+    let credential = renamed.credential.unwrap();
+    assert_eq!(credential.display_name.as_deref(), Some("Desk key"));
+    assert!(credential.user_agent.is_some() && credential.client_info.is_some());
+    assert_eq!(removed.success, Some(true));
+}
+
+#[tokio::test]
+async fn error_answers_are_the_wire_error_body() {
+    let env = Env::start().await;
+    let who = env.signed_in("errors@example.com").await;
+    let passkey = env.add_passkey(&who.user.id, &[8], "Key").await;
+    let token = env.client_token().await;
+
+    let too_long = UpdateCredentialRequest {
+        display_name: Some("x".repeat(scalekit_wire::DISPLAY_NAME_MAX_CHARS + 1)),
+    };
+    let cases = [
+        (
+            env.api(Method::PATCH, &item(&passkey.id), Some(&token))
+                .json(&too_long),
+            GrpcCode::InvalidArgument,
+        ),
+        (
+            env.api(Method::DELETE, &item("wac_missing"), Some(&token)),
+            GrpcCode::NotFound,
+        ),
+        (
+            env.api(Method::GET, routes::CREDENTIALS_PATH, None),
+            GrpcCode::Unauthenticated,
+        ),
+    ];
+    for (request, code) in cases {
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status().as_u16(), code.http_status(), "{code:?}");
+        let body: ErrorBody = reads_back_as(response).await;
+        assert_eq!(body.code, Some(code.code()));
+        assert_eq!(body.error_code(), Some(code.name()));
+    }
+}
+
+#[tokio::test]
+async fn session_details_are_the_wire_type() {
+    let env = Env::start().await;
+    let who = env.signed_in("session@example.com").await;
+    let tokens = env.tokens_for(&who, &[]).await;
+    let claims = oidc_support::verify_with_jwks(&env, tokens.access()).await;
+    let session_id = claims["sid"].as_str().unwrap();
+    let token = env.client_token().await;
+    let response = env.session(session_id, &token).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let details: SessionDetails = reads_back_as(response).await;
+    assert!(details.is_active());
+    assert_eq!(details.user_id.as_deref(), Some(who.user.id.as_str()));
+}
