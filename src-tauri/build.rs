@@ -15,7 +15,19 @@ const COMMANDS: &[&str] = &[
     "app_ready",
 ];
 
+/// What a fresh clone lacks before `cargo build`: the window's UI, which
+/// `tauri::generate_context!` embeds from `ui/dist` (tauri.conf.json's
+/// `frontendDist`). Without this check the build ends in a proc-macro panic.
+const UI_NOT_BUILT: &str = "the window's UI is not built (ui/dist is missing): run `npm --prefix ui ci && npm --prefix ui run build`, or `scripts/run`, then build again";
+
 fn main() {
+    println!("cargo::rerun-if-changed=ui/dist/index.html");
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default();
+    let index = std::path::Path::new(&manifest_dir).join("ui/dist/index.html");
+    if !index.is_file() {
+        println!("cargo::error={UI_NOT_BUILT}");
+        return;
+    }
     let attributes = tauri_build::Attributes::new()
         .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
     if let Err(error) = tauri_build::try_build(attributes) {
