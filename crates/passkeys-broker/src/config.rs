@@ -13,26 +13,10 @@ use crate::error::{Error, Result};
 /// The name of the environment variable that may hold the client secret.
 pub const CLIENT_SECRET_ENV: &str = "PASSKEYS_BROKER_CLIENT_SECRET";
 
-/// The broker's confidential client secret. Never printed, never logged.
-#[derive(Clone)]
-pub struct ClientSecret(String);
-
-impl ClientSecret {
-    /// Wraps a secret.
-    pub fn new(secret: impl Into<String>) -> Self {
-        Self(secret.into())
-    }
-
-    /// The secret itself; call only where it is sent to the token endpoint.
-    pub fn secret(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for ClientSecret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ClientSecret([redacted])")
-    }
+scalekit_wire::secret_newtype! {
+    /// The broker's confidential client secret. Never printed, never logged;
+    /// `.secret()` only where it is sent to the token endpoint.
+    pub ClientSecret
 }
 
 /// How the broker authenticates to the token endpoint.

@@ -3,7 +3,8 @@
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+use scalekit_wire::status::FieldViolation;
+use scalekit_wire::{ErrorBody, GrpcCode};
 
 /// Everything that can go wrong in the broker.
 ///
@@ -81,113 +82,55 @@ pub enum Error {
 /// The crate's result type.
 pub type Result<T> = std::result::Result<T, Error>;
 
-/// gRPC status codes used in the error body.
-mod grpc {
-    pub const INVALID_ARGUMENT: u16 = 3;
-    pub const DEADLINE_EXCEEDED: u16 = 4;
-    pub const NOT_FOUND: u16 = 5;
-    pub const PERMISSION_DENIED: u16 = 7;
-    pub const RESOURCE_EXHAUSTED: u16 = 8;
-    pub const INTERNAL: u16 = 13;
-    pub const UNAVAILABLE: u16 = 14;
-    pub const UNAUTHENTICATED: u16 = 16;
-}
-
-const ERROR_INFO_TYPE: &str = "type.googleapis.com/scalekit.v1.errdetails.ErrorInfo";
-
-/// The grpc-gateway error body.
-#[derive(Debug, Serialize)]
-pub(crate) struct ErrorBody {
-    code: u16,
-    message: String,
-    details: Vec<ErrorInfo>,
-}
-
-#[derive(Debug, Serialize)]
-struct ErrorInfo {
-    #[serde(rename = "@type")]
-    type_url: &'static str,
-    error_code: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    request_info: Option<RequestInfo>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    validation_error_info: Option<ValidationErrorInfo>,
-}
-
-#[derive(Debug, Serialize)]
-struct RequestInfo {
-    request_id: String,
-}
-
-#[derive(Debug, Serialize)]
-struct ValidationErrorInfo {
-    field_violations: Vec<FieldViolation>,
-}
-
-#[derive(Debug, Serialize)]
-struct FieldViolation {
-    field: String,
-    description: String,
-}
-
 impl Error {
     /// The HTTP status, gRPC code and `error_code` this error is sent with.
-    fn classify(&self) -> (StatusCode, u16, &'static str) {
-        match self {
-            Error::Unauthenticated(_) => (
-                StatusCode::UNAUTHORIZED,
-                grpc::UNAUTHENTICATED,
-                "UNAUTHENTICATED",
-            ),
-            Error::Forbidden(_) => (
-                StatusCode::FORBIDDEN,
-                grpc::PERMISSION_DENIED,
-                "PERMISSION_DENIED",
-            ),
-            Error::NotFound | Error::NoRoute => {
-                (StatusCode::NOT_FOUND, grpc::NOT_FOUND, "NOT_FOUND")
+    /// The code is the wire contract's for the status
+    /// ([`GrpcCode::from_http_status`]) except where the broker knows more:
+    /// a refused `Host` is `PERMISSION_DENIED`, an upstream timeout
+    /// `DEADLINE_EXCEEDED`, and the upstream failures name themselves in
+    /// `error_code`.
+    fn classify(&self) -> (StatusCode, GrpcCode, &'static str) {
+        let status = match self {
+            Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            Error::NotFound | Error::NoRoute => StatusCode::NOT_FOUND,
+            Error::MisdirectedRequest(_) => {
+                return (
+                    StatusCode::MISDIRECTED_REQUEST,
+                    GrpcCode::PermissionDenied,
+                    "MISDIRECTED_REQUEST",
+                )
             }
-            Error::MisdirectedRequest(_) => (
-                StatusCode::MISDIRECTED_REQUEST,
-                grpc::PERMISSION_DENIED,
-                "MISDIRECTED_REQUEST",
-            ),
-            Error::InvalidArgument { .. } => (
-                StatusCode::BAD_REQUEST,
-                grpc::INVALID_ARGUMENT,
-                "INVALID_ARGUMENT",
-            ),
-            Error::PayloadTooLarge { .. } => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                grpc::INVALID_ARGUMENT,
-                "INVALID_ARGUMENT",
-            ),
-            Error::RateLimited { .. } => (
-                StatusCode::TOO_MANY_REQUESTS,
-                grpc::RESOURCE_EXHAUSTED,
-                "RESOURCE_EXHAUSTED",
-            ),
-            Error::UpstreamUnreachable(_) => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                grpc::UNAVAILABLE,
-                "UPSTREAM_UNAVAILABLE",
-            ),
-            Error::UpstreamTimeout(_) => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                grpc::DEADLINE_EXCEEDED,
-                "UPSTREAM_TIMEOUT",
-            ),
-            Error::UpstreamBadResponse(_) => (
-                StatusCode::BAD_GATEWAY,
-                grpc::UNAVAILABLE,
-                "UPSTREAM_BAD_RESPONSE",
-            ),
-            Error::UpstreamRejected { .. } | Error::Config(_) | Error::Internal(_) => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                grpc::INTERNAL,
-                "INTERNAL",
-            ),
-        }
+            Error::InvalidArgument { .. } => StatusCode::BAD_REQUEST,
+            Error::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::UpstreamUnreachable(_) => {
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    GrpcCode::Unavailable,
+                    "UPSTREAM_UNAVAILABLE",
+                )
+            }
+            Error::UpstreamTimeout(_) => {
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    GrpcCode::DeadlineExceeded,
+                    "UPSTREAM_TIMEOUT",
+                )
+            }
+            Error::UpstreamBadResponse(_) => {
+                return (
+                    StatusCode::BAD_GATEWAY,
+                    GrpcCode::Unavailable,
+                    "UPSTREAM_BAD_RESPONSE",
+                )
+            }
+            Error::UpstreamRejected { .. } | Error::Config(_) | Error::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        let code = GrpcCode::from_http_status(status.as_u16());
+        (status, code, code.name())
     }
 
     /// The grpc-gateway body for this error, tagged with the request id.
@@ -198,29 +141,18 @@ impl Error {
             Error::Internal(_) | Error::Config(_) => "internal error".to_owned(),
             other => other.to_string(),
         };
-        let validation_error_info = match self {
+        let mut body = ErrorBody::new(code, message, error_code);
+        if let Some(id) = request_id {
+            body = body.with_request_id(id);
+        }
+        match self {
             Error::InvalidArgument {
                 message,
                 field: Some(field),
-            } => Some(ValidationErrorInfo {
-                field_violations: vec![FieldViolation {
-                    field: field.clone(),
-                    description: message.clone(),
-                }],
-            }),
-            _ => None,
-        };
-        ErrorBody {
-            code,
-            message,
-            details: vec![ErrorInfo {
-                type_url: ERROR_INFO_TYPE,
-                error_code,
-                request_info: request_id.map(|id| RequestInfo {
-                    request_id: id.to_owned(),
-                }),
-                validation_error_info,
-            }],
+            } => {
+                body.with_field_violation(FieldViolation::new(field.clone(), message.clone(), None))
+            }
+            _ => body,
         }
     }
 
@@ -324,18 +256,20 @@ mod tests {
             (Error::UpstreamTimeout(10), 503, 4),
             (Error::UpstreamBadResponse("x".into()), 502, 14),
             (Error::Internal("x".into()), 500, 13),
+            (Error::PayloadTooLarge { limit: 1 }, 413, 3),
+            (Error::MisdirectedRequest("x".into()), 421, 7),
         ];
         for (error, status, code) in cases {
             let (got_status, got_code, _) = error.classify();
             assert_eq!(got_status.as_u16(), status, "{error:?}");
-            assert_eq!(got_code, code, "{error:?}");
+            assert_eq!(got_code.code(), code, "{error:?}");
         }
     }
 
     #[test]
     fn internal_details_are_not_sent_to_the_caller() {
         let body = Error::Internal("database path /secret/place".into()).body(None);
-        assert_eq!(body.message, "internal error");
+        assert_eq!(body.message.as_deref(), Some("internal error"));
     }
 
     #[test]

@@ -12,6 +12,9 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch};
 use axum::{Extension, Json, Router};
+use scalekit_wire::credential::{ListCredentialsResponse, UpdateCredentialRequest};
+use scalekit_wire::{check_display_name_length, routes, DISPLAY_NAME_MAX_CHARS};
+use serde::Deserialize;
 use tracing::Instrument;
 
 use crate::auth::{Caller, TokenVerifier};
@@ -22,9 +25,6 @@ use crate::owned::OwnedCredentials;
 use crate::rate_limit::RateLimiter;
 use crate::sessions::SessionCheck;
 use crate::upstream::Upstream;
-
-/// The longest accepted display name, in characters (Scalekit's rule).
-const DISPLAY_NAME_MAX_CHARS: usize = 120;
 
 /// The parts every handler uses.
 pub(crate) struct Broker {
@@ -66,9 +66,9 @@ pub(crate) struct RequestId(String);
 pub(crate) fn router(broker: AppState, allowed: AllowedHosts) -> Router {
     let max_body = broker.max_body_bytes;
     Router::new()
-        .route("/api/v1/webauthn/credentials", get(list_credentials))
+        .route(routes::CREDENTIALS_PATH, get(list_credentials))
         .route(
-            "/api/v1/webauthn/credentials/{id}",
+            routes::CREDENTIAL_PATH,
             patch(rename_credential).delete(remove_credential),
         )
         .route("/healthz", get(healthz))
@@ -145,26 +145,14 @@ impl Broker {
 
     /// The caller's credentials as the environment lists them, minus any
     /// that name another user (defence in depth).
-    async fn own_credentials(&self, caller: &Caller) -> Result<serde_json::Value> {
+    async fn own_credentials(&self, caller: &Caller) -> Result<ListCredentialsResponse> {
         let mut listing = self.upstream.list(&caller.user_id).await?;
-        if let Some(credentials) = listing
-            .get_mut("credentials")
-            .and_then(serde_json::Value::as_array_mut)
-        {
-            credentials.retain(|credential| {
-                match credential
-                    .get("user_id")
-                    .and_then(serde_json::Value::as_str)
-                {
-                    Some(owner) if !owner.is_empty() => owner == caller.user_id,
-                    _ => true,
-                }
+        if let Some(credentials) = listing.credentials.as_mut() {
+            credentials.retain(|credential| match credential.user_id.as_deref() {
+                Some(owner) if !owner.is_empty() => owner == caller.user_id,
+                _ => true,
             });
-            let ids = credentials
-                .iter()
-                .filter_map(|c| c.get("id").and_then(serde_json::Value::as_str))
-                .map(str::to_owned)
-                .collect();
+            let ids = credentials.iter().filter_map(|c| c.id.clone()).collect();
             self.owned.remember(&caller.user_id, ids);
         }
         Ok(listing)
@@ -180,13 +168,10 @@ impl Broker {
         }
         let listing = self.own_credentials(caller).await?;
         let owned = listing
-            .get("credentials")
-            .and_then(serde_json::Value::as_array)
-            .is_some_and(|credentials| {
-                credentials
-                    .iter()
-                    .any(|c| c.get("id").and_then(serde_json::Value::as_str) == Some(id))
-            });
+            .credentials
+            .iter()
+            .flatten()
+            .any(|c| c.id.as_deref() == Some(id));
         if owned {
             Ok(())
         } else {
@@ -287,12 +272,14 @@ async fn no_route(Extension(request_id): Extension<RequestId>) -> Response {
 /// The `user_id` query parameter, when present and not empty.
 fn requested_user_id(query: Option<&str>) -> Option<String> {
     url::form_urlencoded::parse(query?.as_bytes())
-        .find(|(key, _)| key == "user_id")
+        .find(|(key, _)| key == routes::USER_ID_PARAM)
         .map(|(_, value)| value.into_owned())
         .filter(|value| !value.is_empty())
 }
 
-/// Reads `{"display_name": "…"}` (1 to 120 characters).
+/// Reads `{"display_name": "…"}` ([`UpdateCredentialRequest`]) and checks
+/// Scalekit's rule on it as sent ([`check_display_name_length`]: 1 to
+/// [`DISPLAY_NAME_MAX_CHARS`] characters).
 fn display_name(body: std::result::Result<Bytes, BytesRejection>, limit: usize) -> Result<String> {
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -313,15 +300,16 @@ fn display_name(body: std::result::Result<Bytes, BytesRejection>, limit: usize) 
             message: "the body must be JSON: {\"display_name\": \"…\"}".into(),
             field: None,
         })?;
-    let name = value
-        .get("display_name")
-        .and_then(serde_json::Value::as_str)
+    let name = UpdateCredentialRequest::deserialize(&value)
+        .ok()
+        .and_then(|request| request.display_name)
         .ok_or_else(|| invalid("display_name is required"))?;
-    let chars = name.chars().count();
-    if chars == 0 || chars > DISPLAY_NAME_MAX_CHARS {
-        return Err(invalid("display_name must be 1 to 120 characters"));
-    }
-    Ok(name.to_owned())
+    check_display_name_length(&name).map_err(|_| {
+        invalid(&format!(
+            "display_name must be 1 to {DISPLAY_NAME_MAX_CHARS} characters"
+        ))
+    })?;
+    Ok(name)
 }
 
 #[cfg(test)]
@@ -344,8 +332,8 @@ mod tests {
 
     #[test]
     fn display_name_rules() {
-        let long = "é".repeat(121);
-        let max = "é".repeat(120);
+        let long = "é".repeat(DISPLAY_NAME_MAX_CHARS + 1);
+        let max = "é".repeat(DISPLAY_NAME_MAX_CHARS);
         let cases: [(&str, bool); 7] = [
             (r#"{"display_name":"My key"}"#, true),
             (r#"{"display_name":""}"#, false),

@@ -73,8 +73,7 @@ impl SessionCheck {
         }
         let details = self.upstream.session(session_id).await?;
         let live = details.as_ref().is_some_and(|details| {
-            let field = |name: &str| details.get(name).and_then(serde_json::Value::as_str);
-            field("status") == Some("active") && field("user_id") == Some(user_id)
+            details.is_active() && details.user_id.as_deref() == Some(user_id)
         });
         let answer = if live {
             Answer::Live { checked_at: now }

@@ -6,6 +6,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::http::{header, Method, StatusCode};
+use scalekit_wire::credential::{
+    DeleteCredentialResponse, ListCredentialsResponse, UpdateCredentialRequest,
+    UpdateCredentialResponse,
+};
+use scalekit_wire::session::SessionDetails;
+use scalekit_wire::{routes, ErrorBody, GrpcCode};
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use url::Url;
 
@@ -13,21 +20,10 @@ use crate::clock::Clock;
 use crate::config::{ClientSecret, Config, TokenEndpointAuth};
 use crate::error::{Error, Result};
 
-/// The broker's client-credentials access token. Never printed, never logged.
-#[derive(Clone, PartialEq, Eq)]
-pub struct AccessToken(Arc<str>);
-
-impl AccessToken {
-    /// The token itself; call only where it goes into an `Authorization` header.
-    pub fn secret(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for AccessToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("AccessToken([redacted])")
-    }
+scalekit_wire::secret_newtype! {
+    /// The broker's client-credentials access token. Never printed, never
+    /// logged; `.secret()` only where it goes into an `Authorization` header.
+    pub AccessToken
 }
 
 struct CachedToken {
@@ -168,7 +164,7 @@ impl Upstream {
             "obtained a client-credentials token"
         );
         Ok(CachedToken {
-            token: AccessToken(body.access_token.into()),
+            token: AccessToken::new(body.access_token),
             refresh_at: requested_at + usable,
         })
     }
@@ -177,29 +173,31 @@ impl Upstream {
     ///
     /// # Errors
     /// Upstream errors, mapped to the broker's error shape.
-    pub async fn list(&self, user_id: &str) -> Result<serde_json::Value> {
-        let mut url = self.credentials_url(None)?;
-        url.query_pairs_mut().append_pair("user_id", user_id);
-        self.call(Method::GET, url, None).await
+    pub async fn list(&self, user_id: &str) -> Result<ListCredentialsResponse> {
+        let url = routes::list_credentials_url(&self.api_base, user_id).map_err(config_error)?;
+        let answer = self.call(Method::GET, url, None).await?;
+        ListCredentialsResponse::from_value(&answer).ok_or_else(unreadable)
     }
 
     /// `PATCH /api/v1/webauthn/credentials/{id}` with `{"display_name"}`.
     ///
     /// # Errors
     /// Upstream errors, mapped to the broker's error shape.
-    pub async fn rename(&self, id: &str, display_name: &str) -> Result<serde_json::Value> {
+    pub async fn rename(&self, id: &str, display_name: &str) -> Result<UpdateCredentialResponse> {
         let url = self.credentials_url(Some(id))?;
-        let body = serde_json::json!({ "display_name": display_name });
-        self.call(Method::PATCH, url, Some(body)).await
+        let body = UpdateCredentialRequest {
+            display_name: Some(display_name.to_owned()),
+        };
+        typed(self.call(Method::PATCH, url, Some(body)).await?)
     }
 
     /// `DELETE /api/v1/webauthn/credentials/{id}`.
     ///
     /// # Errors
     /// Upstream errors, mapped to the broker's error shape.
-    pub async fn remove(&self, id: &str) -> Result<serde_json::Value> {
+    pub async fn remove(&self, id: &str) -> Result<DeleteCredentialResponse> {
         let url = self.credentials_url(Some(id))?;
-        self.call(Method::DELETE, url, None).await
+        typed(self.call(Method::DELETE, url, None).await?)
     }
 
     /// `GET /api/v1/sessions/{session_id}` (Scalekit's `GetSession`, which
@@ -208,32 +206,19 @@ impl Upstream {
     ///
     /// # Errors
     /// Upstream errors other than 404, mapped to the broker's error shape.
-    pub async fn session(&self, session_id: &str) -> Result<Option<serde_json::Value>> {
-        let url = self.api_url(&["api", "v1", "sessions"], Some(session_id))?;
+    pub async fn session(&self, session_id: &str) -> Result<Option<SessionDetails>> {
+        let url = routes::session_url(&self.api_base, session_id).map_err(config_error)?;
         match self.call(Method::GET, url, None).await {
-            Ok(details) => Ok(Some(details)),
+            Ok(details) => typed(details).map(Some),
             Err(Error::UpstreamRejected { status: 404, .. }) => Ok(None),
             Err(other) => Err(other),
         }
     }
 
+    /// `<api base>/api/v1/webauthn/credentials[/<id>]`, the id percent-encoded
+    /// as one segment (the wire contract's route builder).
     fn credentials_url(&self, id: Option<&str>) -> Result<Url> {
-        self.api_url(&["api", "v1", "webauthn", "credentials"], id)
-    }
-
-    /// `<api base>/<path…>[/<id>]`, the id percent-encoded as one segment.
-    fn api_url(&self, path: &[&str], id: Option<&str>) -> Result<Url> {
-        let mut url = self.api_base.clone();
-        {
-            let mut segments = url
-                .path_segments_mut()
-                .map_err(|()| Error::Config("upstream_api_url cannot be a base URL".into()))?;
-            segments.pop_if_empty().extend(path);
-            if let Some(id) = id {
-                segments.push(id);
-            }
-        }
-        Ok(url)
+        routes::credentials_url(&self.api_base, id).map_err(config_error)
     }
 
     /// One API call; a 401 makes it fetch a new token and try once more.
@@ -241,7 +226,7 @@ impl Upstream {
         &self,
         method: Method,
         url: Url,
-        body: Option<serde_json::Value>,
+        body: Option<UpdateCredentialRequest>,
     ) -> Result<serde_json::Value> {
         let mut retried = false;
         loop {
@@ -270,13 +255,24 @@ impl Upstream {
     }
 }
 
+fn unreadable() -> Error {
+    Error::UpstreamBadResponse("the credentials API sent an unreadable answer".into())
+}
+
+/// A successful answer as its wire type, read leniently: only a body that
+/// is not a JSON object is unreadable.
+fn typed<T: DeserializeOwned>(value: serde_json::Value) -> Result<T> {
+    if !value.is_object() {
+        return Err(unreadable());
+    }
+    T::deserialize(value).map_err(|_| unreadable())
+}
+
 /// Turns the environment's answer into JSON or a mapped error.
 async fn read_answer(response: reqwest::Response) -> Result<serde_json::Value> {
     let status = response.status();
     if status.is_success() {
-        return response.json().await.map_err(|_| {
-            Error::UpstreamBadResponse("the credentials API sent an unreadable answer".into())
-        });
+        return response.json().await.map_err(|_| unreadable());
     }
     if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
         tracing::error!(%status, "the environment refused the broker's token");
@@ -302,34 +298,26 @@ async fn read_answer(response: reqwest::Response) -> Result<serde_json::Value> {
     )))
 }
 
-/// The environment's grpc-gateway error body when it sent one, else one
-/// built from the status.
+/// The environment's grpc-gateway error body when it sent one (a `code` and
+/// a `message`: [`ErrorBody::from_json`]), passed on as sent, else one built
+/// from the status with the contract's table ([`GrpcCode::from_http_status`]).
 fn normalise_error_body(status: StatusCode, raw: &[u8]) -> String {
-    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(raw) {
-        if value.get("code").is_some_and(serde_json::Value::is_u64)
-            && value
-                .get("message")
-                .is_some_and(serde_json::Value::is_string)
-        {
+    if ErrorBody::from_json(raw).is_some_and(|body| body.message.is_some()) {
+        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(raw) {
             return value.to_string();
         }
     }
-    let (code, error_code) = match status {
-        StatusCode::BAD_REQUEST => (3, "INVALID_ARGUMENT"),
-        StatusCode::NOT_FOUND => (5, "NOT_FOUND"),
-        StatusCode::CONFLICT => (6, "ALREADY_EXISTS"),
-        StatusCode::TOO_MANY_REQUESTS => (8, "RESOURCE_EXHAUSTED"),
-        _ => (9, "FAILED_PRECONDITION"),
-    };
-    serde_json::json!({
-        "code": code,
-        "message": format!("the Scalekit environment answered {status}"),
-        "details": [{
-            "@type": "type.googleapis.com/scalekit.v1.errdetails.ErrorInfo",
-            "error_code": error_code
-        }]
-    })
-    .to_string()
+    let code = GrpcCode::from_http_status(status.as_u16());
+    let body = ErrorBody::new(
+        code,
+        format!("the Scalekit environment answered {status}"),
+        code.name(),
+    );
+    serde_json::to_string(&body).unwrap_or_default()
+}
+
+fn config_error(error: scalekit_wire::Error) -> Error {
+    Error::Config(format!("upstream_api_url: {error}"))
 }
 
 /// RFC 6749 §2.3.1: client id and secret are form-encoded before Basic auth.
@@ -343,7 +331,7 @@ mod tests {
 
     #[test]
     fn access_token_debug_is_redacted() {
-        let token = AccessToken("eyJsecret".into());
+        let token = AccessToken::new("eyJsecret");
         assert_eq!(format!("{token:?}"), "AccessToken([redacted])");
         assert_eq!(token.secret(), "eyJsecret");
     }
