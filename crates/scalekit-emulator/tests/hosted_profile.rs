@@ -159,9 +159,16 @@ async fn rename_and_remove_check_the_name_ownership_and_csrf() {
         }
         request.send()
     };
-    let too_long = patch(&mine, "a".repeat(121), Some(&token)).await.unwrap();
+    let max = scalekit_wire::DISPLAY_NAME_MAX_CHARS;
+    let too_long = patch(&mine, "a".repeat(max + 1), Some(&token))
+        .await
+        .unwrap();
     assert_eq!(too_long.status(), StatusCode::BAD_REQUEST);
-    assert!(too_long.text().await.unwrap().contains("1 to 120"));
+    assert!(too_long
+        .text()
+        .await
+        .unwrap()
+        .contains(&format!("1 to {max}")));
     assert_eq!(
         patch(&mine, "   ".into(), Some(&token))
             .await
@@ -194,7 +201,8 @@ async fn rename_and_remove_check_the_name_ownership_and_csrf() {
         .unwrap();
     assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
 
-    let renamed = patch(&mine, "a".repeat(120), Some(&token)).await.unwrap();
+    let longest = "a".repeat(scalekit_wire::DISPLAY_NAME_MAX_CHARS);
+    let renamed = patch(&mine, longest, Some(&token)).await.unwrap();
     assert_eq!(renamed.status(), StatusCode::OK);
     let renamed = patch(&mine, "  Work laptop ".into(), Some(&token))
         .await
