@@ -1,39 +1,21 @@
 //! Secret newtypes: `Debug` prints `Name([redacted])`, no `Display`, read through `.secret()`.
 //!
 //! The OAuth types come from `oauth2`/`openidconnect`, which already redact
-//! their `Debug` output; the raw ID token is ours.
+//! their `Debug` output; the raw ID token is ours, declared with the
+//! workspace's one idiom for secrets, [`scalekit_wire::secret_newtype!`].
 
-use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
 pub use openidconnect::{
     AccessToken, AuthorizationCode, CsrfToken, Nonce, PkceCodeVerifier, RefreshToken,
 };
 
-/// The raw ID token (a signed JWT) as received from the token endpoint.
-///
-/// Kept for `id_token_hint` at sign-out. Its claims are read only after
-/// verification (see the `oidc` module).
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct IdToken(String);
-
-impl IdToken {
-    /// Wraps a raw ID token.
-    pub fn new(raw: String) -> Self {
-        IdToken(raw)
-    }
-
-    /// The raw JWT.
-    pub fn secret(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for IdToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("IdToken([redacted])")
-    }
+scalekit_wire::secret_newtype! {
+    /// The raw ID token (a signed JWT) as received from the token endpoint.
+    ///
+    /// Kept for `id_token_hint` at sign-out. Its claims are read only after
+    /// verification (see the `oidc` module). Stored as a plain string.
+    pub IdToken, serde
 }
 
 /// Compares two secrets (state, nonce) in constant time.

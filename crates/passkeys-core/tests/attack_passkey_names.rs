@@ -7,7 +7,7 @@
 mod common;
 
 use common::{signed_in, Env};
-use passkeys_core::{ErrorKind, UiError};
+use passkeys_core::{ErrorKind, UiError, DISPLAY_NAME_MAX_CHARS};
 use scalekit_emulator::db::NewPasskey;
 use scalekit_emulator::testing;
 use serde_json::json;
@@ -61,7 +61,7 @@ async fn invalid_names_are_refused_before_any_request_and_change_nothing() {
     let subject = store.session(&config).await.unwrap().account.subject;
     let id = add_passkey(&env, &subject, "My laptop").await;
     let before = env.api_requests();
-    let too_long = "n".repeat(121);
+    let too_long = "n".repeat(DISPLAY_NAME_MAX_CHARS + 1);
     let too_many_emoji = "\u{1F511}".repeat(121);
     let table: [(&str, &str); 9] = [
         ("121 characters", &too_long),
@@ -81,7 +81,9 @@ async fn invalid_names_are_refused_before_any_request_and_change_nothing() {
         assert!(
             shown.message.starts_with("Enter a name")
                 || shown.message.contains("control characters")
-                || shown.message.contains("at most 120"),
+                || shown
+                    .message
+                    .contains(&format!("at most {DISPLAY_NAME_MAX_CHARS}")),
             "{what}: {}",
             shown.message
         );
@@ -94,7 +96,7 @@ async fn invalid_names_are_refused_before_any_request_and_change_nothing() {
     );
 
     // The limits themselves are accepted (trimmed, counted in characters).
-    let exactly = "\u{1F511}".repeat(120);
+    let exactly = "\u{1F511}".repeat(DISPLAY_NAME_MAX_CHARS);
     let renamed = client
         .rename_passkey(&id, &format!("  {exactly}  "))
         .await

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{signed_in, Env};
-use passkeys_core::ErrorKind;
+use passkeys_core::{ErrorKind, DISPLAY_NAME_MAX_CHARS};
 use scalekit_emulator::db::NewPasskey;
 use scalekit_emulator::testing;
 use serde_json::json;
@@ -141,13 +141,13 @@ async fn invalid_names_are_refused_before_any_request() {
     let subject = store.session(&config).await.unwrap().account.subject;
     let id = add_passkey(&harness, &subject, laptop()).await;
     let before = harness.api_requests();
-    let too_long = "n".repeat(121);
+    let too_long = "n".repeat(DISPLAY_NAME_MAX_CHARS + 1);
     for name in ["", "   ", too_long.as_str(), "tab\there", "line\nbreak"] {
         let error = client.rename_passkey(&id, name).await.unwrap_err();
         assert_eq!(error.kind(), ErrorKind::InvalidInput, "{name:?}");
     }
     assert_eq!(harness.api_requests(), before, "nothing was sent");
-    let exactly_120 = "n".repeat(120);
+    let exactly_120 = "n".repeat(DISPLAY_NAME_MAX_CHARS);
     let renamed = client.rename_passkey(&id, &exactly_120).await.unwrap();
     assert_eq!(renamed.display_name, exactly_120);
 }

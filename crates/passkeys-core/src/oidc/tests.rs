@@ -247,7 +247,7 @@ async fn authorize_url_and_end_session_url() {
     assert_eq!(&params["state"], request.state.secret());
     assert_eq!(&params["nonce"], request.nonce.secret());
 
-    let hint = IdToken::new("header.payload.sig".into());
+    let hint = IdToken::new("header.payload.sig");
     let post_logout = Url::parse("dev.passkeys.desktop:/signed-out").unwrap();
     let url = fixture
         .provider

@@ -8,7 +8,7 @@ pub(super) fn session(refresh: &str) -> StoredSession {
     StoredSession {
         access_token: AccessToken::new("access-token".into()),
         refresh_token: Some(RefreshToken::new(refresh.into())),
-        id_token: Some(IdToken::new("id-token".into())),
+        id_token: Some(IdToken::new("id-token")),
         expires_at: OffsetDateTime::from_unix_timestamp(1_900_000_000).unwrap(),
         account: Account {
             subject: "usr_1".into(),
