@@ -363,37 +363,13 @@ async fn start_emulator(
     let token_endpoint = base.join("/oauth/token")?;
     let mut chains = Vec::with_capacity(clients);
     for index in 0..clients {
-        let verifier = format!("bench-refresh-verifier-{index:04}-{}", "x".repeat(20));
-        let authorize = testing::authorize_url(
-            &base,
-            EMULATOR_CLIENT_ID,
-            EMULATOR_REDIRECT,
-            "s",
-            &verifier,
-            &[],
-        )?;
         let browser = testing::browser_client()?;
         let email = format!("refresh-{index}@example.com");
-        let callback =
-            testing::sign_in_with_email_code(&browser, &authorize, &email, &base).await?;
-        let code = callback
-            .query_pairs()
-            .find(|(k, _)| k == "code")
-            .map(|(_, v)| v.into_owned())
-            .ok_or_else(|| format!("no code in {callback}"))?;
-        let response = http
-            .post(token_endpoint.clone())
-            .form(&[
-                ("grant_type", "authorization_code"),
-                ("client_id", EMULATOR_CLIENT_ID),
-                ("code", &code),
-                ("redirect_uri", EMULATOR_REDIRECT),
-                ("code_verifier", &verifier),
-            ])
-            .send()
+        let tokens = testing::CodeFlow::new(&base)
+            .with_client(EMULATOR_CLIENT_ID, EMULATOR_REDIRECT)
+            .tokens(&browser, testing::Login::EmailCode(&email))
             .await?;
-        let answer: Value = serde_json::from_slice(&response.bytes().await?)?;
-        chains.push(rotated(&answer)?);
+        chains.push(rotated(&tokens.body)?);
     }
     Ok(Server::new(
         name,

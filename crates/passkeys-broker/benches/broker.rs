@@ -119,14 +119,6 @@ fn ms(duration: Duration) -> f64 {
 /// browser already signed in to the hosted login: no emailed code, which
 /// the emulator limits per client address), with five passkeys.
 async fn sign_in(emulator: &RunningEmulator, http: &Client, email: String) -> User {
-    let base = emulator.base_url();
-    let verifier = format!(
-        "bench-{}{}",
-        uuid::Uuid::new_v4().simple(),
-        uuid::Uuid::new_v4().simple()
-    );
-    let authorize =
-        testing::authorize_url(base, APP_CLIENT_ID, REDIRECT, "s", &verifier, &[]).unwrap();
     let signed_up = email.clone();
     let user = emulator
         .state()
@@ -140,31 +132,15 @@ async fn sign_in(emulator: &RunningEmulator, http: &Client, email: String) -> Us
         .await
         .unwrap();
     let session_cookie = format!("{}={}", cookie.name(), cookie.value());
-    let callback = testing::authorize_signed_in(http, &authorize, base, Some(&session_cookie))
+    let login = testing::Login::SignedIn {
+        session_cookie: Some(&session_cookie),
+    };
+    let access_token = testing::CodeFlow::new(emulator.base_url())
+        .with_client(APP_CLIENT_ID, REDIRECT)
+        .tokens(http, login)
         .await
-        .expect("a signed-in browser is sent back with a code");
-    let code = callback
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .expect("the callback has a code")
-        .1
-        .into_owned();
-    let answer: Value = http
-        .post(base.join("/oauth/token").unwrap())
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("client_id", APP_CLIENT_ID),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", &verifier),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let access_token = answer["access_token"].as_str().unwrap().to_owned();
+        .expect("a signed-in browser gets tokens")
+        .access_token;
     let user = emulator
         .state()
         .db

@@ -22,7 +22,6 @@ use tokio::sync::Mutex;
 const LEVELS: [usize; 3] = [1, 8, 64];
 const REQUESTS_PER_LEVEL: usize = 1_000;
 const TIME_LIMIT: Duration = Duration::from_secs(20);
-const REDIRECT: &str = "http://127.0.0.1:53682/callback";
 const PASSKEYS_PER_USER: usize = 5;
 
 struct Session {
@@ -81,45 +80,17 @@ async fn sign_in(
         .create_browser_session(&user.id, "conn_email")
         .await
         .unwrap();
-    let verifier = format!("bench-verifier-{}", uuid::Uuid::new_v4());
-    let authorize = testing::authorize_url(
-        emulator.base_url(),
-        "ntvc_demo",
-        REDIRECT,
-        "s",
-        &verifier,
-        &[],
-    )
-    .unwrap();
     let session_cookie = format!("{}={}", cookie.name(), cookie.value());
-    let callback =
-        testing::authorize_signed_in(http, &authorize, emulator.base_url(), Some(&session_cookie))
-            .await
-            .unwrap();
-    let code = callback
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .unwrap()
-        .1
-        .into_owned();
-    let tokens: Value = http
-        .post(emulator.base_url().join("/oauth/token").unwrap())
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("client_id", "ntvc_demo"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", &verifier),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
+    let login = testing::Login::SignedIn {
+        session_cookie: Some(&session_cookie),
+    };
+    let tokens = testing::CodeFlow::new(emulator.base_url())
+        .tokens(http, login)
         .await
         .unwrap();
     Session {
-        access_token: tokens["access_token"].as_str().unwrap().to_owned(),
-        refresh_token: tokens["refresh_token"].as_str().unwrap().to_owned(),
+        access_token: tokens.access_token,
+        refresh_token: tokens.refresh_token.unwrap(),
         user_id: user.id,
         client_token: client_token.to_owned(),
     }

@@ -1,6 +1,7 @@
 //! Helpers that drive the hosted sign-in over HTTP, for tests and development
 //! (crate feature `testing`). A `reqwest::Client` with a cookie store plays the
-//! browser; codes are read from the dev mailbox (`/_dev/mailbox`).
+//! browser; codes are read from the dev mailbox (`/_dev/mailbox`). A whole
+//! authorization-code flow, to the tokens, is a [`CodeFlow`].
 //!
 //! ```no_run
 //! # async fn run(authorize_url: url::Url, base_url: url::Url) -> scalekit_emulator::Result<()> {
@@ -13,6 +14,10 @@
 //! # }
 //! ```
 #![cfg(feature = "testing")]
+
+mod code_flow;
+
+pub use code_flow::{CodeFlow, Login, Tokens, APP_CLIENT_ID, APP_SCOPE, LOOPBACK_REDIRECT_URI};
 
 use reqwest::header::LOCATION;
 use reqwest::{Client, Response, StatusCode};
@@ -225,7 +230,8 @@ pub fn pkce_s256(verifier: &str) -> String {
 
 /// An `/oauth/authorize` URL for a code flow with PKCE S256, scope
 /// `openid profile email offline_access`, plus `extra` parameters (`prompt`,
-/// `login_hint`, `nonce`, …).
+/// `login_hint`, `nonce`, …; a `scope` replaces the default). The URL of
+/// [`CodeFlow::authorize_url`], for a test that drives the browser itself.
 ///
 /// # Errors
 /// When `base_url` cannot be joined.
@@ -237,19 +243,12 @@ pub fn authorize_url(
     code_verifier: &str,
     extra: &[(&str, &str)],
 ) -> Result<Url> {
-    let mut url = base_url
-        .join("/oauth/authorize")
-        .map_err(|e| failed("URL", e))?;
-    url.query_pairs_mut()
-        .append_pair("response_type", "code")
-        .append_pair("client_id", client_id)
-        .append_pair("redirect_uri", redirect_uri)
-        .append_pair("scope", "openid profile email offline_access")
-        .append_pair("state", state)
-        .append_pair("code_challenge", &pkce_s256(code_verifier))
-        .append_pair("code_challenge_method", "S256")
-        .extend_pairs(extra);
-    Ok(url)
+    CodeFlow::new(base_url)
+        .with_client(client_id, redirect_uri)
+        .with_state(state)
+        .with_verifier(code_verifier)
+        .with_params(extra)
+        .authorize_url()
 }
 
 /// One message of the dev mailbox.

@@ -8,7 +8,7 @@ mod oidc_support;
 use oidc_support::{api_error, verifier, verify_with_jwks, Env, NATIVE};
 use reqwest::{Client, StatusCode};
 use scalekit_emulator::oidc::USER_TOKEN_REFUSED;
-use scalekit_emulator::testing;
+use scalekit_emulator::testing::Login;
 use serde_json::Value;
 
 const CHROME: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
@@ -45,24 +45,15 @@ fn chrome() -> Client {
 /// Signs in through the hosted pages with `browser` and exchanges the code;
 /// returns the session id and the user's access token.
 async fn sign_in(env: &Env, browser: &Client, email: &str) -> (String, String) {
-    let verifier = verifier();
-    let authorize = env.authorize_url(&verifier, &[("prompt", "login")]);
-    let callback = testing::sign_in_with_email_code(browser, &authorize, email, &env.base)
+    let tokens = env
+        .flow(&verifier(), &[("prompt", "login")])
+        .tokens(browser, Login::EmailCode(email))
         .await
         .unwrap();
-    let code = callback
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .unwrap()
-        .1
-        .into_owned();
-    let response = env.exchange(&code, &verifier).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let body: Value = response.json().await.unwrap();
-    let claims = verify_with_jwks(env, body["id_token"].as_str().unwrap()).await;
+    let claims = verify_with_jwks(env, tokens.id_token.as_deref().unwrap()).await;
     (
         claims["sid"].as_str().unwrap().to_owned(),
-        body["access_token"].as_str().unwrap().to_owned(),
+        tokens.access_token,
     )
 }
 

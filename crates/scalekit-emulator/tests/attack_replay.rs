@@ -4,7 +4,7 @@
 //! redirect URI or client is refused.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use scalekit_emulator::testing::{authorize_url, browser_client, sign_in_with_email_code};
+use scalekit_emulator::testing::{browser_client, CodeFlow, Login};
 use serde_json::Value;
 use url::Url;
 
@@ -18,26 +18,23 @@ async fn start() -> scalekit_emulator::RunningEmulator {
         .unwrap()
 }
 
+/// The tests' code flow: the native client with [`VERIFIER`].
+fn flow(base: &Url) -> CodeFlow {
+    CodeFlow::new(base)
+        .with_client(CLIENT, REDIRECT)
+        .with_verifier(VERIFIER)
+        .with_param("nonce", "n")
+}
+
 /// Logs in on the hosted pages and returns a fresh authorization code.
-async fn code(base: &Url, verifier: &str) -> String {
-    let url = authorize_url(
-        base,
-        CLIENT,
-        REDIRECT,
-        "state-1",
-        verifier,
-        &[("nonce", "n")],
-    )
-    .unwrap();
-    let http = browser_client().unwrap();
-    let callback = sign_in_with_email_code(&http, &url, "eve@example.com", base)
+async fn code(base: &Url) -> String {
+    flow(base)
+        .code(
+            &browser_client().unwrap(),
+            Login::EmailCode("eve@example.com"),
+        )
         .await
-        .unwrap();
-    callback
-        .query_pairs()
-        .find(|(key, _)| key == "code")
-        .map(|(_, value)| value.into_owned())
-        .expect("a code")
+        .unwrap()
 }
 
 async fn token(base: &Url, form: &[(&str, &str)]) -> (u16, Value) {
@@ -51,18 +48,8 @@ async fn token(base: &Url, form: &[(&str, &str)]) -> (u16, Value) {
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-async fn exchange(base: &Url, code: &str, verifier: &str) -> (u16, Value) {
-    token(
-        base,
-        &[
-            ("grant_type", "authorization_code"),
-            ("client_id", CLIENT),
-            ("code", code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", verifier),
-        ],
-    )
-    .await
+async fn exchange(base: &Url, code: &str) -> (u16, Value) {
+    token(base, &flow(base).exchange_form(code)).await
 }
 
 async fn refresh(base: &Url, refresh_token: &str) -> (u16, Value) {
@@ -114,14 +101,14 @@ fn field<'a>(body: &'a Value, name: &str) -> &'a str {
 async fn replayed_authorization_code_is_refused_and_revokes_its_tokens() {
     let emulator = start().await;
     let base = emulator.base_url().clone();
-    let code = code(&base, VERIFIER).await;
-    let (status, first) = exchange(&base, &code, VERIFIER).await;
+    let code = code(&base).await;
+    let (status, first) = exchange(&base, &code).await;
     assert_eq!(status, 200, "{first}");
     let access = field(&first, "access_token").to_string();
     let refresh_token = field(&first, "refresh_token").to_string();
     assert_eq!(accepted(&base, &access).await, (true, true));
 
-    let (status, replay) = exchange(&base, &code, VERIFIER).await;
+    let (status, replay) = exchange(&base, &code).await;
 
     assert_eq!(status, 400);
     assert_eq!(replay["error"], "invalid_grant");
@@ -139,8 +126,8 @@ async fn replayed_authorization_code_is_refused_and_revokes_its_tokens() {
 async fn replayed_refresh_token_revokes_the_whole_family() {
     let emulator = start().await;
     let base = emulator.base_url().clone();
-    let code = code(&base, VERIFIER).await;
-    let (_, first) = exchange(&base, &code, VERIFIER).await;
+    let code = code(&base).await;
+    let (_, first) = exchange(&base, &code).await;
     let stolen = field(&first, "refresh_token").to_string();
     let (status, rotated) = refresh(&base, &stolen).await;
     assert_eq!(status, 200, "{rotated}");
@@ -193,7 +180,7 @@ async fn injected_code_is_refused_without_its_verifier_redirect_uri_or_client() 
         ),
     ];
     for (attack, overrides) in attempts {
-        let code = code(&base, VERIFIER).await;
+        let code = code(&base).await;
         let mut form: Vec<(&str, &str)> =
             vec![("grant_type", "authorization_code"), ("code", &code)];
         for (key, default) in [("client_id", CLIENT), ("redirect_uri", REDIRECT)] {

@@ -16,7 +16,8 @@ use std::path::PathBuf;
 use axum::routing::get;
 use browser_support::Browser;
 use reqwest::StatusCode;
-use scalekit_emulator::{testing, Config};
+use scalekit_emulator::testing::{self, CodeFlow};
+use scalekit_emulator::Config;
 use serde_json::{json, Value};
 use url::Url;
 
@@ -42,35 +43,12 @@ async fn callback_server() -> String {
     format!("http://127.0.0.1:{port}/callback")
 }
 
-fn query(url: &str, name: &str) -> Option<String> {
-    let url = Url::parse(url).ok()?;
-    url.query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-}
-
-async fn exchange(
-    http: &reqwest::Client,
-    base: &Url,
-    code: &str,
-    redirect: &str,
-    verifier: &str,
-) -> Value {
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("client_id", CLIENT),
-        ("code", code),
-        ("redirect_uri", redirect),
-        ("code_verifier", verifier),
-    ];
-    let response = http
-        .post(base.join("/oauth/token").unwrap())
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    response.json().await.unwrap()
+/// The test's code flow as the app runs it, on `redirect`.
+fn flow(base: &Url, redirect: &str, state: &str, verifier: &str) -> CodeFlow {
+    CodeFlow::new(base)
+        .with_client(CLIENT, redirect)
+        .with_state(state)
+        .with_verifier(verifier)
 }
 
 /// A client-credentials token of the demo confidential client.
@@ -130,16 +108,8 @@ async fn passkey_lifecycle_in_chromium() {
 
     // Sign up by email code.
     let verifier = "browser-test-verifier-one-0123456789abcdefghijklmnop";
-    let authorize = testing::authorize_url(
-        &base,
-        CLIENT,
-        &redirect,
-        "first",
-        verifier,
-        &[("prompt", "create")],
-    )
-    .unwrap();
-    browser.goto(authorize.as_str()).await;
+    let first = flow(&base, &redirect, "first", verifier).with_param("prompt", "create");
+    browser.goto(first.authorize_url().unwrap().as_str()).await;
     browser.find("#email").await;
     browser.screenshot("signup-page").await;
     browser.type_into("#email", EMAIL).await;
@@ -155,8 +125,7 @@ async fn passkey_lifecycle_in_chromium() {
     let callback = browser
         .wait_for_url("the app's callback", |u| u.starts_with(&redirect))
         .await;
-    assert_eq!(query(&callback, "state").as_deref(), Some("first"));
-    assert!(query(&callback, "code").is_some());
+    first.code_from(&Url::parse(&callback).unwrap()).unwrap();
 
     // Add a passkey on the profile page.
     browser.goto(profile.as_str()).await;
@@ -177,19 +146,19 @@ async fn passkey_lifecycle_in_chromium() {
     browser.wait_for_text("You are signed out").await;
     browser.screenshot("signed-out").await;
     let verifier = "browser-test-verifier-autofill-0123456789abcdefghijk";
-    let authorize =
-        testing::authorize_url(&base, CLIENT, &redirect, "autofill", verifier, &[]).unwrap();
-    browser.goto(authorize.as_str()).await;
+    let autofill = flow(&base, &redirect, "autofill", verifier);
+    browser
+        .goto(autofill.authorize_url().unwrap().as_str())
+        .await;
     let callback = browser
         .wait_for_url("the callback after passkey autofill", |u| {
             u.starts_with(&redirect)
         })
         .await;
-    assert_eq!(query(&callback, "state").as_deref(), Some("autofill"));
-    let code = query(&callback, "code").expect("authorization code");
-    let tokens = exchange(&http, &base, &code, &redirect, verifier).await;
+    let code = autofill.code_from(&Url::parse(&callback).unwrap()).unwrap();
+    let tokens = autofill.exchange(&http, &code).await.unwrap();
     assert_eq!(
-        claims(tokens["id_token"].as_str().unwrap())["amr"],
+        claims(tokens.id_token.as_deref().unwrap())["amr"],
         json!(["conn_passkey"])
     );
 
@@ -205,9 +174,8 @@ async fn passkey_lifecycle_in_chromium() {
         .remove_authenticator_credentials(&authenticator)
         .await;
     let verifier = "browser-test-verifier-two-0123456789abcdefghijklmnop";
-    let authorize =
-        testing::authorize_url(&base, CLIENT, &redirect, "second", verifier, &[]).unwrap();
-    browser.goto(authorize.as_str()).await;
+    let second = flow(&base, &redirect, "second", verifier);
+    browser.goto(second.authorize_url().unwrap().as_str()).await;
     browser.find("#passkey-button").await;
     browser.screenshot("login-page").await;
     browser
@@ -217,8 +185,7 @@ async fn passkey_lifecycle_in_chromium() {
     let callback = browser
         .wait_for_url("the app's callback", |u| u.starts_with(&redirect))
         .await;
-    assert_eq!(query(&callback, "state").as_deref(), Some("second"));
-    let code = query(&callback, "code").expect("authorization code");
+    let code = second.code_from(&Url::parse(&callback).unwrap()).unwrap();
 
     // The stored signature counter followed the two passkey sign-ins.
     let stored = emulator
@@ -240,11 +207,11 @@ async fn passkey_lifecycle_in_chromium() {
     assert_eq!(counter, authenticator_count);
 
     // Tokens.
-    let tokens = exchange(&http, &base, &code, &redirect, verifier).await;
-    let id_token = claims(tokens["id_token"].as_str().unwrap());
+    let tokens = second.exchange(&http, &code).await.unwrap();
+    let id_token = claims(tokens.id_token.as_deref().unwrap());
     assert_eq!(id_token["email"], EMAIL);
     assert_eq!(id_token["amr"], json!(["conn_passkey"]));
-    let user_access = tokens["access_token"].as_str().unwrap().to_owned();
+    let user_access = tokens.access_token;
 
     // The credentials API takes the environment client's token, not the
     // user's, and lists the passkey with its fields filled.

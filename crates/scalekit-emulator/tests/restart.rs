@@ -14,8 +14,6 @@ use scalekit_emulator::{testing, Storage};
 use serde_json::Value;
 use url::Url;
 
-const REDIRECT: &str = "http://127.0.0.1:53682/callback";
-
 /// Starts the binary on `data` with its client secret file beside it and
 /// reads the base URL from its first stdout line.
 fn spawn(data: &Path) -> (Child, Url) {
@@ -92,33 +90,11 @@ async fn data_survives_sigkill_and_restart() {
     let (mut child, base) = spawn(&data);
     assert!(base.as_str().starts_with("http://localhost:"));
     let browser = testing::browser_client().unwrap();
-    let verifier = format!("restart-verifier-{}", uuid::Uuid::new_v4());
-    let authorize =
-        testing::authorize_url(&base, "ntvc_demo", REDIRECT, "s", &verifier, &[]).unwrap();
-    let callback = testing::sign_in_with_email_code(&browser, &authorize, "ann@example.com", &base)
-        .await
-        .unwrap();
-    let code = callback
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .unwrap()
-        .1
-        .into_owned();
-    let tokens: Value = browser
-        .post(base.join("/oauth/token").unwrap())
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("client_id", "ntvc_demo"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", &verifier),
-        ])
-        .send()
+    let tokens = testing::CodeFlow::new(&base)
+        .tokens(&browser, testing::Login::EmailCode("ann@example.com"))
         .await
         .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .body;
     let refresh_token = tokens["refresh_token"].as_str().unwrap().to_owned();
     let claims: Value = {
         use base64::Engine as _;

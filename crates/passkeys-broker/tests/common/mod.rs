@@ -309,56 +309,13 @@ async fn forward(
 /// with PKCE through the hosted email-code login) and returns the user id
 /// and the access token the environment issued.
 pub async fn sign_in(emulator: &RunningEmulator, email: &str) -> (String, String) {
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    use base64::Engine as _;
-    use sha2::{Digest, Sha256};
-
-    let base = emulator.base_url();
-    let verifier = format!(
-        "{}{}",
-        uuid::Uuid::new_v4().simple(),
-        uuid::Uuid::new_v4().simple()
-    );
-    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-    let redirect_uri = "http://127.0.0.1:53682/callback";
-    let state = uuid::Uuid::new_v4().simple().to_string();
-    let mut authorize = base.join("/oauth/authorize").unwrap();
-    authorize
-        .query_pairs_mut()
-        .append_pair("response_type", "code")
-        .append_pair("client_id", APP_CLIENT_ID)
-        .append_pair("redirect_uri", redirect_uri)
-        .append_pair("scope", "openid profile email offline_access")
-        .append_pair("state", &state)
-        .append_pair("code_challenge", &challenge)
-        .append_pair("code_challenge_method", "S256");
-    let browser = scalekit_emulator::testing::browser_client().unwrap();
-    let callback =
-        scalekit_emulator::testing::sign_in_with_email_code(&browser, &authorize, email, base)
-            .await
-            .unwrap();
-    let query: HashMap<String, String> = callback.query_pairs().into_owned().collect();
-    assert_eq!(query.get("state"), Some(&state));
-    let code = query.get("code").expect("callback has a code");
-    let answer: Value = http()
-        .post(base.join("/oauth/token").unwrap())
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("client_id", APP_CLIENT_ID),
-            ("code", code),
-            ("redirect_uri", redirect_uri),
-            ("code_verifier", &verifier),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
+    let browser = testing::browser_client().unwrap();
+    let tokens = testing::CodeFlow::new(emulator.base_url())
+        .with_client(APP_CLIENT_ID, testing::LOOPBACK_REDIRECT_URI)
+        .tokens(&browser, testing::Login::EmailCode(email))
         .await
         .unwrap();
-    let access_token = answer["access_token"]
-        .as_str()
-        .expect("token answer has an access token")
-        .to_owned();
+    let access_token = tokens.access_token;
     let email = email.to_owned();
     let user = emulator
         .state()

@@ -4,7 +4,8 @@
 
 use reqwest::header::{LOCATION, SET_COOKIE};
 use reqwest::{Client, Response, StatusCode};
-use scalekit_emulator::{testing, Config, RunningEmulator};
+use scalekit_emulator::testing::{self, CodeFlow, Login};
+use scalekit_emulator::{Config, RunningEmulator};
 use url::Url;
 
 /// The demo native client and a loopback redirect URI (any port is allowed).
@@ -42,14 +43,24 @@ impl Env {
         self.base.join(path).unwrap()
     }
 
+    /// The tests' code flow: [`CLIENT`] on [`REDIRECT`] with [`VERIFIER`],
+    /// `state` and `extra` authorize parameters.
+    pub fn flow(&self, state: &str, extra: &[(&str, &str)]) -> CodeFlow {
+        CodeFlow::new(&self.base)
+            .with_client(CLIENT, REDIRECT)
+            .with_state(state)
+            .with_verifier(VERIFIER)
+            .with_params(extra)
+    }
+
     pub fn authorize_url(&self, state: &str, extra: &[(&str, &str)]) -> Url {
-        testing::authorize_url(&self.base, CLIENT, REDIRECT, state, VERIFIER, extra).unwrap()
+        self.flow(state, extra).authorize_url().unwrap()
     }
 
     /// Signs up / in with an email code and returns the callback URL.
     pub async fn sign_in(&self, email: &str, state: &str) -> Url {
-        let authorize = self.authorize_url(state, &[]);
-        testing::sign_in_with_email_code(&self.http, &authorize, email, &self.base)
+        self.flow(state, &[])
+            .callback(&self.http, Login::EmailCode(email))
             .await
             .unwrap()
     }
@@ -154,24 +165,8 @@ pub fn set_cookie(response: &Response, name: &str) -> Option<String> {
 
 /// Exchanges a code for tokens with the test PKCE verifier.
 pub async fn exchange(env: &Env, code: &str) -> serde_json::Value {
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("client_id", CLIENT),
-        ("code", code),
-        ("redirect_uri", REDIRECT),
-        ("code_verifier", VERIFIER),
-    ];
-    let response = env
-        .http
-        .post(env.url("/oauth/token"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let body: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body
+    let flow = env.flow("", &[]);
+    flow.exchange(&env.http, code).await.unwrap().body
 }
 
 /// The claims of a JWT, without checking its signature (tests only).

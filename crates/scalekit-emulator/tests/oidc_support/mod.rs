@@ -5,7 +5,8 @@
 use reqwest::header::{AUTHORIZATION, COOKIE, LOCATION};
 use reqwest::{Client, Response, StatusCode};
 use scalekit_emulator::db::{self, NewPasskey, StoredPasskey, User};
-use scalekit_emulator::{testing, Config, RunningEmulator};
+use scalekit_emulator::testing::{self, CodeFlow, Login};
+use scalekit_emulator::{Config, RunningEmulator};
 use serde_json::Value;
 use url::Url;
 
@@ -109,21 +110,18 @@ impl Env {
         }
     }
 
+    /// The tests' code flow: the native client on [`REDIRECT`], state
+    /// `st-1`, `verifier` and `extra` authorize parameters.
+    pub fn flow(&self, verifier: &str, extra: &[(&str, &str)]) -> CodeFlow {
+        CodeFlow::new(&self.base)
+            .with_client(NATIVE, REDIRECT)
+            .with_state("st-1")
+            .with_verifier(verifier)
+            .with_params(extra)
+    }
+
     pub fn authorize_url(&self, verifier: &str, extra: &[(&str, &str)]) -> Url {
-        let mut url =
-            testing::authorize_url(&self.base, NATIVE, REDIRECT, "st-1", verifier, extra).unwrap();
-        if let Some((_, scope)) = extra.iter().find(|(k, _)| *k == "scope") {
-            let pairs: Vec<(String, String)> = url
-                .query_pairs()
-                .filter(|(k, _)| k != "scope")
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect();
-            url.query_pairs_mut()
-                .clear()
-                .extend_pairs(pairs)
-                .append_pair("scope", scope);
-        }
-        url
+        self.flow(verifier, extra).authorize_url().unwrap()
     }
 
     /// `GET` with the session cookie.
@@ -140,22 +138,20 @@ impl Env {
     /// "Continue as …" (the native client never gets a code without it);
     /// returns the code.
     pub async fn code_for(&self, who: &SignedIn, verifier: &str, extra: &[(&str, &str)]) -> String {
-        let response = self
-            .get_with_cookie(self.authorize_url(verifier, extra), who)
-            .await;
-        assert_eq!(response.status(), StatusCode::FOUND);
-        let login = self.base.join(location(&response)).unwrap();
-        assert_eq!(login.path(), "/ui/login", "authorize went to {login}");
-        let response = self.continue_as(&login, who).await;
-        assert_eq!(response.status(), StatusCode::SEE_OTHER);
-        let location = Url::parse(location(&response)).unwrap();
-        assert!(location.as_str().starts_with(REDIRECT), "{location}");
-        let pairs: Vec<(String, String)> = location.query_pairs().into_owned().collect();
-        assert!(pairs.contains(&("state".into(), "st-1".into())));
+        let flow = self.flow(verifier, extra);
+        let login = Login::SignedIn {
+            session_cookie: Some(&who.cookie),
+        };
+        let callback = flow.callback(&self.http, login).await.unwrap();
         // RFC 9207: the response names the issuer.
-        let issuer = self.base.as_str().trim_end_matches('/').to_owned();
-        assert!(pairs.contains(&("iss".into(), issuer)), "{pairs:?}");
-        pairs.into_iter().find(|(k, _)| k == "code").unwrap().1
+        let issuer = self.base.as_str().trim_end_matches('/');
+        assert!(
+            callback
+                .query_pairs()
+                .any(|(k, v)| k == "iss" && v == issuer),
+            "{callback}"
+        );
+        flow.code_from(&callback).unwrap()
     }
 
     /// Opens the "Continue as" page `login` as `who` and presses Continue;
@@ -200,14 +196,8 @@ impl Env {
     }
 
     pub async fn exchange(&self, code: &str, verifier: &str) -> Response {
-        self.token(&[
-            ("grant_type", "authorization_code"),
-            ("client_id", NATIVE),
-            ("code", code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", verifier),
-        ])
-        .await
+        self.token(&self.flow(verifier, &[]).exchange_form(code))
+            .await
     }
 
     pub async fn refresh(&self, refresh_token: &str) -> Response {
@@ -223,10 +213,12 @@ impl Env {
     pub async fn tokens_for(&self, who: &SignedIn, extra: &[(&str, &str)]) -> Tokens {
         let verifier = verifier();
         let code = self.code_for(who, &verifier, extra).await;
-        let response = self.exchange(&code, &verifier).await;
-        assert_eq!(response.status(), StatusCode::OK);
+        let tokens = self
+            .flow(&verifier, extra)
+            .exchange(&self.http, &code)
+            .await;
         Tokens {
-            body: response.json().await.unwrap(),
+            body: tokens.unwrap().body,
             code,
             verifier,
         }
