@@ -262,11 +262,29 @@ async fn authorize_url_and_end_session_url() {
         "dev.passkeys.desktop:/signed-out"
     );
 
-    assert!(fixture.provider.check_callback_issuer(None).is_ok());
     assert!(fixture
         .provider
         .check_callback_issuer(Some(&fixture.issuer()))
         .is_ok());
+    assert!(fixture
+        .provider
+        .check_callback_issuer(Some("https://evil.example"))
+        .is_err());
+}
+
+#[tokio::test]
+async fn callback_issuer_may_be_missing_only_when_discovery_does_not_promise_it() {
+    let mut fixture = fixture().await;
+    // The emulator promises `iss` on every answer (RFC 9207 §2.4)
+    assert!(fixture.provider.check_callback_issuer(None).is_err());
+
+    // Given discovery without `authorization_response_iss_parameter_supported`
+    let mut document = serde_json::to_value(&fixture.provider.metadata).unwrap();
+    document["authorization_response_iss_parameter_supported"] = json!(false);
+    fixture.provider.metadata = serde_json::from_value(document).unwrap();
+
+    // Then a callback without `iss` is accepted, one from another issuer is not
+    assert!(fixture.provider.check_callback_issuer(None).is_ok());
     assert!(fixture
         .provider
         .check_callback_issuer(Some("https://evil.example"))
