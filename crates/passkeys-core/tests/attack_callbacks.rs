@@ -6,9 +6,9 @@
 
 mod common;
 
-use common::{deep_link, json_response, login, query, Action, Env, Pending, CLIENT_ID, DEEP_LINK};
+use common::{deep_link, login, query, Env, Pending, CLIENT_ID, DEEP_LINK};
 use passkeys_core::{DeepLinkAction, ErrorKind, RedirectMode, SessionState};
-use serde_json::json;
+use url::Url;
 
 async fn get(url: &str) -> (u16, String) {
     let response = reqwest::get(url).await.unwrap();
@@ -133,7 +133,12 @@ async fn injected_code_from_another_session_is_refused_by_pkce() {
     let attacker_callback = login(&attacker_request, &env.base_url).await.unwrap();
     let attacker_code = query(&attacker_callback)["code"].clone();
 
-    let injected = format!("{DEEP_LINK}?code={attacker_code}&state={}", pending.state());
+    // (with the environment's `iss`: it is no secret)
+    let injected = format!(
+        "{DEEP_LINK}?code={attacker_code}&state={}&iss={}",
+        pending.state(),
+        env.base_url.as_str().trim_end_matches('/')
+    );
     assert_eq!(
         pending.client.handle_deep_link(&injected).await.unwrap(),
         DeepLinkAction::CompletedSignIn
@@ -157,10 +162,7 @@ async fn callback_from_another_issuer_is_refused_before_the_exchange() {
     let env = Env::start().await;
     let pending = Pending::start(&env, RedirectMode::Loopback { port: 0 }).await;
     let real = pending.real_callback(&env).await;
-    let mut forged = real.clone();
-    forged
-        .query_pairs_mut()
-        .append_pair("iss", "https://evil.example");
+    let forged = with_iss(&real, Some("https://evil.example"));
 
     let _ = get(forged.as_str()).await;
     let error = pending.task.await.unwrap().unwrap_err();
@@ -171,19 +173,20 @@ async fn callback_from_another_issuer_is_refused_before_the_exchange() {
     assert!(pending.store.is_empty());
 }
 
-/// Makes discovery say, as RFC 9207 §3 lets a provider, that every
-/// authorization response carries `iss`.
-fn promise_iss_on_callbacks(env: &Env) {
-    env.when(
-        |request| request.target == "/.well-known/openid-configuration",
-        || {
-            Action::Rewrite(Box::new(|response| {
-                let mut document = response.json();
-                document["authorization_response_iss_parameter_supported"] = json!(true);
-                json_response(response.status, &document)
-            }))
-        },
-    );
+/// `callback` with its `iss` (which the emulator sends, and promises in
+/// discovery, RFC 9207) replaced by `iss`, or removed.
+fn with_iss(callback: &Url, iss: Option<&str>) -> Url {
+    let pairs: Vec<(String, String)> = callback
+        .query_pairs()
+        .filter(|(k, _)| k != "iss")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let mut changed = callback.clone();
+    changed.query_pairs_mut().clear().extend_pairs(pairs);
+    if let Some(iss) = iss {
+        changed.query_pairs_mut().append_pair("iss", iss);
+    }
+    changed
 }
 
 #[tokio::test]
@@ -191,15 +194,12 @@ async fn callback_without_iss_is_refused_when_discovery_promises_it() {
     // RFC 9207 §2.4: a provider that says it always sends `iss` and an answer
     // without it (a mix-up attacker's, stripped) is not trusted.
     let env = Env::start().await;
-    promise_iss_on_callbacks(&env);
     let pending = Pending::start(&env, RedirectMode::Loopback { port: 0 }).await;
     let real = pending.real_callback(&env).await;
-    assert!(
-        !query(&real).contains_key("iss"),
-        "the emulator sends no iss"
-    );
+    assert!(query(&real).contains_key("iss"), "the emulator sends iss");
+    let stripped = with_iss(&real, None);
 
-    let _ = get(real.as_str()).await;
+    let _ = get(stripped.as_str()).await;
     let error = pending.task.await.unwrap().unwrap_err();
 
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
@@ -214,12 +214,12 @@ async fn callback_without_iss_is_refused_when_discovery_promises_it() {
 #[tokio::test]
 async fn callback_with_the_right_iss_signs_in_when_discovery_promises_it() {
     let env = Env::start().await;
-    promise_iss_on_callbacks(&env);
     let pending = Pending::start(&env, deep_link()).await;
-    let mut callback = pending.real_callback(&env).await;
-    callback
-        .query_pairs_mut()
-        .append_pair("iss", env.base_url.as_str().trim_end_matches('/'));
+    let callback = pending.real_callback(&env).await;
+    assert_eq!(
+        query(&callback).get("iss").map(String::as_str),
+        Some(env.base_url.as_str().trim_end_matches('/'))
+    );
 
     assert_eq!(
         pending
@@ -238,12 +238,11 @@ async fn callback_with_the_right_iss_signs_in_when_discovery_promises_it() {
 #[tokio::test]
 async fn callback_with_a_wrong_iss_is_refused_when_discovery_promises_it() {
     let env = Env::start().await;
-    promise_iss_on_callbacks(&env);
     let pending = Pending::start(&env, deep_link()).await;
-    let mut callback = pending.real_callback(&env).await;
-    callback
-        .query_pairs_mut()
-        .append_pair("iss", "https://evil.example");
+    let callback = with_iss(
+        &pending.real_callback(&env).await,
+        Some("https://evil.example"),
+    );
 
     pending
         .client

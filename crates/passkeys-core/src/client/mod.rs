@@ -1,26 +1,23 @@
 //! The facade the app calls: session, sign-in/out, deep links, passkeys.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::Serialize;
-use tokio::sync::{oneshot, OnceCell};
+use tokio::sync::OnceCell;
 use url::Url;
 
 use crate::browser::{BrowserLauncher, CommandBrowser};
-use crate::callback::{parse_callback_query, CallbackCode, CallbackError};
 use crate::clock::{Clock, SystemClock};
-use crate::config::{Config, RedirectMode};
-use crate::deep_link::{parse_deep_link, refused, DeepLinkAction, DeepLinks, ParsedDeepLink};
+use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::loopback::LoopbackListener;
 use crate::oidc::Provider;
 use crate::passkeys::{is_unauthenticated, validate_display_name, Passkey, PasskeysApi};
 use crate::refresh::{Sessions, DEFAULT_REFRESH_SKEW};
-use crate::secret::{AccessToken, CsrfToken};
-use crate::vault::{Account, SecretStore, StoredSession, TokenVault, DEFAULT_KEYCHAIN_TIMEOUT};
+use crate::secret::AccessToken;
+use crate::vault::{Account, SecretStore, TokenVault, DEFAULT_KEYCHAIN_TIMEOUT};
 
 /// Whether someone is signed in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

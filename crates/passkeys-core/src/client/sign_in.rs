@@ -1,16 +1,55 @@
-//! Sign-in through the browser: the pending sign-in, its cancel and timeout,
-//! and deep links that complete it.
+//! Sign-in through the browser, in four steps a reader can follow:
+//!
+//! 1. **Redirect** ([`Client::redirect_target`]): a loopback listener on
+//!    `127.0.0.1` (development) or the configured deep link (production).
+//! 2. **Pending sign-in** ([`Client::register_pending`]): the one sign-in
+//!    the app waits for, with its `state`; a newer one cancels it, a deep
+//!    link or the loopback completes it ([`wait_for_callback`]), and its
+//!    guard removes it whatever happens.
+//! 3. **Exchange** (`Provider::exchange_code`): the code for tokens, the ID
+//!    token verified and the account known (checked there, once).
+//! 4. **Store** ([`Client::store_signed_in`]): the keychain gets the new
+//!    session; a session it replaces has its refresh token revoked.
+//!
+//! Deep links that complete a pending sign-in are handled here too
+//! ([`Client::handle_deep_link`]).
 
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
 use tracing::Instrument as _;
+use url::Url;
 
-use super::*;
+use super::{Client, SignInProgress};
+use crate::callback::{parse_callback_query, CallbackCode, CallbackError};
+use crate::config::RedirectMode;
+use crate::deep_link::{parse_deep_link, refused, DeepLinkAction, DeepLinks, ParsedDeepLink};
+use crate::error::{Error, Result};
+use crate::loopback::LoopbackListener;
+use crate::oidc::{Provider, SignedIn};
+use crate::secret::CsrfToken;
+use crate::vault::{Account, StoredSession};
+
+/// What a callback delivered by deep link carries to the waiting sign-in.
+type CallbackOutcome = std::result::Result<CallbackCode, CallbackError>;
 
 /// The sign-in waiting for its callback.
 pub(super) struct PendingSignIn {
     id: u64,
     state: CsrfToken,
-    deep_link: Option<oneshot::Sender<std::result::Result<CallbackCode, CallbackError>>>,
+    deep_link: Option<oneshot::Sender<CallbackOutcome>>,
     cancel: oneshot::Sender<()>,
+}
+
+/// How the waiting sign-in can end, besides its callback.
+struct Waiting<'a> {
+    /// Removes the pending sign-in when dropped (unless a newer one replaced it).
+    guard: PendingGuard<'a>,
+    /// Fires on [`Client::cancel_sign_in`] or a newer sign-in.
+    cancel: oneshot::Receiver<()>,
+    /// The deep link's callback (unused with a loopback listener).
+    deep_link: oneshot::Receiver<CallbackOutcome>,
 }
 
 impl Client {
@@ -28,28 +67,9 @@ impl Client {
         progress: impl Fn(SignInProgress) + Send + Sync + 'static,
     ) -> Result<Account> {
         let provider = self.provider().await?;
-        let config = &self.inner.config;
-        let (redirect_uri, listener) = match &config.redirect {
-            RedirectMode::Loopback { port } => {
-                let listener = LoopbackListener::bind(*port).await?;
-                (listener.redirect_uri()?, Some(listener))
-            }
-            RedirectMode::DeepLink { redirect_uri } => (redirect_uri.clone(), None),
-        };
-        let request = provider.authorize(&config.scopes, &redirect_uri)?;
-        let (cancel_tx, cancel_rx) = oneshot::channel();
-        let (link_tx, link_rx) = oneshot::channel();
-        let id = self.inner.next_sign_in.fetch_add(1, Ordering::Relaxed);
-        let previous = self.lock_pending().replace(PendingSignIn {
-            id,
-            state: request.state.clone(),
-            deep_link: listener.is_none().then_some(link_tx),
-            cancel: cancel_tx,
-        });
-        if let Some(previous) = previous {
-            let _ = previous.cancel.send(());
-        }
-        let _pending = PendingGuard { client: self, id };
+        let (redirect_uri, listener) = self.redirect_target().await?;
+        let request = provider.authorize(&self.inner.config.scopes, &redirect_uri)?;
+        let waiting = self.register_pending(&request.state, listener.is_none());
 
         let opened = self.inner.browser.open(&request.url);
         if let Err(err) = &opened {
@@ -60,41 +80,58 @@ impl Client {
             browser_opened: opened.is_ok(),
         });
 
-        let state = request.state.clone();
-        let callback = async move {
-            match listener {
-                Some(listener) => {
-                    tracing::debug!("waiting on 127.0.0.1:{}", listener.port());
-                    listener.wait_for_callback(&state).await
-                }
-                None => match link_rx.await {
-                    Ok(outcome) => outcome.map_err(Error::from),
-                    Err(_) => Err(Error::Cancelled),
-                },
-            }
-        };
-        let timeout = config.sign_in_timeout;
-        let outcome = tokio::select! {
-            outcome = callback => outcome,
-            // Only an explicit cancel counts: the sender is also dropped when a
-            // deep link completes the pending sign-in.
-            Ok(()) = cancel_rx => Err(Error::Cancelled),
-            () = tokio::time::sleep(timeout) => Err(Error::Timeout(format!(
-                "The browser did not come back within {} minutes. Start the sign-in again.",
-                timeout.as_secs().div_ceil(60)
-            ))),
-        };
-        drop(_pending);
-        let callback = outcome?;
+        let callback = wait_for_callback(
+            listener,
+            waiting,
+            &request.state,
+            self.inner.config.sign_in_timeout,
+        )
+        .await?;
         provider.check_callback_issuer(callback.issuer.as_deref())?;
         progress(SignInProgress::CompletingSignIn);
-        let tokens = provider.exchange_code(request, callback.code).await?;
-        let account = tokens.account.ok_or_else(|| {
-            Error::Internal("the code exchange returned no verified account".into())
-        })?;
-        // The session this sign-in replaces (another account, or the same one
-        // signed in again): its refresh token is revoked once the new one is
-        // stored, so a replaced session cannot be brought back.
+        let signed_in = provider.exchange_code(request, callback.code).await?;
+        self.store_signed_in(&provider, signed_in).await
+    }
+
+    /// Step 1: where the browser comes back to, and the listener that waits
+    /// there (none for a deep link: the OS hands the link to the app).
+    async fn redirect_target(&self) -> Result<(Url, Option<LoopbackListener>)> {
+        match &self.inner.config.redirect {
+            RedirectMode::Loopback { port } => {
+                let listener = LoopbackListener::bind(*port).await?;
+                Ok((listener.redirect_uri()?, Some(listener)))
+            }
+            RedirectMode::DeepLink { redirect_uri } => Ok((redirect_uri.clone(), None)),
+        }
+    }
+
+    /// Step 2: makes this sign-in the one the app waits for (cancelling
+    /// any other) and returns how it can end.
+    fn register_pending(&self, state: &CsrfToken, by_deep_link: bool) -> Waiting<'_> {
+        let (cancel_tx, cancel) = oneshot::channel();
+        let (link_tx, deep_link) = oneshot::channel();
+        let id = self.inner.next_sign_in.fetch_add(1, Ordering::Relaxed);
+        let previous = self.lock_pending().replace(PendingSignIn {
+            id,
+            state: state.clone(),
+            deep_link: by_deep_link.then_some(link_tx),
+            cancel: cancel_tx,
+        });
+        if let Some(previous) = previous {
+            let _ = previous.cancel.send(());
+        }
+        Waiting {
+            guard: PendingGuard { client: self, id },
+            cancel,
+            deep_link,
+        }
+    }
+
+    /// Step 4: keeps the new session in the keychain, then revokes the
+    /// refresh token of the session it replaced (another account, or the
+    /// same one signed in again), so that a replaced session cannot come back.
+    async fn store_signed_in(&self, provider: &Provider, signed_in: SignedIn) -> Result<Account> {
+        let SignedIn { tokens, account } = signed_in;
         let replaced = match self.inner.sessions.current().await {
             Ok(session) => session.and_then(|s| s.refresh_token),
             Err(err) => {
@@ -184,6 +221,46 @@ impl Client {
         *pending = None;
         Ok(DeepLinkAction::CompletedSignIn)
     }
+}
+
+/// Step 2, continued: waits for the callback (on the loopback listener, or
+/// the deep link [`Client::handle_deep_link`] hands over), a cancel, or the
+/// timeout; the pending sign-in is gone when this returns.
+async fn wait_for_callback(
+    listener: Option<LoopbackListener>,
+    waiting: Waiting<'_>,
+    state: &CsrfToken,
+    timeout: Duration,
+) -> Result<CallbackCode> {
+    let Waiting {
+        guard,
+        cancel,
+        deep_link,
+    } = waiting;
+    let callback = async move {
+        match listener {
+            Some(listener) => {
+                tracing::debug!("waiting on 127.0.0.1:{}", listener.port());
+                listener.wait_for_callback(state).await
+            }
+            None => match deep_link.await {
+                Ok(outcome) => outcome.map_err(Error::from),
+                Err(_) => Err(Error::Cancelled),
+            },
+        }
+    };
+    let outcome = tokio::select! {
+        outcome = callback => outcome,
+        // Only an explicit cancel counts: the sender is also dropped when a
+        // deep link completes the pending sign-in.
+        Ok(()) = cancel => Err(Error::Cancelled),
+        () = tokio::time::sleep(timeout) => Err(Error::Timeout(format!(
+            "The browser did not come back within {} minutes. Start the sign-in again.",
+            timeout.as_secs().div_ceil(60)
+        ))),
+    };
+    drop(guard);
+    outcome
 }
 
 /// Removes the pending sign-in when `sign_in` ends, unless a newer one replaced it.

@@ -104,6 +104,16 @@ pub(crate) struct Tokens {
     pub account: Option<Account>,
 }
 
+/// What a code exchange gives: the verified tokens and the account they
+/// belong to (checked here, once: an exchange without a verified ID token
+/// is a server error).
+pub(crate) struct SignedIn {
+    /// The tokens.
+    pub tokens: Tokens,
+    /// Whose they are, from the verified ID token (and userinfo).
+    pub account: Account,
+}
+
 /// How a token request failed.
 pub(crate) enum TokenFailure {
     /// The grant was refused (`invalid_grant` and the like): the code or refresh token is dead.
@@ -261,12 +271,17 @@ impl Provider {
         }
     }
 
-    /// Exchanges the code (with the PKCE verifier) and verifies the ID token against the nonce.
+    /// Exchanges the code (with the PKCE verifier), verifies the ID token
+    /// against the nonce and completes the account from userinfo.
+    ///
+    /// # Errors
+    /// [`Error::Server`] when no ID token came back; token-endpoint, network
+    /// and ID-token errors.
     pub(crate) async fn exchange_code(
         &self,
         request: AuthorizationRequest,
         code: AuthorizationCode,
-    ) -> Result<Tokens> {
+    ) -> Result<SignedIn> {
         let client = self.client()?.set_redirect_uri(request.redirect_uri);
         // Spans (no fields, nothing secret): the benchmark times the parts of a sign-in.
         let response = client
@@ -280,7 +295,7 @@ impl Provider {
             .verified_tokens(&response, Some(&request.nonce))
             .instrument(tracing::info_span!("sign_in.id_token_check"))
             .await?;
-        let Some(account) = tokens.account.as_mut() else {
+        let Some(mut account) = tokens.account.take() else {
             return Err(Error::Server {
                 status: None,
                 message:
@@ -288,10 +303,10 @@ impl Provider {
                         .into(),
             });
         };
-        self.complete_account(account, &tokens.access_token)
+        self.complete_account(&mut account, &tokens.access_token)
             .instrument(tracing::info_span!("sign_in.userinfo"))
             .await;
-        Ok(tokens)
+        Ok(SignedIn { tokens, account })
     }
 
     /// Redeems a refresh token (which rotates).
