@@ -11,6 +11,10 @@ pub const CODES_PER_EMAIL: usize = 5;
 /// Sign-in codes one client address may ask for per [`CODE_WINDOW`], over
 /// all email addresses.
 pub const CODES_PER_CLIENT_ADDRESS: usize = 20;
+/// Sign-in codes one browser (its CSRF cookie) may ask for per
+/// [`CODE_WINDOW`], over all email addresses. A browser that drops its
+/// cookies starts again, but stays under the client-address limit.
+pub const CODES_PER_BROWSER: usize = 10;
 /// The window of the code limits: 15 minutes.
 pub const CODE_WINDOW: Duration = Duration::from_secs(15 * 60);
 

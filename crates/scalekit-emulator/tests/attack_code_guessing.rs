@@ -1,6 +1,6 @@
 //! Guessing an email code: 5 wrong codes lock a code, and new codes are
-//! limited to 5 per email address (20 per client address) per 15 minutes,
-//! so at most 25 guesses per address fit in 15 minutes.
+//! limited to 5 per email address, 10 per browser and 20 per client address
+//! per 15 minutes, so at most 25 guesses per address fit in 15 minutes.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod hosted_support;
@@ -8,14 +8,37 @@ mod hosted_support;
 use hosted_support::{location, Env};
 use reqwest::StatusCode;
 use scalekit_emulator::testing;
-use scalekit_emulator::throttle::{CODES_PER_CLIENT_ADDRESS, CODES_PER_EMAIL};
+use scalekit_emulator::throttle::{CODES_PER_BROWSER, CODES_PER_CLIENT_ADDRESS, CODES_PER_EMAIL};
 
 /// Asks for a code for `email` from a fresh sign-in page.
 async fn ask_for_code(env: &Env, email: &str) -> reqwest::Response {
-    let (_, html) = env
-        .login_page(&env.authorize_url("s", &[("prompt", "login")]))
-        .await;
-    env.submit_email(&html, email).await
+    ask_for_code_in(env, &env.http, email).await
+}
+
+/// Asks for a code for `email` from a fresh sign-in page of `browser`.
+async fn ask_for_code_in(env: &Env, browser: &reqwest::Client, email: &str) -> reqwest::Response {
+    let authorize = env.authorize_url("s", &[("prompt", "login")]);
+    let response = browser.get(authorize).send().await.unwrap();
+    let login = location(&response, &env.base);
+    let html = browser
+        .get(login)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut form = Vec::new();
+    for name in ["csrf", "auth_request"] {
+        form.push((name, testing::hidden_field(&html, name).unwrap()));
+    }
+    form.push(("email", email.to_owned()));
+    browser
+        .post(env.url("/ui/login/email"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -72,15 +95,45 @@ async fn codes_per_email_are_limited_and_so_are_guesses() {
 }
 
 #[tokio::test]
-async fn codes_per_client_address_are_limited_over_all_emails() {
+async fn codes_per_browser_are_limited_over_all_emails() {
     let env = Env::start().await;
-    // Given a client that asks for codes for ever new addresses
-    for n in 0..CODES_PER_CLIENT_ADDRESS {
+    // Given one browser that asks for codes for ever new addresses
+    for n in 0..CODES_PER_BROWSER {
         let sent = ask_for_code(&env, &format!("user{n}@example.com")).await;
         assert_eq!(sent.status(), StatusCode::SEE_OTHER, "code {n}");
     }
-    // When it asks for one more
+    // When it asks for one more (under the client address's limit)
+    const { assert!(CODES_PER_BROWSER < CODES_PER_CLIENT_ADDRESS) };
     let refused = ask_for_code(&env, "one-more@example.com").await;
+    // Then it is refused, and nothing reaches that mailbox
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.headers().contains_key("retry-after"));
+    let sent = testing::mailbox(&env.http, &env.base, "one-more@example.com")
+        .await
+        .unwrap();
+    assert!(sent.is_empty());
+    // While another browser on the same address still can
+    let other = env.other_browser();
+    assert_eq!(
+        ask_for_code_in(&env, &other, "one-more@example.com")
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn codes_per_client_address_are_limited_over_all_emails() {
+    let env = Env::start().await;
+    // Given a client that asks for codes for ever new addresses, from ever
+    // new browsers (dropping its cookies)
+    for n in 0..CODES_PER_CLIENT_ADDRESS {
+        let browser = env.other_browser();
+        let sent = ask_for_code_in(&env, &browser, &format!("user{n}@example.com")).await;
+        assert_eq!(sent.status(), StatusCode::SEE_OTHER, "code {n}");
+    }
+    // When it asks for one more
+    let refused = ask_for_code_in(&env, &env.other_browser(), "one-more@example.com").await;
     // Then it is refused, and nothing reaches that mailbox
     assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(refused.headers().contains_key("retry-after"));
