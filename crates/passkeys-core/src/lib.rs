@@ -49,6 +49,7 @@ mod client;
 mod clock;
 mod config;
 mod deep_link;
+pub mod doctor;
 mod error;
 mod loopback;
 mod oidc;

@@ -99,8 +99,9 @@ fn run_child(test: &str, env: &[(&str, &str)]) -> String {
     stdout
 }
 
-/// No Secret Service at all (no session bus): the app says so, at start and
-/// after a sign-in, and stores nothing anywhere.
+/// No Secret Service at all (no session bus): the app says so, naming the
+/// missing piece and the doctor, at start and after a sign-in, and stores
+/// nothing anywhere.
 #[test]
 fn no_keychain_at_all_is_a_keychain_error_the_user_sees() {
     if std::env::var("FAULT_KEYCHAIN_CHILD").is_ok() {
@@ -116,9 +117,11 @@ fn no_keychain_at_all_is_a_keychain_error_the_user_sees() {
             .await
             .unwrap();
             let at_start = UiError::from(app.session().await.unwrap_err());
-            assert_keychain_error(&at_start, "locked or unavailable");
+            assert_keychain_error(&at_start, "no D-Bus session bus");
+            assert_keychain_error(&at_start, "passkeys-desktop doctor");
             let at_sign_in = UiError::from(app.sign_in(|_| {}).await.unwrap_err());
-            assert_keychain_error(&at_sign_in, "locked or unavailable");
+            assert_keychain_error(&at_sign_in, "no D-Bus session bus");
+            assert_keychain_error(&at_sign_in, "passkeys-desktop doctor");
             println!("child: {}", serde_json::to_string(&at_start).unwrap());
         });
         return;
@@ -134,7 +137,7 @@ fn no_keychain_at_all_is_a_keychain_error_the_user_sees() {
         ],
     );
     assert!(
-        stdout.contains("child: {\"kind\":\"keychain\",\"message\":\"The system keychain is locked or unavailable"),
+        stdout.contains("child: {\"kind\":\"keychain\",\"message\":\"There is no D-Bus session bus"),
         "{stdout}"
     );
 }

@@ -118,9 +118,9 @@ impl Failure {
 
     fn into_error(self) -> Error {
         match self {
-            Failure::Service(err) => Error::Keychain(format!(
-                "The system keychain is locked or unavailable: {err}. Unlock it (or start a keyring service) and try again."
-            )),
+            // Names the missing piece (no session bus, no Secret Service,
+            // locked) and the doctor.
+            Failure::Service(err) => crate::doctor::keychain::service_error(&err),
             Failure::Ambiguous(count) => Error::Keychain(format!(
                 "The system keychain refused the request: {count} entries match one account."
             )),
