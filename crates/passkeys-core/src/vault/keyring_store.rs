@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use super::SecretStore;
+use crate::doctor::keychain::SEE_DOCTOR;
 use crate::error::{Error, Result};
 
 #[cfg(target_os = "linux")]
@@ -113,9 +114,11 @@ pub(crate) fn keyring_error(err: keyring::Error) -> Error {
     match err {
         keyring::Error::NoStorageAccess(inner) | keyring::Error::PlatformFailure(inner) => {
             Error::Keychain(format!(
-                "The system keychain is locked or unavailable: {inner}. Unlock it (or start a keyring service) and try again."
+                "The system keychain is locked or unavailable: {inner}. Unlock it (or start a keyring service) and try again. {SEE_DOCTOR}"
             ))
         }
-        other => Error::Keychain(format!("The system keychain refused the request: {other}.")),
+        other => Error::Keychain(format!(
+            "The system keychain refused the request: {other}. {SEE_DOCTOR}"
+        )),
     }
 }

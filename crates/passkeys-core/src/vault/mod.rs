@@ -214,8 +214,9 @@ impl TokenVault {
 
 fn not_answered(timeout: Duration) -> Error {
     Error::Keychain(format!(
-        "The system keychain did not answer within {} seconds. It may be locked or waiting for a password prompt; unlock it and try again.",
-        timeout.as_secs()
+        "The system keychain did not answer within {} seconds. It may be locked or waiting for a password prompt; unlock it and try again. {}",
+        timeout.as_secs(),
+        crate::doctor::keychain::SEE_DOCTOR
     ))
 }
 
