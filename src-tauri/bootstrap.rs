@@ -167,13 +167,7 @@ pub async fn start_with_local_binaries(
     let (config, local) = match Config::load()? {
         Some(config) => (config, None),
         None => {
-            let binary = |name: &str| match binaries {
-                Some(dir) => Ok(local_servers::binary_in(dir, name)),
-                None => local_servers::binary_next_to_current_exe(name),
-            };
-            let local =
-                start_local_environment(binary(EMULATOR_BINARY)?, binary(BROKER_BINARY)?).await?;
-            let config = embedded_config(local.emulator.base_url(), local.broker.base_url())?;
+            let (config, local) = start_local(binaries).await?;
             (config, Some(local))
         }
     };
@@ -189,6 +183,24 @@ pub async fn start_with_local_binaries(
         environment,
         local,
     })
+}
+
+/// Starts the local environment (the emulator and the broker from
+/// `binaries`, or from beside this executable) and gives its configuration,
+/// as a first run with nothing configured does.
+///
+/// # Errors
+/// When a binary is missing or a server cannot start.
+pub async fn start_local(
+    binaries: Option<&Path>,
+) -> passkeys_core::Result<(Config, LocalEnvironment)> {
+    let binary = |name: &str| match binaries {
+        Some(dir) => Ok(local_servers::binary_in(dir, name)),
+        None => local_servers::binary_next_to_current_exe(name),
+    };
+    let local = start_local_environment(binary(EMULATOR_BINARY)?, binary(BROKER_BINARY)?).await?;
+    let config = embedded_config(local.emulator.base_url(), local.broker.base_url())?;
+    Ok((config, local))
 }
 
 /// The local environment's configuration (sign-in at the emulator, passkeys

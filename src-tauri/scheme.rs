@@ -9,23 +9,20 @@
 //! [`registration_needed`] tells, from the two files alone.
 
 use std::path::Path;
+use std::sync::Arc;
+
+use passkeys_core::doctor::{entry_name_for, MimeAppsList, SchemeRegistration, SchemeState};
 
 /// The desktop entry the plugin writes for the binary at `exe`.
 pub fn desktop_entry_name(exe: &Path) -> Option<String> {
-    Some(format!(
-        "{}-handler.desktop",
-        exe.file_name()?.to_string_lossy()
-    ))
-}
-
-/// The MIME type a desktop entry claims to handle `scheme:` links.
-fn scheme_mime_type(scheme: &str) -> String {
-    format!("x-scheme-handler/{scheme}")
+    entry_name_for(exe)
 }
 
 /// True unless the plugin's desktop entry exists, runs `exec` (`"<exec>" %u`)
 /// and lists every scheme, and `mimeapps.list` makes it the default handler
-/// of every scheme. Any file that cannot be read means "register".
+/// of every scheme. Any file that cannot be read means "register". The
+/// rules are the doctor's ([`SchemeRegistration::state`]), reading
+/// `mimeapps.list` itself rather than starting `xdg-mime`.
 pub fn registration_needed(
     data_dir: &Path,
     config_dir: &Path,
@@ -36,56 +33,15 @@ pub fn registration_needed(
     let Some(entry_name) = desktop_entry_name(exe) else {
         return true;
     };
-    let Ok(entry) = std::fs::read_to_string(data_dir.join("applications").join(&entry_name)) else {
-        return true;
+    let registration = SchemeRegistration {
+        applications_dir: data_dir.join("applications"),
+        entry_name,
+        exec: exec.to_owned(),
+        app_name: String::new(),
+        schemes: schemes.to_vec(),
+        defaults: Arc::new(MimeAppsList::new(config_dir.join("mimeapps.list"))),
     };
-    let Ok(defaults) = std::fs::read_to_string(config_dir.join("mimeapps.list")) else {
-        return true;
-    };
-    !(entry_is_current(&entry, exec, schemes)
-        && is_default_handler(&defaults, &entry_name, schemes))
-}
-
-/// The entry runs `"<exec>" %u` and claims `x-scheme-handler/<scheme>` for every scheme.
-fn entry_is_current(entry: &str, exec: &str, schemes: &[String]) -> bool {
-    let value = |key: &str| {
-        entry
-            .lines()
-            .find_map(|line| line.strip_prefix(key)?.strip_prefix('='))
-            .map(str::trim)
-    };
-    let expected_exec = format!("\"{exec}\" %u");
-    let mime_types: Vec<&str> = value("MimeType")
-        .map(|types| types.split(';').map(str::trim).collect())
-        .unwrap_or_default();
-    value("Exec") == Some(expected_exec.as_str())
-        && schemes
-            .iter()
-            .all(|scheme| mime_types.contains(&scheme_mime_type(scheme).as_str()))
-}
-
-/// `mimeapps.list`'s `[Default Applications]` names `entry_name` first for every scheme.
-fn is_default_handler(defaults: &str, entry_name: &str, schemes: &[String]) -> bool {
-    let mut in_defaults = false;
-    let mut first_choices: Vec<(&str, &str)> = Vec::new();
-    for line in defaults.lines().map(str::trim) {
-        if line.starts_with('[') {
-            in_defaults = line == "[Default Applications]";
-        } else if in_defaults {
-            if let Some((mime, handlers)) = line.split_once('=') {
-                let first = handlers.split(';').next().unwrap_or_default().trim();
-                first_choices.push((mime.trim(), first));
-            }
-        }
-    }
-    schemes.iter().all(|scheme| {
-        let mime = scheme_mime_type(scheme);
-        first_choices
-            .iter()
-            .rev()
-            .find(|(name, _)| *name == mime)
-            .is_some_and(|(_, first)| *first == entry_name)
-    })
+    registration.state() != SchemeState::Registered
 }
 
 #[cfg(test)]

@@ -5,7 +5,9 @@ use std::ffi::OsString;
 use clap::{Parser, Subcommand};
 
 /// The first arguments that make the binary run headless.
-pub const SUBCOMMANDS: &[&str] = &["status", "sign-in", "sign-out", "passkeys", "help"];
+pub const SUBCOMMANDS: &[&str] = &[
+    "status", "sign-in", "sign-out", "passkeys", "doctor", "help",
+];
 
 /// Manage your passkeys from the command line (no window).
 #[derive(Debug, Parser, PartialEq, Eq)]
@@ -35,6 +37,14 @@ pub enum Command {
     /// List, rename or remove your passkeys.
     #[command(subcommand)]
     Passkeys(PasskeysCommand),
+    /// Check the keychain, the link scheme, the configuration, the
+    /// environment, the broker, the clock and the loopback port (exit 1 when
+    /// any check fails).
+    Doctor {
+        /// Register the deep-link scheme for this binary again first.
+        #[arg(long)]
+        fix: bool,
+    },
 }
 
 /// A `passkeys` subcommand.
@@ -119,6 +129,8 @@ mod tests {
             (&["dev.passkeys.desktop://sign-in"], false),
             (&["--some-os-flag"], false),
             (&["doctor"], true),
+            (&["doctor", "--fix", "--json"], true),
+            (&["doctr"], true),
             (&["stauts"], true),
             (&["passkey", "list"], true),
         ];
@@ -152,6 +164,12 @@ mod tests {
                 }),
                 false,
             ),
+            (&["doctor"], Command::Doctor { fix: false }, false),
+            (
+                &["doctor", "--fix", "--json"],
+                Command::Doctor { fix: true },
+                true,
+            ),
             (
                 &["--json", "passkeys", "remove", "wac_1"],
                 Command::Passkeys(PasskeysCommand::Remove { id: "wac_1".into() }),
@@ -168,14 +186,14 @@ mod tests {
     #[test]
     fn the_commands_are_listed_for_an_unknown_one() {
         let help = commands_help();
-        for name in ["status", "sign-in", "sign-out", "passkeys"] {
+        for name in ["status", "sign-in", "sign-out", "passkeys", "doctor"] {
             assert!(help.contains(name), "{help}");
         }
     }
 
     #[test]
     fn an_unknown_command_is_a_usage_error() {
-        let error = parse(&args(&["doctor"])).unwrap_err();
+        let error = parse(&args(&["doctr"])).unwrap_err();
         assert_eq!(error.exit_code(), 2);
         assert_eq!(error.kind(), clap::error::ErrorKind::InvalidSubcommand);
     }

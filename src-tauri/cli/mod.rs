@@ -1,10 +1,12 @@
 //! The headless face of the app: `passkeys-desktop status|sign-in|sign-out|
-//! passkeys list|passkeys rename ID NAME|passkeys remove ID [--json]`.
+//! passkeys list|passkeys rename ID NAME|passkeys remove ID|doctor [--fix]
+//! [--json]`.
 //!
 //! Same core and configuration as the window, no window at all. Exit codes:
 //! 0 done, 1 failed (with `--json`, `{"kind","message"}` on stderr), 2 usage.
 
 mod args;
+mod doctor;
 mod output;
 
 use std::ffi::OsString;
@@ -55,6 +57,9 @@ pub fn main(args: Vec<OsString>) -> i32 {
             return EXIT_FAILED;
         }
     };
+    if let Command::Doctor { fix } = cli.command {
+        return runtime.block_on(doctor::run(fix, &output));
+    }
     match runtime.block_on(run(cli.command, &output)) {
         Ok(()) => EXIT_OK,
         Err(error) => {
@@ -80,6 +85,10 @@ async fn run(command: Command, output: &Output) -> Result<(), UiError> {
         Command::SignIn { no_browser: true } => Arc::new(NoBrowser),
         _ => Arc::new(bootstrap::SystemBrowser),
     };
+    if let Command::Doctor { .. } = command {
+        // Run by `main` itself: its exit code is the report's.
+        return Ok(());
+    }
     let ready = bootstrap::start(browser).await?;
     let client = &ready.client;
     match command {
@@ -97,6 +106,7 @@ async fn run(command: Command, output: &Output) -> Result<(), UiError> {
             client.remove_passkey(&id).await?;
             output.done("Removed.");
         }
+        Command::Doctor { .. } => {}
     }
     Ok(())
 }

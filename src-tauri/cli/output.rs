@@ -80,6 +80,11 @@ impl Output {
         });
     }
 
+    /// `doctor`'s report.
+    pub fn doctor(&self, report: &passkeys_core::doctor::Report) {
+        self.print(report, || super::doctor::text(report));
+    }
+
     /// A command without a result: `{"ok":true}` in JSON.
     pub fn done(&self, message: &str) {
         self.print(&serde_json::json!({ "ok": true }), || message.to_string());
@@ -114,7 +119,7 @@ impl Output {
 }
 
 /// Server-sent text with control characters (terminal escapes) made visible.
-fn printable(text: &str) -> String {
+pub(super) fn printable(text: &str) -> String {
     text.chars()
         .map(|ch| if ch.is_control() { '\u{fffd}' } else { ch })
         .collect()
