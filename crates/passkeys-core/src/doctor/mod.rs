@@ -226,7 +226,12 @@ impl Doctor {
             checks.push(found.clock);
             checks.push(loopback::check(&config.redirect));
         }
-        Report::new(checks, inspection.settings)
+        let mut settings = inspection.settings;
+        if let (None, Some(local)) = (&inspection.config, local) {
+            // Nothing configured: the values are the local environment's.
+            settings::fill_from(&mut settings, local);
+        }
+        Report::new(checks, settings)
     }
 
     /// Registers the deep-link scheme for this binary (`doctor --fix`).

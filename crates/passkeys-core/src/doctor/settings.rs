@@ -141,6 +141,17 @@ pub fn inspect_config(
     }
 }
 
+/// Gives the settings without a value `config`'s (the local environment's,
+/// when nothing is configured).
+pub(super) fn fill_from(settings: &mut [Setting], config: &Config) {
+    for setting in settings
+        .iter_mut()
+        .filter(|setting| setting.value.is_none())
+    {
+        setting.value = effective(config, setting.name);
+    }
+}
+
 /// The value `config` uses for the setting `name`.
 fn effective(config: &Config, name: &str) -> Option<String> {
     let url = |url: &url::Url| url.as_str().trim_end_matches('/').to_owned();

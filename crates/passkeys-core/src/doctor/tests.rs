@@ -369,3 +369,30 @@ async fn an_environment_that_does_not_answer_fails() {
     assert!(check.detail.contains("Could not reach"), "{check:?}");
     assert!(report.check("broker").is_none(), "no broker configured");
 }
+
+#[tokio::test]
+async fn with_nothing_configured_the_local_environment_is_checked_and_shown() {
+    // Given no configuration, and the local environment the app would start
+    let world = world(false).await;
+    let inspection = inspect_config(Some(&world.dir.path().join("none.toml")), |_| None);
+    let local = Config::new(world.emulator.base_url().clone(), "ntvc_demo")
+        .with_api_url(world.broker.base_url().clone());
+    // When the doctor runs
+    let doctor = Doctor::new(keychain(KeychainStatus::Available), Arc::new(SystemClock))
+        .unwrap()
+        .with_scheme(scheme(world.dir.path(), true));
+    let report = doctor.run(inspection, Some(&local)).await;
+    // Then the local environment and broker are checked, and the settings show its values
+    assert_eq!(report.verdict, Verdict::Ok, "{:?}", verdicts(&report));
+    assert_eq!(report.checks.len(), 7, "{:?}", verdicts(&report));
+    let url = report
+        .settings
+        .iter()
+        .find(|setting| setting.name == "environment_url")
+        .unwrap();
+    assert_eq!(url.source, Source::Default);
+    assert_eq!(
+        url.value.as_deref(),
+        Some(world.emulator.base_url().as_str().trim_end_matches('/'))
+    );
+}
