@@ -203,7 +203,7 @@ async fn rename_is_validated_before_anything_goes_upstream() {
     let too_long = http
         .patch(&url)
         .bearer_auth(&token)
-        .json(&json!({"display_name": "x".repeat(121)}))
+        .json(&json!({"display_name": "x".repeat(scalekit_wire::DISPLAY_NAME_MAX_CHARS + 1)}))
         .send()
         .await
         .unwrap();

@@ -62,7 +62,7 @@ async fn invalid_names_are_refused_before_any_request_and_change_nothing() {
     let id = add_passkey(&env, &subject, "My laptop").await;
     let before = env.api_requests();
     let too_long = "n".repeat(DISPLAY_NAME_MAX_CHARS + 1);
-    let too_many_emoji = "\u{1F511}".repeat(121);
+    let too_many_emoji = "\u{1F511}".repeat(DISPLAY_NAME_MAX_CHARS + 1);
     let table: [(&str, &str); 9] = [
         ("121 characters", &too_long),
         ("121 emoji", &too_many_emoji),

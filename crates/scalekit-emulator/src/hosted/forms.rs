@@ -253,7 +253,9 @@ mod tests {
     fn display_names() {
         assert_eq!(valid_display_name("  My key ").unwrap(), "My key");
         assert!(valid_display_name(&"é".repeat(scalekit_wire::DISPLAY_NAME_MAX_CHARS)).is_ok());
-        assert!(valid_display_name(&"a".repeat(121)).is_err());
+        assert!(
+            valid_display_name(&"a".repeat(scalekit_wire::DISPLAY_NAME_MAX_CHARS + 1)).is_err()
+        );
         assert!(valid_display_name("   ").is_err());
         assert!(valid_display_name("a\u{0}b").is_err());
     }
