@@ -23,6 +23,8 @@ pub enum Missing {
     SessionBus,
     /// A session bus, but no Secret Service on it (no GNOME Keyring or KWallet).
     SecretService,
+    /// A Secret Service with no default keyring (collection) to keep items in.
+    DefaultCollection,
 }
 
 /// The keychain's state, found without prompting anyone.
@@ -72,7 +74,14 @@ impl KeychainProbe for SystemKeychain {
             Ok(service) => service,
             Err(error) => return status_of(&error),
         };
-        match service.get_default_collection().and_then(|c| c.is_locked()) {
+        let collection = match service.get_default_collection() {
+            Ok(collection) => collection,
+            Err(dbus_secret_service::Error::NoResult) => {
+                return KeychainStatus::Missing(Missing::DefaultCollection)
+            }
+            Err(error) => return status_of(&error),
+        };
+        match collection.is_locked() {
             Ok(true) => KeychainStatus::Locked,
             Ok(false) => KeychainStatus::Available,
             Err(error) => status_of(&error),
@@ -112,6 +121,13 @@ pub(crate) fn status_of(error: &dbus_secret_service::Error) -> KeychainStatus {
 /// system's words; always pointing to the doctor.
 #[cfg(target_os = "linux")]
 pub(crate) fn service_error(error: &dbus_secret_service::Error) -> Error {
+    // The vault's only lookup that can find nothing is the default collection's.
+    if let dbus_secret_service::Error::NoResult = error {
+        return unavailable(
+            &KeychainStatus::Missing(Missing::DefaultCollection),
+            &error.to_string(),
+        );
+    }
     match status_of(error) {
         KeychainStatus::Failed(_) | KeychainStatus::Available => Error::Keychain(format!(
             "The system keychain is locked or unavailable: {error}. Unlock it (or start a keyring service) and try again. {SEE_DOCTOR}"
@@ -185,6 +201,10 @@ fn describe(status: &KeychainStatus) -> (String, &'static str) {
         KeychainStatus::Missing(Missing::SecretService) => (
             "No Secret Service (the keychain: GNOME Keyring or KWallet) is running on the D-Bus session bus, so your sign-in cannot be kept".into(),
             "Install and start one, e.g. `gnome-keyring-daemon --start --components=secrets`; your sign-in is not stored anywhere else.",
+        ),
+        KeychainStatus::Missing(Missing::DefaultCollection) => (
+            "The Secret Service has no default keyring, so your sign-in has nowhere to be kept".into(),
+            "Create one and make it the default (GNOME: Passwords and Keys, File > New > Password Keyring), or log in to a desktop session that unlocks the login keyring.",
         ),
         KeychainStatus::Locked => (
             "The keychain (the Secret Service's default collection) is locked".into(),
@@ -305,6 +325,10 @@ mod tests {
                 "No Secret Service",
             ),
             (KeychainStatus::Locked, "is locked"),
+            (
+                KeychainStatus::Missing(Missing::DefaultCollection),
+                "no default keyring",
+            ),
         ];
         for (status, piece) in table {
             let error = unavailable(&status, "the system's words");
@@ -313,10 +337,9 @@ mod tests {
             assert!(message.contains(piece), "{message}");
             assert!(message.contains("passkeys-desktop doctor"), "{message}");
             assert!(message.contains("the system's words"), "{message}");
-            assert!(
-                message.contains("not stored anywhere else") || status == KeychainStatus::Locked,
-                "{message}"
-            );
+            if let KeychainStatus::Missing(Missing::SessionBus | Missing::SecretService) = status {
+                assert!(message.contains("not stored anywhere else"), "{message}");
+            }
         }
     }
 
@@ -328,6 +351,8 @@ mod tests {
         assert!(missing.contains("No Secret Service"), "{missing}");
         let locked = service_error(&SsError::Locked).to_string();
         assert!(locked.contains("is locked"), "{locked}");
+        let no_keyring = service_error(&SsError::NoResult).to_string();
+        assert!(no_keyring.contains("no default keyring"), "{no_keyring}");
         let other = service_error(&SsError::Prompt).to_string();
         assert!(other.contains("locked or unavailable"), "{other}");
         for message in [missing, locked, other] {
