@@ -210,21 +210,7 @@ impl Doctor {
             )),
         }
         if let Some(config) = inspection.config.as_ref().or(local) {
-            let found = environment::check(&self.http, self.clock.as_ref(), config).await;
-            checks.push(found.check);
-            if let Some(broker) = config.api_url() {
-                checks.push(
-                    broker::check(
-                        &self.http,
-                        broker,
-                        &config.environment_url,
-                        &config.client_id,
-                    )
-                    .await,
-                );
-            }
-            checks.push(found.clock);
-            checks.push(loopback::check(&config.redirect));
+            checks.extend(self.environment_checks(config).await);
         }
         let mut settings = inspection.settings;
         if let (None, Some(local)) = (&inspection.config, local) {
@@ -232,6 +218,29 @@ impl Doctor {
             settings::fill_from(&mut settings, local);
         }
         Report::new(checks, settings)
+    }
+
+    /// The checks of one environment and its broker: `environment`,
+    /// `broker` (when one is configured), `clock` and `loopback`, each about
+    /// that environment's URL. A caller with several environments (accounts)
+    /// runs them for each.
+    pub async fn environment_checks(&self, config: &Config) -> Vec<Check> {
+        let found = environment::check(&self.http, self.clock.as_ref(), config).await;
+        let mut checks = vec![found.check];
+        if let Some(broker) = config.api_url() {
+            checks.push(
+                broker::check(
+                    &self.http,
+                    broker,
+                    &config.environment_url,
+                    &config.client_id,
+                )
+                .await,
+            );
+        }
+        checks.push(found.clock);
+        checks.push(loopback::check(&config.redirect));
+        checks
     }
 
     /// Registers the deep-link scheme for this binary (`doctor --fix`).
