@@ -1,7 +1,10 @@
 //! The emulator's REST answers are the wire contract: every body reads back
 //! with `scalekit_wire`'s types unchanged, so it holds no field outside
 //! Scalekit's messages (the shared fixtures, which hold every field of those
-//! types, are checked against Scalekit's own SDK) and loses none.
+//! types, are checked against Scalekit's own SDK) and loses none. Each body
+//! is also saved as a sample (`<target>/tmp/wire-samples/emulator_<name>@<message>.json`)
+//! that `crates/scalekit-wire/fixtures/check-against-sdk` parses with
+//! Scalekit's own message types, values included (timestamps, base64).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod oidc_support;
@@ -18,13 +21,28 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-/// The body as JSON, after checking it reads back unchanged as `T`.
-async fn reads_back_as<T: DeserializeOwned + Serialize>(response: Response) -> T {
+/// The body as `T`, after checking it reads back unchanged; saved as the
+/// sample `name` of Scalekit's message `message`.
+async fn reads_back_as<T: DeserializeOwned + Serialize>(
+    response: Response,
+    name: &str,
+    message: &str,
+) -> T {
     let raw: Value = response.json().await.unwrap();
     let typed: T = serde_json::from_value(raw.clone()).unwrap();
     assert_eq!(serde_json::to_value(&typed).unwrap(), raw);
+    let samples = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("wire-samples");
+    std::fs::create_dir_all(&samples).unwrap();
+    let file = samples.join(format!("emulator_{name}@{message}.json"));
+    std::fs::write(file, serde_json::to_string_pretty(&raw).unwrap()).unwrap();
     typed
 }
+
+const LIST: &str = "scalekit.v1.auth.webauthn.ListCredentialsResponse";
+const UPDATE: &str = "scalekit.v1.auth.webauthn.UpdateCredentialResponse";
+const DELETE: &str = "scalekit.v1.auth.webauthn.DeleteCredentialResponse";
+const SESSION: &str = "scalekit.v1.sessions.SessionDetails";
+const STATUS: &str = "google.rpc.Status";
 
 fn item(id: &str) -> String {
     format!("{}/{id}", routes::CREDENTIALS_PATH)
@@ -39,7 +57,8 @@ async fn credentials_answers_are_the_wire_types() {
     let token = env.client_token().await;
 
     // When the passkeys are listed, renamed with the wire request and removed
-    let list: ListCredentialsResponse = reads_back_as(env.list(&who.user.id, &token).await).await;
+    let list: ListCredentialsResponse =
+        reads_back_as(env.list(&who.user.id, &token).await, "list", LIST).await;
     let rename = UpdateCredentialRequest {
         display_name: Some("Desk key".into()),
     };
@@ -50,13 +69,13 @@ async fn credentials_answers_are_the_wire_types() {
         .await
         .unwrap();
     assert_eq!(renamed.status(), StatusCode::OK);
-    let renamed: UpdateCredentialResponse = reads_back_as(renamed).await;
+    let renamed: UpdateCredentialResponse = reads_back_as(renamed, "rename", UPDATE).await;
     let removed = env
         .api(Method::DELETE, &item(&passkey.id), Some(&token))
         .send()
         .await
         .unwrap();
-    let removed: DeleteCredentialResponse = reads_back_as(removed).await;
+    let removed: DeleteCredentialResponse = reads_back_as(removed, "delete", DELETE).await;
 
     // Then each answer is the contract's type, with the values it should carry
     let listed = list.into_credentials();
@@ -96,7 +115,8 @@ async fn error_answers_are_the_wire_error_body() {
     for (request, code) in cases {
         let response = request.send().await.unwrap();
         assert_eq!(response.status().as_u16(), code.http_status(), "{code:?}");
-        let body: ErrorBody = reads_back_as(response).await;
+        let name = format!("error_{}", code.name().to_ascii_lowercase());
+        let body: ErrorBody = reads_back_as(response, &name, STATUS).await;
         assert_eq!(body.code, Some(code.code()));
         assert_eq!(body.error_code(), Some(code.name()));
     }
@@ -112,7 +132,7 @@ async fn session_details_are_the_wire_type() {
     let token = env.client_token().await;
     let response = env.session(session_id, &token).await;
     assert_eq!(response.status(), StatusCode::OK);
-    let details: SessionDetails = reads_back_as(response).await;
+    let details: SessionDetails = reads_back_as(response, "session", SESSION).await;
     assert!(details.is_active());
     assert_eq!(details.user_id.as_deref(), Some(who.user.id.as_str()));
 }
