@@ -217,5 +217,4 @@ pub(crate) fn is_unauthenticated(error: &Error) -> bool {
 }
 
 #[cfg(test)]
-#[path = "tests.rs"]
 mod tests;
