@@ -15,6 +15,7 @@
 // Files under `tests/`: a failed expectation is a panic with a clear message.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod a11y;
 pub mod app;
 pub mod broker;
 pub mod browser;

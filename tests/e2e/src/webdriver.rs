@@ -220,6 +220,15 @@ impl Session {
         self.post("/execute/sync", json!({ "script": script, "args": args }))
     }
 
+    /// Runs an asynchronous script in the page: it gets a callback as its
+    /// last argument and its result is what it passes to that callback.
+    ///
+    /// # Errors
+    /// When the script throws, times out or the server refuses.
+    pub fn execute_async(&self, script: &str, args: Vec<Value>) -> WdResult<Value> {
+        self.post("/execute/async", json!({ "script": script, "args": args }))
+    }
+
     /// A PNG screenshot of the current page (the window's viewport).
     ///
     /// # Errors

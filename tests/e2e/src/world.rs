@@ -233,9 +233,14 @@ impl World {
     }
 
     /// Saves a PNG of the window as `<n>-<step>-window.png`.
+    ///
+    /// Every view saved this way is also checked for accessibility
+    /// ([`crate::a11y::assert_accessible`]: axe-core, WCAG 2.1 AA), so each
+    /// view a scenario reaches is checked where it is shown.
     pub fn shot_window(&self, step: &str) {
         if let Some(app) = &self.app {
             self.save(step, "window", app.screenshot());
+            crate::a11y::assert_accessible(app, step);
         }
     }
 

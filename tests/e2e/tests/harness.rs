@@ -1,16 +1,19 @@
 //! The harness's own parts, checked before the scenarios rely on them: the
-//! private keychain locks, and Chromium's virtual authenticator creates a
-//! passkey on a `localhost` page.
+//! private keychain locks, Chromium's virtual authenticator creates a
+//! passkey on a `localhost` page, and the accessibility check finds what it
+//! must refuse.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::Write as _;
 use std::process::{Command, Stdio};
 
+use passkeys_e2e::a11y;
 use passkeys_e2e::app::temp_dir;
 use passkeys_e2e::browser::Browser;
 use passkeys_e2e::keychain::Keychain;
 use passkeys_e2e::page::{page_text, wait_visible};
 use passkeys_e2e::wait::{wait_for, UI_TIMEOUT};
+use passkeys_e2e::world::{Redirect, World};
 
 #[test]
 #[ignore = "end to end: run through tests/e2e/run (Xvfb, tauri-driver, Chromium, gnome-keyring)"]
@@ -94,4 +97,34 @@ fn chromium_creates_a_passkey_with_the_virtual_authenticator() {
     assert_eq!(credentials.len(), 1, "{credentials:?}");
     assert_eq!(credentials[0]["isResidentCredential"], true);
     assert!(!session.screenshot().expect("screenshot").is_empty());
+}
+
+#[test]
+#[ignore = "end to end: run through tests/e2e/run (Xvfb, tauri-driver, Chromium, gnome-keyring)"]
+fn the_accessibility_check_sees_what_it_must_refuse() {
+    // Given the app's window, which passes the check as it is
+    let mut world = World::start("a11y-probe");
+    world.launch_app(Redirect::Loopback);
+    world.app().wait_visible("signed-out");
+    let app = world.app();
+    assert!(a11y::violations(app).is_empty());
+    // When the page gets an image without a text alternative and a button
+    // without a name (what a careless change would add)
+    app.session()
+        .execute(
+            "const img = document.createElement('img');\
+             img.src = 'data:image/gif;base64,R0lGODlhAQABAAAAACw=';\
+             document.body.appendChild(img);\
+             document.body.appendChild(document.createElement('button'));\
+             return true;",
+            Vec::new(),
+        )
+        .expect("change the page");
+    // Then axe-core names both rules
+    let found: Vec<String> = a11y::violations(app)
+        .iter()
+        .filter_map(|v| v["id"].as_str().map(str::to_owned))
+        .collect();
+    assert!(found.contains(&"image-alt".to_owned()), "{found:?}");
+    assert!(found.contains(&"button-name".to_owned()), "{found:?}");
 }
