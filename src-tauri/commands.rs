@@ -7,9 +7,9 @@
 use passkeys_core::{Account, Passkey, PasskeyList, SessionState, UiError};
 use tauri::{AppHandle, Runtime, State};
 
-use crate::bootstrap::EnvironmentInfo;
 use crate::flows;
 use crate::state::AppState;
+use passkeys_headless::core_start::EnvironmentInfo;
 
 /// The current session, from the keychain.
 #[tauri::command]
@@ -87,7 +87,7 @@ pub async fn environment(state: State<'_, AppState>) -> Result<EnvironmentInfo, 
 /// start-up time (see [`crate::ready`]).
 #[tauri::command]
 pub fn app_ready() -> Result<(), UiError> {
-    crate::ready::record_ready()
+    crate::ready_mark::record_ready()
         .map(drop)
         .map_err(|error| UiError {
             kind: passkeys_core::ErrorKind::Internal,

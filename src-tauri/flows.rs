@@ -76,7 +76,7 @@ pub fn notice<R: Runtime>(app: &AppHandle<R>, message: impl Into<String>) {
 
 /// Shows, unminimises and focuses the main window.
 pub fn bring_to_front<R: Runtime>(app: &AppHandle<R>) {
-    if let Some(window) = app.get_webview_window(crate::boot::MAIN_WINDOW) {
+    if let Some(window) = app.get_webview_window(crate::first_paint::MAIN_WINDOW) {
         let _ = window.unminimize();
         let _ = window.show();
         let _ = window.set_focus();

@@ -2,29 +2,29 @@
 //!
 //! The same binary has two faces. With a subcommand (`status`, `sign-in`,
 //! `sign-out`, `passkeys …`) it runs the core on the command line without any
-//! window ([`cli`]); otherwise it opens the window ([`run_window`]).
+//! window ([`passkeys_headless::cli`]); otherwise it opens the window ([`run_window`]).
 //!
 //! The window's plugins, in this order: single instance (a second launch
 //! hands its deep link to this one and focuses the window), deep link
 //! (`dev.passkeys.desktop:` callbacks and `dev.passkeys.desktop://sign-in`),
 //! opener (the system browser).
 
-pub mod boot;
-pub mod bootstrap;
-pub mod cli;
 pub mod commands;
+pub mod first_paint;
 pub mod flows;
-pub mod local_servers;
-pub mod ready;
-pub mod scheme;
+pub mod ready_mark;
 pub mod state;
+pub mod system_browser;
 
 use std::sync::Arc;
 
 use tauri::{AppHandle, Manager, RunEvent, Runtime};
 use tauri_plugin_deep_link::DeepLinkExt;
 
+use passkeys_headless::{cli, scheme_registration};
+
 use crate::state::AppState;
+use crate::system_browser::SystemBrowser;
 
 /// Set to `1` to register the deep-link scheme with the OS at start-up in a
 /// debug build (release builds always do on Linux and Windows).
@@ -32,12 +32,12 @@ pub const REGISTER_SCHEME_VAR: &str = "PASSKEYS_REGISTER_SCHEME";
 
 /// Runs the command line when the arguments ask for it, else the window.
 pub fn run() {
-    ready::mark_process_start();
+    ready_mark::mark_process_start();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if cli::is_cli_invocation(&args) {
-        std::process::exit(cli::main(args));
+        std::process::exit(cli::main(args, Arc::new(SystemBrowser)));
     }
-    if let Err(message) = boot::display_available(|name| std::env::var_os(name)) {
+    if let Err(message) = first_paint::display_available(|name| std::env::var_os(name)) {
         eprintln!("passkeys-desktop: {message}");
         std::process::exit(cli::EXIT_FAILED);
     }
@@ -54,7 +54,7 @@ pub fn run_window() {
         }))
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_opener::init())
-        .manage(AppState::new(Arc::new(bootstrap::SystemBrowser)))
+        .manage(AppState::new(Arc::new(SystemBrowser)))
         .invoke_handler(commands::handler())
         .setup(|app| setup(app.handle()))
         .build(tauri::generate_context!());
@@ -81,7 +81,7 @@ pub fn env_flag(name: &str) -> bool {
 }
 
 /// False on Linux when the deep-link scheme's desktop entry and default
-/// handler are already this binary's ([`scheme::registration_needed`]);
+/// handler are already this binary's ([`scheme_registration::registration_needed`]);
 /// elsewhere (Windows' registry keys are cheap to write) always true.
 fn scheme_registration_needed<R: Runtime>(app: &AppHandle<R>) -> bool {
     if !cfg!(target_os = "linux") {
@@ -118,14 +118,14 @@ fn scheme_registration_needed<R: Runtime>(app: &AppHandle<R>) -> bool {
         .flatten()
         .filter_map(|scheme| scheme.as_str().map(str::to_owned))
         .collect();
-    scheme::registration_needed(&data_dir, &config_dir, &exe, &exec, &schemes)
+    scheme_registration::registration_needed(&data_dir, &config_dir, &exe, &exec, &schemes)
 }
 
 /// Starts the core in the background, listens for deep links, handles the
 /// one this process may have been started with, and opens the main window
-/// with the session when it is known within [`boot::BOOT_BUDGET`].
+/// with the session when it is known within [`first_paint::BOOT_BUDGET`].
 fn setup<R: Runtime>(app: &AppHandle<R>) -> Result<(), Box<dyn std::error::Error>> {
-    let boot = boot::start_core(app);
+    let boot = first_paint::start_core(app);
 
     if ((cfg!(not(debug_assertions)) && cfg!(any(target_os = "linux", windows)))
         || env_flag(REGISTER_SCHEME_VAR))
@@ -154,6 +154,6 @@ fn setup<R: Runtime>(app: &AppHandle<R>) -> Result<(), Box<dyn std::error::Error
         }
     }
 
-    boot::open_main_window(app, boot)?;
+    first_paint::open_main_window(app, boot)?;
     Ok(())
 }

@@ -10,7 +10,9 @@ use std::sync::Arc;
 use passkeys_core::{BrowserLauncher, Client, UiError};
 use tokio::sync::OnceCell;
 
-use crate::bootstrap::{self, EnvironmentInfo, Ready};
+use passkeys_headless::core_start::{self, EnvironmentInfo, Ready};
+
+use crate::system_browser::SystemBrowser;
 
 /// The app's managed state.
 pub struct AppState {
@@ -43,7 +45,7 @@ impl AppState {
     pub fn with_ready(ready: Ready) -> AppState {
         AppState {
             ready: OnceCell::new_with(Some(ready)),
-            browser: Arc::new(bootstrap::SystemBrowser),
+            browser: Arc::new(SystemBrowser),
             sign_ins: AtomicUsize::new(0),
         }
     }
@@ -54,7 +56,7 @@ impl AppState {
     /// Why the core could not start (`config`, `keychain`, ...).
     pub async fn ready(&self) -> Result<&Ready, UiError> {
         self.ready
-            .get_or_try_init(|| bootstrap::start(self.browser.clone()))
+            .get_or_try_init(|| core_start::start(self.browser.clone()))
             .await
             .map_err(UiError::from)
     }

@@ -5,7 +5,7 @@
 //! desktop file passes the link to the app.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use passkeys_desktop_lib::local_servers::{BROKER_BINARY, EMULATOR_BINARY};
+use passkeys_headless::local_servers::{BROKER_BINARY, EMULATOR_BINARY};
 use serde_json::Value;
 
 fn json(text: &str) -> Value {

@@ -13,8 +13,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use passkeys_core::{BrowserLauncher, SessionState};
-use passkeys_desktop_lib::bootstrap;
-use passkeys_desktop_lib::local_servers::{
+use passkeys_headless::core_start;
+use passkeys_headless::local_servers::{
     binary_in, ChildServer, EmulatorCommand, BROKER_BINARY, EMULATOR_BINARY,
 };
 use url::Url;
@@ -145,7 +145,7 @@ async fn a_first_run_with_nothing_configured_signs_in_and_manages_passkeys_throu
 
     // When the app starts
     let ready =
-        bootstrap::start_with_local_binaries(Arc::new(SigningInBrowser), Some(&binaries_dir()))
+        core_start::start_with_local_binaries(Arc::new(SigningInBrowser), Some(&binaries_dir()))
             .await
             .unwrap();
 
@@ -161,7 +161,7 @@ async fn a_first_run_with_nothing_configured_signs_in_and_manages_passkeys_throu
     assert!(home
         .path()
         .join("data")
-        .join(bootstrap::APP_IDENTIFIER)
+        .join(core_start::APP_IDENTIFIER)
         .join("emulator.db")
         .is_file());
 

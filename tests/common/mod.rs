@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use passkeys_broker::RunningBroker;
 use passkeys_core::{BrowserLauncher, Client, Config, RedirectMode, SecretStore};
-use passkeys_desktop_lib::bootstrap::{EnvironmentInfo, Ready};
 use passkeys_desktop_lib::state::AppState;
 use passkeys_desktop_lib::{commands, flows};
+use passkeys_headless::core_start::{EnvironmentInfo, Ready};
 use scalekit_emulator::RunningEmulator;
 use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, InvokeBody};

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use crate::stats::summary_json;
 use crate::BenchResult;
 
-/// The variable both windows write their start-up time to (see `ready.rs`).
+/// The variable both windows write their start-up time to (see `src-tauri/ready_mark.rs`).
 pub const READY_FILE_VAR: &str = "PASSKEYS_READY_FILE";
 /// How long after readiness the memory is read.
 pub const IDLE_AFTER_READY: Duration = Duration::from_secs(5);

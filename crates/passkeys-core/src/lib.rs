@@ -62,8 +62,9 @@ pub use browser::{BrowserLauncher, CommandBrowser};
 pub use client::{Client, ClientOptions, SessionState, SignInProgress};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
-    ApiConfig, Config, RedirectMode, APP_IDENTIFIER, DEFAULT_DEEP_LINK_REDIRECT_URI,
-    DEFAULT_KEYCHAIN_SERVICE, DEFAULT_SCOPES, DEFAULT_SIGN_IN_TIMEOUT,
+    ApiConfig, Config, LocalSettings, RedirectMode, Settings, APP_IDENTIFIER,
+    DEFAULT_DEEP_LINK_REDIRECT_URI, DEFAULT_KEYCHAIN_SERVICE, DEFAULT_SCOPES,
+    DEFAULT_SIGN_IN_TIMEOUT,
 };
 pub use deep_link::{DeepLinkAction, MAX_DEEP_LINK_LEN};
 pub use error::{ApiError, Error, ErrorKind, FieldViolation, Result, UiError};

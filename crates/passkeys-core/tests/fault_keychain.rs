@@ -137,7 +137,8 @@ fn no_keychain_at_all_is_a_keychain_error_the_user_sees() {
         ],
     );
     assert!(
-        stdout.contains("child: {\"kind\":\"keychain\",\"message\":\"There is no D-Bus session bus"),
+        stdout
+            .contains("child: {\"kind\":\"keychain\",\"message\":\"There is no D-Bus session bus"),
         "{stdout}"
     );
 }

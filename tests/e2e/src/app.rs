@@ -82,7 +82,7 @@ impl App {
 
     /// A PNG of the window's page.
     ///
-    /// The app draws on the CPU (`src-tauri/boot.rs`), and there WebKitGTK
+    /// The app draws on the CPU (`src-tauri/first_paint.rs`), and there WebKitGTK
     /// answers a screenshot after the page's next frame, which a page that is
     /// not changing never has. So while the screenshot waits, this toggles a
     /// transparent outline on the root element every 100 ms: a repaint that

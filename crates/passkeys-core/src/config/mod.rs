@@ -56,6 +56,10 @@ use url::{Host, Url};
 
 use crate::error::{Error, Result};
 
+mod settings;
+
+pub use settings::{LocalSettings, Settings};
+
 /// The default keychain service name, also the default deep-link scheme.
 pub const DEFAULT_KEYCHAIN_SERVICE: &str = APP_IDENTIFIER;
 
@@ -195,8 +199,7 @@ impl Config {
     /// [`Error::Config`] when the file cannot be read or parsed, when only part
     /// of the required settings is present, or when [`Config::validate`] fails.
     pub fn load() -> Result<Option<Config>> {
-        let path = Config::default_path();
-        Config::load_from(path.as_deref(), |name| std::env::var(name).ok())
+        Ok(Config::load_settings()?.environment())
     }
 
     /// Like [`Config::load`] with an explicit file and variable lookup (for tests and tools).
@@ -207,6 +210,28 @@ impl Config {
         path: Option<&Path>,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Option<Config>> {
+        Ok(Config::load_settings_from(path, env)?.environment())
+    }
+
+    /// Reads the config file and the environment once: an environment's
+    /// configuration, or (nothing configured) the settings that still apply
+    /// to the app's local environment.
+    ///
+    /// # Errors
+    /// As [`Config::load`].
+    pub fn load_settings() -> Result<Settings> {
+        let path = Config::default_path();
+        Config::load_settings_from(path.as_deref(), |name| std::env::var(name).ok())
+    }
+
+    /// Like [`Config::load_settings`] with an explicit file and variable lookup.
+    ///
+    /// # Errors
+    /// As [`Config::load`].
+    pub fn load_settings_from(
+        path: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Settings> {
         let mut file = match path {
             Some(path) if path.exists() => {
                 let text = std::fs::read_to_string(path).map_err(|err| {
@@ -234,7 +259,12 @@ impl Config {
         override_with(&mut file.keychain_service, var("PASSKEYS_KEYCHAIN_SERVICE"));
 
         let (environment_url, client_id) = match (file.environment_url, file.client_id) {
-            (None, None) => return Ok(None),
+            (None, None) => {
+                return Ok(Settings::Local(LocalSettings {
+                    browser_command: file.browser,
+                    keychain_service: file.keychain_service,
+                }))
+            }
             (Some(url), Some(id)) => (url, id),
             (None, Some(_)) => {
                 return Err(Error::Config(
@@ -274,7 +304,7 @@ impl Config {
             config.post_logout_redirect_uri = Some(parse_url("post-logout redirect URI", &uri)?);
         }
         config.validate()?;
-        Ok(Some(config))
+        Ok(Settings::Environment(Box::new(config)))
     }
 
     /// Checks the configuration.

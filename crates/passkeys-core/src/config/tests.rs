@@ -298,3 +298,47 @@ fn deep_link_scheme_follows_the_redirect_uri() {
     };
     assert_eq!(config.deep_link_scheme(), "com.example.app");
 }
+
+#[test]
+fn nothing_configured_keeps_the_local_settings_read_once() {
+    // Given a config file with only a browser, and the keychain service in
+    // the environment
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, "browser = \"firefox {url}\"\n").unwrap();
+    let env =
+        |name: &str| (name == "PASSKEYS_KEYCHAIN_SERVICE").then(|| "custom-service".to_owned());
+    // When the settings are read
+    let settings = Config::load_settings_from(Some(&path), env).unwrap();
+    // Then nothing is configured, and both settings are kept for the local environment
+    let Settings::Local(local) = settings else {
+        panic!("nothing was configured")
+    };
+    assert_eq!(local.browser_command.as_deref(), Some("firefox {url}"));
+    assert_eq!(local.keychain_service.as_deref(), Some("custom-service"));
+    let config = local
+        .config_for(
+            Url::parse("http://localhost:47811").unwrap(),
+            "ntvc_demo",
+            Url::parse("http://127.0.0.1:40000").unwrap(),
+        )
+        .unwrap();
+    assert_eq!(config.browser_command.as_deref(), Some("firefox {url}"));
+    assert_eq!(config.keychain_service, "custom-service");
+    assert_eq!(
+        config.api_url().map(Url::as_str),
+        Some("http://127.0.0.1:40000/")
+    );
+    // And an empty service name is refused, as in a configured environment
+    let empty = LocalSettings {
+        keychain_service: Some(" ".into()),
+        ..LocalSettings::default()
+    };
+    assert!(empty
+        .config_for(
+            Url::parse("http://localhost:47811").unwrap(),
+            "ntvc_demo",
+            Url::parse("http://127.0.0.1:40000").unwrap()
+        )
+        .is_err());
+}

@@ -17,7 +17,7 @@ use url::Url;
 
 pub use args::{is_cli_invocation, Cli, Command, PasskeysCommand};
 
-use crate::bootstrap;
+use crate::core_start;
 use output::Output;
 
 /// Exit code: done.
@@ -27,8 +27,9 @@ pub const EXIT_FAILED: i32 = 1;
 /// Exit code: the arguments were wrong.
 pub const EXIT_USAGE: i32 = 2;
 
-/// Runs the command line and returns the process exit code.
-pub fn main(args: Vec<OsString>) -> i32 {
+/// Runs the command line and returns the process exit code. `system_browser`
+/// opens sign-in links (the window's glue hands in the OS's opener).
+pub fn main(args: Vec<OsString>, system_browser: Arc<dyn BrowserLauncher>) -> i32 {
     let cli = match args::parse(&args) {
         Ok(cli) => cli,
         Err(error) => {
@@ -60,7 +61,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
     if let Command::Doctor { fix } = cli.command {
         return runtime.block_on(doctor::run(fix, &output));
     }
-    match runtime.block_on(run(cli.command, &output)) {
+    match runtime.block_on(run(cli.command, system_browser, &output)) {
         Ok(()) => EXIT_OK,
         Err(error) => {
             output.error(&error);
@@ -80,16 +81,20 @@ impl BrowserLauncher for NoBrowser {
     }
 }
 
-async fn run(command: Command, output: &Output) -> Result<(), UiError> {
+async fn run(
+    command: Command,
+    system_browser: Arc<dyn BrowserLauncher>,
+    output: &Output,
+) -> Result<(), UiError> {
     let browser: Arc<dyn BrowserLauncher> = match command {
         Command::SignIn { no_browser: true } => Arc::new(NoBrowser),
-        _ => Arc::new(bootstrap::SystemBrowser),
+        _ => system_browser,
     };
     if let Command::Doctor { .. } = command {
         // Run by `main` itself: its exit code is the report's.
         return Ok(());
     }
-    let ready = bootstrap::start(browser).await?;
+    let ready = core_start::start(browser).await?;
     let client = &ready.client;
     match command {
         Command::Status => output.session(&client.session().await?),

@@ -7,6 +7,12 @@
 //! with the window's own start on the CPU. It is only needed when the entry is
 //! missing or stale, or when the scheme's default handler is not that entry:
 //! [`registration_needed`] tells, from the two files alone.
+//!
+//! Registering itself is left to the plugin (`register_all`). Only this
+//! question is answered here, because the plugin's own answer
+//! (`is_registered`) runs `xdg-mime query default`, the same dozen processes
+//! the check is meant to spare; and it does not notice a stale entry (one
+//! whose `Exec` names another binary).
 
 use std::path::Path;
 use std::sync::Arc;

@@ -1,7 +1,8 @@
 //! Turns the configuration into a running client core, shared by the window
 //! and the command line.
 //!
-//! With nothing configured (`Config::load()` gives `None`) the app starts the
+//! The configuration is read once ([`Config::load_settings`]). With nothing
+//! configured the app starts the
 //! local environment as child processes ([`crate::local_servers`]): the
 //! `scalekit-emulator` binary shipped beside its own executable, with its
 //! database in the app's data directory and the demo client `ntvc_demo`, and
@@ -12,9 +13,11 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use passkeys_core::{BrowserLauncher, Client, CommandBrowser, Config, KeyringStore, RedirectMode};
+use passkeys_core::{
+    BrowserLauncher, Client, CommandBrowser, Config, KeyringStore, LocalSettings, RedirectMode,
+    Settings,
+};
 use serde::Serialize;
-use url::Url;
 
 use crate::local_servers::{
     self, BrokerCommand, ChildServer, EmulatorCommand, BROKER_BINARY, DEMO_APP_CLIENT_ID,
@@ -124,19 +127,6 @@ impl Ready {
     }
 }
 
-/// Opens URLs in the system's default browser (`tauri-plugin-opener`'s opener,
-/// which needs no window, so the command line uses it too).
-#[derive(Debug, Default, Clone, Copy)]
-pub struct SystemBrowser;
-
-impl BrowserLauncher for SystemBrowser {
-    fn open(&self, url: &Url) -> passkeys_core::Result<()> {
-        tauri_plugin_opener::open_url(url.as_str(), None::<&str>).map_err(|error| {
-            passkeys_core::Error::Config(format!("Could not open the browser: {error}."))
-        })
-    }
-}
-
 /// The app's data directory (the embedded emulator's database lives there).
 pub fn data_dir() -> Option<PathBuf> {
     directories::BaseDirs::new().map(|dirs| dirs.data_dir().join(APP_IDENTIFIER))
@@ -164,10 +154,10 @@ pub async fn start_with_local_binaries(
     default_browser: Arc<dyn BrowserLauncher>,
     binaries: Option<&Path>,
 ) -> passkeys_core::Result<Ready> {
-    let (config, local) = match Config::load()? {
-        Some(config) => (config, None),
-        None => {
-            let (config, local) = start_local(binaries).await?;
+    let (config, local) = match Config::load_settings()? {
+        Settings::Environment(config) => (*config, None),
+        Settings::Local(settings) => {
+            let (config, local) = start_local(binaries, &settings).await?;
             (config, Some(local))
         }
     };
@@ -187,39 +177,27 @@ pub async fn start_with_local_binaries(
 
 /// Starts the local environment (the emulator and the broker from
 /// `binaries`, or from beside this executable) and gives its configuration,
-/// as a first run with nothing configured does.
+/// as a first run with nothing configured does, with `settings` (the
+/// browser and keychain service the configuration names without an
+/// environment).
 ///
 /// # Errors
 /// When a binary is missing or a server cannot start.
 pub async fn start_local(
     binaries: Option<&Path>,
+    settings: &LocalSettings,
 ) -> passkeys_core::Result<(Config, LocalEnvironment)> {
     let binary = |name: &str| match binaries {
         Some(dir) => Ok(local_servers::binary_in(dir, name)),
         None => local_servers::binary_next_to_current_exe(name),
     };
     let local = start_local_environment(binary(EMULATOR_BINARY)?, binary(BROKER_BINARY)?).await?;
-    let config = embedded_config(local.emulator.base_url(), local.broker.base_url())?;
+    let config = settings.config_for(
+        local.emulator.base_url().clone(),
+        EMBEDDED_CLIENT_ID,
+        local.broker.base_url().clone(),
+    )?;
     Ok((config, local))
-}
-
-/// The local environment's configuration (sign-in at the emulator, passkeys
-/// through the broker), with the variables that still apply without an
-/// environment (`PASSKEYS_BROWSER`, `PASSKEYS_KEYCHAIN_SERVICE`).
-fn embedded_config(environment_url: &Url, broker_url: &Url) -> passkeys_core::Result<Config> {
-    let mut config = Config::new(environment_url.clone(), EMBEDDED_CLIENT_ID);
-    config.set_api_url(broker_url.clone());
-    let var = |name: &str| {
-        std::env::var(name)
-            .ok()
-            .filter(|value| !value.trim().is_empty())
-    };
-    config.browser_command = var("PASSKEYS_BROWSER");
-    if let Some(service) = var("PASSKEYS_KEYCHAIN_SERVICE") {
-        config.keychain_service = service;
-    }
-    config.validate()?;
-    Ok(config)
 }
 
 /// Starts the emulator and then the broker in front of it.

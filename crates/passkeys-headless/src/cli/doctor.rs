@@ -8,11 +8,11 @@ use passkeys_core::doctor::{
     self, Check, Doctor, Report, SchemeRegistration, Source, SystemClock, SystemKeychain, Verdict,
     XdgMime,
 };
-use passkeys_core::{Config, DEFAULT_KEYCHAIN_SERVICE};
+use passkeys_core::{Config, LocalSettings, Settings, DEFAULT_KEYCHAIN_SERVICE};
 
 use super::output::{printable, Output};
 use super::{EXIT_FAILED, EXIT_OK};
-use crate::bootstrap;
+use crate::core_start;
 
 /// The app's name in the desktop entry (`productName`).
 const APP_NAME: &str = "Passkeys";
@@ -25,7 +25,11 @@ pub async fn run(fix: bool, output: &Output) -> i32 {
     // Nothing configured: the app would start its local environment; so does the doctor.
     let mut local_failed = None;
     let local = if inspection.config.is_none() && inspection.check.verdict == Verdict::Ok {
-        match bootstrap::start_local(None).await {
+        let settings = match Config::load_settings() {
+            Ok(Settings::Local(settings)) => settings,
+            _ => LocalSettings::default(),
+        };
+        match core_start::start_local(None, &settings).await {
             Ok(local) => Some(local),
             Err(error) => {
                 local_failed = Some(error);
