@@ -38,3 +38,42 @@ export function registeredWhere(passkey: Passkey): string | null {
   const parts = [device, city].filter((part): part is string => part !== null);
   return parts.length === 0 ? null : parts.join(", ");
 }
+
+/** How a passkey is backed up, from its authenticator flags. */
+export type BackupPosture = "synced" | "notBackedUp" | "thisDeviceOnly";
+
+/** Backed up and synced; can sync but not backed up yet; cannot leave its device. */
+export function backupPosture(passkey: Passkey): BackupPosture {
+  if (passkey.synced) return "synced";
+  return passkey.deviceBound ? "thisDeviceOnly" : "notBackedUp";
+}
+
+/** The words a row shows for each backup posture. */
+export const BACKUP_LABELS: Readonly<Record<BackupPosture, string>> = {
+  synced: "Synced",
+  notBackedUp: "Can sync, not backed up yet",
+  thisDeviceOnly: "This device only",
+};
+
+/** WebAuthn transports (`AuthenticatorTransport`) in words. */
+const TRANSPORT_WORDS: Readonly<Record<string, string>> = {
+  usb: "USB",
+  nfc: "NFC",
+  ble: "Bluetooth",
+  hybrid: "phone or tablet nearby",
+  internal: "built in",
+  "smart-card": "smart card",
+};
+
+/** "USB, NFC": how the passkey's authenticator connects, or null when unknown. Unknown values are left out. */
+export function transportsInWords(passkey: Passkey): string | null {
+  const words = [...new Set(passkey.transports.map((t) => TRANSPORT_WORDS[t.trim().toLowerCase()]))].filter(
+    (word): word is string => word !== undefined,
+  );
+  return words.length === 0 ? null : words.join(", ");
+}
+
+/** True when there are passkeys and every one of them cannot leave its device (losing it locks the person out). */
+export function allDeviceBound(passkeys: readonly Passkey[]): boolean {
+  return passkeys.length > 0 && passkeys.every((passkey) => passkey.deviceBound);
+}

@@ -1,7 +1,15 @@
 /** One row of the passkeys list, with its inline rename. */
 import { toUiError, type Passkey, type UiError } from "./api.js";
 import { button, h, themedImage } from "./dom.js";
-import { localeDate, passkeyTitle, providerName, registeredWhere } from "./format.js";
+import {
+  backupPosture,
+  BACKUP_LABELS,
+  localeDate,
+  passkeyTitle,
+  providerName,
+  registeredWhere,
+  transportsInWords,
+} from "./format.js";
 import { iconSources, providerIcons, type IconLookup } from "./icons.js";
 import type { KeyedRow } from "./listUpdate.js";
 import { checkPasskeyName, MAX_NAME_LENGTH } from "./validation.js";
@@ -29,7 +37,8 @@ function shownAs(passkey: Passkey, icons: IconLookup): string {
     passkeyTitle(passkey),
     providerName(passkey),
     passkey.createdAt,
-    passkey.synced,
+    backupPosture(passkey),
+    transportsInWords(passkey),
     registeredWhere(passkey),
     icon,
   ]);
@@ -101,6 +110,8 @@ export class PasskeyRow implements KeyedRow<Passkey> {
     const { light, dark } = iconSources(passkey.authenticator.iconKey, this.#icons);
     const created = localeDate(passkey.createdAt);
     const where = registeredWhere(passkey);
+    const posture = backupPosture(passkey);
+    const transports = transportsInWords(passkey);
     const renameButton = button("Rename", () => {
       this.#startRename();
     }, { size: "small", testId: "rename-button", label: `Rename ${passkeyTitle(passkey)}` });
@@ -121,9 +132,10 @@ export class PasskeyRow implements KeyedRow<Passkey> {
           created !== null && h("span", { testId: "passkey-created" }, `Created ${created}`),
           h(
             "span",
-            { className: passkey.synced ? "sync sync-synced" : "sync", testId: "passkey-sync" },
-            passkey.synced ? "Synced" : "This device only",
+            { className: posture === "synced" ? "sync sync-synced" : "sync", testId: "passkey-sync" },
+            BACKUP_LABELS[posture],
           ),
+          transports !== null && h("span", { testId: "passkey-transports" }, transports),
         ),
         where !== null && h("div", { className: "passkey-meta", testId: "passkey-where" }, `Registered from ${where}`),
       ),

@@ -1,6 +1,7 @@
 /** The signed-in screen: the account and the passkeys list. */
 import type { Account, Environment, PasskeyList, UiError } from "./api.js";
 import { append, button, h } from "./dom.js";
+import { allDeviceBound } from "./format.js";
 import { updateKeyed } from "./listUpdate.js";
 import { PasskeyRow, type RowActions } from "./passkeyRow.js";
 
@@ -19,6 +20,8 @@ export class SignedInView {
   readonly #addButton: HTMLButtonElement;
   readonly #environment: HTMLElement;
   readonly #passkeysApi: HTMLElement;
+  /** "Every passkey is on one device": shown while that is true. */
+  readonly #backupNotice: HTMLElement;
   #rows: PasskeyRow[] = [];
   /** The `<ul>` of the rows, while the list (not the empty, loading or error state) is shown. */
   #list: HTMLUListElement | null = null;
@@ -30,6 +33,17 @@ export class SignedInView {
     this.#passkeysApi = h("dd", { testId: "account-passkeys-api" }, "…");
     this.#addButton = button("Add a passkey", actions.addPasskey, { variant: "primary", testId: "add-passkey" });
     this.#listBody = h("div", { testId: "passkeys", attrs: { "aria-live": "polite", "aria-busy": "true" } });
+    this.#backupNotice = h(
+      "div",
+      { className: "backup-notice", testId: "backup-notice", attrs: { role: "status", hidden: "" } },
+      h(
+        "p",
+        {},
+        h("strong", {}, "None of your passkeys is backed up."),
+        " Each lives only on its device or security key: if you lose it, you cannot sign in with it.",
+      ),
+      h("p", { className: "small" }, "Add a passkey from a password manager that syncs (such as iCloud Keychain or Google Password Manager), or a second security key."),
+    );
     const displayName = account.name ?? account.email ?? account.subject;
     this.root = h(
       "div",
@@ -63,6 +77,7 @@ export class SignedInView {
           h("h2", { attrs: { id: "passkeys-title" } }, "Passkeys"),
           this.#addButton,
         ),
+        this.#backupNotice,
         this.#listBody,
       ),
     );
@@ -122,6 +137,7 @@ export class SignedInView {
     this.#listBody.setAttribute("aria-busy", "false");
     const update = updateKeyed(this.#rows, list.passkeys, (passkey) => passkey.id, (passkey) => new PasskeyRow(passkey, this.#actions));
     this.#rows = update.rows;
+    this.#backupNotice.hidden = !allDeviceBound(list.passkeys);
     if (this.#rows.length === 0) {
       this.#list = null;
       this.#listBody.replaceChildren(
@@ -169,6 +185,7 @@ export class SignedInView {
    */
   showError(error: UiError): void {
     this.#hasList = false;
+    this.#backupNotice.hidden = true;
     this.#rows = [];
     this.#list = null;
     this.#listBody.setAttribute("aria-busy", "false");

@@ -56,3 +56,20 @@ test("dates in the locale, nothing for a missing or broken date", () => {
   assert.equal(localeDate(null), null);
   assert.equal(localeDate("not a date"), null);
 });
+
+test("backup posture and transports in words", async () => {
+  const { backupPosture, BACKUP_LABELS, transportsInWords, allDeviceBound } = await import("../build/modules/format.js");
+  const synced = passkey({ synced: true, deviceBound: false, transports: ["internal", "hybrid"] });
+  const waiting = passkey({ synced: false, deviceBound: false, transports: [] });
+  const bound = passkey({ synced: false, deviceBound: true, transports: ["usb", "nfc", "usb", "carrier-pigeon"] });
+  assert.equal(BACKUP_LABELS[backupPosture(synced)], "Synced");
+  assert.equal(BACKUP_LABELS[backupPosture(waiting)], "Can sync, not backed up yet");
+  assert.equal(BACKUP_LABELS[backupPosture(bound)], "This device only");
+  assert.equal(transportsInWords(synced), "built in, phone or tablet nearby");
+  assert.equal(transportsInWords(bound), "USB, NFC");
+  assert.equal(transportsInWords(waiting), null);
+  assert.equal(allDeviceBound([bound, bound]), true);
+  assert.equal(allDeviceBound([bound, synced]), false);
+  assert.equal(allDeviceBound([bound, waiting]), false);
+  assert.equal(allDeviceBound([]), false);
+});

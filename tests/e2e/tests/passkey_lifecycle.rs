@@ -156,6 +156,35 @@ fn lifecycle(world: &mut World, redirect: Redirect) -> String {
         .wait_text("passkey-created", "the creation date", |t| {
             t.starts_with("Created ") && t.contains(&year)
         });
+    // It says how the passkey is backed up, from the flags the environment
+    // holds; when it cannot leave its device (the only one), a calm notice
+    // says what losing it means.
+    let flags = &credential["authenticator_flags"];
+    let eligible = flags["backup_eligible"].as_bool().unwrap_or(false);
+    let backed_up = flags["backup_state"].as_bool().unwrap_or(false);
+    let posture = match (eligible, backed_up) {
+        (true, true) => "Synced",
+        (true, false) => "Can sync, not backed up yet",
+        (false, _) => "This device only",
+    };
+    world
+        .app()
+        .wait_text("passkey-sync", posture, |t| t == posture);
+    if eligible {
+        assert!(
+            !world
+                .app()
+                .page_text()
+                .contains("None of your passkeys is backed up"),
+            "no backup notice for a passkey that can sync"
+        );
+    } else {
+        world
+            .app()
+            .wait_text("backup-notice", "the backup notice", |t| {
+                t.contains("None of your passkeys is backed up")
+            });
+    }
     world.shot_window("2-passkey-listed");
 
     // Step 3 — Rename in the window; the environment's API has the new name.
