@@ -77,3 +77,29 @@ export function transportsInWords(passkey: Passkey): string | null {
 export function allDeviceBound(passkeys: readonly Passkey[]): boolean {
   return passkeys.length > 0 && passkeys.every((passkey) => passkey.deviceBound);
 }
+
+/** Where people delete a passkey in the providers the AAGUID list names most often (matched on the provider's name). */
+const DELETE_HOW: readonly (readonly [RegExp, string])[] = [
+  [/icloud|apple/i, "on an Apple device, in Settings › Passwords"],
+  [/google/i, "in Google Password Manager (passwords.google.com)"],
+  [/windows hello|microsoft/i, "in Windows, in Settings › Accounts › Passkeys"],
+  [/1password/i, "in the 1Password app"],
+  [/bitwarden/i, "in the Bitwarden app"],
+  [/dashlane/i, "in the Dashlane app"],
+  [/yubikey|yubico|security key|titan|feitian|solokey|nitrokey/i, "with the key maker's tool (for a YubiKey, Yubico Authenticator), or by resetting the key"],
+];
+
+/**
+ * After a removal: the passkey is gone from this account but still saved by
+ * its provider. Names the provider and, where known, where to delete it.
+ */
+export function stillSavedIn(passkey: Passkey): string {
+  const provider = passkey.authenticator.name?.trim();
+  if (provider === undefined || provider === "") {
+    return "The passkey itself is still saved on its device or in its password manager: delete it there too.";
+  }
+  const how = DELETE_HOW.find(([pattern]) => pattern.test(provider))?.[1];
+  return how === undefined
+    ? `It is still saved in ${provider}: delete it there too.`
+    : `It is still saved in ${provider}: delete it there too, ${how}.`;
+}

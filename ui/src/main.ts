@@ -6,7 +6,7 @@ import * as api from "./api.js";
 import type { Account, Passkey, SessionState, UiError } from "./api.js";
 import { confirmRemoval, confirmSignInAgain } from "./dialog.js";
 import { button, h } from "./dom.js";
-import { passkeyTitle, providerName } from "./format.js";
+import { passkeyTitle, providerName, stillSavedIn } from "./format.js";
 import { Notices } from "./notices.js";
 import { explain, SignedInView } from "./signedIn.js";
 import { SignedOutView } from "./signedOut.js";
@@ -240,7 +240,7 @@ class App {
     if (!confirmed) return;
     try {
       await api.removePasskey(passkey.id);
-      this.#notices.show(`Removed “${name}”.`);
+      this.#notices.show(`Removed “${name}”. ${stillSavedIn(passkey)}`);
     } catch (caught) {
       this.#handleError(api.toUiError(caught));
     }

@@ -73,3 +73,13 @@ test("backup posture and transports in words", async () => {
   assert.equal(allDeviceBound([bound, waiting]), false);
   assert.equal(allDeviceBound([]), false);
 });
+
+test("after a removal, where the passkey is still saved and how to delete it there", async () => {
+  const { stillSavedIn } = await import("../build/modules/format.js");
+  const by = (name) => passkey({ authenticator: { aaguid: null, name, iconLight: null, iconDark: null, attachment: null } });
+  assert.match(stillSavedIn(by("iCloud Keychain")), /still saved in iCloud Keychain: delete it there too, on an Apple device, in Settings › Passwords\./);
+  assert.match(stillSavedIn(by("Google Password Manager")), /passwords\.google\.com/);
+  assert.match(stillSavedIn(by("YubiKey 5 Series")), /Yubico Authenticator/);
+  assert.equal(stillSavedIn(by("Acme Vault")), "It is still saved in Acme Vault: delete it there too.");
+  assert.match(stillSavedIn(by(null)), /still saved on its device or in its password manager/);
+});

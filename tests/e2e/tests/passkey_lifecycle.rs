@@ -366,6 +366,12 @@ fn lifecycle(world: &mut World, redirect: Redirect) -> String {
     world.shot_window("7-confirm-removal");
     world.app().click("confirm-remove");
     world.app().wait_visible("passkeys-empty");
+    // The notice says the passkey itself is still with its provider.
+    world
+        .app()
+        .wait_text("notice-text", "where the passkey is still saved", |t| {
+            t.starts_with("Removed “") && t.contains("still saved") && t.contains("delete it there too")
+        });
     world.shot_window("7-removed");
     assert!(
         world.emulator.credentials(&user_id).is_empty(),
