@@ -370,7 +370,9 @@ fn lifecycle(world: &mut World, redirect: Redirect) -> String {
     world
         .app()
         .wait_text("notice-text", "where the passkey is still saved", |t| {
-            t.starts_with("Removed “") && t.contains("still saved") && t.contains("delete it there too")
+            t.starts_with("Removed “")
+                && t.contains("still saved")
+                && t.contains("delete it there too")
         });
     world.shot_window("7-removed");
     assert!(
