@@ -12,6 +12,7 @@ const COMMANDS: &[&str] = &[
     "remove_passkey",
     "add_passkey",
     "environment",
+    "diagnose",
     "app_ready",
 ];
 

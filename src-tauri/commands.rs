@@ -4,6 +4,7 @@
 //! [`COMMANDS`] and [`handler`] come from one list, and `build.rs` must name
 //! the same commands (a test below keeps them equal).
 
+use passkeys_core::doctor::Report;
 use passkeys_core::{Account, Passkey, PasskeyList, SessionState, UiError};
 use tauri::{AppHandle, Runtime, State};
 
@@ -83,8 +84,15 @@ pub async fn environment(state: State<'_, AppState>) -> Result<EnvironmentInfo, 
     state.environment().await
 }
 
+/// The doctor's report: the keychain, the link scheme, the configuration,
+/// the environment and its broker, the clock (the window's "Diagnose").
+#[tauri::command]
+pub async fn diagnose(state: State<'_, AppState>) -> Result<Report, UiError> {
+    state.diagnose().await
+}
+
 /// The UI's first view is on screen with the session known: records the
-/// start-up time (see [`crate::ready`]).
+/// start-up time (see [`crate::ready_mark`]).
 #[tauri::command]
 pub fn app_ready() -> Result<(), UiError> {
     crate::ready_mark::record_ready()
@@ -108,6 +116,7 @@ macro_rules! with_commands {
             remove_passkey,
             add_passkey,
             environment,
+            diagnose,
             app_ready
         )
     };

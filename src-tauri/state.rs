@@ -10,7 +10,9 @@ use std::sync::Arc;
 use passkeys_core::{BrowserLauncher, Client, UiError};
 use tokio::sync::OnceCell;
 
+use passkeys_core::doctor::Report;
 use passkeys_headless::core_start::{self, EnvironmentInfo, Ready};
+use passkeys_headless::diagnose::{diagnose, Subject};
 
 use crate::system_browser::SystemBrowser;
 
@@ -86,6 +88,19 @@ impl AppState {
     /// As [`AppState::ready`].
     pub async fn client(&self) -> Result<&Client, UiError> {
         Ok(&self.ready().await?.client)
+    }
+
+    /// The doctor's report on this machine and the running core's
+    /// environment (the configuration alone when the core did not start).
+    ///
+    /// # Errors
+    /// When the doctor cannot run at all.
+    pub async fn diagnose(&self) -> Result<Report, UiError> {
+        let subject = match self.ready().await {
+            Ok(ready) => Subject::Running(ready.client.config()),
+            Err(_) => Subject::ConfiguredWithoutStarting,
+        };
+        Ok(diagnose(false, subject).await?)
     }
 
     /// What the account view shows about the environment.

@@ -68,6 +68,32 @@ fn typescript_types_match_the_json_of_the_commands() {
 
     let environment = harness.invoke("environment", json!({})).unwrap();
     assert_eq!(keys(&environment), interface_fields("Environment"));
+
+    // The doctor's report: every check's fields are the interface's (the
+    // optional `subject` and `fix` only where they apply), and its verdicts
+    // are the union's.
+    let report = harness.invoke("diagnose", json!({})).unwrap();
+    assert_eq!(keys(&report), interface_fields("DoctorReport"));
+    let verdicts = union_members("Verdict");
+    let checks = report["checks"].as_array().unwrap();
+    assert!(
+        checks.iter().any(|check| check["name"] == "environment"),
+        "{report}"
+    );
+    for check in checks {
+        let fields = keys(check);
+        assert!(
+            fields.is_subset(&interface_fields("DoctorCheck")),
+            "{check}"
+        );
+        for required in ["name", "verdict", "detail"] {
+            assert!(fields.contains(required), "{check}");
+        }
+        assert!(
+            verdicts.contains(check["verdict"].as_str().unwrap()),
+            "{check}"
+        );
+    }
 }
 
 /// The members of `export type <name> = | "a" | "b" …;` in api.ts.

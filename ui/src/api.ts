@@ -123,6 +123,28 @@ export interface Environment {
   passkeysApi: string | null;
 }
 
+/** A doctor check's verdict. */
+export type Verdict = "ok" | "warn" | "fail";
+
+/** One check of the doctor (`Check` in Rust). */
+export interface DoctorCheck {
+  /** `config`, `keychain`, `scheme`, `environment`, `broker`, `clock` or `loopback`. */
+  name: string;
+  /** The environment or broker URL, when there can be several. */
+  subject?: string;
+  verdict: Verdict;
+  detail: string;
+  /** The one thing to do, when the verdict is not `ok`. */
+  fix?: string;
+}
+
+/** Everything the doctor found (`Report` in Rust); `settings` are for the command line's report. */
+export interface DoctorReport {
+  verdict: Verdict;
+  checks: DoctorCheck[];
+  settings: unknown[];
+}
+
 /** How a sign-in is going: waiting for the browser (with the link), then completing. */
 export type SignInProgress =
   | { stage: "waitingForBrowser"; authorizeUrl: string; browserOpened: boolean }
@@ -227,6 +249,11 @@ export function addPasskey(): Promise<void> {
 /** The environment the app talks to. */
 export function environment(): Promise<Environment> {
   return call("environment");
+}
+
+/** Runs the doctor: the keychain, the link scheme, the configuration, the environment and its broker, the clock. */
+export function diagnose(): Promise<DoctorReport> {
+  return call("diagnose");
 }
 
 /** Tells the app that the first view is on screen with the session state known. */

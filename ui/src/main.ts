@@ -6,6 +6,7 @@ import * as api from "./api.js";
 import type { Account, Passkey, SessionState, UiError } from "./api.js";
 import { confirmRemoval, confirmSignInAgain } from "./dialog.js";
 import { button, h } from "./dom.js";
+import { openDiagnose } from "./diagnose.js";
 import { passkeyTitle, providerName, stillSavedIn } from "./format.js";
 import { Notices } from "./notices.js";
 import { explain, SignedInView } from "./signedIn.js";
@@ -316,6 +317,11 @@ function fatalTitle(error: UiError): string {
       return "The app could not start";
   }
 }
+
+const diagnoseButton = document.getElementById("diagnose-button");
+diagnoseButton?.addEventListener("click", () => {
+  void openDiagnose(diagnoseButton);
+});
 
 const main = document.getElementById("main");
 const region = document.getElementById("notices");

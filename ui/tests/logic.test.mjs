@@ -83,3 +83,13 @@ test("after a removal, where the passkey is still saved and how to delete it the
   assert.equal(stillSavedIn(by("Acme Vault")), "It is still saved in Acme Vault: delete it there too.");
   assert.match(stillSavedIn(by(null)), /still saved on its device or in its password manager/);
 });
+
+test("the Diagnose panel's words", async () => {
+  const { checkTitle, summary, VERDICT_WORDS } = await import("../build/modules/diagnose.js");
+  assert.equal(checkTitle({ name: "keychain", verdict: "ok", detail: "" }), "Keychain");
+  assert.equal(checkTitle({ name: "broker", subject: "http://127.0.0.1:9", verdict: "fail", detail: "" }), "Passkeys broker (http://127.0.0.1:9)");
+  assert.equal(checkTitle({ name: "something-new", verdict: "warn", detail: "" }), "something-new");
+  assert.equal(summary({ verdict: "ok", checks: [], settings: [] }), "Everything looks right.");
+  assert.match(summary({ verdict: "fail", checks: [], settings: [] }), /needs a fix/);
+  assert.deepEqual(VERDICT_WORDS, { ok: "OK", warn: "Warning", fail: "Problem" });
+});

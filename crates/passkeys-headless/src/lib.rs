@@ -6,6 +6,7 @@
 //! - [`local_servers`]: those children, the emulator and the passkeys broker;
 //! - [`scheme_registration`]: whether the link scheme still has to be
 //!   registered with the desktop;
+//! - [`diagnose`]: the doctor's checks wired to this machine;
 //! - [`cli`]: the command line (`status`, `sign-in`, `passkeys …`, `doctor`).
 //!
 //! The window (`src-tauri/`) wires these to Tauri; what needs Tauri (the
@@ -13,5 +14,6 @@
 
 pub mod cli;
 pub mod core_start;
+pub mod diagnose;
 pub mod local_servers;
 pub mod scheme_registration;

@@ -34,6 +34,25 @@ fn an_offline_environment_and_a_locked_keychain_are_explained_in_the_window() {
     );
     world.app().wait_visible("retry");
     world.shot_window("8-offline");
+    // "Diagnose" names the environment as the problem, and what to do,
+    // while the keychain is fine; Escape closes it and nothing changed.
+    world.app().click("diagnose");
+    let report = world
+        .app()
+        .wait_text("diagnose-report", "the doctor's checks", |t| {
+            t.contains("Environment") && t.contains("Keychain")
+        });
+    let summary = world
+        .app()
+        .wait_text("diagnose-summary", "the doctor's verdict", |t| {
+            !t.is_empty()
+        });
+    assert!(summary.contains("needs a fix"), "{summary}\n{report}");
+    assert!(report.contains("Problem"), "{report}");
+    assert!(report.contains("To do:"), "{report}");
+    world.shot_window("8-offline-diagnose");
+    world.app().click("diagnose-close");
+    world.app().wait_gone("diagnose-report");
     // and nothing is lost: still signed in, the session still in the keychain.
     world.app().wait_visible("signed-in");
     assert_eq!(world.stored_session()["account"], stored["account"]);
