@@ -102,6 +102,10 @@ pub struct Config {
     /// all email addresses (default [`crate::throttle::CODES_PER_CLIENT_ADDRESS`];
     /// raise it only to load-test the emulator from one address).
     pub codes_per_client_address: usize,
+    /// Sign-in codes one browser (its CSRF cookie) may ask for per 15
+    /// minutes (default [`crate::throttle::CODES_PER_BROWSER`]; raise it only
+    /// to load-test the emulator from one client).
+    pub codes_per_browser: usize,
 }
 
 impl Default for Config {
@@ -120,6 +124,7 @@ impl Default for Config {
             code_ttl: Duration::from_secs(600),
             mail_sink: MailSink::Stdout,
             codes_per_client_address: crate::throttle::CODES_PER_CLIENT_ADDRESS,
+            codes_per_browser: crate::throttle::CODES_PER_BROWSER,
         }
     }
 }
@@ -234,6 +239,9 @@ impl Config {
         if let Some(limit) = file.codes_per_client_address {
             config.codes_per_client_address = limit;
         }
+        if let Some(limit) = file.codes_per_browser {
+            config.codes_per_browser = limit;
+        }
         if let Some(clients) = file.clients {
             config.clients = clients
                 .into_iter()
@@ -318,6 +326,7 @@ struct FileConfig {
     code_ttl_secs: Option<u64>,
     mail_sink: Option<MailSink>,
     codes_per_client_address: Option<usize>,
+    codes_per_browser: Option<usize>,
     clients: Option<Vec<FileClient>>,
 }
 

@@ -17,7 +17,11 @@ use url::Url;
 /// The load comes from one address: its limit on sign-in codes is raised.
 fn spawn(data: &std::path::Path) -> (Child, Url) {
     let config = data.with_extension("toml");
-    std::fs::write(&config, "codes_per_client_address = 1000000\n").unwrap();
+    std::fs::write(
+        &config,
+        "codes_per_client_address = 1000000\ncodes_per_browser = 1000000\n",
+    )
+    .unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_scalekit-emulator"))
         .args(["--listen", "127.0.0.1:0", "--config"])
         .arg(&config)

@@ -29,6 +29,7 @@ async fn sustained_mixed_load_loses_nothing() {
     config.storage = scalekit_emulator::Storage::File(dir.path().join("emulator.db"));
     // The load comes from one address: its limit on sign-in codes is raised.
     config.codes_per_client_address = 1_000_000;
+    config.codes_per_browser = 1_000_000;
     let emulator = scalekit_emulator::start(config).await.unwrap();
     let base = emulator.base_url().clone();
 

@@ -18,7 +18,7 @@ use crate::db;
 use crate::error::Error;
 use crate::secret::{random_token, sha256_hex};
 use crate::state::AppState;
-use crate::throttle::{CODES_PER_BROWSER, CODES_PER_EMAIL};
+use crate::throttle::CODES_PER_EMAIL;
 
 /// Lifetime of a code and its magic link.
 const CHALLENGE_TTL_SECS: i64 = 600;
@@ -34,8 +34,8 @@ pub struct EmailForm {
 }
 
 /// `POST /ui/login/email`: sends a code and a link, then shows the code page.
-/// At most [`CODES_PER_EMAIL`] codes per address, [`CODES_PER_BROWSER`] per
-/// browser and `codes_per_client_address` (configuration) per client address in
+/// At most [`CODES_PER_EMAIL`] codes per address, `codes_per_browser` per
+/// browser and `codes_per_client_address` (both configuration) per client address in
 /// [`CODE_WINDOW`](crate::throttle::CODE_WINDOW): more
 /// is 429 with `Retry-After` and the sign-in page saying when to try again.
 pub async fn send_code(
@@ -84,7 +84,7 @@ pub async fn send_code(
     if let Some(browser) = jar.get(csrf::CSRF_COOKIE) {
         keys.push((
             format!("browser:{}", sha256_hex(browser.value())),
-            CODES_PER_BROWSER,
+            state.config.codes_per_browser,
         ));
     }
     if let Some(peer) = peer {
