@@ -357,5 +357,4 @@ pub fn read_secret_file(path: &Path) -> Result<ClientSecret> {
 }
 
 #[cfg(test)]
-#[path = "config_tests.rs"]
 mod tests;
