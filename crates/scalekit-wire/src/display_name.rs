@@ -53,7 +53,7 @@ impl Error {
             Error::EmptyDisplayName => Some("string.min_len"),
             Error::DisplayNameTooLong { .. } => Some("string.max_len"),
             Error::DisplayNameControlCharacter => Some("string.pattern"),
-            Error::NotABaseUrl(_) => None,
+            Error::NotABaseUrl(_) | Error::InvalidQueryParameter { .. } => None,
         }
     }
 }

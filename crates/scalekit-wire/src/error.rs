@@ -19,6 +19,14 @@ pub enum Error {
     /// A base URL cannot carry a path (`mailto:`, `data:`).
     #[error("{0} cannot be a base URL")]
     NotABaseUrl(String),
+    /// A query parameter has a value of the wrong type (`page_size=ten`).
+    #[error("{field} is not valid: {reason}")]
+    InvalidQueryParameter {
+        /// The parameter, by its protobuf field path (`page_size`).
+        field: &'static str,
+        /// What is wrong.
+        reason: &'static str,
+    },
 }
 
 /// The crate's result type.

@@ -18,6 +18,13 @@ pub const SESSION_DETAILS: &str = include_str!("../fixtures/session_details.json
 pub const SESSION_DETAILS_LOGOUT: &str = include_str!("../fixtures/session_details_logout.json");
 /// `SessionDetails` of an expired session.
 pub const SESSION_DETAILS_EXPIRED: &str = include_str!("../fixtures/session_details_expired.json");
+/// `UserSessionDetails`: a page of three sessions (live, revoked, signed out) with paging.
+pub const USER_SESSIONS: &str = include_str!("../fixtures/user_sessions.json");
+/// `RevokeSessionResponse`.
+pub const REVOKE_SESSION_RESPONSE: &str = include_str!("../fixtures/revoke_session_response.json");
+/// `RevokeAllUserSessionsResponse`.
+pub const REVOKE_ALL_USER_SESSIONS_RESPONSE: &str =
+    include_str!("../fixtures/revoke_all_user_sessions_response.json");
 /// An error body: 401, `UNAUTHENTICATED`.
 pub const ERROR_UNAUTHENTICATED: &str = include_str!("../fixtures/error_unauthenticated.json");
 /// An error body: 400 with a field violation and a request id.
@@ -52,6 +59,9 @@ pub fn by_name(file: &str) -> Option<&'static str> {
         "session_details.json" => SESSION_DETAILS,
         "session_details_logout.json" => SESSION_DETAILS_LOGOUT,
         "session_details_expired.json" => SESSION_DETAILS_EXPIRED,
+        "user_sessions.json" => USER_SESSIONS,
+        "revoke_session_response.json" => REVOKE_SESSION_RESPONSE,
+        "revoke_all_user_sessions_response.json" => REVOKE_ALL_USER_SESSIONS_RESPONSE,
         "error_unauthenticated.json" => ERROR_UNAUTHENTICATED,
         "error_validation.json" => ERROR_VALIDATION,
         "error_not_found.json" => ERROR_NOT_FOUND,

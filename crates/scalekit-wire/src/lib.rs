@@ -4,7 +4,8 @@
 //!
 //! - [`credential`]: `WebAuthnCredential` and the list, update and delete
 //!   bodies of `scalekit.v1.auth.webauthn`.
-//! - [`session`]: `SessionDetails` of `scalekit.v1.sessions`.
+//! - [`session`]: `SessionDetails`, `UserSessionDetails` and the revoke
+//!   answers of `scalekit.v1.sessions`.
 //! - [`status`]: the grpc-gateway error body and the one HTTP status ↔ gRPC
 //!   code table.
 //! - [`display_name`]: [`DISPLAY_NAME_MAX_CHARS`] and its validators.

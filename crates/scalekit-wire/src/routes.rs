@@ -11,11 +11,22 @@ pub const CREDENTIALS_PATH: &str = "/api/v1/webauthn/credentials";
 pub const CREDENTIAL_PATH: &str = "/api/v1/webauthn/credentials/{id}";
 /// `GetSession`: `GET`.
 pub const SESSION_PATH: &str = "/api/v1/sessions/{session_id}";
+/// `RevokeSession`: `POST`.
+pub const REVOKE_SESSION_PATH: &str = "/api/v1/sessions/{session_id}/revoke";
+/// `GetUserSessions`: `GET`, paged and filtered by [`crate::session::UserSessionsQuery`].
+pub const USER_SESSIONS_PATH: &str = "/api/v1/users/{user_id}/sessions";
+/// `RevokeAllUserSessions`: `POST`.
+pub const REVOKE_USER_SESSIONS_PATH: &str = "/api/v1/users/{user_id}/sessions/revoke";
+/// The passkeys broker's list of the caller's own sessions: `GET`, answering
+/// `UserSessionDetails` (not a Scalekit route: the broker knows the user
+/// from the caller's token).
+pub const OWN_SESSIONS_PATH: &str = "/api/v1/sessions";
 /// The query parameter naming whose credentials to list.
 pub const USER_ID_PARAM: &str = "user_id";
 
 const CREDENTIALS: [&str; 4] = ["api", "v1", "webauthn", "credentials"];
 const SESSIONS: [&str; 3] = ["api", "v1", "sessions"];
+const USERS: [&str; 3] = ["api", "v1", "users"];
 
 /// `<base>/api/v1/webauthn/credentials[/<id>]`. The base may have a path
 /// (a broker mounted under `/broker/`); its query and fragment are dropped.
@@ -42,6 +53,50 @@ pub fn list_credentials_url(base: &Url, user_id: &str) -> Result<Url> {
 /// [`Error::NotABaseUrl`] when `base` cannot carry a path.
 pub fn session_url(base: &Url, session_id: &str) -> Result<Url> {
     api_url(base, &SESSIONS, Some(session_id))
+}
+
+/// `<base>/api/v1/sessions/<session_id>/revoke`.
+///
+/// # Errors
+/// [`Error::NotABaseUrl`] when `base` cannot carry a path.
+pub fn revoke_session_url(base: &Url, session_id: &str) -> Result<Url> {
+    with_tail(session_url(base, session_id)?, &["revoke"])
+}
+
+/// `<base>/api/v1/users/<user_id>/sessions`.
+///
+/// # Errors
+/// [`Error::NotABaseUrl`] when `base` cannot carry a path.
+pub fn user_sessions_url(base: &Url, user_id: &str) -> Result<Url> {
+    with_tail(api_url(base, &USERS, Some(user_id))?, &["sessions"])
+}
+
+/// `<base>/api/v1/users/<user_id>/sessions/revoke`.
+///
+/// # Errors
+/// [`Error::NotABaseUrl`] when `base` cannot carry a path.
+pub fn revoke_user_sessions_url(base: &Url, user_id: &str) -> Result<Url> {
+    with_tail(
+        api_url(base, &USERS, Some(user_id))?,
+        &["sessions", "revoke"],
+    )
+}
+
+/// The broker's `<base>/api/v1/sessions` ([`OWN_SESSIONS_PATH`]).
+///
+/// # Errors
+/// [`Error::NotABaseUrl`] when `base` cannot carry a path.
+pub fn own_sessions_url(base: &Url) -> Result<Url> {
+    api_url(base, &SESSIONS, None)
+}
+
+/// `url` with more fixed path segments.
+fn with_tail(mut url: Url, tail: &[&str]) -> Result<Url> {
+    let text = url.to_string();
+    url.path_segments_mut()
+        .map_err(|()| Error::NotABaseUrl(text))?
+        .extend(tail);
+    Ok(url)
 }
 
 fn api_url(base: &Url, path: &[&str], id: Option<&str>) -> Result<Url> {
@@ -102,6 +157,28 @@ mod tests {
                 .as_str(),
             "https://a.example/api/v1/sessions/ses_1"
         );
+        let base = url("http://127.0.0.1:9/broker/");
+        let cases = [
+            (
+                revoke_session_url(&base, "ses_1/x").unwrap(),
+                "http://127.0.0.1:9/broker/api/v1/sessions/ses_1%2Fx/revoke",
+            ),
+            (
+                user_sessions_url(&base, "usr_1?").unwrap(),
+                "http://127.0.0.1:9/broker/api/v1/users/usr_1%3F/sessions",
+            ),
+            (
+                revoke_user_sessions_url(&base, "usr_1").unwrap(),
+                "http://127.0.0.1:9/broker/api/v1/users/usr_1/sessions/revoke",
+            ),
+            (
+                own_sessions_url(&base).unwrap(),
+                "http://127.0.0.1:9/broker/api/v1/sessions",
+            ),
+        ];
+        for (built, expected) in cases {
+            assert_eq!(built.as_str(), expected);
+        }
         assert!(matches!(
             credentials_url(&url("mailto:a@example.com"), None),
             Err(Error::NotABaseUrl(_))
@@ -119,9 +196,22 @@ mod tests {
             credentials_url(&base, Some("{id}")).unwrap().path(),
             CREDENTIAL_PATH.replace('{', "%7B").replace('}', "%7D")
         );
-        assert_eq!(
-            session_url(&base, "{session_id}").unwrap().path(),
-            SESSION_PATH.replace('{', "%7B").replace('}', "%7D")
-        );
+        let template = |path: &str| path.replace('{', "%7B").replace('}', "%7D");
+        let cases = [
+            (session_url(&base, "{session_id}"), SESSION_PATH),
+            (
+                revoke_session_url(&base, "{session_id}"),
+                REVOKE_SESSION_PATH,
+            ),
+            (user_sessions_url(&base, "{user_id}"), USER_SESSIONS_PATH),
+            (
+                revoke_user_sessions_url(&base, "{user_id}"),
+                REVOKE_USER_SESSIONS_PATH,
+            ),
+            (own_sessions_url(&base), OWN_SESSIONS_PATH),
+        ];
+        for (built, path) in cases {
+            assert_eq!(built.unwrap().path(), template(path));
+        }
     }
 }

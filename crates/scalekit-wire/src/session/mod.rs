@@ -1,9 +1,20 @@
-//! `SessionDetails` (`scalekit.v1.sessions`), the answer to
-//! `GET /api/v1/sessions/{session_id}` (`GetSession`).
+//! The sessions API's bodies (`scalekit.v1.sessions`): `SessionDetails`,
+//! the answer to `GET /api/v1/sessions/{session_id}` (`GetSession`), and
+//! the messages of `GetUserSessions`, `RevokeSession` and
+//! `RevokeAllUserSessions` ([`UserSessionDetails`], [`UserSessionsQuery`],
+//! [`RevokeSessionResponse`], [`RevokeAllUserSessionsResponse`]).
 
 use serde::{Deserialize, Serialize};
 
 use crate::lenient::{self, lenient};
+
+mod bodies;
+mod query;
+
+pub use bodies::{
+    RevokeAllUserSessionsResponse, RevokeSessionResponse, RevokedSessionDetails, UserSessionDetails,
+};
+pub use query::UserSessionsQuery;
 
 /// `SessionDetails`: one browser session of a user.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,6 +121,20 @@ pub struct SessionDetails {
 
 /// The `status` of a live session.
 pub const SESSION_ACTIVE: &str = "active";
+/// The `status` of a session ended by `RevokeSession` or
+/// `RevokeAllUserSessions` (or ended by the environment).
+pub const SESSION_REVOKED: &str = "revoked";
+/// The `status` of a session the user signed out of.
+pub const SESSION_LOGOUT: &str = "logout";
+/// The `status` of a session past its idle or absolute expiry.
+pub const SESSION_EXPIRED: &str = "expired";
+/// Every `status` a session can have.
+pub const SESSION_STATUSES: [&str; 4] = [
+    SESSION_ACTIVE,
+    SESSION_EXPIRED,
+    SESSION_REVOKED,
+    SESSION_LOGOUT,
+];
 
 impl SessionDetails {
     /// Whether the session is `active`.
