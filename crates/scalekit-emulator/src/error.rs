@@ -76,6 +76,10 @@ pub enum Error {
         /// The rule, e.g. `string.min_len`.
         constraint: String,
     },
+    /// The thing exists but is not in a state the call needs, e.g. revoking
+    /// a session that already ended (400, `FAILED_PRECONDITION`).
+    #[error("{0}")]
+    FailedPrecondition(String),
     /// The request conflicts with existing data (409).
     #[error("{0}")]
     Conflict(String),
@@ -99,7 +103,8 @@ impl Error {
             | Self::UnauthorizedClient(_)
             | Self::UnsupportedGrantType(_)
             | Self::InvalidScope(_)
-            | Self::Validation { .. } => StatusCode::BAD_REQUEST,
+            | Self::Validation { .. }
+            | Self::FailedPrecondition(_) => StatusCode::BAD_REQUEST,
             Self::InvalidClient(_) | Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
@@ -128,9 +133,13 @@ impl Error {
     }
 
     /// The gRPC status code for the grpc-gateway body (the wire
-    /// contract's one table, [`GrpcCode::from_http_status`]).
+    /// contract's one table, [`GrpcCode::from_http_status`], except for
+    /// [`Error::FailedPrecondition`], which shares 400 with others).
     fn grpc_code(&self) -> GrpcCode {
-        GrpcCode::from_http_status(self.status().as_u16())
+        match self {
+            Self::FailedPrecondition(_) => GrpcCode::FailedPrecondition,
+            _ => GrpcCode::from_http_status(self.status().as_u16()),
+        }
     }
 
     /// The RFC 6749 `error` code.
@@ -254,6 +263,12 @@ mod tests {
             (Error::InvalidGrant("x".into()), 400, 3, "invalid_grant"),
             (Error::InvalidClient("x".into()), 401, 16, "invalid_client"),
             (Error::Internal("x".into()), 500, 13, "server_error"),
+            (
+                Error::FailedPrecondition("x".into()),
+                400,
+                9,
+                "invalid_request",
+            ),
         ];
         for (error, status, grpc, oauth) in cases {
             assert_eq!(error.status().as_u16(), status);

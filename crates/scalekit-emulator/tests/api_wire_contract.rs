@@ -15,7 +15,9 @@ use scalekit_wire::credential::{
     DeleteCredentialResponse, ListCredentialsResponse, UpdateCredentialRequest,
     UpdateCredentialResponse,
 };
-use scalekit_wire::session::SessionDetails;
+use scalekit_wire::session::{
+    RevokeAllUserSessionsResponse, RevokeSessionResponse, SessionDetails, UserSessionDetails,
+};
 use scalekit_wire::{routes, ErrorBody, GrpcCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -43,6 +45,9 @@ const UPDATE: &str = "scalekit.v1.auth.webauthn.UpdateCredentialResponse";
 const DELETE: &str = "scalekit.v1.auth.webauthn.DeleteCredentialResponse";
 const SESSION: &str = "scalekit.v1.sessions.SessionDetails";
 const STATUS: &str = "google.rpc.Status";
+const USER_SESSIONS: &str = "scalekit.v1.sessions.UserSessionDetails";
+const REVOKE: &str = "scalekit.v1.sessions.RevokeSessionResponse";
+const REVOKE_ALL: &str = "scalekit.v1.sessions.RevokeAllUserSessionsResponse";
 
 fn item(id: &str) -> String {
     format!("{}/{id}", routes::CREDENTIALS_PATH)
@@ -135,4 +140,67 @@ async fn session_details_are_the_wire_type() {
     let details: SessionDetails = reads_back_as(response, "session", SESSION).await;
     assert!(details.is_active());
     assert_eq!(details.user_id.as_deref(), Some(who.user.id.as_str()));
+}
+
+#[tokio::test]
+async fn user_sessions_and_revocations_are_the_wire_types() {
+    // Given a person with three sessions, tokens issued in each
+    let env = Env::start().await;
+    let mut sessions = Vec::new();
+    for _ in 0..3 {
+        let who = env.signed_in("sessions@example.com").await;
+        env.tokens_for(&who, &[]).await;
+        sessions.push(who);
+    }
+    let user_id = sessions[0].user.id.clone();
+    let token = env.client_token().await;
+    let path = |template: &str, name: &str, value: &str| template.replace(name, value);
+
+    // When one is revoked, the list is read (a page of two), one is revoked
+    // twice, and all the others are revoked
+    let revoke = path(
+        routes::REVOKE_SESSION_PATH,
+        "{session_id}",
+        &sessions[0].session_id,
+    );
+    let response = env
+        .api(Method::POST, &revoke, Some(&token))
+        .send()
+        .await
+        .unwrap();
+    let revoked: RevokeSessionResponse = reads_back_as(response, "revoke_session", REVOKE).await;
+    let list = format!(
+        "{}?page_size=2",
+        path(routes::USER_SESSIONS_PATH, "{user_id}", &user_id)
+    );
+    let response = env
+        .api(Method::GET, &list, Some(&token))
+        .send()
+        .await
+        .unwrap();
+    let page: UserSessionDetails = reads_back_as(response, "user_sessions", USER_SESSIONS).await;
+    let response = env
+        .api(Method::POST, &revoke, Some(&token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let again: ErrorBody = reads_back_as(response, "error_failed_precondition", STATUS).await;
+    let all = path(routes::REVOKE_USER_SESSIONS_PATH, "{user_id}", &user_id);
+    let response = env
+        .api(Method::POST, &all, Some(&token))
+        .send()
+        .await
+        .unwrap();
+    let everything: RevokeAllUserSessionsResponse =
+        reads_back_as(response, "revoke_all_user_sessions", REVOKE_ALL).await;
+
+    // Then each is the contract's type, with the values it should carry
+    let revoked = revoked.revoked_session.unwrap();
+    assert_eq!(revoked.status.as_deref(), Some("revoked"));
+    assert_eq!(page.total_size, Some(3));
+    assert_eq!(page.clone().into_sessions().len(), 2);
+    assert!(page.next_page_token.is_some());
+    assert_eq!(again.code, Some(GrpcCode::FailedPrecondition.code()));
+    assert_eq!(everything.total_revoked, Some(2));
 }

@@ -1,7 +1,10 @@
 //! The management REST API: the WebAuthn credentials
 //! (`GET /api/v1/webauthn/credentials?user_id=`,
 //! `PATCH|DELETE /api/v1/webauthn/credentials/{id}`) and sessions
-//! (`GET /api/v1/sessions/{session_id}`). Like Scalekit's, every route takes
+//! (`GET /api/v1/sessions/{session_id}`,
+//! `POST /api/v1/sessions/{session_id}/revoke`,
+//! `GET /api/v1/users/{user_id}/sessions`,
+//! `POST /api/v1/users/{user_id}/sessions/revoke`). Like Scalekit's, every route takes
 //! only an environment client's client-credentials token; an end user's
 //! access token is refused with 403 ([`authenticate_environment_client`]).
 //! Errors use the grpc-gateway body ([`ApiErrorResponse`]). Bodies, routes
@@ -11,7 +14,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
-use axum::routing::{get, patch};
+use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use scalekit_wire::credential::{
     AllAcceptedCredentialsOptions, DeleteCredentialResponse, ListCredentialsResponse,
@@ -37,6 +40,18 @@ pub fn router() -> Router<AppState> {
         .route(routes::CREDENTIALS_PATH, get(list))
         .route(routes::CREDENTIAL_PATH, patch(rename).delete(remove))
         .route(routes::SESSION_PATH, get(sessions::get_session))
+        .route(
+            routes::REVOKE_SESSION_PATH,
+            post(sessions::revoke::revoke_session),
+        )
+        .route(
+            routes::USER_SESSIONS_PATH,
+            get(sessions::list::user_sessions),
+        )
+        .route(
+            routes::REVOKE_USER_SESSIONS_PATH,
+            post(sessions::revoke::revoke_all_user_sessions),
+        )
 }
 
 /// The user whose passkeys to list: `user_id` is required.

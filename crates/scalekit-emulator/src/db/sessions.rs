@@ -197,6 +197,24 @@ pub fn browser_session_by_id(conn: &Connection, id: &str) -> Result<Option<Brows
         .optional()?)
 }
 
+/// The columns of a [`SessionRecord`], in [`record_from_row`]'s order.
+const RECORD_COLUMNS: &str = "id, user_id, amr, auth_time, created_at, last_seen_at, \
+     absolute_expires_at, ended_at, end_reason, user_agent, ip";
+
+fn record_from_row(row: &Row<'_>) -> rusqlite::Result<SessionRecord> {
+    let ended_at: Option<i64> = row.get(7)?;
+    let reason: Option<String> = row.get(8)?;
+    Ok(SessionRecord {
+        session: from_row(row)?,
+        ended_at,
+        end: ended_at.map(|_| SessionEnd::from_column(reason.as_deref())),
+        device: SessionDevice {
+            user_agent: row.get(9)?,
+            ip: row.get(10)?,
+        },
+    })
+}
+
 /// The session with this id, ended or not, with how it ended and its device.
 ///
 /// # Errors
@@ -204,26 +222,27 @@ pub fn browser_session_by_id(conn: &Connection, id: &str) -> Result<Option<Brows
 pub fn session_record_by_id(conn: &Connection, id: &str) -> Result<Option<SessionRecord>> {
     Ok(conn
         .query_row(
-            &format!(
-                "SELECT {COLUMNS}, ended_at, end_reason, user_agent, ip \
-                 FROM browser_sessions WHERE id = ?1"
-            ),
+            &format!("SELECT {RECORD_COLUMNS} FROM browser_sessions WHERE id = ?1"),
             [id],
-            |row| {
-                let ended_at: Option<i64> = row.get(7)?;
-                let reason: Option<String> = row.get(8)?;
-                Ok(SessionRecord {
-                    session: from_row(row)?,
-                    ended_at,
-                    end: ended_at.map(|_| SessionEnd::from_column(reason.as_deref())),
-                    device: SessionDevice {
-                        user_agent: row.get(9)?,
-                        ip: row.get(10)?,
-                    },
-                })
-            },
+            record_from_row,
         )
         .optional()?)
+}
+
+/// Every session of a user, ended or not, newest first (by creation, then
+/// by id, so the order is total).
+///
+/// # Errors
+/// Database errors.
+pub fn session_records_for_user(conn: &Connection, user_id: &str) -> Result<Vec<SessionRecord>> {
+    let mut statement = conn.prepare(&format!(
+        "SELECT {RECORD_COLUMNS} FROM browser_sessions WHERE user_id = ?1 \
+         ORDER BY created_at DESC, id DESC"
+    ))?;
+    let records = statement
+        .query_map([user_id], record_from_row)?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(records)
 }
 
 /// The clients that were issued tokens in this session, sorted.
@@ -250,7 +269,8 @@ pub fn end_browser_session(conn: &Connection, session_id: &str) -> Result<()> {
 }
 
 /// Ends a session the user did not sign out of (the same browser signed in
-/// again). Ending an ended session is a no-op.
+/// again, or the sessions API revoked it). Ending an ended session is a
+/// no-op.
 ///
 /// # Errors
 /// Database errors.
@@ -333,6 +353,10 @@ mod tests {
             assert_eq!(revoked.end, Some(SessionEnd::Revoked));
             assert_eq!(revoked.device, SessionDevice::default());
             assert!(session_record_by_id(c, "ses_unknown")?.is_none());
+            let all = session_records_for_user(c, &user.id)?;
+            assert_eq!(all.len(), 2);
+            assert!(all[0].session.created_at >= all[1].session.created_at);
+            assert!(session_records_for_user(c, "usr_nobody")?.is_empty());
             Ok(())
         })
         .await

@@ -88,6 +88,28 @@ pub fn revoke_token_family(conn: &Connection, family_id: &str, reason: &str) -> 
     Ok(())
 }
 
+/// Revokes every family issued in the browser session `session_id`: their
+/// refresh and access tokens stop working. Returns how many were live.
+///
+/// # Errors
+/// Database errors.
+pub fn revoke_session_token_families(
+    conn: &Connection,
+    session_id: &str,
+    reason: &str,
+) -> Result<usize> {
+    let families: Vec<String> = conn
+        .prepare_cached(
+            "SELECT id FROM token_families WHERE session_id = ?1 AND revoked_at IS NULL",
+        )?
+        .query_map([session_id], |row| row.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for family in &families {
+        revoke_token_family(conn, family, reason)?;
+    }
+    Ok(families.len())
+}
+
 /// A stored refresh token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefreshTokenRow {
@@ -249,6 +271,17 @@ mod tests {
                 .unwrap()
                 .revoked_at
                 .is_some());
+            insert_token_family(
+                c,
+                &TokenFamily {
+                    id: "tkf_2".into(),
+                    ..family.clone()
+                },
+            )?;
+            insert_access_token(c, "tkn_c", Some("tkf_2"), "ntvc_demo", None, now() + 60)?;
+            assert_eq!(revoke_session_token_families(c, "ses_1", "test")?, 1);
+            assert!(!access_token_is_live(c, "tkn_c")?);
+            assert_eq!(revoke_session_token_families(c, "ses_1", "test")?, 0);
             revoke_access_token(c, "tkn_b")?;
             assert!(!access_token_is_live(c, "tkn_b")?);
             Ok(())
