@@ -26,6 +26,9 @@ pub enum Error {
     /// No such credential among the caller's own.
     #[error("credential not found")]
     NotFound,
+    /// No such session among the caller's own (someone else's, or none).
+    #[error("session not found")]
+    SessionNotFound,
     /// No route matches the request.
     #[error("no such route")]
     NoRoute,
@@ -93,7 +96,7 @@ impl Error {
         let status = match self {
             Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
-            Error::NotFound | Error::NoRoute => StatusCode::NOT_FOUND,
+            Error::NotFound | Error::SessionNotFound | Error::NoRoute => StatusCode::NOT_FOUND,
             Error::MisdirectedRequest(_) => {
                 return (
                     StatusCode::MISDIRECTED_REQUEST,
@@ -237,6 +240,7 @@ mod tests {
             (Error::Unauthenticated("x".into()), 401, 16),
             (Error::Forbidden("x".into()), 403, 7),
             (Error::NotFound, 404, 5),
+            (Error::SessionNotFound, 404, 5),
             (
                 Error::InvalidArgument {
                     message: "x".into(),

@@ -3,7 +3,8 @@
 //! The app is a public client and must not hold a client secret, yet
 //! Scalekit's credentials API takes a client-credentials token. The broker
 //! holds those credentials and serves the same routes and JSON as Scalekit's
-//! credentials API, but only ever acts on the caller's own passkeys: the
+//! credentials API, but only ever acts on the caller's own passkeys (and,
+//! on `/api/v1/sessions`, the caller's own sessions): the
 //! caller proves who they are with their own access token from the
 //! environment, checked against the environment's JWKS.
 //!

@@ -88,6 +88,12 @@ impl SessionCheck {
         }
     }
 
+    /// Remembers `session_id` as ended (the broker just revoked it), so its
+    /// tokens are refused at once rather than after the interval.
+    pub(crate) fn mark_ended(&self, session_id: &str) {
+        self.remember(session_id, Answer::Ended, self.clock.now());
+    }
+
     fn cached(&self, session_id: &str) -> Option<Answer> {
         let answers = self.answers.lock().unwrap_or_else(|e| e.into_inner());
         answers.get(session_id).copied()

@@ -1,5 +1,6 @@
-//! Calls to Scalekit's credentials API with the broker's own
+//! Calls to Scalekit's credentials and sessions APIs with the broker's own
 //! client-credentials token (obtained, cached, refreshed single-flight).
+//! The sessions calls are in [`sessions`].
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -10,7 +11,6 @@ use scalekit_wire::credential::{
     DeleteCredentialResponse, ListCredentialsResponse, UpdateCredentialRequest,
     UpdateCredentialResponse,
 };
-use scalekit_wire::session::SessionDetails;
 use scalekit_wire::{routes, ErrorBody, GrpcCode};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -19,6 +19,8 @@ use url::Url;
 use crate::clock::Clock;
 use crate::config::{ClientSecret, Config, TokenEndpointAuth};
 use crate::error::{Error, Result};
+
+mod sessions;
 
 scalekit_wire::secret_newtype! {
     /// The broker's client-credentials access token. Never printed, never
@@ -200,21 +202,6 @@ impl Upstream {
         typed(self.call(Method::DELETE, url, None).await?)
     }
 
-    /// `GET /api/v1/sessions/{session_id}` (Scalekit's `GetSession`, which
-    /// takes an environment client's token): the session's details, or
-    /// `None` when the environment does not know the session.
-    ///
-    /// # Errors
-    /// Upstream errors other than 404, mapped to the broker's error shape.
-    pub async fn session(&self, session_id: &str) -> Result<Option<SessionDetails>> {
-        let url = routes::session_url(&self.api_base, session_id).map_err(config_error)?;
-        match self.call(Method::GET, url, None).await {
-            Ok(details) => typed(details).map(Some),
-            Err(Error::UpstreamRejected { status: 404, .. }) => Ok(None),
-            Err(other) => Err(other),
-        }
-    }
-
     /// `<api base>/api/v1/webauthn/credentials[/<id>]`, the id percent-encoded
     /// as one segment (the wire contract's route builder).
     fn credentials_url(&self, id: Option<&str>) -> Result<Url> {
@@ -222,6 +209,7 @@ impl Upstream {
     }
 
     /// One API call; a 401 makes it fetch a new token and try once more.
+    /// A `POST` without `body` sends none (the revoke routes take none).
     async fn call(
         &self,
         method: Method,

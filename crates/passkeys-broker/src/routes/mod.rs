@@ -1,6 +1,7 @@
 //! The HTTP surface: Scalekit's credentials routes, acting only on the
-//! caller's own passkeys, plus health, readiness and the broker's own
-//! description (`/.well-known/passkeys-broker`: which environment it trusts).
+//! caller's own passkeys, the caller's own sessions ([`sessions`]), plus
+//! health, readiness and the broker's own description
+//! (`/.well-known/passkeys-broker`: which environment it trusts).
 
 use std::sync::Arc;
 
@@ -10,7 +11,7 @@ use axum::extract::{DefaultBodyLimit, Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch};
+use axum::routing::{get, patch, post};
 use axum::{Extension, Json, Router};
 use scalekit_wire::credential::{ListCredentialsResponse, UpdateCredentialRequest};
 use scalekit_wire::{check_display_name_length, routes, DISPLAY_NAME_MAX_CHARS};
@@ -56,6 +57,8 @@ pub(crate) struct About {
 /// Where the broker describes itself (unauthenticated, behind the Host check).
 pub const WELL_KNOWN_PATH: &str = "/.well-known/passkeys-broker";
 
+mod sessions;
+
 type AppState = Arc<Broker>;
 
 /// The id of one request, in logs, error bodies and `x-request-id`.
@@ -71,6 +74,8 @@ pub(crate) fn router(broker: AppState, allowed: AllowedHosts) -> Router {
             routes::CREDENTIAL_PATH,
             patch(rename_credential).delete(remove_credential),
         )
+        .route(routes::OWN_SESSIONS_PATH, get(sessions::list_sessions))
+        .route(routes::REVOKE_SESSION_PATH, post(sessions::revoke_session))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route(WELL_KNOWN_PATH, get(about))
