@@ -70,7 +70,7 @@ pub use deep_link::{DeepLinkAction, MAX_DEEP_LINK_LEN};
 pub use error::{ApiError, Error, ErrorKind, FieldViolation, Result, UiError};
 pub use passkeys::{
     validate_display_name, AuthenticatorInfo, Passkey, PasskeyList, ProviderIcon, RegisteredFrom,
-    DISPLAY_NAME_MAX_CHARS,
+    SignedInSession, DISPLAY_NAME_MAX_CHARS,
 };
 pub use refresh::DEFAULT_REFRESH_SKEW;
 pub use vault::{

@@ -83,6 +83,7 @@ pub struct Client {
     inner: Arc<Inner>,
 }
 
+mod sessions;
 mod sign_in;
 
 use sign_in::PendingSignIn;

@@ -1,6 +1,7 @@
 //! The passkeys REST API (`/api/v1/webauthn/credentials`) and its view model.
 
 mod icons;
+mod sessions;
 mod view;
 mod wire;
 
@@ -12,6 +13,7 @@ use serde_json::Value;
 use url::Url;
 
 pub use icons::{PasskeyList, ProviderIcon};
+pub use sessions::SignedInSession;
 pub use view::{AuthenticatorInfo, Passkey, RegisteredFrom};
 /// The wire decoders, for `crate::fuzzing`.
 pub(crate) use wire::{decode_error, decode_list, decode_single};
@@ -62,7 +64,8 @@ fn validate_id(id: &str) -> Result<()> {
     Ok(())
 }
 
-/// A client for the passkeys API at one base URL (environment or broker).
+/// A client for the passkeys broker at one base URL: the passkeys API, and
+/// the signed-in user's sessions ([`sessions`]).
 #[derive(Debug, Clone)]
 pub(crate) struct PasskeysApi {
     http: reqwest::Client,

@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand};
 
 /// The first arguments that make the binary run headless.
 pub const SUBCOMMANDS: &[&str] = &[
-    "status", "sign-in", "sign-out", "passkeys", "doctor", "help",
+    "status", "sign-in", "sign-out", "passkeys", "sessions", "doctor", "help",
 ];
 
 /// Manage your passkeys from the command line (no window).
@@ -37,6 +37,9 @@ pub enum Command {
     /// List, rename or remove your passkeys.
     #[command(subcommand)]
     Passkeys(PasskeysCommand),
+    /// Where you are signed in: list your sessions, sign one or all others out.
+    #[command(subcommand)]
+    Sessions(SessionsCommand),
     /// Check the keychain, the link scheme, the configuration, the
     /// environment, the broker, the clock and the loopback port (exit 1 when
     /// any check fails).
@@ -63,6 +66,22 @@ pub enum PasskeysCommand {
     Remove {
         /// The passkey's id (see `passkeys list`).
         id: String,
+    },
+}
+
+/// A `sessions` subcommand.
+#[derive(Debug, Subcommand, PartialEq, Eq)]
+pub enum SessionsCommand {
+    /// List where you are signed in (this app's session marked).
+    List,
+    /// Sign out one session (its id from `sessions list`), or every other one.
+    SignOut {
+        /// The session's id.
+        #[arg(required_unless_present = "others", conflicts_with = "others")]
+        id: Option<String>,
+        /// Sign out every session except this app's.
+        #[arg(long)]
+        others: bool,
     },
 }
 
@@ -140,6 +159,12 @@ mod tests {
     }
 
     #[test]
+    fn sessions_sign_out_needs_one_id_or_others() {
+        assert!(parse(&args(&["sessions", "sign-out"])).is_err());
+        assert!(parse(&args(&["sessions", "sign-out", "ses_1", "--others"])).is_err());
+    }
+
+    #[test]
     fn parses_every_subcommand() {
         let table: &[(&[&str], Command, bool)] = &[
             (&["status"], Command::Status, false),
@@ -151,6 +176,27 @@ mod tests {
                 false,
             ),
             (&["sign-out", "--json"], Command::SignOut, true),
+            (
+                &["sessions", "list"],
+                Command::Sessions(SessionsCommand::List),
+                false,
+            ),
+            (
+                &["sessions", "sign-out", "ses_2"],
+                Command::Sessions(SessionsCommand::SignOut {
+                    id: Some("ses_2".into()),
+                    others: false,
+                }),
+                false,
+            ),
+            (
+                &["sessions", "sign-out", "--others", "--json"],
+                Command::Sessions(SessionsCommand::SignOut {
+                    id: None,
+                    others: true,
+                }),
+                true,
+            ),
             (
                 &["passkeys", "list"],
                 Command::Passkeys(PasskeysCommand::List),

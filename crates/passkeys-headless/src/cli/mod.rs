@@ -1,6 +1,6 @@
 //! The headless face of the app: `passkeys-desktop status|sign-in|sign-out|
-//! passkeys list|passkeys rename ID NAME|passkeys remove ID|doctor [--fix]
-//! [--json]`.
+//! passkeys list|passkeys rename ID NAME|passkeys remove ID|sessions list|
+//! sessions sign-out ID|--others|doctor [--fix] [--json]`.
 //!
 //! Same core and configuration as the window, no window at all. Exit codes:
 //! 0 done, 1 failed (with `--json`, `{"kind","message"}` on stderr), 2 usage.
@@ -15,7 +15,7 @@ use std::sync::Arc;
 use passkeys_core::{BrowserLauncher, Client, ErrorKind, SignInProgress, UiError};
 use url::Url;
 
-pub use args::{is_cli_invocation, Cli, Command, PasskeysCommand};
+pub use args::{is_cli_invocation, Cli, Command, PasskeysCommand, SessionsCommand};
 
 use crate::core_start;
 use output::Output;
@@ -110,6 +110,19 @@ async fn run(
         Command::Passkeys(PasskeysCommand::Remove { id }) => {
             client.remove_passkey(&id).await?;
             output.done("Removed.");
+        }
+        Command::Sessions(SessionsCommand::List) => output.sessions(&client.list_sessions().await?),
+        Command::Sessions(SessionsCommand::SignOut { id: Some(id), .. }) => {
+            client.sign_out_session(&id).await?;
+            output.done("Signed out that session.");
+        }
+        Command::Sessions(SessionsCommand::SignOut { id: None, .. }) => {
+            let count = client.sign_out_other_sessions().await?;
+            output.done(&match count {
+                0 => "No other session was signed in.".to_owned(),
+                1 => "Signed out 1 other session.".to_owned(),
+                n => format!("Signed out {n} other sessions."),
+            });
         }
         Command::Doctor { .. } => {}
     }

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use passkeys_core::{Account, Passkey, SessionState, UiError};
+use passkeys_core::{Account, Passkey, SessionState, SignedInSession, UiError};
 use serde::Serialize;
 
 /// Prints results and errors in the chosen format.
@@ -70,6 +70,20 @@ impl Output {
         });
     }
 
+    /// `sessions list`: one line per session, this app's marked.
+    pub fn sessions(&self, sessions: &[SignedInSession]) {
+        self.print(&sessions, || {
+            if sessions.is_empty() {
+                return "No sessions.".to_string();
+            }
+            sessions
+                .iter()
+                .map(session_line)
+                .collect::<Vec<_>>()
+                .join("\n")
+        });
+    }
+
     /// `passkeys rename`.
     pub fn renamed(&self, passkey: &Passkey) {
         self.print(passkey, || {
@@ -132,6 +146,27 @@ fn who(account: &Account) -> String {
         (None, Some(email)) => email.clone(),
         (None, None) => account.subject.clone(),
     })
+}
+
+/// `ses_1  this app  active  Chrome on Linux, Berlin  last active 2026-12-04T10:00:00Z`.
+fn session_line(session: &SignedInSession) -> String {
+    let mut parts = vec![session.id.clone()];
+    if session.current {
+        parts.push("this app".to_owned());
+    }
+    parts.push(session.status.clone());
+    let device = match (&session.browser, &session.os) {
+        (Some(browser), Some(os)) => Some(format!("{browser} on {os}")),
+        (browser, os) => browser.clone().or_else(|| os.clone()),
+    };
+    let place: Vec<String> = device.into_iter().chain(session.location.clone()).collect();
+    if !place.is_empty() {
+        parts.push(place.join(", "));
+    }
+    if let Some(at) = &session.last_active_at {
+        parts.push(format!("last active {at}"));
+    }
+    printable(&parts.join("  "))
 }
 
 /// `wac_1  "My key"  YubiKey 5  created 2025-02-15  synced  Chrome on macOS, Berlin`.
