@@ -5,7 +5,7 @@
 //! the same commands (a test below keeps them equal).
 
 use passkeys_core::doctor::Report;
-use passkeys_core::{Account, Passkey, PasskeyList, SessionState, UiError};
+use passkeys_core::{Account, Passkey, PasskeyList, SessionState, SignedInSession, UiError};
 use tauri::{AppHandle, Runtime, State};
 
 use crate::flows;
@@ -78,6 +78,24 @@ pub async fn add_passkey(state: State<'_, AppState>) -> Result<(), UiError> {
     Ok(state.client().await?.add_passkey().await?)
 }
 
+/// Where the person is signed in (this app's session marked `current`).
+#[tauri::command]
+pub async fn list_sessions(state: State<'_, AppState>) -> Result<Vec<SignedInSession>, UiError> {
+    Ok(state.client().await?.list_sessions().await?)
+}
+
+/// Signs out one of the person's other sessions.
+#[tauri::command]
+pub async fn sign_out_session(state: State<'_, AppState>, id: String) -> Result<(), UiError> {
+    Ok(state.client().await?.sign_out_session(&id).await?)
+}
+
+/// Signs out every other session; answers how many.
+#[tauri::command]
+pub async fn sign_out_other_sessions(state: State<'_, AppState>) -> Result<usize, UiError> {
+    Ok(state.client().await?.sign_out_other_sessions().await?)
+}
+
 /// The environment the app talks to, for the account view.
 #[tauri::command]
 pub async fn environment(state: State<'_, AppState>) -> Result<EnvironmentInfo, UiError> {
@@ -115,6 +133,9 @@ macro_rules! with_commands {
             rename_passkey,
             remove_passkey,
             add_passkey,
+            list_sessions,
+            sign_out_session,
+            sign_out_other_sessions,
             environment,
             diagnose,
             app_ready

@@ -69,6 +69,14 @@ fn typescript_types_match_the_json_of_the_commands() {
     let environment = harness.invoke("environment", json!({})).unwrap();
     assert_eq!(keys(&environment), interface_fields("Environment"));
 
+    // Where the person is signed in: each session's fields are the interface's.
+    let sessions = harness.invoke("list_sessions", json!({})).unwrap();
+    let sessions = sessions.as_array().unwrap();
+    assert!(!sessions.is_empty(), "the harness's sign-in is a session");
+    for session in sessions {
+        assert_eq!(keys(session), interface_fields("SignedInSession"));
+    }
+
     // The doctor's report: every check's fields are the interface's (the
     // optional `subject` and `fix` only where they apply), and its verdicts
     // are the union's.

@@ -123,6 +123,22 @@ export interface Environment {
   passkeysApi: string | null;
 }
 
+/** One place the person is signed in (`SignedInSession` in Rust). */
+export interface SignedInSession {
+  id: string;
+  /** The session this app signed in with. */
+  current: boolean;
+  /** `active`, `expired`, `revoked` or `logout`. */
+  status: string;
+  browser: string | null;
+  os: string | null;
+  deviceType: string | null;
+  /** Approximate place, "City, Region". */
+  location: string | null;
+  createdAt: string | null;
+  lastActiveAt: string | null;
+}
+
 /** A doctor check's verdict. */
 export type Verdict = "ok" | "warn" | "fail";
 
@@ -249,6 +265,21 @@ export function addPasskey(): Promise<void> {
 /** The environment the app talks to. */
 export function environment(): Promise<Environment> {
   return call("environment");
+}
+
+/** Where the person is signed in, through the passkeys broker. */
+export function listSessions(): Promise<SignedInSession[]> {
+  return call("list_sessions");
+}
+
+/** Signs out one of the person's other sessions. */
+export function signOutSession(id: string): Promise<void> {
+  return call("sign_out_session", { id });
+}
+
+/** Signs out every other session; resolves with how many. */
+export function signOutOtherSessions(): Promise<number> {
+  return call("sign_out_other_sessions");
 }
 
 /** Runs the doctor: the keychain, the link scheme, the configuration, the environment and its broker, the clock. */

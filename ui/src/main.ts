@@ -178,6 +178,9 @@ class App {
       signOut: () => void this.#signOut(),
       addPasskey: () => void this.#addPasskey(),
       retry: () => void this.#loadPasskeys(),
+      told: (message) => {
+        this.#notices.show(message);
+      },
       rename: (passkey, name) => this.#rename(passkey, name),
       remove: (passkey, removeButton) => void this.#remove(passkey, removeButton),
       failed: (error) => {
@@ -208,6 +211,7 @@ class App {
         view.showPasskeys(passkeys);
         performance.measure("list-passkeys-rendered", "list-passkeys-start");
       }
+      if (view === this.#signedIn) void view.sessions.refresh();
     } catch (caught) {
       const error = api.toUiError(caught);
       if (!this.#signOutOn(error) && view === this.#signedIn) view.showError(error);

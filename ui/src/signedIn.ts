@@ -4,17 +4,22 @@ import { append, button, h } from "./dom.js";
 import { allDeviceBound } from "./format.js";
 import { updateKeyed } from "./listUpdate.js";
 import { PasskeyRow, type RowActions } from "./passkeyRow.js";
+import { SessionsSection } from "./sessionsView.js";
 
 /** What the signed-in screen asks of the app. */
 export interface SignedInActions extends RowActions {
   signOut: () => void;
   addPasskey: () => void;
   retry: () => void;
+  /** Says what happened (a notice). */
+  told: (message: string) => void;
 }
 
 /** The signed-in screen. */
 export class SignedInView {
   readonly root: HTMLElement;
+  /** "Where you're signed in". */
+  readonly sessions: SessionsSection;
   readonly #actions: SignedInActions;
   readonly #listBody: HTMLElement;
   readonly #addButton: HTMLButtonElement;
@@ -45,6 +50,7 @@ export class SignedInView {
       h("p", { className: "small" }, "Add a passkey from a password manager that syncs (such as iCloud Keychain or Google Password Manager), or a second security key."),
     );
     const displayName = account.name ?? account.email ?? account.subject;
+    this.sessions = new SessionsSection({ told: actions.told, failed: actions.failed });
     this.root = h(
       "div",
       { testId: "signed-in" },
@@ -80,6 +86,7 @@ export class SignedInView {
         this.#backupNotice,
         this.#listBody,
       ),
+      this.sessions.root,
     );
     this.showLoading();
   }

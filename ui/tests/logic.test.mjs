@@ -93,3 +93,18 @@ test("the Diagnose panel's words", async () => {
   assert.match(summary({ verdict: "fail", checks: [], settings: [] }), /needs a fix/);
   assert.deepEqual(VERDICT_WORDS, { ok: "OK", warn: "Warning", fail: "Problem" });
 });
+
+test("sessions: device, details and which are shown", async () => {
+  const { sessionDevice, sessionDetails, shownSessions } = await import("../build/modules/sessionsView.js");
+  const session = (overrides = {}) => ({
+    id: "ses_1", current: false, status: "active", browser: "Chrome", os: "Linux", deviceType: "desktop",
+    location: "Local", createdAt: null, lastActiveAt: null, ...overrides,
+  });
+  assert.equal(sessionDevice(session()), "Chrome on Linux");
+  assert.equal(sessionDevice(session({ browser: null })), "Linux");
+  assert.equal(sessionDevice(session({ browser: null, os: null })), "Unknown device");
+  assert.equal(sessionDetails(session()), "Local");
+  assert.match(sessionDetails(session({ lastActiveAt: "2026-12-04T10:00:00Z" })), /^Local · last active /);
+  const shown = shownSessions([session({ id: "a" }), session({ id: "b", current: true }), session({ id: "c", status: "revoked" })]);
+  assert.deepEqual(shown.map((s) => s.id), ["b", "a"]);
+});
