@@ -184,6 +184,19 @@ impl Session {
             .map(drop)
     }
 
+    /// The element that has the keyboard focus.
+    ///
+    /// # Errors
+    /// When the server refuses (no element is focused).
+    pub fn active_element(&self) -> WdResult<Element> {
+        let value = self.get("/element/active")?;
+        let id = value
+            .get(ELEMENT_KEY)
+            .and_then(Value::as_str)
+            .ok_or_else(|| WebDriverError::Unexpected(format!("no element in {value}")))?;
+        Ok(Element { id: id.to_owned() })
+    }
+
     /// Types `text` into an element (`\u{E007}` is Enter, `\u{E00C}` Escape).
     ///
     /// # Errors

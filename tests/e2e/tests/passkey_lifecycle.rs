@@ -12,6 +12,7 @@ use passkeys_e2e::app::workspace_dir;
 use passkeys_e2e::flows::{self, start_sign_in};
 use passkeys_e2e::hosted;
 use passkeys_e2e::page::{wait_for_url, wait_visible};
+use passkeys_e2e::wait::{wait_for, UI_TIMEOUT};
 use passkeys_e2e::world::{Redirect, World, CLIENT_ID, DEEP_LINK_SCHEME};
 use serde_json::Value;
 
@@ -353,6 +354,11 @@ fn lifecycle(world: &mut World, redirect: Redirect) -> String {
     world.shot_window("5-restarted-still-signed-in");
     assert_eq!(world.inbox.pending(), 0, "the restart opened no browser");
 
+    // From the keyboard alone: Enter on "Remove" opens the confirmation
+    // with the focus on Cancel, Escape closes it, nothing is removed and the
+    // focus is back on "Remove".
+    keyboard_opens_and_escape_cancels_the_removal(world, &user_id);
+
     // Step 7 — Remove with its confirmation: the list is empty, and the
     // environment agrees.
     world.app().click("remove-button");
@@ -380,6 +386,52 @@ fn lifecycle(world: &mut World, redirect: Redirect) -> String {
         "the environment has no passkey left"
     );
     user_id
+}
+
+/// The `data-testid` of the element that has the keyboard focus.
+fn focused(world: &World) -> String {
+    world
+        .app()
+        .session()
+        .execute(
+            "return document.activeElement?.dataset?.testid ?? '';",
+            Vec::new(),
+        )
+        .expect("read the focus")
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Enter on the focused "Remove" opens the dialog on Cancel; Escape closes
+/// it, nothing changes, and the focus returns to "Remove".
+fn keyboard_opens_and_escape_cancels_the_removal(world: &World, user_id: &str) {
+    let app = world.app();
+    let session = app.session();
+    let remove = app.wait_visible("remove-button");
+    session
+        .execute("arguments[0].focus(); return true;", vec![remove.to_json()])
+        .expect("focus Remove");
+    assert_eq!(focused(world), "remove-button");
+    let active = session.active_element().expect("the focused button");
+    session.send_keys(&active, "\u{E007}").expect("press Enter");
+    app.wait_visible("confirm-dialog");
+    wait_for("the focus on Cancel", UI_TIMEOUT, || {
+        (focused(world) == "confirm-cancel").then_some(())
+    });
+    let cancel = session.active_element().expect("the focused Cancel");
+    session
+        .send_keys(&cancel, "\u{E00C}")
+        .expect("press Escape");
+    app.wait_gone("confirm-dialog");
+    wait_for("the focus back on Remove", UI_TIMEOUT, || {
+        (focused(world) == "remove-button").then_some(())
+    });
+    assert_eq!(
+        world.emulator.credentials(user_id).len(),
+        1,
+        "Escape removed nothing"
+    );
 }
 
 /// A claim of a JWT's payload, read without checking the signature.
