@@ -10,8 +10,8 @@ use axum::extract::{Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::Response;
-use scalekit_wire::hosts::shown_host;
 pub(crate) use scalekit_wire::hosts::AllowedHosts;
+use scalekit_wire::hosts::{request_host, shown_host};
 
 use crate::error::Error;
 
@@ -21,12 +21,16 @@ pub(crate) async fn check_host(
     request: Request,
     next: Next,
 ) -> Response {
-    let host = request
-        .headers()
-        .get(header::HOST)
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| request.uri().authority().map(|a| a.as_str().to_owned()));
+    let host = request_host(
+        request
+            .headers()
+            .get(header::HOST)
+            .map(|value| value.as_bytes()),
+        request
+            .uri()
+            .authority()
+            .map(|authority| authority.as_str()),
+    );
     match host {
         Some(host) if allowed.allows(&host) => next.run(request).await,
         Some(host) => {

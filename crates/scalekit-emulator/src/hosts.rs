@@ -11,8 +11,8 @@ use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use scalekit_wire::hosts::shown_host;
 pub use scalekit_wire::hosts::AllowedHosts;
+use scalekit_wire::hosts::{request_host, shown_host};
 
 /// The middleware: 421 and a one-line text for any other `Host` (or none).
 pub(crate) async fn check_host(
@@ -20,12 +20,16 @@ pub(crate) async fn check_host(
     request: Request,
     next: Next,
 ) -> Response {
-    let host = request
-        .headers()
-        .get(header::HOST)
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| request.uri().authority().map(|a| a.as_str().to_owned()));
+    let host = request_host(
+        request
+            .headers()
+            .get(header::HOST)
+            .map(|value| value.as_bytes()),
+        request
+            .uri()
+            .authority()
+            .map(|authority| authority.as_str()),
+    );
     match host {
         Some(host) if allowed.allows(&host) => next.run(request).await,
         other => {

@@ -50,6 +50,21 @@ impl AllowedHosts {
     }
 }
 
+/// The host a request names: its `Host` header when it is visible ASCII
+/// (what HTTP libraries read as text), else the request target's authority
+/// (an HTTP/2 request or an absolute-form target); `None` when it names none.
+pub fn request_host(header: Option<&[u8]>, authority: Option<&str>) -> Option<String> {
+    header
+        .filter(|value| {
+            value
+                .iter()
+                .all(|b| *b == b'\t' || (0x20..0x7f).contains(b))
+        })
+        .and_then(|value| std::str::from_utf8(value).ok())
+        .map(str::to_owned)
+        .or_else(|| authority.map(str::to_owned))
+}
+
 /// A `Host` value as it may be logged: no control characters, at most 100
 /// characters.
 pub fn shown_host(host: &str) -> String {
@@ -59,6 +74,25 @@ pub fn shown_host(host: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_host_comes_from_the_header_else_the_authority() {
+        assert_eq!(
+            request_host(Some(b"localhost:1"), Some("other:2")).as_deref(),
+            Some("localhost:1")
+        );
+        for unreadable in [&b"\xff"[..], "ü.example".as_bytes()] {
+            assert_eq!(
+                request_host(Some(unreadable), Some("other:2")).as_deref(),
+                Some("other:2")
+            );
+        }
+        assert_eq!(
+            request_host(None, Some("other:2")).as_deref(),
+            Some("other:2")
+        );
+        assert_eq!(request_host(None, None), None);
+    }
 
     #[test]
     fn loopback_names_with_the_port_and_the_public_host_are_allowed() {
