@@ -154,38 +154,6 @@ impl Env {
         flow.code_from(&callback).unwrap()
     }
 
-    /// Opens the "Continue as" page `login` as `who` and presses Continue;
-    /// the answer (a redirect to the app's callback).
-    pub async fn continue_as(&self, login: &Url, who: &SignedIn) -> Response {
-        let page = self.get_with_cookie(login.clone(), who).await;
-        assert_eq!(page.status(), StatusCode::OK);
-        let csrf_cookie = page
-            .headers()
-            .get_all(reqwest::header::SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with("skemu_csrf="))
-            .and_then(|v| v.split(';').next())
-            .unwrap()
-            .to_owned();
-        let html = page.text().await.unwrap();
-        assert!(html.contains("Continue as"), "{html}");
-        let form = [
-            ("csrf", testing::hidden_field(&html, "csrf").unwrap()),
-            (
-                "auth_request",
-                testing::hidden_field(&html, "auth_request").unwrap(),
-            ),
-        ];
-        self.http
-            .post(self.url("/ui/login/continue"))
-            .header(COOKIE, format!("{}; {csrf_cookie}", who.cookie))
-            .form(&form)
-            .send()
-            .await
-            .unwrap()
-    }
-
     pub async fn token(&self, form: &[(&str, &str)]) -> Response {
         self.http
             .post(self.url("/oauth/token"))
