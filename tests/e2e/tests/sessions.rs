@@ -1,5 +1,6 @@
-//! Issue 16, "Where you're signed in": the window lists the person's
-//! sessions through the broker, this app's marked; a second sign-in in the
+//! Issue 16, "Where you're signed in": the app signed in by deep link (the
+//! production redirect), the window lists the person's sessions through the
+//! broker, this app's marked; a second sign-in in the
 //! browser appears, and signing it out from the window ends it while the
 //! app stays signed in.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -42,10 +43,10 @@ fn listed(world: &World) -> (Vec<String>, Option<String>) {
 #[ignore = "end to end: run through tests/e2e/run (Xvfb, tauri-driver, Chromium, gnome-keyring)"]
 fn a_second_sign_in_is_listed_and_signing_it_out_from_the_window_ends_it() {
     let mut world = World::start("sessions");
-    world.launch_app(Redirect::Loopback);
+    world.launch_app(Redirect::DeepLink);
     world.app().wait_visible("signed-out");
     // Given the app signed in (one session, this app's)
-    flows::sign_in_with_email_code(&world, "1", EMAIL, Redirect::Loopback);
+    flows::sign_in_with_email_code(&world, "1", EMAIL, Redirect::DeepLink);
     world.app().wait_visible("passkeys-empty");
     let (ids, current) = wait_for("the window to list this app's session", UI_TIMEOUT, || {
         let (ids, current) = listed(&world);
