@@ -36,8 +36,10 @@ struct Claims {
 
 /// Verifies callers' access tokens.
 pub struct TokenVerifier {
-    keys: Arc<KeyCache>,
-    validation: Validation,
+    pub(crate) keys: Arc<KeyCache>,
+    pub(crate) validation: Validation,
+    /// The app's client id (`aud`, and `azp` when an ID token names one).
+    pub(crate) client_id: String,
 }
 
 impl TokenVerifier {
@@ -51,7 +53,11 @@ impl TokenVerifier {
         validation.validate_nbf = true;
         validation.validate_aud = true;
         validation.leeway = leeway_secs;
-        Self { keys, validation }
+        Self {
+            keys,
+            validation,
+            client_id: client_id.to_owned(),
+        }
     }
 
     /// Authenticates the request's `Authorization: Bearer` token.

@@ -20,6 +20,15 @@ pub enum Error {
     /// the environment.
     #[error("{0}")]
     Unauthenticated(String),
+    /// The call needs a more recent authentication than the caller proved
+    /// (RFC 9470): answered with a step-up challenge.
+    #[error("Confirm it is you: {reason}. Sign in again (within {max_age_secs} s) and retry.")]
+    StepUpRequired {
+        /// How recent the authentication must be, in seconds.
+        max_age_secs: u64,
+        /// Why the proof was refused (nothing secret).
+        reason: String,
+    },
     /// The caller asked about another user.
     #[error("{0}")]
     Forbidden(String),
@@ -95,6 +104,13 @@ impl Error {
     fn classify(&self) -> (StatusCode, GrpcCode, &'static str) {
         let status = match self {
             Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            Error::StepUpRequired { .. } => {
+                return (
+                    StatusCode::UNAUTHORIZED,
+                    GrpcCode::Unauthenticated,
+                    scalekit_wire::step_up::ERROR_CODE,
+                )
+            }
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::NotFound | Error::SessionNotFound | Error::NoRoute => StatusCode::NOT_FOUND,
             Error::MisdirectedRequest(_) => {
@@ -178,6 +194,13 @@ impl Error {
                     header::WWW_AUTHENTICATE,
                     HeaderValue::from_static("Bearer error=\"invalid_token\""),
                 );
+            }
+            Error::StepUpRequired { max_age_secs, .. } => {
+                if let Ok(value) =
+                    HeaderValue::from_str(&scalekit_wire::step_up::challenge(*max_age_secs))
+                {
+                    headers.insert(header::WWW_AUTHENTICATE, value);
+                }
             }
             Error::RateLimited { retry_after_secs } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
@@ -284,6 +307,29 @@ mod tests {
         .into_response();
         assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(response.headers()[header::RETRY_AFTER], "7");
+    }
+
+    #[test]
+    fn step_up_response_carries_the_rfc_9470_challenge() {
+        let response = Error::StepUpRequired {
+            max_age_secs: 300,
+            reason: "your last sign-in is too old for this".into(),
+        }
+        .into_response();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        let challenge = response.headers()[header::WWW_AUTHENTICATE]
+            .to_str()
+            .unwrap();
+        assert_eq!(
+            scalekit_wire::step_up::parse_challenge(challenge),
+            Some(300)
+        );
+        let body = Error::StepUpRequired {
+            max_age_secs: 300,
+            reason: "x".into(),
+        }
+        .body(None);
+        assert_eq!(body.code, Some(16));
     }
 
     #[test]

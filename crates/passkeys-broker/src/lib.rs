@@ -36,6 +36,7 @@ mod owned;
 mod rate_limit;
 mod routes;
 mod sessions;
+mod step_up;
 mod upstream;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -136,6 +137,7 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<R
         owned: owned::OwnedCredentials::new(clock.clone()),
         limiter: rate_limit::RateLimiter::new(config.rate_limit, clock),
         max_body_bytes: config.max_body_bytes,
+        step_up_max_age: config.step_up_max_age,
         about: routes::About {
             issuer: config.issuer(),
             client_id: config.client_id.clone(),

@@ -12,7 +12,7 @@ async fn user_lists_renames_and_removes_their_own_passkeys() {
     // login) with two passkeys in the environment
     let emulator = start_emulator().await;
     let broker = start_broker(broker_config(&emulator)).await;
-    let (user_id, token) = sign_in(&emulator, "ada@example.com").await;
+    let (user_id, token, id_token) = sign_in(&emulator, "ada@example.com").await;
     let laptop = add_passkey(&emulator, &user_id, "Laptop").await;
     let phone = add_passkey(&emulator, &user_id, "Phone").await;
     let http = http();
@@ -77,6 +77,7 @@ async fn user_lists_renames_and_removes_their_own_passkeys() {
     let response = http
         .delete(format!("{credentials}/{}", phone.id))
         .bearer_auth(&token)
+        .header(PROOF, &id_token)
         .send()
         .await
         .unwrap();
@@ -108,7 +109,7 @@ async fn another_users_credential_is_not_found_and_untouched() {
     let bob = create_user(&emulator, "bob@example.com").await;
     add_passkey(&emulator, &ada, "Ada's key").await;
     let bobs_key = add_passkey(&emulator, &bob, "Bob's key").await;
-    let ada_token = user_token(&emulator, &ada).await;
+    let (ada_token, ada_proof) = user_tokens(&emulator, &ada, 0).await;
     let http = http();
     let credentials = at(broker.base_url(), CREDENTIALS);
     let bob_before = stored_passkeys(&emulator, &bob).await;
@@ -124,6 +125,7 @@ async fn another_users_credential_is_not_found_and_untouched() {
     let remove = http
         .delete(format!("{credentials}/{}", bobs_key.id))
         .bearer_auth(&ada_token)
+        .header(PROOF, &ada_proof)
         .send()
         .await
         .unwrap();
@@ -131,6 +133,7 @@ async fn another_users_credential_is_not_found_and_untouched() {
     let nobody = http
         .delete(format!("{credentials}/wac_doesnotexist"))
         .bearer_auth(&ada_token)
+        .header(PROOF, &ada_proof)
         .send()
         .await
         .unwrap();
@@ -263,7 +266,7 @@ async fn a_change_right_after_the_callers_own_listing_needs_no_second_listing() 
     let broker = start_broker(config).await;
     let ada = create_user(&emulator, "ada@example.com").await;
     let key = add_passkey(&emulator, &ada, "Laptop").await;
-    let token = user_token(&emulator, &ada).await;
+    let (token, proof) = user_tokens(&emulator, &ada, 0).await;
     assert_eq!(list_as(&broker, &token).await.status(), 200);
     assert_eq!(proxy.count("GET", "/api/v1/webauthn/credentials"), 1);
 
@@ -292,6 +295,7 @@ async fn a_change_right_after_the_callers_own_listing_needs_no_second_listing() 
     let response = http()
         .delete(at(broker.base_url(), &format!("{CREDENTIALS}/{}", bobs.id)))
         .bearer_auth(&token)
+        .header(PROOF, &proof)
         .send()
         .await
         .unwrap();

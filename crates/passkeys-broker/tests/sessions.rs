@@ -24,7 +24,7 @@ async fn a_signed_out_sessions_token_is_refused_within_the_check_interval() {
     let broker = passkeys_broker::start_with_clock(config, clock.clone())
         .await
         .unwrap();
-    let (user, token) = sign_in(&emulator, "ada@example.com").await;
+    let (user, token, _) = sign_in(&emulator, "ada@example.com").await;
     assert_eq!(list_as(&broker, &token).await.status(), 200);
     assert_eq!(list_as(&broker, &token).await.status(), 200);
     // one question about the session for both calls

@@ -24,6 +24,8 @@ struct SignIn {
     session_id: String,
     access: String,
     refresh: String,
+    /// The ID token: the proof of a recent authentication.
+    id: String,
 }
 
 async fn sign_in_again(emulator: &RunningEmulator, email: &str) -> SignIn {
@@ -42,6 +44,7 @@ async fn sign_in_again(emulator: &RunningEmulator, email: &str) -> SignIn {
         user_id: claims["sub"].as_str().unwrap().to_owned(),
         session_id: claims["sid"].as_str().unwrap().to_owned(),
         access: tokens.access_token,
+        id: tokens.id_token.expect("an ID token"),
         refresh: tokens
             .refresh_token
             .expect("offline_access gives a refresh token"),
@@ -86,10 +89,11 @@ async fn list(broker: &RunningBroker, token: &str) -> reqwest::Response {
     http().get(url).bearer_auth(token).send().await.unwrap()
 }
 
-async fn revoke(broker: &RunningBroker, token: &str, session_id: &str) -> reqwest::Response {
+async fn revoke(broker: &RunningBroker, caller: &SignIn, session_id: &str) -> reqwest::Response {
     http()
         .post(revoke_url(broker.base_url(), session_id))
-        .bearer_auth(token)
+        .bearer_auth(&caller.access)
+        .header(PROOF, &caller.id)
         .send()
         .await
         .unwrap()
@@ -149,7 +153,7 @@ async fn a_person_lists_their_sessions_and_signs_another_out() {
 
     // When they sign the other session out
     let revoked: RevokeSessionResponse = sample(
-        revoke(&broker, &app.access, &other.session_id).await,
+        revoke(&broker, &app, &other.session_id).await,
         "revoke_session",
         "scalekit.v1.sessions.RevokeSessionResponse",
     )
@@ -214,14 +218,15 @@ async fn someone_elses_or_an_unknown_session_is_404_and_untouched() {
     let bob = sign_in_again(&emulator, "bob@example.com").await;
 
     // When Ada tries to sign out Bob's session, or one that does not exist
-    let bobs = revoke(&broker, &ada.access, &bob.session_id).await;
-    let unknown = revoke(&broker, &ada.access, "ses_nobody").await;
-    let odd = revoke(&broker, &ada.access, "ses_1/../x").await;
+    let bobs = revoke(&broker, &ada, &bob.session_id).await;
+    let unknown = revoke(&broker, &ada, "ses_nobody").await;
+    let odd = revoke(&broker, &ada, "ses_1/../x").await;
 
     // Then each is the 404 an unknown passkey gets, and nothing was revoked
     let passkey = http()
         .delete(routes::credentials_url(broker.base_url(), Some("wac_nobody")).unwrap())
         .bearer_auth(&ada.access)
+        .header(PROOF, &ada.id)
         .send()
         .await
         .unwrap();

@@ -60,6 +60,15 @@ pub enum Error {
     /// environment's own page instead ([`crate::Client::manage_passkeys_url`]).
     #[error("Managing passkeys here needs your organisation's passkeys broker, which is not configured. You can manage your passkeys in the browser.")]
     PasskeysBrokerMissing,
+    /// The call needs a recent authentication (the broker's RFC 9470
+    /// challenge): confirm it is you ([`crate::Client::confirm_identity`])
+    /// and try again. Nothing was changed.
+    #[error("Confirm it's you: sign in again in your browser to do this. Nothing was changed.")]
+    ReauthenticationRequired {
+        /// How recent the authentication must be, in seconds (the
+        /// challenge's `max_age`).
+        max_age_secs: u64,
+    },
     /// A fixed loopback port is already taken.
     #[error("Port {port} on 127.0.0.1 is already in use, so the sign-in cannot receive the browser's answer. Close the program using it or configure another port.")]
     PortInUse {
@@ -130,6 +139,8 @@ pub enum ErrorKind {
     Config,
     /// No passkeys broker is configured: manage passkeys in the browser.
     PasskeysBrokerMissing,
+    /// Confirm it is you (authenticate again), then retry.
+    ReauthenticationRequired,
     /// A bug.
     Internal,
 }
@@ -156,6 +167,7 @@ impl Error {
             },
             Error::Keychain(_) => ErrorKind::Keychain,
             Error::PasskeysBrokerMissing => ErrorKind::PasskeysBrokerMissing,
+            Error::ReauthenticationRequired { .. } => ErrorKind::ReauthenticationRequired,
             Error::Internal(_) => ErrorKind::Internal,
         }
     }

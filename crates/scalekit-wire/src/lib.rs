@@ -11,6 +11,8 @@
 //! - [`display_name`]: [`DISPLAY_NAME_MAX_CHARS`] and its validators.
 //! - [`routes`]: the REST paths and the URL builders.
 //! - [`hosts`]: which `Host` header a local server answers.
+//! - [`step_up`]: the proof of a recent authentication a destructive call
+//!   carries, and the RFC 9470 challenge that asks for one.
 //! - [`secret_newtype!`]: the one idiom for secret values.
 //! - [`fixtures`]: JSON bodies every side of the wire is tested against
 //!   (and which `fixtures/check-against-sdk` parses with Scalekit's own
@@ -47,6 +49,7 @@ pub mod routes;
 mod secret;
 pub mod session;
 pub mod status;
+pub mod step_up;
 
 pub use display_name::{check_display_name_length, validate_display_name, DISPLAY_NAME_MAX_CHARS};
 pub use error::{Error, Result};

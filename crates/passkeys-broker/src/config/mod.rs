@@ -91,6 +91,9 @@ pub struct Config {
     /// How long an `active` answer about a caller's session is trusted
     /// before the environment is asked again (at most 30 s).
     pub session_check_interval: Duration,
+    /// How recent an authentication removing a passkey or signing a session
+    /// out needs (the caller's ID token's `auth_time`; default 5 minutes).
+    pub step_up_max_age: Duration,
 }
 
 impl Config {
@@ -121,6 +124,7 @@ impl Config {
             rate_limit: RateLimit::default(),
             max_body_bytes: 16 * 1024,
             session_check_interval: Duration::from_secs(20),
+            step_up_max_age: Duration::from_secs(scalekit_wire::step_up::DEFAULT_MAX_AGE_SECS),
         }
     }
 
@@ -209,6 +213,11 @@ impl Config {
                 crate::sessions::MAX_SESSION_CHECK_INTERVAL.as_secs()
             )));
         }
+        if self.step_up_max_age.is_zero() {
+            return Err(Error::Config(
+                "step_up_max_age_secs must be at least 1: 0 would refuse every removal".into(),
+            ));
+        }
         if self.upstream_timeout.is_zero() {
             return Err(Error::Config(
                 "upstream_timeout_secs must be at least 1".into(),
@@ -281,6 +290,7 @@ struct FileConfig {
     rate_limit: Option<RateLimit>,
     max_body_bytes: Option<usize>,
     session_check_interval_secs: Option<u64>,
+    step_up_max_age_secs: Option<u64>,
 }
 
 impl FileConfig {
@@ -335,6 +345,9 @@ impl FileConfig {
         }
         if let Some(v) = self.session_check_interval_secs {
             config.session_check_interval = secs(v);
+        }
+        if let Some(v) = self.step_up_max_age_secs {
+            config.step_up_max_age = secs(v);
         }
         config.validate()?;
         Ok(config)

@@ -36,6 +36,8 @@ pub(crate) struct Broker {
     pub(crate) owned: OwnedCredentials,
     pub(crate) limiter: RateLimiter,
     pub(crate) max_body_bytes: usize,
+    /// How recent an authentication a destructive call needs ([`crate::step_up`]).
+    pub(crate) step_up_max_age: std::time::Duration,
     /// What `/.well-known/passkeys-broker` says (nothing secret).
     pub(crate) about: About,
 }
@@ -148,6 +150,17 @@ impl Broker {
         Ok(caller)
     }
 
+    /// [`Broker::admit`], then the proof of a recent authentication a
+    /// destructive call needs ([`crate::step_up`]), checked before anything
+    /// is looked up, so a refusal says nothing about what exists.
+    async fn admit_recently_authenticated(&self, headers: &HeaderMap) -> Result<Caller> {
+        let caller = self.admit(headers).await?;
+        self.verifier
+            .check_recent_authentication(headers, &caller, self.step_up_max_age)
+            .await?;
+        Ok(caller)
+    }
+
     /// The caller's credentials as the environment lists them, minus any
     /// that name another user (defence in depth).
     async fn own_credentials(&self, caller: &Caller) -> Result<ListCredentialsResponse> {
@@ -230,7 +243,7 @@ async fn remove_credential(
     headers: HeaderMap,
 ) -> Response {
     let result = async {
-        let caller = broker.admit(&headers).await?;
+        let caller = broker.admit_recently_authenticated(&headers).await?;
         broker.ensure_owned(&caller, &id).await?;
         let removed = broker.upstream.remove(&id).await;
         broker.owned.forget(&caller.user_id, &id);

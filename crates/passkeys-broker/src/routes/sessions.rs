@@ -83,7 +83,7 @@ pub(super) async fn revoke_session(
     headers: HeaderMap,
 ) -> Response {
     let result: Result<RevokeSessionResponse> = async {
-        let caller = broker.admit(&headers).await?;
+        let caller = broker.admit_recently_authenticated(&headers).await?;
         broker.ensure_session_owned(&caller, &session_id).await?;
         let revoked = broker.upstream.revoke_session(&session_id).await?;
         broker.sessions.mark_ended(&session_id);

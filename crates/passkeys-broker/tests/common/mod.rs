@@ -147,6 +147,51 @@ pub async fn user_token(emulator: &RunningEmulator, user_id: &str) -> String {
     sign_with_environment_key(emulator, &claims)
 }
 
+/// ID-token claims as the emulator issues them for the app: `sub`, in the
+/// session `sid`, authenticated `authenticated_secs_ago` seconds ago.
+pub fn id_claims_in_session(
+    emulator: &RunningEmulator,
+    sub: &str,
+    sid: &str,
+    authenticated_secs_ago: i64,
+) -> Value {
+    let issued = now();
+    json!({
+        "iss": emulator.state().issuer(),
+        "aud": [APP_CLIENT_ID],
+        "azp": APP_CLIENT_ID,
+        "sub": sub,
+        "sid": sid,
+        "exp": issued + 3600,
+        "iat": issued,
+        "auth_time": issued - authenticated_secs_ago,
+        "amr": ["conn_email"],
+        "at_hash": "x4Nw-0Rk8BfoNp2Dq1e0hg",
+    })
+}
+
+/// A user's access token and ID token for the app, signed by the
+/// environment and issued in one new live session; the ID token (the proof
+/// of a recent authentication) says they authenticated
+/// `authenticated_secs_ago` seconds ago.
+pub async fn user_tokens(
+    emulator: &RunningEmulator,
+    user_id: &str,
+    authenticated_secs_ago: i64,
+) -> (String, String) {
+    let session_id = start_session(emulator, user_id).await;
+    let access =
+        access_claims_in_session(emulator, user_id, &session_id, APP_CLIENT_ID, now() + 300);
+    let id = id_claims_in_session(emulator, user_id, &session_id, authenticated_secs_ago);
+    (
+        sign_with_environment_key(emulator, &access),
+        sign_with_environment_key(emulator, &id),
+    )
+}
+
+/// The header that carries the proof of a recent authentication.
+pub const PROOF: &str = scalekit_wire::step_up::RECENT_AUTHENTICATION_HEADER;
+
 /// A plain HTTP client for talking to the broker.
 pub fn http() -> reqwest::Client {
     reqwest::Client::builder()
@@ -306,9 +351,9 @@ async fn forward(
 }
 
 /// Signs `email` in to the app the way the app does it (authorization code
-/// with PKCE through the hosted email-code login) and returns the user id
-/// and the access token the environment issued.
-pub async fn sign_in(emulator: &RunningEmulator, email: &str) -> (String, String) {
+/// with PKCE through the hosted email-code login) and returns the user id,
+/// the access token and the ID token the environment issued.
+pub async fn sign_in(emulator: &RunningEmulator, email: &str) -> (String, String, String) {
     let browser = testing::browser_client().unwrap();
     let tokens = testing::CodeFlow::new(emulator.base_url())
         .with_client(APP_CLIENT_ID, testing::LOOPBACK_REDIRECT_URI)
@@ -316,6 +361,7 @@ pub async fn sign_in(emulator: &RunningEmulator, email: &str) -> (String, String
         .await
         .unwrap();
     let access_token = tokens.access_token;
+    let id_token = tokens.id_token.expect("an ID token");
     let email = email.to_owned();
     let user = emulator
         .state()
@@ -324,7 +370,7 @@ pub async fn sign_in(emulator: &RunningEmulator, email: &str) -> (String, String
         .await
         .unwrap()
         .expect("sign-in created the user");
-    (user.id, access_token)
+    (user.id, access_token, id_token)
 }
 
 /// A stand-in for the environment's API (`upstream_api_url`): every session

@@ -16,8 +16,8 @@ use crate::error::{Error, Result};
 use crate::oidc::Provider;
 use crate::passkeys::{is_unauthenticated, validate_display_name, Passkey, PasskeysApi};
 use crate::refresh::{Sessions, DEFAULT_REFRESH_SKEW};
-use crate::secret::AccessToken;
-use crate::vault::{Account, SecretStore, TokenVault, DEFAULT_KEYCHAIN_TIMEOUT};
+use crate::secret::{AccessToken, IdToken};
+use crate::vault::{Account, SecretStore, StoredSession, TokenVault, DEFAULT_KEYCHAIN_TIMEOUT};
 
 /// Whether someone is signed in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -85,6 +85,7 @@ pub struct Client {
 
 mod sessions;
 mod sign_in;
+mod step_up;
 
 use sign_in::PendingSignIn;
 
@@ -243,9 +244,9 @@ impl Client {
     /// [`Error::Config`] when the broker's address has no passkeys API,
     /// network errors.
     pub async fn list_passkeys(&self) -> Result<Vec<Passkey>> {
-        self.authorized(
-            |api, token, account| async move { api.list(&token, &account.subject).await },
-        )
+        self.authorized(|api, grant| async move {
+            api.list(&grant.access_token, &grant.account.subject).await
+        })
         .await
     }
 
@@ -256,20 +257,26 @@ impl Client {
     /// [`Error::InvalidInput`] for a bad name or id, else as [`Client::list_passkeys`].
     pub async fn rename_passkey(&self, id: &str, name: &str) -> Result<Passkey> {
         let name = validate_display_name(name)?;
-        self.authorized(|api, token, _| {
+        self.authorized(|api, grant| {
             let name = name.clone();
-            async move { api.rename(&token, id, &name).await }
+            async move { api.rename(&grant.access_token, id, &name).await }
         })
         .await
     }
 
-    /// Removes a passkey.
+    /// Removes a passkey. The broker needs a recent authentication for it:
+    /// the stored ID token is sent as the proof.
     ///
     /// # Errors
-    /// As [`Client::list_passkeys`]; [`Error::Api`] with status 404 when it is gone.
+    /// As [`Client::list_passkeys`]; [`Error::Api`] with status 404 when it
+    /// is gone; [`Error::ReauthenticationRequired`] when the last
+    /// authentication is too old (then [`Client::confirm_identity`] and retry).
     pub async fn remove_passkey(&self, id: &str) -> Result<()> {
-        self.authorized(|api, token, _| async move { api.remove(&token, id).await })
-            .await
+        self.authorized(|api, grant| async move {
+            api.remove(&grant.access_token, grant.id_token.as_ref(), id)
+                .await
+        })
+        .await
     }
 
     /// `<environment>/ui/profile/passkeys`, where the user adds passkeys
@@ -297,7 +304,7 @@ impl Client {
     /// Without a passkeys broker nothing is read or sent.
     async fn authorized<'a, T, F, Fut>(&'a self, call: F) -> Result<T>
     where
-        F: Fn(&'a PasskeysApi, AccessToken, Account) -> Fut,
+        F: Fn(&'a PasskeysApi, Grant) -> Fut,
         Fut: Future<Output = Result<T>>,
     {
         let api = self
@@ -312,15 +319,34 @@ impl Client {
                 .refresh(|| self.provider(), &session.access_token)
                 .await?;
         }
-        let first = call(api, session.access_token.clone(), session.account.clone()).await;
+        let first = call(api, Grant::of(&session)).await;
         match first {
             Err(error) if is_unauthenticated(&error) => {
                 let renewed = sessions
                     .refresh(|| self.provider(), &session.access_token)
                     .await?;
-                call(api, renewed.access_token, renewed.account).await
+                call(api, Grant::of(&renewed)).await
             }
             other => other,
+        }
+    }
+}
+
+/// What an API call made on the person's behalf carries: the access token,
+/// the ID token (the proof of a recent authentication that removals need)
+/// and whose they are.
+struct Grant {
+    access_token: AccessToken,
+    id_token: Option<IdToken>,
+    account: Account,
+}
+
+impl Grant {
+    fn of(session: &StoredSession) -> Self {
+        Grant {
+            access_token: session.access_token.clone(),
+            id_token: session.id_token.clone(),
+            account: session.account.clone(),
         }
     }
 }

@@ -16,9 +16,12 @@ impl Client {
     /// As [`Client::list_passkeys`].
     pub async fn list_sessions(&self) -> Result<Vec<SignedInSession>> {
         let current = self.current_session_id().await?;
-        self.authorized(|api, token, _| {
+        self.authorized(|api, grant| {
             let current = current.clone();
-            async move { api.list_sessions(&token, current.as_deref()).await }
+            async move {
+                api.list_sessions(&grant.access_token, current.as_deref())
+                    .await
+            }
         })
         .await
     }
@@ -29,15 +32,20 @@ impl Client {
     /// # Errors
     /// [`Error::InvalidInput`] for this app's own session (use
     /// [`Client::sign_out`]) or a malformed id; else as [`Client::list_passkeys`]
-    /// ([`Error::Api`] 404 for a session that is not the person's).
+    /// ([`Error::Api`] 404 for a session that is not the person's);
+    /// [`Error::ReauthenticationRequired`] when the last authentication is
+    /// too old (then [`Client::confirm_identity`] and retry).
     pub async fn sign_out_session(&self, id: &str) -> Result<()> {
         if self.current_session_id().await?.as_deref() == Some(id) {
             return Err(Error::InvalidInput(
                 "That is this app's own session: use Sign out to end it.".into(),
             ));
         }
-        self.authorized(|api, token, _| async move { api.revoke_session(&token, id).await })
-            .await
+        self.authorized(|api, grant| async move {
+            api.revoke_session(&grant.access_token, grant.id_token.as_ref(), id)
+                .await
+        })
+        .await
     }
 
     /// Signs out every other active session; this app stays signed in.

@@ -66,9 +66,21 @@ impl Client {
         &self,
         progress: impl Fn(SignInProgress) + Send + Sync + 'static,
     ) -> Result<Account> {
+        let (provider, signed_in) = self.authenticate(&progress, None).await?;
+        self.store_signed_in(&provider, signed_in).await
+    }
+
+    /// Steps 1 to 3: the browser, its callback and the code exchange; with
+    /// `step_up`, the person is asked to authenticate again (`prompt=login`,
+    /// `max_age`). Nothing is stored yet.
+    pub(super) async fn authenticate(
+        &self,
+        progress: &(impl Fn(SignInProgress) + Send + Sync),
+        step_up: Option<Duration>,
+    ) -> Result<(std::sync::Arc<Provider>, SignedIn)> {
         let provider = self.provider().await?;
         let (redirect_uri, listener) = self.redirect_target().await?;
-        let request = provider.authorize(&self.inner.config.scopes, &redirect_uri)?;
+        let request = provider.authorize(&self.inner.config.scopes, &redirect_uri, step_up)?;
         let waiting = self.register_pending(&request.state, listener.is_none());
 
         let opened = self.inner.browser.open(&request.url);
@@ -90,7 +102,7 @@ impl Client {
         provider.check_callback_issuer(callback.issuer.as_deref())?;
         progress(SignInProgress::CompletingSignIn);
         let signed_in = provider.exchange_code(request, callback.code).await?;
-        self.store_signed_in(&provider, signed_in).await
+        Ok((provider, signed_in))
     }
 
     /// Step 1: where the browser comes back to, and the listener that waits
@@ -130,7 +142,11 @@ impl Client {
     /// Step 4: keeps the new session in the keychain, then revokes the
     /// refresh token of the session it replaced (another account, or the
     /// same one signed in again), so that a replaced session cannot come back.
-    async fn store_signed_in(&self, provider: &Provider, signed_in: SignedIn) -> Result<Account> {
+    pub(super) async fn store_signed_in(
+        &self,
+        provider: &Provider,
+        signed_in: SignedIn,
+    ) -> Result<Account> {
         let SignedIn { tokens, account } = signed_in;
         let replaced = match self.inner.sessions.current().await {
             Ok(session) => session.and_then(|s| s.refresh_token),

@@ -8,9 +8,9 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use openidconnect::core::{
-    CoreAuthDisplay, CoreAuthenticationFlow, CoreClaimName, CoreClaimType, CoreClient,
-    CoreClientAuthMethod, CoreGrantType, CoreIdToken, CoreIdTokenClaims, CoreIdTokenVerifier,
-    CoreJsonWebKey, CoreJsonWebKeySet, CoreJweContentEncryptionAlgorithm,
+    CoreAuthDisplay, CoreAuthPrompt, CoreAuthenticationFlow, CoreClaimName, CoreClaimType,
+    CoreClient, CoreClientAuthMethod, CoreGrantType, CoreIdToken, CoreIdTokenClaims,
+    CoreIdTokenVerifier, CoreJsonWebKey, CoreJsonWebKeySet, CoreJweContentEncryptionAlgorithm,
     CoreJweKeyManagementAlgorithm, CoreResponseMode, CoreResponseType, CoreSubjectIdentifierType,
     CoreTokenResponse,
 };
@@ -102,6 +102,8 @@ pub(crate) struct Tokens {
     pub expires_at: OffsetDateTime,
     /// From the verified ID token, when one came back.
     pub account: Option<Account>,
+    /// The verified ID token's `auth_time` (Unix seconds), when it has one.
+    pub auth_time: Option<i64>,
 }
 
 /// What a code exchange gives: the verified tokens and the account they
@@ -223,10 +225,13 @@ impl Provider {
     }
 
     /// Builds the authorization URL with PKCE S256, a random state and nonce.
+    /// With `step_up` (a maximum authentication age), it asks the person to
+    /// authenticate again: `prompt=login` and `max_age` (OIDC Core 3.1.2.1).
     pub(crate) fn authorize(
         &self,
         scopes: &[String],
         redirect_uri: &Url,
+        step_up: Option<Duration>,
     ) -> Result<AuthorizationRequest> {
         let redirect_uri = RedirectUrl::from_url(redirect_uri.clone());
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
@@ -238,6 +243,11 @@ impl Provider {
         );
         for scope in scopes.iter().filter(|scope| scope.as_str() != "openid") {
             request = request.add_scope(Scope::new(scope.clone()));
+        }
+        if let Some(max_age) = step_up {
+            request = request
+                .add_prompt(CoreAuthPrompt::Login)
+                .set_max_age(max_age);
         }
         let (url, state, nonce) = request.set_pkce_challenge(challenge).url();
         Ok(AuthorizationRequest {
@@ -336,13 +346,18 @@ impl Provider {
             .unwrap_or(Duration::from_secs(300))
             .min(Duration::from_secs(60 * 60 * 24 * 365));
         let expires_at = self.clock.now_utc() + lifetime;
-        let (id_token, account) = match response.id_token() {
+        let (id_token, account, auth_time) = match response.id_token() {
             Some(id_token) => {
                 let claims = self.verify_id_token(id_token, nonce, &access_token).await?;
                 let account = account_from_claims(&claims, &self.metadata);
-                (Some(IdToken::new(id_token.to_string())), Some(account))
+                let auth_time = claims.auth_time().map(|time| time.timestamp());
+                (
+                    Some(IdToken::new(id_token.to_string())),
+                    Some(account),
+                    auth_time,
+                )
             }
-            None => (None, None),
+            None => (None, None, None),
         };
         Ok(Tokens {
             access_token,
@@ -350,6 +365,7 @@ impl Provider {
             id_token,
             expires_at,
             account,
+            auth_time,
         })
     }
 }

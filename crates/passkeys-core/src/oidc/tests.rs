@@ -232,7 +232,10 @@ async fn authorize_url_and_end_session_url() {
         .iter()
         .map(|s| s.to_string())
         .collect();
-    let request = fixture.provider.authorize(&scopes, &redirect).unwrap();
+    let request = fixture
+        .provider
+        .authorize(&scopes, &redirect, None)
+        .unwrap();
     let params: std::collections::HashMap<String, String> =
         request.url.query_pairs().into_owned().collect();
     assert_eq!(params["response_type"], "code");

@@ -7,7 +7,7 @@ mod wire;
 
 use reqwest::{Method, StatusCode};
 use scalekit_wire::credential::{DeleteCredentialResponse, UpdateCredentialRequest};
-use scalekit_wire::routes;
+use scalekit_wire::{routes, step_up};
 use serde::Deserialize;
 use serde_json::Value;
 use url::Url;
@@ -19,7 +19,7 @@ pub use view::{AuthenticatorInfo, Passkey, RegisteredFrom};
 pub(crate) use wire::{decode_error, decode_list, decode_single};
 
 use crate::error::{Error, Result};
-use crate::secret::AccessToken;
+use crate::secret::{AccessToken, IdToken};
 
 /// Longest passkey name, in characters (Scalekit's rule, from the wire contract).
 pub use scalekit_wire::DISPLAY_NAME_MAX_CHARS;
@@ -126,12 +126,19 @@ impl PasskeysApi {
             .ok_or_else(unexpected_answer)
     }
 
-    /// `DELETE /api/v1/webauthn/credentials/{id}`.
-    pub(crate) async fn remove(&self, token: &AccessToken, id: &str) -> Result<()> {
+    /// `DELETE /api/v1/webauthn/credentials/{id}`, with the proof of a
+    /// recent authentication ([`step_up`](scalekit_wire::step_up)).
+    pub(crate) async fn remove(
+        &self,
+        token: &AccessToken,
+        proof: Option<&IdToken>,
+        id: &str,
+    ) -> Result<()> {
         validate_id(id)?;
-        let answer = self
-            .send(Method::DELETE, self.url(Some(id))?, token, None)
+        let (status, bytes) = self
+            .exchange_with_proof(Method::DELETE, self.url(Some(id))?, token, proof, None)
             .await?;
+        let answer = answer(status, &bytes)?;
         let removed = DeleteCredentialResponse::deserialize(&answer).ok();
         if removed.and_then(|answer| answer.success) == Some(false) {
             return Err(Error::Server {
@@ -161,11 +168,30 @@ impl PasskeysApi {
         token: &AccessToken,
         body: Option<Value>,
     ) -> Result<(StatusCode, Vec<u8>)> {
+        self.exchange_with_proof(method, url, token, None, body)
+            .await
+    }
+
+    /// As [`PasskeysApi::exchange`], with the ID token as the proof of a
+    /// recent authentication. The broker's step-up challenge (a 401 with
+    /// `error="insufficient_user_authentication"`) is
+    /// [`Error::ReauthenticationRequired`].
+    async fn exchange_with_proof(
+        &self,
+        method: Method,
+        url: Url,
+        token: &AccessToken,
+        proof: Option<&IdToken>,
+        body: Option<Value>,
+    ) -> Result<(StatusCode, Vec<u8>)> {
         let mut request = self
             .http
             .request(method, url)
             .bearer_auth(token.secret())
             .header(reqwest::header::ACCEPT, "application/json");
+        if let Some(proof) = proof {
+            request = request.header(step_up::RECENT_AUTHENTICATION_HEADER, proof.secret());
+        }
         if let Some(body) = body {
             request = request.json(&body);
         }
@@ -174,6 +200,17 @@ impl PasskeysApi {
             .await
             .map_err(|err| Error::network("the passkeys service", &err))?;
         let status = response.status();
+        if status == StatusCode::UNAUTHORIZED {
+            let challenge = response
+                .headers()
+                .get_all(reqwest::header::WWW_AUTHENTICATE)
+                .iter()
+                .filter_map(|value| value.to_str().ok())
+                .find_map(step_up::parse_challenge);
+            if let Some(max_age_secs) = challenge {
+                return Err(Error::ReauthenticationRequired { max_age_secs });
+            }
+        }
         let mut bytes = Vec::new();
         while let Some(chunk) = response
             .chunk()

@@ -18,7 +18,7 @@ const PAGE_SIZE: u32 = 50;
 /// server that keeps answering with a next page must not loop the app.
 const MAX_PAGES: usize = 10;
 use crate::error::Result;
-use crate::secret::AccessToken;
+use crate::secret::{AccessToken, IdToken};
 
 /// One place the person is signed in, as the window and the command line
 /// show it.
@@ -115,18 +115,26 @@ impl PasskeysApi {
         Ok(sessions)
     }
 
-    /// `POST /api/v1/sessions/{id}/revoke`.
-    pub(crate) async fn revoke_session(&self, token: &AccessToken, id: &str) -> Result<()> {
+    /// `POST /api/v1/sessions/{id}/revoke`, with the proof of a recent
+    /// authentication ([`step_up`](scalekit_wire::step_up)).
+    pub(crate) async fn revoke_session(
+        &self,
+        token: &AccessToken,
+        proof: Option<&IdToken>,
+        id: &str,
+    ) -> Result<()> {
         validate_id(id)?;
         let url = routes::revoke_session_url(&self.base_url, id).map_err(not_a_base)?;
-        self.send(
-            Method::POST,
-            url,
-            token,
-            Some(Value::Object(Default::default())),
-        )
-        .await
-        .map(drop)
+        let (status, bytes) = self
+            .exchange_with_proof(
+                Method::POST,
+                url,
+                token,
+                proof,
+                Some(Value::Object(Default::default())),
+            )
+            .await?;
+        answer(status, &bytes).map(drop)
     }
 }
 

@@ -295,18 +295,22 @@ async fn rename_percent_encodes_the_id_and_sends_display_name() {
 #[tokio::test]
 async fn remove_and_error_answers() {
     let (base, request) = one_shot_server("200 OK", DELETE).await;
+    let proof = IdToken::new("id-token-proof");
     api(base)
-        .remove(&AccessToken::new("at".into()), "cred_202")
+        .remove(&AccessToken::new("at".into()), Some(&proof), "cred_202")
         .await
         .unwrap();
-    assert!(request
-        .await
-        .unwrap()
-        .starts_with("DELETE /api/v1/webauthn/credentials/cred_202 HTTP/1.1\r\n"));
+    let sent = request.await.unwrap();
+    assert!(sent.starts_with("DELETE /api/v1/webauthn/credentials/cred_202 HTTP/1.1\r\n"));
+    assert!(
+        sent.to_ascii_lowercase()
+            .contains("\r\nx-recent-authentication: id-token-proof\r\n"),
+        "{sent}"
+    );
 
     let (base, _request) = one_shot_server("404 Not Found", NOT_FOUND).await;
     let error = api(base)
-        .remove(&AccessToken::new("at".into()), "gone")
+        .remove(&AccessToken::new("at".into()), None, "gone")
         .await
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::NotFound);
@@ -317,6 +321,33 @@ async fn remove_and_error_answers() {
         .await
         .unwrap_err();
     assert!(is_unauthenticated(&error));
+}
+
+#[tokio::test]
+async fn the_brokers_step_up_challenge_asks_to_confirm_and_is_not_a_lost_session() {
+    // The status line is followed by the challenge header (the test server
+    // writes the status as given).
+    let status = "401 Unauthorized\r\nWWW-Authenticate: Bearer error=\"insufficient_user_authentication\", max_age=120";
+    let (base, _request) = one_shot_server(status, UNAUTHENTICATED).await;
+    let error = api(base)
+        .remove(&AccessToken::new("at".into()), None, "wac_1")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, Error::ReauthenticationRequired { max_age_secs: 120 }),
+        "{error:?}"
+    );
+    assert_eq!(error.kind(), ErrorKind::ReauthenticationRequired);
+    assert!(!is_unauthenticated(&error), "a refresh cannot answer it");
+
+    // A plain 401 is still an unaccepted token
+    let status = "401 Unauthorized\r\nWWW-Authenticate: Bearer error=\"invalid_token\"";
+    let (base, _request) = one_shot_server(status, UNAUTHENTICATED).await;
+    let error = api(base)
+        .remove(&AccessToken::new("at".into()), None, "wac_1")
+        .await
+        .unwrap_err();
+    assert!(is_unauthenticated(&error), "{error:?}");
 }
 
 #[tokio::test]
@@ -331,7 +362,7 @@ async fn bad_names_and_ids_send_nothing() {
             .unwrap_err();
         assert_eq!(error.kind(), ErrorKind::InvalidInput, "{id:?} {name:?}");
     }
-    let error = api(base).remove(&token, "").await.unwrap_err();
+    let error = api(base).remove(&token, None, "").await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
 }
 

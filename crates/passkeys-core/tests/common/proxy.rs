@@ -129,6 +129,11 @@ pub const BROKER_CLIENT_ID: &str = "skc_demo";
 
 impl Env {
     pub async fn start() -> Env {
+        Env::start_with(|_| {}).await
+    }
+
+    /// As [`Env::start`], with the broker's configuration changed by `tune`.
+    pub async fn start_with(tune: impl FnOnce(&mut passkeys_broker::Config)) -> Env {
         let proxy_v4 = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = proxy_v4.local_addr().unwrap().port();
         let proxy_v6 = TcpListener::bind((Ipv6Addr::LOCALHOST, port)).await.ok();
@@ -148,7 +153,7 @@ impl Env {
         for listener in std::iter::once(proxy_v4).chain(proxy_v6) {
             tokio::spawn(serve(listener, upstream, Arc::clone(&proxy)));
         }
-        let broker = start_broker(emulator.base_url(), upstream, &broker_secret).await;
+        let broker = start_broker(emulator.base_url(), upstream, &broker_secret, tune).await;
         let broker_proxy = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let api_url =
             Url::parse(&format!("http://{}/", broker_proxy.local_addr().unwrap())).unwrap();
@@ -253,7 +258,12 @@ impl Env {
 /// The passkeys broker for the emulator whose issuer is `environment_url`
 /// (the proxy); its own calls (client-credentials token, keys, credentials,
 /// sessions) go straight to the emulator at `upstream`, past the proxy.
-async fn start_broker(environment_url: &Url, upstream: SocketAddr, secret: &str) -> RunningBroker {
+async fn start_broker(
+    environment_url: &Url,
+    upstream: SocketAddr,
+    secret: &str,
+    tune: impl FnOnce(&mut passkeys_broker::Config),
+) -> RunningBroker {
     let direct = Url::parse(&format!("http://{upstream}/")).unwrap();
     let mut config = passkeys_broker::Config::new(
         environment_url.clone(),
@@ -270,6 +280,7 @@ async fn start_broker(environment_url: &Url, upstream: SocketAddr, secret: &str)
         requests_per_minute: 60_000,
         burst: 10_000,
     };
+    tune(&mut config);
     passkeys_broker::start(config).await.unwrap()
 }
 
