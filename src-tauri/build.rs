@@ -5,6 +5,7 @@
 const COMMANDS: &[&str] = &[
     "session",
     "sign_in",
+    "confirm_identity",
     "cancel_sign_in",
     "sign_out",
     "list_passkeys",

@@ -27,6 +27,16 @@ pub async fn sign_in<R: Runtime>(
     flows::sign_in(&app, &state).await
 }
 
+/// Confirms it is the signed-in person (a new sign-in in the browser), as
+/// the broker asks before a removal (`reauthenticationRequired`).
+#[tauri::command]
+pub async fn confirm_identity<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+) -> Result<Account, UiError> {
+    flows::confirm_identity(&app, &state).await
+}
+
 /// Stops the pending sign-in (its `sign_in` call fails with `cancelled`).
 #[tauri::command]
 pub async fn cancel_sign_in(state: State<'_, AppState>) -> Result<(), UiError> {
@@ -127,6 +137,7 @@ macro_rules! with_commands {
         $callback!(
             session,
             sign_in,
+            confirm_identity,
             cancel_sign_in,
             sign_out,
             list_passkeys,

@@ -59,6 +59,27 @@ pub async fn sign_in<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> Result
     Ok(account)
 }
 
+/// Confirms it is the signed-in person: progress events while the browser
+/// is used (as for a sign-in), then the window brought to the front.
+///
+/// # Errors
+/// As [`sign_in`]; `invalidInput` when another account confirmed.
+pub async fn confirm_identity<R: Runtime>(
+    app: &AppHandle<R>,
+    state: &AppState,
+) -> Result<Account, UiError> {
+    let client = state.client().await?;
+    let _waiting = state.sign_in_started();
+    let emitter = app.clone();
+    let confirmed = client
+        .confirm_identity(move |progress: SignInProgress| {
+            let _ = emitter.emit(SIGN_IN_PROGRESS, progress);
+        })
+        .await;
+    bring_to_front(app);
+    Ok(confirmed?)
+}
+
 /// Tells the UI the session changed.
 pub fn session_changed<R: Runtime>(app: &AppHandle<R>, session: &SessionState) {
     let _ = app.emit(SESSION_CHANGED, session);

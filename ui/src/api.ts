@@ -39,6 +39,7 @@ export type ErrorKind =
   | "forbidden"
   | "config"
   | "passkeysBrokerMissing"
+  | "reauthenticationRequired"
   | "internal";
 
 /** Every command fails with this shape. */
@@ -224,6 +225,15 @@ export function session(): Promise<SessionState> {
 /** Opens the browser to sign in and resolves with the account when the sign-in completes. */
 export function signIn(): Promise<Account> {
   return call("sign_in");
+}
+
+/**
+ * Confirms it is the signed-in person: a new sign-in in the browser, as the
+ * passkeys broker asks before a removal (`reauthenticationRequired`).
+ * `cancelSignIn()` stops it.
+ */
+export function confirmIdentity(): Promise<Account> {
+  return call("confirm_identity");
 }
 
 /** Stops waiting for a sign-in; the pending `signIn()` rejects with `cancelled`. */

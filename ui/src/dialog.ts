@@ -105,3 +105,64 @@ export function confirmRemoval(question: RemovalQuestion, returnFocus: HTMLEleme
     returnFocus,
   );
 }
+
+/**
+ * Asks before the browser opens to confirm it is the person: the passkeys
+ * broker wants a recent sign-in before `action` (e.g. `remove “Work laptop”`).
+ * Resolves true on "Continue in browser"; false on "Cancel" or Escape.
+ */
+export function confirmItsYou(action: string, returnFocus: HTMLElement | null): Promise<boolean> {
+  return ask(
+    {
+      title: `Confirm it's you to ${action}`,
+      body: [
+        h(
+          "p",
+          { testId: "step-up-reason" },
+          "For your safety, this needs a recent sign-in. Sign in again in your browser, then it goes ahead.",
+        ),
+        h("p", {}, "Nothing changes until you do."),
+      ],
+      confirmLabel: "Continue in browser",
+      confirmTestId: "confirm-step-up",
+      danger: false,
+    },
+    returnFocus,
+  );
+}
+
+/**
+ * While the browser confirms it is the person: the dialog says so, with
+ * "Cancel" only. `cancel` runs on "Cancel" or Escape. Returns a function
+ * that closes the dialog without cancelling (the browser came back).
+ */
+export function waitForBrowser(action: string, cancel: () => void, returnFocus: HTMLElement | null): () => void {
+  const dialog = document.getElementById("confirm-dialog");
+  const title = document.getElementById("confirm-title");
+  const body = document.getElementById("confirm-body");
+  const confirm = dialog?.querySelector<HTMLButtonElement>("button[value=confirm]");
+  if (!(dialog instanceof HTMLDialogElement) || title === null || body === null || confirm == null) {
+    return () => undefined;
+  }
+  title.textContent = `Confirm it's you to ${action}`;
+  body.replaceChildren(
+    h("p", { testId: "step-up-waiting", attrs: { role: "status" } }, "Finish signing in in your browser…"),
+  );
+  confirm.hidden = true;
+  let finished = false;
+  dialog.addEventListener(
+    "close",
+    () => {
+      confirm.hidden = false;
+      if (!finished) cancel();
+      returnFocus?.focus();
+    },
+    { once: true },
+  );
+  dialog.showModal();
+  dialog.querySelector<HTMLButtonElement>("[data-testid=confirm-cancel]")?.focus();
+  return () => {
+    finished = true;
+    if (dialog.open) dialog.close();
+  };
+}

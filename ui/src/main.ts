@@ -5,6 +5,7 @@
 import * as api from "./api.js";
 import type { Account, Passkey, SessionState, UiError } from "./api.js";
 import { confirmRemoval, confirmSignInAgain } from "./dialog.js";
+import { withStepUp } from "./stepUp.js";
 import { button, h } from "./dom.js";
 import { openDiagnose } from "./diagnose.js";
 import { passkeyTitle, providerName, stillSavedIn } from "./format.js";
@@ -244,8 +245,12 @@ class App {
     );
     if (!confirmed) return;
     try {
-      await api.removePasskey(passkey.id);
-      this.#notices.show(`Removed “${name}”. ${stillSavedIn(passkey)}`);
+      const removal = await withStepUp(`remove “${name}”`, () => api.removePasskey(passkey.id), removeButton);
+      if (removal.done) {
+        this.#notices.show(`Removed “${name}”. ${stillSavedIn(passkey)}`);
+      } else {
+        this.#notices.show(`Nothing was removed: “${name}” is still here.`);
+      }
     } catch (caught) {
       this.#handleError(api.toUiError(caught));
     }

@@ -3,6 +3,7 @@ import * as api from "./api.js";
 import type { SignedInSession, UiError } from "./api.js";
 import { button, h } from "./dom.js";
 import { localeDate } from "./format.js";
+import { withStepUp } from "./stepUp.js";
 
 /** What the section asks of the app. */
 export interface SessionsActions {
@@ -118,9 +119,11 @@ export class SessionsSection {
   }
 
   async #signOut(session: SignedInSession): Promise<void> {
+    const device = sessionDevice(session);
+    const focused = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     try {
-      await api.signOutSession(session.id);
-      this.#actions.told(`Signed out ${sessionDevice(session)}.`);
+      const outcome = await withStepUp(`sign out ${device}`, () => api.signOutSession(session.id), focused);
+      this.#actions.told(outcome.done ? `Signed out ${device}.` : `Nothing changed: ${device} is still signed in.`);
     } catch (caught) {
       this.#actions.failed(api.toUiError(caught));
     }
@@ -128,9 +131,15 @@ export class SessionsSection {
   }
 
   async #signOutOthers(): Promise<void> {
+    const focused = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     try {
-      const count = await api.signOutOtherSessions();
-      this.#actions.told(count === 1 ? "Signed out 1 other session." : `Signed out ${String(count)} other sessions.`);
+      const outcome = await withStepUp("sign out everywhere else", () => api.signOutOtherSessions(), focused);
+      if (!outcome.done) {
+        this.#actions.told("Nothing changed: your other sessions are still signed in.");
+      } else {
+        const count = outcome.value;
+        this.#actions.told(count === 1 ? "Signed out 1 other session." : `Signed out ${String(count)} other sessions.`);
+      }
     } catch (caught) {
       this.#actions.failed(api.toUiError(caught));
     }

@@ -38,6 +38,10 @@ struct Args {
     /// File holding the client secret (overrides the file's setting).
     #[arg(long)]
     client_secret_file: Option<PathBuf>,
+    /// How recent (in seconds) an authentication removing a passkey or
+    /// signing a session out needs (overrides the file; default 300).
+    #[arg(long)]
+    step_up_max_age_secs: Option<u64>,
     /// Also stop when stdin reaches end of file: a parent process (the
     /// desktop app on a first run) keeps the pipe open, and the broker stops
     /// when the parent closes it or exits, a crash included.
@@ -144,6 +148,14 @@ fn apply_overrides_to_toml(text: &str, args: &Args) -> passkeys_broker::Result<S
             .map(|p| p.display().to_string()),
     );
     set("listen", args.listen.map(|a| a.to_string()));
+    if let Some(secs) = args.step_up_max_age_secs {
+        let secs = i64::try_from(secs)
+            .map_err(|_| Error::Config("step_up_max_age_secs is too large".into()))?;
+        table.insert(
+            "step_up_max_age_secs".to_owned(),
+            toml::Value::Integer(secs),
+        );
+    }
     Ok(table.to_string())
 }
 
@@ -203,6 +215,8 @@ mod tests {
             "127.0.0.1:0",
             "--client-id",
             "ntvc_cli",
+            "--step-up-max-age-secs",
+            "45",
         ]);
         let file = "environment_url = \"https://acme.scalekit.dev\"\nclient_id = \"ntvc_file\"\nupstream_client_id = \"skc_file\"\nlisten = \"127.0.0.1:9999\"\n";
         let text = apply_overrides_to_toml(file, &args).unwrap();
@@ -210,5 +224,6 @@ mod tests {
         assert_eq!(config.client_id, "ntvc_cli");
         assert_eq!(config.upstream_client_id, "skc_file");
         assert_eq!(config.listen.port(), 0);
+        assert_eq!(config.step_up_max_age.as_secs(), 45);
     }
 }

@@ -85,7 +85,7 @@ async fn a_stale_sign_in_is_challenged_then_confirmed_and_the_removal_goes_throu
     assert_eq!(passkey_ids(&env, &subject).await, vec![key.clone()]);
 
     // When they confirm it is them in the browser
-    let account = app.confirm_identity(2, |_| {}).await.unwrap();
+    let account = app.confirm_identity(|_| {}).await.unwrap();
 
     // Then the browser was asked for a new login no older than the challenge
     let confirm = browser.authorize_urls().pop().unwrap();
@@ -129,7 +129,7 @@ async fn signing_another_session_out_needs_a_recent_sign_in_too() {
         .await;
     assert_eq!(still_works.status(), 200, "nothing was signed out");
 
-    app.confirm_identity(2, |_| {}).await.unwrap();
+    app.confirm_identity(|_| {}).await.unwrap();
     app.sign_out_session(&other.id).await.unwrap();
 }
 
@@ -159,7 +159,7 @@ async fn cancelling_the_confirmation_changes_nothing() {
     // When the confirmation is started, the browser opened, and then cancelled
     let confirming = {
         let app = app.clone();
-        tokio::spawn(async move { app.confirm_identity(2, |_| {}).await })
+        tokio::spawn(async move { app.confirm_identity(|_| {}).await })
     };
     while idle_browser.authorize_urls().is_empty() {
         tokio::time::sleep(Duration::from_millis(10)).await;

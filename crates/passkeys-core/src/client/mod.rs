@@ -99,6 +99,9 @@ struct Inner {
     api: Option<PasskeysApi>,
     pending: Mutex<Option<PendingSignIn>>,
     next_sign_in: AtomicU64,
+    /// The `max_age` of the broker's last step-up challenge (seconds), what
+    /// [`Client::confirm_identity`] asks the browser for.
+    step_up_max_age: AtomicU64,
     clock: Arc<dyn Clock>,
 }
 
@@ -156,6 +159,7 @@ impl Client {
                 provider: OnceCell::new(),
                 pending: Mutex::new(None),
                 next_sign_in: AtomicU64::new(1),
+                step_up_max_age: AtomicU64::new(scalekit_wire::step_up::DEFAULT_MAX_AGE_SECS),
                 config,
             }),
         })
@@ -320,7 +324,7 @@ impl Client {
                 .await?;
         }
         let first = call(api, Grant::of(&session)).await;
-        match first {
+        let outcome = match first {
             Err(error) if is_unauthenticated(&error) => {
                 let renewed = sessions
                     .refresh(|| self.provider(), &session.access_token)
@@ -328,7 +332,13 @@ impl Client {
                 call(api, Grant::of(&renewed)).await
             }
             other => other,
+        };
+        if let Err(Error::ReauthenticationRequired { max_age_secs }) = &outcome {
+            self.inner
+                .step_up_max_age
+                .store(*max_age_secs, std::sync::atomic::Ordering::Relaxed);
         }
+        outcome
     }
 }
 

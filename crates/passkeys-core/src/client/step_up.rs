@@ -10,6 +10,7 @@
 //! ones (the replaced refresh token is revoked), so the next call carries a
 //! fresh proof. Cancelling changes nothing.
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::{Client, SignInProgress};
@@ -22,9 +23,9 @@ const AUTH_TIME_SKEW_SECS: i64 = 60;
 
 impl Client {
     /// Asks the signed-in person to authenticate again in the browser, for
-    /// an authentication no older than `max_age_secs` (the broker's
-    /// challenge), and keeps the new session when it is the same person,
-    /// freshly authenticated.
+    /// an authentication no older than the broker's last challenge asked
+    /// (its `max_age`; 5 minutes before any), and keeps the new session when
+    /// it is the same person, freshly authenticated.
     ///
     /// # Errors
     /// [`Error::SignInRequired`] when nobody is signed in;
@@ -35,12 +36,11 @@ impl Client {
     /// person again (no or an old `auth_time`); sign-in errors.
     pub async fn confirm_identity(
         &self,
-        max_age_secs: u64,
         progress: impl Fn(SignInProgress) + Send + Sync + 'static,
     ) -> Result<Account> {
         let current = self.inner.sessions.required().await?;
         let started = self.inner.clock.now_utc().unix_timestamp();
-        let max_age = Duration::from_secs(max_age_secs);
+        let max_age = Duration::from_secs(self.inner.step_up_max_age.load(Ordering::Relaxed));
         let (provider, signed_in) = self.authenticate(&progress, Some(max_age)).await?;
 
         if signed_in.account.subject != current.account.subject {

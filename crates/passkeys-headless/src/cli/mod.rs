@@ -108,16 +108,20 @@ async fn run(
             output.renamed(&client.rename_passkey(&id, &name).await?);
         }
         Command::Passkeys(PasskeysCommand::Remove { id }) => {
-            client.remove_passkey(&id).await?;
+            let what = format!("remove the passkey {id}");
+            with_step_up(client, output, &what, || client.remove_passkey(&id)).await?;
             output.done("Removed.");
         }
         Command::Sessions(SessionsCommand::List) => output.sessions(&client.list_sessions().await?),
         Command::Sessions(SessionsCommand::SignOut { id: Some(id), .. }) => {
-            client.sign_out_session(&id).await?;
+            let what = format!("sign out the session {id}");
+            with_step_up(client, output, &what, || client.sign_out_session(&id)).await?;
             output.done("Signed out that session.");
         }
         Command::Sessions(SessionsCommand::SignOut { id: None, .. }) => {
-            let count = client.sign_out_other_sessions().await?;
+            let what = "sign out your other sessions";
+            let count =
+                with_step_up(client, output, what, || client.sign_out_other_sessions()).await?;
             output.done(&match count {
                 0 => "No other session was signed in.".to_owned(),
                 1 => "Signed out 1 other session.".to_owned(),
@@ -131,16 +135,54 @@ async fn run(
 
 /// Signs in, printing the link; Ctrl-C cancels.
 async fn sign_in(client: &Client, output: &Output) -> Result<passkeys_core::Account, UiError> {
-    let progress_output = *output;
-    let signing_in = client.sign_in(move |progress: SignInProgress| {
+    let signing_in = client.sign_in(print_link(output));
+    cancellable(client, signing_in).await
+}
+
+/// Runs `call`; when the broker wants a recent authentication first, asks
+/// the person to confirm it is them in the browser (the link printed or
+/// opened, as for `sign-in`; Ctrl-C cancels and changes nothing), then runs
+/// `call` once more.
+async fn with_step_up<T, F, Fut>(
+    client: &Client,
+    output: &Output,
+    what: &str,
+    call: F,
+) -> Result<T, UiError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = passkeys_core::Result<T>>,
+{
+    match call().await {
+        Err(passkeys_core::Error::ReauthenticationRequired { .. }) => {
+            output.confirm_identity(what);
+            let confirming = client.confirm_identity(print_link(output));
+            cancellable(client, confirming).await?;
+            Ok(call().await?)
+        }
+        other => Ok(other?),
+    }
+}
+
+/// The progress callback of a browser sign-in: prints the link.
+fn print_link(output: &Output) -> impl Fn(SignInProgress) + Send + Sync + 'static {
+    let output = *output;
+    move |progress: SignInProgress| {
         if let SignInProgress::WaitingForBrowser {
             authorize_url,
             browser_opened,
         } = progress
         {
-            progress_output.waiting_for_browser(&authorize_url, browser_opened);
+            output.waiting_for_browser(&authorize_url, browser_opened);
         }
-    });
+    }
+}
+
+/// Waits for a browser sign-in; Ctrl-C cancels it.
+async fn cancellable<T>(
+    client: &Client,
+    signing_in: impl std::future::Future<Output = passkeys_core::Result<T>>,
+) -> Result<T, UiError> {
     tokio::select! {
         result = signing_in => Ok(result?),
         _ = tokio::signal::ctrl_c() => {

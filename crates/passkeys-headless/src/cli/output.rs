@@ -56,6 +56,20 @@ impl Output {
         }
     }
 
+    /// The broker wants a recent authentication before `what` (removing a
+    /// passkey, signing a session out): says so before the link is printed.
+    /// To stderr with `--json`, like the link.
+    pub fn confirm_identity(&self, what: &str) {
+        let text = format!("Confirm it's you to {what}: sign in again in your browser.\n");
+        if self.json {
+            let _ = std::io::stderr().write_all(text.as_bytes());
+        } else {
+            let mut stdout = std::io::stdout();
+            let _ = stdout.write_all(text.as_bytes());
+            let _ = stdout.flush();
+        }
+    }
+
     /// `passkeys list`.
     pub fn passkeys(&self, passkeys: &[Passkey]) {
         self.print(&passkeys, || {
