@@ -183,3 +183,71 @@ async fn cancelling_the_confirmation_changes_nothing() {
         ErrorKind::ReauthenticationRequired
     );
 }
+
+/// A browser in which someone else is signed in: it completes every sign-in
+/// as `other@example.com`, back through the loopback.
+struct SomeoneElsesBrowser {
+    base_url: url::Url,
+}
+
+impl passkeys_core::BrowserLauncher for SomeoneElsesBrowser {
+    fn open(&self, url: &url::Url) -> passkeys_core::Result<()> {
+        let (url, base) = (url.clone(), self.base_url.clone());
+        tokio::spawn(async move {
+            let http = testing::browser_client().unwrap();
+            let callback =
+                testing::sign_in_with_email_code(&http, &url, "other@example.com", &base)
+                    .await
+                    .unwrap();
+            reqwest::get(callback).await.unwrap();
+        });
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn another_account_confirming_changes_nothing_and_its_tokens_are_revoked() {
+    // Given a stale sign-in, and a browser where someone else signs in
+    let env = Env::start_with(|broker| broker.step_up_max_age = MAX_AGE).await;
+    let (_, config, store, _) = signed_in(&env).await;
+    let before = store.session(&config).await.unwrap();
+    let app = passkeys_core::Client::with_options(
+        config.clone(),
+        std::sync::Arc::clone(&store) as _,
+        std::sync::Arc::new(SomeoneElsesBrowser {
+            base_url: env.base_url.clone(),
+        }),
+        passkeys_core::ClientOptions::default(),
+    )
+    .await
+    .unwrap();
+    let key = add_passkey(&env, &before.account.subject, "Laptop").await;
+    let_the_sign_in_grow_old().await;
+    assert_eq!(
+        app.remove_passkey(&key).await.unwrap_err().kind(),
+        ErrorKind::ReauthenticationRequired
+    );
+    let revocations = env.proxy.requests.lock().unwrap().len();
+
+    // When the confirmation comes back as another account
+    let error = app.confirm_identity(|_| {}).await.unwrap_err();
+
+    // Then it is refused, the stored session is the person's as before, the
+    // other account's refresh token was revoked, and nothing was removed
+    assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
+    assert!(error.to_string().contains("other@example.com"), "{error}");
+    let after = store.session(&config).await.unwrap();
+    assert_eq!(after.account.subject, before.account.subject);
+    assert_eq!(
+        after.refresh_token.unwrap().secret(),
+        before.refresh_token.unwrap().secret()
+    );
+    let requests = env.proxy.requests.lock().unwrap().clone();
+    assert!(
+        requests[revocations..]
+            .iter()
+            .any(|line| line.starts_with("POST /revoke")),
+        "{requests:?}"
+    );
+    assert_eq!(passkey_ids(&env, &before.account.subject).await, vec![key]);
+}

@@ -44,6 +44,21 @@ impl Broker {
     /// When it does not start or print its base URL within the timeout.
     #[track_caller]
     pub fn start(binary: &Path, environment_url: &str, secret_file: &Path) -> Broker {
+        Broker::start_with_args(binary, environment_url, secret_file, &[])
+    }
+
+    /// As [`Broker::start`], with more command-line options (e.g.
+    /// `--step-up-max-age-secs 20`).
+    ///
+    /// # Panics
+    /// As [`Broker::start`].
+    #[track_caller]
+    pub fn start_with_args(
+        binary: &Path,
+        environment_url: &str,
+        secret_file: &Path,
+        extra_args: &[&str],
+    ) -> Broker {
         let mut command = Command::new(binary);
         command
             .args([
@@ -59,6 +74,7 @@ impl Broker {
             // The secret travels in a file, never on a command line.
             .arg("--client-secret-file")
             .arg(secret_file)
+            .args(extra_args)
             // One line per finished request, without colours.
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
@@ -90,6 +106,32 @@ impl Broker {
     /// The base URL without the trailing slash, as a configuration value.
     pub fn base(&self) -> String {
         self.base_url.as_str().trim_end_matches('/').to_owned()
+    }
+
+    /// Removes the passkey `id` with `access_token` alone, as another local
+    /// program holding the app's token could: the broker's HTTP status and
+    /// its `WWW-Authenticate` (empty when none).
+    ///
+    /// # Panics
+    /// When the broker cannot be reached.
+    #[track_caller]
+    pub fn remove_without_proof(&self, access_token: &str, id: &str) -> (u16, String) {
+        let url = self
+            .base_url
+            .join(&format!("api/v1/webauthn/credentials/{id}"))
+            .expect("the credential path joins the base URL");
+        let response = reqwest::blocking::Client::new()
+            .delete(url)
+            .bearer_auth(access_token)
+            .send()
+            .expect("DELETE the credential at the broker");
+        let challenge = response
+            .headers()
+            .get("www-authenticate")
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        (response.status().as_u16(), challenge)
     }
 
     /// The HTTP status the broker answers a listing made with `access_token`.

@@ -78,15 +78,26 @@ impl World {
     /// When any of them does not start.
     #[track_caller]
     pub fn start_with(name: &str, mode: ApiMode) -> World {
+        World::start_with_broker_args(name, mode, &[])
+    }
+
+    /// Like [`World::start_with`], the broker started with `broker_args`
+    /// too (e.g. `["--step-up-max-age-secs", "20"]`).
+    ///
+    /// # Panics
+    /// When any of them does not start.
+    #[track_caller]
+    pub fn start_with_broker_args(name: &str, mode: ApiMode, broker_args: &[&str]) -> World {
         let dir = temp_dir("passkeys-e2e-");
         let keychain = Keychain::start(dir.path());
         let emulator = Emulator::start(&emulator_binary(), dir.path());
         let broker = match mode {
             ApiMode::NoBroker => None,
-            ApiMode::Broker => Some(Broker::start(
+            ApiMode::Broker => Some(Broker::start_with_args(
                 &broker_binary(),
                 &emulator.base(),
                 emulator.secret_file(),
+                broker_args,
             )),
         };
         let profile = dir.path().join("chromium-profile");

@@ -1,0 +1,139 @@
+//! Issue 16, step-up before removal, on the production path (deep link +
+//! broker): a passkey removal with a sign-in older than the broker allows
+//! asks "Confirm it's you"; cancelled, nothing changes; confirmed, the
+//! browser asks for a new login (`prompt=login`, `max_age`), the person
+//! uses their passkey, the app comes back by deep link and the removal goes
+//! through. Another program calling the broker with the app's access token
+//! alone gets the RFC 9470 challenge.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::{Duration, Instant};
+
+use passkeys_e2e::flows;
+use passkeys_e2e::hosted;
+use passkeys_e2e::page::{wait_for_url, wait_visible};
+use passkeys_e2e::world::{ApiMode, Redirect, World};
+
+const EMAIL: &str = "robin@example.com";
+/// The broker's setting here: a sign-in counts for removals for 20 s.
+const MAX_AGE_SECS: u64 = 20;
+
+#[test]
+#[ignore = "end to end: run through tests/e2e/run (Xvfb, tauri-driver, Chromium, gnome-keyring)"]
+fn a_stale_sign_in_confirms_it_is_you_in_the_browser_before_a_removal() {
+    let max_age = MAX_AGE_SECS.to_string();
+    let mut world = World::start_with_broker_args(
+        "step_up",
+        ApiMode::Broker,
+        &["--step-up-max-age-secs", &max_age],
+    );
+    world.launch_app(Redirect::DeepLink);
+    world.app().wait_visible("signed-out");
+
+    // Given a person signed in by deep link, with a passkey added in Chromium
+    let stored = flows::sign_in_with_email_code(&world, "1", EMAIL, Redirect::DeepLink);
+    let signed_in_at = Instant::now();
+    let user_id = stored["account"]["subject"].as_str().unwrap().to_owned();
+    world.app().click("add-passkey");
+    let page = world.inbox.next("the passkeys page");
+    let browser = world.browser.session();
+    browser.navigate(&page).expect("open the passkeys page");
+    wait_for_url(browser, &page);
+    wait_visible(browser, "#add-passkey");
+    hosted::add_passkey_on_profile_page(&world.browser);
+    let credential_id = world.emulator.credentials(&user_id)[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    world.app().refocus();
+    world
+        .app()
+        .wait_text("passkey-row", "the passkey", |t| !t.is_empty());
+
+    // Another program with the app's access token cannot remove it: the
+    // broker wants a proof of a recent sign-in it checks itself.
+    let access_token = world.stored_session()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, challenge) = world
+        .broker()
+        .remove_without_proof(&access_token, &credential_id);
+    assert_eq!(status, 401, "{challenge}");
+    assert!(
+        challenge.contains("error=\"insufficient_user_authentication\"")
+            && challenge.contains(&format!("max_age={MAX_AGE_SECS}")),
+        "{challenge}"
+    );
+    assert_eq!(world.emulator.credentials(&user_id).len(), 1);
+
+    // When the sign-in is older than the broker allows
+    let stale = Duration::from_secs(MAX_AGE_SECS + 2);
+    if let Some(left) = stale.checked_sub(signed_in_at.elapsed()) {
+        std::thread::sleep(left);
+    }
+
+    // and the person removes the passkey, the window asks them to confirm
+    // it is them, naming the passkey
+    world.app().click("remove-button");
+    world.app().click("confirm-remove");
+    world.app().wait_visible("confirm-step-up");
+    let title = world
+        .app()
+        .wait_text("confirm-dialog", "Confirm it's you", |t| {
+            t.contains("Confirm it's you to remove “")
+        });
+    assert!(title.contains("Nothing changes until you do"), "{title}");
+    world.shot_window("1-confirm-its-you");
+
+    // Cancelled: nothing changes, and a notice says so
+    world.app().click("confirm-cancel");
+    world
+        .app()
+        .wait_text("notices", "that nothing was removed", |t| {
+            t.contains("Nothing was removed: “")
+        });
+    world.app().wait_visible("passkey-row");
+    assert_eq!(world.emulator.credentials(&user_id).len(), 1);
+    assert_eq!(world.inbox.pending(), 0, "no browser was opened");
+
+    // Confirmed: the browser is asked for a new login, at most 20 s old
+    world.app().click("remove-button");
+    world.app().click("confirm-remove");
+    world.app().click("confirm-step-up");
+    let authorize = world.inbox.next("the confirmation's authorize URL");
+    assert_eq!(
+        flows::query_param(&authorize, "prompt").as_deref(),
+        Some("login")
+    );
+    assert_eq!(
+        flows::query_param(&authorize, "max_age").as_deref(),
+        Some(max_age.as_str())
+    );
+    world.app().wait_visible("step-up-waiting");
+    world.shot_window("2-waiting-for-the-browser");
+    // the person signs in again with their passkey (the browser's session
+    // does not count: prompt=login)
+    world.browser.disable_passkey_autofill();
+    browser
+        .navigate(&authorize)
+        .expect("open the authorize URL");
+    wait_visible(browser, "#passkey-button");
+    world.shot_browser("2-login-again");
+    hosted::continue_with_passkey(&world.browser);
+    flows::return_to_app(&world, Redirect::DeepLink);
+
+    // Then the removal goes through, and the environment agrees
+    world.app().wait_visible("passkeys-empty");
+    world
+        .app()
+        .wait_text("notices", "that the passkey was removed", |t| {
+            t.contains("Removed “")
+        });
+    world.shot_window("3-removed-after-confirming");
+    assert!(world.emulator.credentials(&user_id).is_empty());
+    // with the same person still signed in, on a fresh session
+    let after = world.stored_session();
+    assert_eq!(after["account"]["subject"], user_id.as_str());
+    assert_ne!(after["access_token"], stored["access_token"]);
+}
