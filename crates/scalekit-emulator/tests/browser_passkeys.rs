@@ -91,6 +91,21 @@ fn claims(jwt: &str) -> Value {
     .unwrap()
 }
 
+/// Waits until the virtual authenticator holds `count` passkeys; returns them.
+async fn wait_until_held(browser: &Browser, authenticator: &str, count: usize) -> Vec<Value> {
+    for _ in 0..100 {
+        let held = browser.authenticator_credentials(authenticator).await;
+        if held.len() == count {
+            return held;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!(
+        "the authenticator holds {:?}, not {count}",
+        browser.authenticator_credentials(authenticator).await
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn passkey_lifecycle_in_chromium() {
     let emulator = scalekit_emulator::start(Config::for_tests()).await.unwrap();
@@ -296,18 +311,37 @@ async fn passkey_lifecycle_in_chromium() {
         "Renamed on the page"
     );
 
-    let removed = http.delete(item).bearer_auth(&access).send().await.unwrap();
-    assert_eq!(removed.status(), StatusCode::OK);
-    let removed: Value = removed.json().await.unwrap();
-    assert_eq!(removed["success"], true);
+    // Removed on the page, the passkey leaves the authenticator too: the
+    // page tells the browser with WebAuthn's signalUnknownCredential (the
+    // removal's unknown_credential_options), and says so.
+    let before = wait_until_held(&browser, &authenticator, 1).await;
+    browser.execute("window.confirm = () => true;").await;
+    browser.click(&format!("[data-remove='{id}']")).await;
+    browser
+        .wait_for_text("Your browser was told it no longer works here")
+        .await;
+    browser.wait_for_text("No passkeys yet").await;
+    browser.screenshot("profile-removed-signalled").await;
+    wait_until_held(&browser, &authenticator, 0).await;
     let listed = list_credentials(&http, &credentials_url, &access).await;
     assert_eq!(
         listed["credentials"].as_array().map_or(0, Vec::len),
         0,
         "{listed}"
     );
+
+    // A passkey the environment no longer has (removed elsewhere, the
+    // browser not told) leaves the authenticator when the page next loads:
+    // it tells the browser which passkeys still work
+    // (signalAllAcceptedCredentials, from the list's
+    // all_accepted_credentials_options): none.
+    browser
+        .add_authenticator_credential(&authenticator, &before[0])
+        .await;
+    wait_until_held(&browser, &authenticator, 1).await;
     browser.goto(profile.as_str()).await;
     browser.wait_for_text("No passkeys yet").await;
+    wait_until_held(&browser, &authenticator, 0).await;
 
     drop(browser);
     emulator.shutdown().await;

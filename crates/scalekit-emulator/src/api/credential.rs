@@ -2,7 +2,10 @@
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
-use scalekit_wire::credential::{Authenticator, AuthenticatorFlags, Credential};
+use scalekit_wire::credential::{
+    AllAcceptedCredentialsOptions, Authenticator, AuthenticatorFlags, Credential,
+    UnknownCredentialOptions,
+};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -66,6 +69,38 @@ pub fn credential_id_base64url(standard: &str) -> String {
         .decode(standard)
         .map(|raw| URL_SAFE_NO_PAD.encode(raw))
         .unwrap_or_else(|_| standard.to_owned())
+}
+
+/// What a removal answers for WebAuthn's `signalUnknownCredential`: the
+/// RP id and the removed credential's id (the API's `DeleteCredential` and
+/// the hosted page's removal answer the same).
+pub fn unknown_credential_options(
+    rp_id: &str,
+    removed: &StoredPasskey,
+) -> UnknownCredentialOptions {
+    UnknownCredentialOptions {
+        rp_id: Some(rp_id.to_owned()),
+        credential_id: Some(credential_id_base64url(&removed.credential_id)),
+    }
+}
+
+/// What a listing answers for WebAuthn's `signalAllAcceptedCredentials`:
+/// the RP id, the user's handle and every credential id they still have.
+pub fn all_accepted_credentials_options(
+    rp_id: &str,
+    user_handle: &uuid::Uuid,
+    passkeys: &[StoredPasskey],
+) -> AllAcceptedCredentialsOptions {
+    AllAcceptedCredentialsOptions {
+        rp_id: Some(rp_id.to_owned()),
+        user_id: Some(user_handle_base64url(user_handle)),
+        all_accepted_credential_ids: Some(
+            passkeys
+                .iter()
+                .map(|p| credential_id_base64url(&p.credential_id))
+                .collect(),
+        ),
+    }
 }
 
 /// A WebAuthn user handle (UUID bytes) as base64url.

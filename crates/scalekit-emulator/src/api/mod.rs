@@ -17,8 +17,7 @@ use axum::http::HeaderMap;
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use scalekit_wire::credential::{
-    AllAcceptedCredentialsOptions, DeleteCredentialResponse, ListCredentialsResponse,
-    UnknownCredentialOptions, UpdateCredentialResponse,
+    DeleteCredentialResponse, ListCredentialsResponse, UpdateCredentialResponse,
 };
 use scalekit_wire::{check_display_name_length, routes, DISPLAY_NAME_MAX_CHARS};
 use serde::Deserialize;
@@ -32,7 +31,7 @@ pub mod credential;
 pub mod sessions;
 
 pub use credential::credential;
-use credential::{credential_id_base64url, user_handle_base64url};
+use credential::{all_accepted_credentials_options, unknown_credential_options};
 
 /// The API's routes.
 pub fn router() -> Router<AppState> {
@@ -89,17 +88,13 @@ async fn list(
             let user = db::user_by_id(conn, &user_id)?
                 .ok_or_else(|| Error::NotFound("user not found".into()))?;
             let passkeys = db::passkeys_for_user(conn, &user.id)?;
-            let ids: Vec<String> = passkeys
-                .iter()
-                .map(|p| credential_id_base64url(&p.credential_id))
-                .collect();
             Ok(ListCredentialsResponse {
                 credentials: Some(passkeys.iter().map(credential).collect()),
-                all_accepted_credentials_options: Some(AllAcceptedCredentialsOptions {
-                    rp_id: Some(rp_id),
-                    user_id: Some(user_handle_base64url(&user.webauthn_handle)),
-                    all_accepted_credential_ids: Some(ids),
-                }),
+                all_accepted_credentials_options: Some(all_accepted_credentials_options(
+                    &rp_id,
+                    &user.webauthn_handle,
+                    &passkeys,
+                )),
             })
         })
         .await?;
@@ -168,10 +163,7 @@ async fn remove(
         .await?;
     Ok(Json(DeleteCredentialResponse {
         success: Some(true),
-        unknown_credential_options: Some(UnknownCredentialOptions {
-            rp_id: Some(state.rp_id().to_owned()),
-            credential_id: Some(credential_id_base64url(&removed.credential_id)),
-        }),
+        unknown_credential_options: Some(unknown_credential_options(state.rp_id(), &removed)),
     }))
 }
 

@@ -12,9 +12,11 @@ use serde_json::{json, Value};
 use super::forms::{valid_display_name, Json, JsonError, PageError};
 use super::login::user_of;
 use super::{csrf, pages, profile_page};
+use crate::api::credential::{all_accepted_credentials_options, unknown_credential_options};
 use crate::db::{self, BrowserSession, User};
 use crate::error::{Error, Result};
 use crate::state::AppState;
+use scalekit_wire::credential::DeleteCredentialResponse;
 
 /// The page's own path (also the `next` of its sign-in detour).
 pub const PROFILE_PATH: &str = "/ui/profile/passkeys";
@@ -39,9 +41,12 @@ pub async fn page(State(state): State<AppState>, jar: CookieJar) -> Result<Respo
     let secure = state.base_url.scheme() == "https";
     let (jar, token) = csrf::issue(jar, &csrf::profile_flow(&session.id), secure);
     let (jar, logout_token) = csrf::issue(jar, &csrf::logout_flow(&session.id), secure);
+    let accepted =
+        all_accepted_credentials_options(state.rp_id(), &user.webauthn_handle, &passkeys);
     let body = profile_page::render(
         &user.email,
         &passkeys,
+        &accepted,
         &token,
         &logout_token,
         state.passkeys_enabled(),
@@ -115,9 +120,15 @@ pub async fn remove(
 ) -> Result<AxumJson<Value>, JsonError> {
     let (_, user) = signed_in(&state, &jar, &headers).await?;
     let passkey = own_passkey(&state, &user, id).await?;
-    state
-        .db
-        .call(move |c| db::delete_passkey(c, &passkey.id))
-        .await?;
-    Ok(AxumJson(json!({"success": true})))
+    let id = passkey.id.clone();
+    state.db.call(move |c| db::delete_passkey(c, &id)).await?;
+    // As Scalekit's DeleteCredential answers: the page tells the browser
+    // with WebAuthn's signalUnknownCredential.
+    let answer = DeleteCredentialResponse {
+        success: Some(true),
+        unknown_credential_options: Some(unknown_credential_options(state.rp_id(), &passkey)),
+    };
+    Ok(AxumJson(
+        serde_json::to_value(answer).map_err(|e| Error::Internal(e.to_string()))?,
+    ))
 }

@@ -5,12 +5,15 @@ use serde_json::Value;
 use super::pages::{attr, esc, layout, KEY_ICON};
 use crate::aaguid;
 use crate::db::StoredPasskey;
+use scalekit_wire::credential::AllAcceptedCredentialsOptions;
 
-/// The page for `email` with their passkeys; `csrf` goes to the JSON calls,
-/// `logout_csrf` to the sign-out form.
+/// The page for `email` with their passkeys; `accepted` is what the page
+/// tells the browser with WebAuthn's `signalAllAcceptedCredentials`; `csrf`
+/// goes to the JSON calls, `logout_csrf` to the sign-out form.
 pub fn render(
     email: &str,
     passkeys: &[StoredPasskey],
+    accepted: &AllAcceptedCredentialsOptions,
     csrf: &str,
     logout_csrf: &str,
     passkeys_enabled: bool,
@@ -35,9 +38,11 @@ pub fn render(
          <p class=\"lead\">Passkeys let you sign in with your fingerprint, face, screen lock or a security key \
          instead of an emailed code.</p>\
          <div class=\"alert hidden\" id=\"profile-error\" role=\"alert\"></div>\
-         <ul class=\"passkeys\" id=\"passkey-list\">{list}</ul>{add}</div>",
+         <p class=\"alert ok hidden\" id=\"signal-status\" role=\"status\"></p>\
+         <ul class=\"passkeys\" id=\"passkey-list\" data-all-accepted=\"{}\">{list}</ul>{add}</div>",
         esc(email),
-        attr(logout_csrf)
+        attr(logout_csrf),
+        attr(&serde_json::to_string(accepted).unwrap_or_default())
     );
     let main_attrs = format!(" class=\"wide\" data-csrf=\"{}\"", attr(csrf));
     layout(
@@ -152,9 +157,15 @@ mod tests {
 
     #[test]
     fn lists_passkeys_with_provider_and_origin() {
+        let accepted = AllAcceptedCredentialsOptions {
+            rp_id: Some("localhost".into()),
+            user_id: Some("dXNlcg".into()),
+            all_accepted_credential_ids: Some(vec!["q83vEjRWeJA".into()]),
+        };
         let html = render(
             "a@example.com",
             &[stored("Work laptop")],
+            &accepted,
             "tok",
             "out",
             true,
@@ -166,6 +177,7 @@ mod tests {
             "15 Feb 2025",
             "Chrome on Linux, Local",
             "add-passkey",
+            "data-all-accepted=\"{&quot;rp_id&quot;:&quot;localhost&quot;,&quot;user_id&quot;:&quot;dXNlcg&quot;,&quot;all_accepted_credential_ids&quot;:[&quot;q83vEjRWeJA&quot;]}\"",
         ] {
             assert!(html.contains(needle), "{needle} missing");
         }
@@ -177,6 +189,7 @@ mod tests {
         let html = render(
             "<b>@x.y",
             &[stored("<img src=x onerror=alert(1)>")],
+            &AllAcceptedCredentialsOptions::default(),
             "tok",
             "out",
             false,
@@ -184,7 +197,14 @@ mod tests {
         assert!(!html.contains("<img src=x"));
         assert!(!html.contains("<b>@x.y"));
         assert!(!html.contains("add-passkey") && html.contains("passkeys-off"));
-        let empty = render("a@example.com", &[], "tok", "out", true);
+        let empty = render(
+            "a@example.com",
+            &[],
+            &AllAcceptedCredentialsOptions::default(),
+            "tok",
+            "out",
+            true,
+        );
         assert!(empty.contains("No passkeys yet"));
     }
 }

@@ -133,6 +133,16 @@ impl Browser {
         value["value"].clone()
     }
 
+    /// Runs `script` in the page (WebDriver's execute/sync) and returns its value.
+    pub async fn execute(&self, script: &str) -> Value {
+        self.session_call(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": script, "args": []})),
+        )
+        .await
+    }
+
     async fn session_call(&self, method: &str, tail: &str, body: Option<Value>) -> Value {
         self.call(method, &self.session_path(tail), body).await
     }
