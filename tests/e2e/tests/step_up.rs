@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use passkeys_e2e::flows;
 use passkeys_e2e::hosted;
 use passkeys_e2e::page::{wait_for_url, wait_visible};
+use passkeys_e2e::wait::{wait_for, UI_TIMEOUT};
 use passkeys_e2e::world::{ApiMode, Redirect, World};
 
 const EMAIL: &str = "robin@example.com";
@@ -86,13 +87,33 @@ fn a_stale_sign_in_confirms_it_is_you_in_the_browser_before_a_removal() {
     assert!(title.contains("Nothing changes until you do"), "{title}");
     world.shot_window("1-confirm-its-you");
 
-    // Cancelled: nothing changes, and a notice says so
-    world.app().click("confirm-cancel");
+    // Cancelled from the keyboard (the focus is on Cancel; Escape): nothing
+    // changes, the focus is back on Remove, and a notice in the live region
+    // says so
+    wait_for("the focus on Cancel", UI_TIMEOUT, || {
+        (focused(&world) == "confirm-cancel").then_some(())
+    });
+    let session = world.app().session();
+    let cancel = session.active_element().expect("the focused Cancel");
+    session
+        .send_keys(&cancel, "\u{E00C}")
+        .expect("press Escape");
+    world.app().wait_gone("confirm-dialog");
+    wait_for("the focus back on Remove", UI_TIMEOUT, || {
+        (focused(&world) == "remove-button").then_some(())
+    });
     world
         .app()
         .wait_text("notices", "that nothing was removed", |t| {
             t.contains("Nothing was removed: “")
         });
+    let live = session
+        .execute(
+            "const n = document.querySelector('[data-testid=notices]'); return [n.getAttribute('aria-live'), n.getAttribute('role')];",
+            Vec::new(),
+        )
+        .expect("read the notices' live region");
+    assert_eq!(live, serde_json::json!(["polite", "status"]), "announced");
     world.app().wait_visible("passkey-row");
     assert_eq!(world.emulator.credentials(&user_id).len(), 1);
     assert_eq!(world.inbox.pending(), 0, "no browser was opened");
@@ -136,4 +157,19 @@ fn a_stale_sign_in_confirms_it_is_you_in_the_browser_before_a_removal() {
     let after = world.stored_session();
     assert_eq!(after["account"]["subject"], user_id.as_str());
     assert_ne!(after["access_token"], stored["access_token"]);
+}
+
+/// The `data-testid` of the element that has the keyboard focus.
+fn focused(world: &World) -> String {
+    world
+        .app()
+        .session()
+        .execute(
+            "return document.activeElement?.dataset?.testid ?? '';",
+            Vec::new(),
+        )
+        .expect("read the focus")
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
 }
