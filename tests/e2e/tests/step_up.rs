@@ -159,6 +159,87 @@ fn a_stale_sign_in_confirms_it_is_you_in_the_browser_before_a_removal() {
     assert_ne!(after["access_token"], stored["access_token"]);
 }
 
+#[test]
+#[ignore = "end to end: run through tests/e2e/run (Xvfb, tauri-driver, Chromium, gnome-keyring)"]
+fn the_command_line_confirms_it_is_you_before_a_removal() {
+    let max_age = MAX_AGE_SECS.to_string();
+    let mut world = World::start_with_broker_args(
+        "step_up_cli",
+        ApiMode::Broker,
+        &["--step-up-max-age-secs", &max_age],
+    );
+    world.launch_app(Redirect::Loopback);
+    world.app().wait_visible("signed-out");
+
+    // Given a person signed in, with a passkey added in Chromium, whose
+    // sign-in is older than the broker allows for removals
+    let stored = flows::sign_in_with_email_code(&world, "1", EMAIL, Redirect::Loopback);
+    let signed_in_at = Instant::now();
+    let user_id = stored["account"]["subject"].as_str().unwrap().to_owned();
+    world.app().click("add-passkey");
+    let page = world.inbox.next("the passkeys page");
+    let browser = world.browser.session();
+    browser.navigate(&page).expect("open the passkeys page");
+    wait_visible(browser, "#add-passkey");
+    hosted::add_passkey_on_profile_page(&world.browser);
+    let passkey = world.emulator.credentials(&user_id)[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    world.quit_app();
+    let stale = Duration::from_secs(MAX_AGE_SECS + 2);
+    if let Some(left) = stale.checked_sub(signed_in_at.elapsed()) {
+        std::thread::sleep(left);
+    }
+
+    // When they remove it on the command line
+    let config = world.app_config(Redirect::Loopback);
+    let mut command = std::process::Command::new(&config.binary);
+    command
+        .args(["passkeys", "remove", &passkey])
+        .envs(config.env.iter().map(|(key, value)| (key, value)))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let cli = command.spawn().expect("start the command line");
+
+    // Then it asks to confirm it is them and opens the sign-in, with
+    // prompt=login and the broker's max_age
+    let authorize = world.inbox.next("the confirmation's authorize URL");
+    assert_eq!(
+        flows::query_param(&authorize, "prompt").as_deref(),
+        Some("login")
+    );
+    assert_eq!(
+        flows::query_param(&authorize, "max_age").as_deref(),
+        Some(max_age.as_str())
+    );
+    assert_eq!(world.emulator.credentials(&user_id).len(), 1);
+    // and once they sign in again with their passkey, the removal is done
+    world.browser.disable_passkey_autofill();
+    let browser = world.browser.session();
+    browser
+        .navigate(&authorize)
+        .expect("open the authorize URL");
+    wait_visible(browser, "#passkey-button");
+    hosted::continue_with_passkey(&world.browser);
+    flows::return_to_app(&world, Redirect::Loopback);
+    let output = cli.wait_with_output().expect("the command line ends");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains(&format!("Confirm it's you to remove the passkey {passkey}")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Open this link to sign in: "), "{stdout}");
+    assert!(stdout.trim_end().ends_with("Removed."), "{stdout}");
+    assert!(world.emulator.credentials(&user_id).is_empty());
+}
+
 /// The `data-testid` of the element that has the keyboard focus.
 fn focused(world: &World) -> String {
     world
