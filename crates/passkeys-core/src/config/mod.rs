@@ -56,8 +56,12 @@ use url::{Host, Url};
 
 use crate::error::{Error, Result};
 
+mod environments;
 mod settings;
 
+pub use environments::{
+    EnvironmentKind, Environments, NamedEnvironment, DEFAULT_ENVIRONMENT, LOCAL_ENVIRONMENT,
+};
 pub use settings::{LocalSettings, Settings};
 
 /// The default keychain service name, also the default deep-link scheme.
@@ -160,6 +164,9 @@ struct FileConfig {
     keychain_service: Option<String>,
     sign_in_timeout_secs: Option<u64>,
     post_logout_redirect_uri: Option<String>,
+    /// Named environments (`[environments.NAME]`), besides or instead of
+    /// the one above: see `environments.rs`.
+    environments: Option<std::collections::BTreeMap<String, environments::FileEnvironment>>,
 }
 
 impl Config {
@@ -232,33 +239,53 @@ impl Config {
         path: Option<&Path>,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Settings> {
-        let mut file = match path {
-            Some(path) if path.exists() => {
-                let text = std::fs::read_to_string(path).map_err(|err| {
-                    Error::Config(format!("Could not read {}: {err}", path.display()))
-                })?;
-                toml::from_str::<FileConfig>(&text).map_err(|err| {
-                    Error::Config(format!(
-                        "{} is not a valid config file: {err}",
-                        path.display()
-                    ))
-                })?
+        let mut file = read_file(path, env)?;
+        match file.environments.take() {
+            Some(tables) if file.environment_url.is_none() && file.client_id.is_none() => {
+                // Only named environments: the first one is "the" environment.
+                match tables.into_iter().next() {
+                    Some((name, table)) => environments::settings_of(name, table, &file),
+                    None => settings_from_file(file),
+                }
             }
-            _ => FileConfig::default(),
-        };
-        let var = |name: &str| env(name).filter(|value| !value.trim().is_empty());
-        override_with(&mut file.environment_url, var("PASSKEYS_ENV_URL"));
-        override_with(&mut file.client_id, var("PASSKEYS_CLIENT_ID"));
-        override_with(&mut file.redirect, var("PASSKEYS_REDIRECT"));
-        override_with(
-            &mut file.deep_link_redirect_uri,
-            var("PASSKEYS_DEEP_LINK_URI"),
-        );
-        override_with(&mut file.api_url, var("PASSKEYS_API_URL"));
-        override_with(&mut file.browser, var("PASSKEYS_BROWSER"));
-        override_with(&mut file.keychain_service, var("PASSKEYS_KEYCHAIN_SERVICE"));
+            _ => settings_from_file(file),
+        }
+    }
+}
 
-        let (environment_url, client_id) = match (file.environment_url, file.client_id) {
+/// Reads the config file (if any) and applies the environment variables.
+fn read_file(path: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> Result<FileConfig> {
+    let mut file = match path {
+        Some(path) if path.exists() => {
+            let text = std::fs::read_to_string(path).map_err(|err| {
+                Error::Config(format!("Could not read {}: {err}", path.display()))
+            })?;
+            toml::from_str::<FileConfig>(&text).map_err(|err| {
+                Error::Config(format!(
+                    "{} is not a valid config file: {err}",
+                    path.display()
+                ))
+            })?
+        }
+        _ => FileConfig::default(),
+    };
+    let var = |name: &str| env(name).filter(|value| !value.trim().is_empty());
+    override_with(&mut file.environment_url, var("PASSKEYS_ENV_URL"));
+    override_with(&mut file.client_id, var("PASSKEYS_CLIENT_ID"));
+    override_with(&mut file.redirect, var("PASSKEYS_REDIRECT"));
+    override_with(
+        &mut file.deep_link_redirect_uri,
+        var("PASSKEYS_DEEP_LINK_URI"),
+    );
+    override_with(&mut file.api_url, var("PASSKEYS_API_URL"));
+    override_with(&mut file.browser, var("PASSKEYS_BROWSER"));
+    override_with(&mut file.keychain_service, var("PASSKEYS_KEYCHAIN_SERVICE"));
+    Ok(file)
+}
+
+/// The settings a read file (with its overrides) gives.
+fn settings_from_file(file: FileConfig) -> Result<Settings> {
+    let (environment_url, client_id) = match (file.environment_url, file.client_id) {
             (None, None) => {
                 return Ok(Settings::Local(LocalSettings {
                     browser_command: file.browser,
@@ -277,36 +304,37 @@ impl Config {
                 ))
             }
         };
-        let mut config = Config::new(parse_url("environment URL", &environment_url)?, client_id);
-        if let Some(scopes) = file.scopes {
-            config.scopes = scopes;
-        }
-        if let Some(api_url) = file.api_url {
-            config.set_api_url(parse_url("passkeys API URL", &api_url)?);
-        }
-        let deep_link_uri = file
-            .deep_link_redirect_uri
-            .unwrap_or_else(|| DEFAULT_DEEP_LINK_REDIRECT_URI.to_string());
-        let redirect = match file.redirect {
-            Some(redirect) => redirect,
-            None if is_loopback_host(&config.environment_url) => "loopback".into(),
-            None => "deeplink".into(),
-        };
-        config.redirect = parse_redirect(&redirect, &deep_link_uri)?;
-        config.browser_command = file.browser;
-        if let Some(service) = file.keychain_service {
-            config.keychain_service = service;
-        }
-        if let Some(secs) = file.sign_in_timeout_secs {
-            config.sign_in_timeout = Duration::from_secs(secs);
-        }
-        if let Some(uri) = file.post_logout_redirect_uri {
-            config.post_logout_redirect_uri = Some(parse_url("post-logout redirect URI", &uri)?);
-        }
-        config.validate()?;
-        Ok(Settings::Environment(Box::new(config)))
+    let mut config = Config::new(parse_url("environment URL", &environment_url)?, client_id);
+    if let Some(scopes) = file.scopes {
+        config.scopes = scopes;
     }
+    if let Some(api_url) = file.api_url {
+        config.set_api_url(parse_url("passkeys API URL", &api_url)?);
+    }
+    let deep_link_uri = file
+        .deep_link_redirect_uri
+        .unwrap_or_else(|| DEFAULT_DEEP_LINK_REDIRECT_URI.to_string());
+    let redirect = match file.redirect {
+        Some(redirect) => redirect,
+        None if is_loopback_host(&config.environment_url) => "loopback".into(),
+        None => "deeplink".into(),
+    };
+    config.redirect = parse_redirect(&redirect, &deep_link_uri)?;
+    config.browser_command = file.browser;
+    if let Some(service) = file.keychain_service {
+        config.keychain_service = service;
+    }
+    if let Some(secs) = file.sign_in_timeout_secs {
+        config.sign_in_timeout = Duration::from_secs(secs);
+    }
+    if let Some(uri) = file.post_logout_redirect_uri {
+        config.post_logout_redirect_uri = Some(parse_url("post-logout redirect URI", &uri)?);
+    }
+    config.validate()?;
+    Ok(Settings::Environment(Box::new(config)))
+}
 
+impl Config {
     /// Checks the configuration.
     ///
     /// # Errors

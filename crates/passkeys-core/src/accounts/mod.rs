@@ -1,0 +1,503 @@
+//! Several accounts, one of them current.
+//!
+//! An account is an (environment, client, user): its tokens are in its own
+//! keychain entry, `<environment url>|<client id>|<subject>`, and it has its
+//! own [`Client`], built from its environment's configuration (its own
+//! issuer, its own broker), so one account's token can never be sent to
+//! another's environment or broker. Switching only changes which account
+//! is current: it reads no keychain and calls no network, since the
+//! identity shown (email, name, environment) is cached in the accounts file
+//! (`state.rs`), which holds no secret.
+//!
+//! A sign-in goes through the environment's *sign-in client*, whose entry
+//! is `<environment url>|<client id>`, the name an earlier version kept its
+//! one session under. Once signed in the session is filed under its
+//! account's own entry and that entry is deleted. The same filing adopts an
+//! earlier version's session when the accounts open, so nobody is signed
+//! out by the upgrade.
+//!
+//! An account whose environment is no longer configured is listed as not
+//! configured ([`AccountSummary::configured`]); [`Accounts::remove_stale`]
+//! deletes its keychain entry.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use serde::Serialize;
+
+use crate::browser::BrowserLauncher;
+use crate::client::{Client, ClientOptions, SignInProgress};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::passkeys::Passkey;
+use crate::vault::{SecretStore, TokenVault};
+
+mod state;
+
+pub use state::{AccountId, ACCOUNTS_FILE};
+use state::{KnownAccount, State, StateFile};
+
+/// An account as the window and the command line show it: no token, and
+/// nothing that needs the keychain or the network to know.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountSummary {
+    /// The account's key ([`AccountId::key`]): how the UI names it.
+    pub key: String,
+    /// The environment's name in the configuration (or the one it had).
+    pub environment: String,
+    /// The environment (issuer) URL.
+    pub environment_url: String,
+    /// The user (`sub`).
+    pub subject: String,
+    /// The email address, from the ID token or userinfo.
+    pub email: Option<String>,
+    /// The name, when known.
+    pub name: Option<String>,
+    /// Whether this is the current account.
+    pub current: bool,
+    /// False when its environment is no longer configured: its keychain
+    /// entry can only be removed.
+    pub configured: bool,
+}
+
+/// A passkey list and the account it belongs to: a list that comes back
+/// after a switch is for the account it names, not the current one.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountPasskeys {
+    /// Whose passkeys.
+    pub account: AccountSummary,
+    /// The passkeys.
+    pub passkeys: Vec<Passkey>,
+}
+
+/// The accounts, their clients, and which one is current. Cheap to clone.
+#[derive(Clone)]
+pub struct Accounts {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    environments: Vec<(String, Config)>,
+    store: Arc<dyn SecretStore>,
+    browser: Arc<dyn BrowserLauncher>,
+    options: ClientOptions,
+    file: StateFile,
+    state: Mutex<State>,
+    /// One client per account key, built on first use.
+    clients: Mutex<HashMap<String, Client>>,
+    /// One sign-in client per environment name.
+    sign_in_clients: Mutex<HashMap<String, Client>>,
+    /// Filing, signing out and removing run one at a time.
+    changes: tokio::sync::Mutex<()>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl std::fmt::Debug for Accounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Accounts")
+            .field("accounts", &self.list())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Accounts {
+    /// Opens the accounts of these named environments (at least one), their
+    /// tokens in `store`, the accounts file at `state_file` (`None`: kept in
+    /// memory). A session an earlier version stored for an environment is
+    /// filed under its account (a keychain that fails then is logged, and
+    /// the accounts open anyway).
+    ///
+    /// # Errors
+    /// [`Error::Config`] with no environment, an invalid configuration, or
+    /// an unreadable accounts file.
+    pub async fn open(
+        environments: Vec<(String, Config)>,
+        store: Arc<dyn SecretStore>,
+        browser: Arc<dyn BrowserLauncher>,
+        options: ClientOptions,
+        state_file: Option<PathBuf>,
+    ) -> Result<Accounts> {
+        if environments.is_empty() {
+            return Err(Error::Config("No environment is configured.".into()));
+        }
+        for (_, config) in &environments {
+            config.validate()?;
+        }
+        let file = StateFile(state_file);
+        let state = file.read()?;
+        let accounts = Accounts {
+            shared: Arc::new(Shared {
+                environments,
+                store,
+                browser,
+                options,
+                file,
+                state: Mutex::new(state),
+                clients: Mutex::default(),
+                sign_in_clients: Mutex::default(),
+                changes: tokio::sync::Mutex::new(()),
+            }),
+        };
+        let names: Vec<String> = accounts.environment_names();
+        for name in names {
+            if let Err(error) = accounts.file_signed_in(&name).await {
+                tracing::warn!("could not file the session of {name}: {error}");
+            }
+        }
+        {
+            let mut state = lock(&accounts.shared.state);
+            accounts.settle_current(&mut state);
+        }
+        Ok(accounts)
+    }
+
+    /// The environments' names, in the configuration's order.
+    pub fn environment_names(&self) -> Vec<String> {
+        let environments = &self.shared.environments;
+        environments.iter().map(|(name, _)| name.clone()).collect()
+    }
+
+    /// The configuration of environment `name`.
+    pub fn environment(&self, name: &str) -> Option<&Config> {
+        let mut environments = self.shared.environments.iter();
+        environments
+            .find(|(known, _)| known == name)
+            .map(|(_, config)| config)
+    }
+
+    /// Every account, the current one marked, those of environments no
+    /// longer configured too. Reads no keychain and no network.
+    pub fn list(&self) -> Vec<AccountSummary> {
+        let state = lock(&self.shared.state);
+        state
+            .accounts
+            .iter()
+            .map(|known| self.summary(known, &state))
+            .collect()
+    }
+
+    /// The current account, if any.
+    pub fn current(&self) -> Option<AccountSummary> {
+        self.list().into_iter().find(|account| account.current)
+    }
+
+    /// The accounts whose environment is no longer configured.
+    pub fn stale(&self) -> Vec<AccountSummary> {
+        self.list()
+            .into_iter()
+            .filter(|account| !account.configured)
+            .collect()
+    }
+
+    /// The account `selector` names: its key, its email address, or the
+    /// name of its environment (when one account is signed in there).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] when it names no account or several.
+    pub fn find(&self, selector: &str) -> Result<AccountSummary> {
+        let accounts = self.list();
+        if let Some(account) = accounts.iter().find(|account| account.key == selector) {
+            return Ok(account.clone());
+        }
+        let by_email: Vec<&AccountSummary> = accounts
+            .iter()
+            .filter(|account| {
+                account
+                    .email
+                    .as_deref()
+                    .is_some_and(|email| email.eq_ignore_ascii_case(selector))
+            })
+            .collect();
+        let by_environment: Vec<&AccountSummary> = accounts
+            .iter()
+            .filter(|account| account.environment == selector)
+            .collect();
+        match (by_email.as_slice(), by_environment.as_slice()) {
+            ([one], _) | ([], [one]) => Ok((*one).clone()),
+            ([], []) if self.environment(selector).is_some() => Err(Error::InvalidInput(format!(
+                "No account is signed in to \"{selector}\": sign in to it first."
+            ))),
+            ([], []) => Err(Error::InvalidInput(format!(
+                "No account or environment is called \"{selector}\"; `accounts list` shows them."
+            ))),
+            _ => Err(Error::InvalidInput(format!(
+                "\"{selector}\" names several accounts; name one by its email address or environment."
+            ))),
+        }
+    }
+
+    /// Makes the account `selector` names the current one. Reads no
+    /// keychain and no network.
+    ///
+    /// # Errors
+    /// As [`Accounts::find`]; [`Error::InvalidInput`] for an account whose
+    /// environment is no longer configured; [`Error::Config`] when the
+    /// accounts file cannot be written.
+    pub fn switch(&self, selector: &str) -> Result<AccountSummary> {
+        let account = self.find(selector)?;
+        if !account.configured {
+            return Err(not_configured(&account));
+        }
+        let mut state = lock(&self.shared.state);
+        let previous = state.current.replace(account.key.clone());
+        if let Err(error) = self.shared.file.write(&state) {
+            state.current = previous;
+            return Err(error);
+        }
+        Ok(AccountSummary {
+            current: true,
+            ..account
+        })
+    }
+
+    /// The current account and its client.
+    ///
+    /// # Errors
+    /// [`Error::SignInRequired`] when no account is signed in.
+    pub fn current_client(&self) -> Result<(AccountSummary, Client)> {
+        let account = self.current().ok_or(Error::SignInRequired)?;
+        let client = self.client(&account.key)?;
+        Ok((account, client))
+    }
+
+    /// The account `selector` names and its client (without switching).
+    ///
+    /// # Errors
+    /// As [`Accounts::find`]; [`Error::InvalidInput`] for an account whose
+    /// environment is no longer configured.
+    pub fn client_for(&self, selector: &str) -> Result<(AccountSummary, Client)> {
+        let account = self.find(selector)?;
+        let client = self.client(&account.key)?;
+        Ok((account, client))
+    }
+
+    /// The current account's passkeys, named with the account they are of.
+    ///
+    /// # Errors
+    /// As [`Accounts::current_client`] and [`Client::list_passkeys`].
+    pub async fn list_passkeys(&self) -> Result<AccountPasskeys> {
+        let (account, client) = self.current_client()?;
+        let passkeys = client.list_passkeys().await?;
+        Ok(AccountPasskeys { account, passkeys })
+    }
+
+    /// The client that signs in to environment `name` (its entry is the
+    /// one an earlier version used); after its sign-in,
+    /// [`Accounts::file_signed_in`] makes the session an account.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for an unknown environment.
+    pub fn sign_in_client(&self, name: &str) -> Result<Client> {
+        let config = self
+            .environment(name)
+            .ok_or_else(|| unknown_environment(name))?;
+        let mut clients = lock(&self.shared.sign_in_clients);
+        if let Some(client) = clients.get(name) {
+            return Ok(client.clone());
+        }
+        let vault = TokenVault::for_config(config, Arc::clone(&self.shared.store));
+        let client = self.build(config, vault)?;
+        clients.insert(name.to_owned(), client.clone());
+        Ok(client)
+    }
+
+    /// Signs in to environment `name` through the browser; the new account
+    /// becomes the current one (another account signed in stays signed in).
+    ///
+    /// # Errors
+    /// As [`Accounts::sign_in_client`] and [`Client::sign_in`].
+    pub async fn sign_in(
+        &self,
+        name: &str,
+        progress: impl Fn(SignInProgress) + Send + Sync + 'static,
+    ) -> Result<AccountSummary> {
+        self.sign_in_client(name)?.sign_in(progress).await?;
+        self.file_signed_in(name)
+            .await?
+            .ok_or(Error::SignInRequired)
+    }
+
+    /// Files the session environment `name`'s sign-in client holds (a new
+    /// sign-in, or an earlier version's session) under its account's own
+    /// keychain entry, and makes that account current. `None`: there was none.
+    ///
+    /// # Errors
+    /// [`Error::Keychain`], or [`Error::Config`] when the accounts file
+    /// cannot be written.
+    pub async fn file_signed_in(&self, name: &str) -> Result<Option<AccountSummary>> {
+        let _one_at_a_time = self.shared.changes.lock().await;
+        let staging = self.sign_in_client(name)?;
+        let Some(session) = staging.stored_session().await? else {
+            return Ok(None);
+        };
+        let config = staging.config();
+        let id = AccountId {
+            issuer: config.environment_url.to_string(),
+            client_id: config.client_id.clone(),
+            subject: session.account.subject.clone(),
+        };
+        let key = id.key();
+        let vault = TokenVault::new(Arc::clone(&self.shared.store), key.clone());
+        let client = self.build(config, vault)?;
+        let known = KnownAccount {
+            id,
+            environment: name.to_owned(),
+            email: session.account.email.clone(),
+            name: session.account.name.clone(),
+        };
+        client.adopt_session(session).await?;
+        staging.forget_session().await?;
+        lock(&self.shared.clients).insert(key.clone(), client);
+        self.change_state(|state| {
+            state.upsert(known);
+            state.current = Some(key.clone());
+        })?;
+        Ok(self.list().into_iter().find(|account| account.key == key))
+    }
+
+    /// Signs the account `selector` names out: its refresh token is revoked,
+    /// its keychain entry deleted and the environment's end-session page
+    /// opened. The other accounts stay signed in; when it was the current
+    /// one, the first other account becomes current.
+    ///
+    /// # Errors
+    /// As [`Accounts::find`] and [`Client::sign_out`].
+    pub async fn sign_out(&self, selector: &str) -> Result<AccountSummary> {
+        let _one_at_a_time = self.shared.changes.lock().await;
+        let account = self.find(selector)?;
+        if account.configured {
+            self.client(&account.key)?.sign_out().await?;
+        } else {
+            self.purge(&account.key).await?;
+        }
+        self.forget(&account.key)?;
+        Ok(account)
+    }
+
+    /// Deletes the keychain entries of the accounts whose environment is no
+    /// longer configured, and forgets them; returns them.
+    ///
+    /// # Errors
+    /// [`Error::Keychain`], or [`Error::Config`] when the accounts file
+    /// cannot be written.
+    pub async fn remove_stale(&self) -> Result<Vec<AccountSummary>> {
+        let _one_at_a_time = self.shared.changes.lock().await;
+        let stale = self.stale();
+        for account in &stale {
+            self.purge(&account.key).await?;
+            self.forget(&account.key)?;
+        }
+        Ok(stale)
+    }
+
+    async fn purge(&self, key: &str) -> Result<()> {
+        let vault = TokenVault::new(Arc::clone(&self.shared.store), key);
+        vault
+            .with_timeout(self.shared.options.keychain_timeout)
+            .purge()
+            .await
+    }
+
+    fn forget(&self, key: &str) -> Result<()> {
+        lock(&self.shared.clients).remove(key);
+        self.change_state(|state| state.remove(key))
+    }
+
+    /// Changes the state and writes the file; memory follows only a write
+    /// that succeeded.
+    fn change_state(&self, change: impl FnOnce(&mut State)) -> Result<()> {
+        let mut state = lock(&self.shared.state);
+        let mut next = state.clone();
+        change(&mut next);
+        self.settle_current(&mut next);
+        self.shared.file.write(&next)?;
+        *state = next;
+        Ok(())
+    }
+
+    /// Keeps the current account one whose environment is configured: the
+    /// first such account when it is not (or none is current).
+    fn settle_current(&self, state: &mut State) {
+        let is_configured = |known: &KnownAccount| self.configured_named(&known.id).is_some();
+        let current = state.current.as_deref().and_then(|key| state.find(key));
+        if current.is_some_and(is_configured) {
+            return;
+        }
+        state.current = state
+            .accounts
+            .iter()
+            .find(|known| is_configured(known))
+            .map(|known| known.id.key());
+    }
+
+    /// The client of account `key`, built on first use.
+    fn client(&self, key: &str) -> Result<Client> {
+        if let Some(client) = lock(&self.shared.clients).get(key) {
+            return Ok(client.clone());
+        }
+        let account = self.find(key)?;
+        let config = self
+            .configured(&account.key)
+            .ok_or_else(|| not_configured(&account))?;
+        let vault = TokenVault::new(Arc::clone(&self.shared.store), key);
+        let client = self.build(&config, vault)?;
+        let mut clients = lock(&self.shared.clients);
+        Ok(clients.entry(key.to_owned()).or_insert(client).clone())
+    }
+
+    fn build(&self, config: &Config, vault: TokenVault) -> Result<Client> {
+        let shared = &self.shared;
+        let browser = Arc::clone(&shared.browser);
+        Client::with_vault(config.clone(), vault, browser, shared.options.clone())
+    }
+
+    /// The configured environment of an account (by issuer and client).
+    fn configured_named(&self, id: &AccountId) -> Option<&(String, Config)> {
+        self.shared.environments.iter().find(|(_, config)| {
+            config.environment_url.as_str() == id.issuer && config.client_id == id.client_id
+        })
+    }
+
+    fn configured(&self, key: &str) -> Option<Config> {
+        let id = lock(&self.shared.state).find(key)?.id.clone();
+        self.configured_named(&id).map(|(_, config)| config.clone())
+    }
+
+    fn summary(&self, known: &KnownAccount, state: &State) -> AccountSummary {
+        let key = known.id.key();
+        let configured = self.configured_named(&known.id);
+        AccountSummary {
+            current: state.current.as_deref() == Some(key.as_str()),
+            environment: configured.map_or_else(|| known.environment.clone(), |(n, _)| n.clone()),
+            environment_url: known.id.issuer.clone(),
+            subject: known.id.subject.clone(),
+            email: known.email.clone(),
+            name: known.name.clone(),
+            configured: configured.is_some(),
+            key,
+        }
+    }
+}
+
+fn unknown_environment(name: &str) -> Error {
+    Error::InvalidInput(format!(
+        "No environment is called \"{name}\" in the configuration."
+    ))
+}
+
+fn not_configured(account: &AccountSummary) -> Error {
+    Error::InvalidInput(format!(
+        "The environment of {} ({}) is no longer configured: its keychain entry can only be removed.",
+        account.email.as_deref().unwrap_or(&account.subject),
+        account.environment_url
+    ))
+}
+
+#[cfg(test)]
+mod tests;
