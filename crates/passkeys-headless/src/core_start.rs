@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use passkeys_core::{
-    BrowserLauncher, Client, CommandBrowser, Config, KeyringStore, LocalSettings, RedirectMode,
-    Settings,
+    Accounts, BrowserLauncher, Client, ClientOptions, CommandBrowser, Config, EnvironmentKind,
+    KeyringStore, LocalSettings, RedirectMode, Settings, ACCOUNTS_FILE,
 };
 use serde::Serialize;
 
@@ -173,6 +173,66 @@ pub async fn start_with_local_binaries(
         environment,
         local,
     })
+}
+
+/// The accounts of every configured environment, and the local environment
+/// the app started when the configuration names it (or names nothing).
+pub struct ReadyAccounts {
+    /// The accounts; each has its own client.
+    pub accounts: Accounts,
+    /// Runs as long as the accounts; stopped when dropped.
+    local: Option<LocalEnvironment>,
+}
+
+impl ReadyAccounts {
+    /// Accounts with no local environment (tests build them around their own).
+    pub fn new(accounts: Accounts) -> ReadyAccounts {
+        ReadyAccounts {
+            accounts,
+            local: None,
+        }
+    }
+
+    /// The local environment the app started, if it did.
+    pub fn local(&self) -> Option<&LocalEnvironment> {
+        self.local.as_ref()
+    }
+}
+
+/// Loads every named environment ([`Config::load_environments`]), starts
+/// the local one's emulator and broker when it is among them, and opens the
+/// accounts: their tokens in the OS keychain, the accounts file
+/// ([`ACCOUNTS_FILE`]) in the app's data directory.
+///
+/// # Errors
+/// As [`start`], and when the accounts file cannot be read.
+pub async fn start_accounts(
+    default_browser: Arc<dyn BrowserLauncher>,
+    binaries: Option<&Path>,
+) -> passkeys_core::Result<ReadyAccounts> {
+    let mut local = None;
+    let mut environments = Vec::new();
+    for named in Config::load_environments()?.list {
+        let config = match named.kind {
+            EnvironmentKind::Configured(config) => *config,
+            EnvironmentKind::LocalEmulator(settings) => {
+                let (config, started) = start_local(binaries, &settings).await?;
+                local = Some(started);
+                config
+            }
+        };
+        environments.push((named.name, config));
+    }
+    let service = environments
+        .first()
+        .map(|(_, config)| config.keychain_service.clone())
+        .unwrap_or_else(|| passkeys_core::DEFAULT_KEYCHAIN_SERVICE.to_owned());
+    let store = Arc::new(KeyringStore::new(&service));
+    let state_file = data_dir().map(|dir| dir.join(ACCOUNTS_FILE));
+    let options = ClientOptions::default();
+    let accounts =
+        Accounts::open(environments, store, default_browser, options, state_file).await?;
+    Ok(ReadyAccounts { accounts, local })
 }
 
 /// Starts the local environment (the emulator and the broker from

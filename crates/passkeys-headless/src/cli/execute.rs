@@ -1,0 +1,160 @@
+//! One command against the accounts: which account (`--account NAME|EMAIL`,
+//! else the current one) and what to do with its client.
+
+use passkeys_core::{
+    AccountSummary, Accounts, Client, Error, SessionState, SignInProgress, UiError,
+};
+
+use super::args::{AccountsCommand, Command, PasskeysCommand, SessionsCommand};
+use super::output::Output;
+
+/// Runs `command` as the account `account` names (else the current one)
+/// and prints its result to `output`. `doctor` is not run here.
+///
+/// # Errors
+/// The command's error, as the UI and `--json` show it.
+pub async fn execute(
+    command: Command,
+    account: Option<&str>,
+    accounts: &Accounts,
+    output: &Output,
+) -> Result<(), UiError> {
+    match command {
+        Command::Status => {
+            let session = match chosen(accounts, account) {
+                Ok((_, client)) => client.session().await?,
+                Err(Error::SignInRequired) => SessionState::SignedOut,
+                Err(error) => return Err(error.into()),
+            };
+            output.status(&session, &accounts.list());
+        }
+        Command::SignIn { .. } => {
+            let environment = environment_to_sign_in(accounts, account)?;
+            output.signed_in(&sign_in(accounts, &environment, output).await?);
+        }
+        Command::SignOut => {
+            let key = chosen(accounts, account)?.0.key;
+            output.signed_out(&accounts.sign_out(&key).await?);
+        }
+        Command::Accounts(AccountsCommand::List) => output.accounts(&accounts.list()),
+        Command::Accounts(AccountsCommand::Switch { account }) => {
+            output.switched(&accounts.switch(&account)?);
+        }
+        Command::Accounts(AccountsCommand::RemoveUnconfigured) => {
+            output.removed(&accounts.remove_stale().await?);
+        }
+        Command::Passkeys(command) => {
+            passkeys(command, &chosen(accounts, account)?.1, output).await?
+        }
+        Command::Sessions(command) => {
+            sessions(command, &chosen(accounts, account)?.1, output).await?
+        }
+        Command::Doctor { .. } => {}
+    }
+    Ok(())
+}
+
+/// The account `selector` names, else the current one, and its client.
+fn chosen(
+    accounts: &Accounts,
+    selector: Option<&str>,
+) -> passkeys_core::Result<(AccountSummary, Client)> {
+    match selector {
+        Some(selector) => accounts.client_for(selector),
+        None => accounts.current_client(),
+    }
+}
+
+/// `sign-in --account NAME|EMAIL`: the environment it names, or the one of
+/// the account it names; without it, the current account's, else the first.
+fn environment_to_sign_in(
+    accounts: &Accounts,
+    selector: Option<&str>,
+) -> passkeys_core::Result<String> {
+    match selector {
+        Some(name) if accounts.environment(name).is_some() => Ok(name.to_owned()),
+        Some(selector) => Ok(accounts.find(selector)?.environment),
+        None => match accounts.current() {
+            Some(current) => Ok(current.environment),
+            None => accounts
+                .environment_names()
+                .into_iter()
+                .next()
+                .ok_or_else(|| Error::Config("No environment is configured.".into())),
+        },
+    }
+}
+
+async fn passkeys(
+    command: PasskeysCommand,
+    client: &Client,
+    output: &Output,
+) -> Result<(), UiError> {
+    match command {
+        PasskeysCommand::List => output.passkeys(&client.list_passkeys().await?),
+        PasskeysCommand::Rename { id, name } => {
+            output.renamed(&client.rename_passkey(&id, &name).await?);
+        }
+        PasskeysCommand::Remove { id } => {
+            client.remove_passkey(&id).await?;
+            output.done("Removed.");
+        }
+    }
+    Ok(())
+}
+
+async fn sessions(
+    command: SessionsCommand,
+    client: &Client,
+    output: &Output,
+) -> Result<(), UiError> {
+    match command {
+        SessionsCommand::List => output.sessions(&client.list_sessions().await?),
+        SessionsCommand::SignOut { id: Some(id), .. } => {
+            client.sign_out_session(&id).await?;
+            output.done("Signed out that session.");
+        }
+        SessionsCommand::SignOut { id: None, .. } => {
+            let count = client.sign_out_other_sessions().await?;
+            output.done(&match count {
+                0 => "No other session was signed in.".to_owned(),
+                1 => "Signed out 1 other session.".to_owned(),
+                n => format!("Signed out {n} other sessions."),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Signs in to `environment`, printing the link; Ctrl-C cancels.
+async fn sign_in(
+    accounts: &Accounts,
+    environment: &str,
+    output: &Output,
+) -> Result<passkeys_core::Account, UiError> {
+    let progress_output = output.clone();
+    let signing_in = accounts.sign_in(environment, move |progress: SignInProgress| {
+        if let SignInProgress::WaitingForBrowser {
+            authorize_url,
+            browser_opened,
+        } = progress
+        {
+            progress_output.waiting_for_browser(&authorize_url, browser_opened);
+        }
+    });
+    tokio::select! {
+        result = signing_in => {
+            let account = result?;
+            Ok(passkeys_core::Account {
+                subject: account.subject,
+                name: account.name,
+                email: account.email,
+                environment: account.environment_url,
+            })
+        }
+        _ = tokio::signal::ctrl_c() => {
+            accounts.sign_in_client(environment)?.cancel_sign_in();
+            Err(Error::Cancelled.into())
+        }
+    }
+}
