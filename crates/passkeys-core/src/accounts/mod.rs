@@ -64,7 +64,8 @@ pub struct AccountSummary {
 }
 
 /// A passkey list and the account it belongs to: a list that comes back
-/// after a switch is for the account it names, not the current one.
+/// after a switch is for the account it names, not the current one (its
+/// `current` says whether that account is still current when it came back).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AccountPasskeys {
@@ -283,8 +284,10 @@ impl Accounts {
     /// # Errors
     /// As [`Accounts::current_client`] and [`Client::list_passkeys`].
     pub async fn list_passkeys(&self) -> Result<AccountPasskeys> {
-        let (account, client) = self.current_client()?;
+        let (mut account, client) = self.current_client()?;
         let passkeys = client.list_passkeys().await?;
+        // Still current? A switch while the call was in flight says no.
+        account.current = self.current().is_some_and(|now| now.key == account.key);
         Ok(AccountPasskeys { account, passkeys })
     }
 }
