@@ -59,7 +59,9 @@ mod refresh;
 pub mod secret;
 mod vault;
 
-pub use accounts::{AccountId, AccountPasskeys, AccountSummary, Accounts, ACCOUNTS_FILE};
+pub use accounts::{
+    AccountId, AccountPasskeys, AccountSummary, Accounts, AccountsOverview, ACCOUNTS_FILE,
+};
 pub use browser::{BrowserLauncher, CommandBrowser};
 pub use client::{Client, ClientOptions, SessionState, SignInProgress};
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -71,6 +71,7 @@ impl Accounts {
         let known = KnownAccount {
             id,
             environment: name.to_owned(),
+            issuer_name: session.account.environment.clone(),
             email: session.account.email.clone(),
             name: session.account.name.clone(),
         };

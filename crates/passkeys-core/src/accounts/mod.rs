@@ -24,56 +24,19 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use serde::Serialize;
-
 use crate::browser::BrowserLauncher;
 use crate::client::{Client, ClientOptions};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::passkeys::Passkey;
 use crate::vault::{SecretStore, TokenVault};
 
 mod changes;
 mod state;
+mod view;
 
 pub use state::{AccountId, ACCOUNTS_FILE};
 use state::{KnownAccount, State, StateFile};
-
-/// An account as the window and the command line show it: no token, and
-/// nothing that needs the keychain or the network to know.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AccountSummary {
-    /// The account's key ([`AccountId::key`]): how the UI names it.
-    pub key: String,
-    /// The environment's name in the configuration (or the one it had).
-    pub environment: String,
-    /// The environment (issuer) URL.
-    pub environment_url: String,
-    /// The user (`sub`).
-    pub subject: String,
-    /// The email address, from the ID token or userinfo.
-    pub email: Option<String>,
-    /// The name, when known.
-    pub name: Option<String>,
-    /// Whether this is the current account.
-    pub current: bool,
-    /// False when its environment is no longer configured: its keychain
-    /// entry can only be removed.
-    pub configured: bool,
-}
-
-/// A passkey list and the account it belongs to: a list that comes back
-/// after a switch is for the account it names, not the current one (its
-/// `current` says whether that account is still current when it came back).
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AccountPasskeys {
-    /// Whose passkeys.
-    pub account: AccountSummary,
-    /// The passkeys.
-    pub passkeys: Vec<Passkey>,
-}
+pub use view::{AccountPasskeys, AccountSummary, AccountsOverview};
 
 /// The accounts, their clients, and which one is current. Cheap to clone.
 #[derive(Clone)]
@@ -184,6 +147,21 @@ impl Accounts {
             .collect()
     }
 
+    /// Every account and every environment's name, for the switcher.
+    pub fn overview(&self) -> AccountsOverview {
+        AccountsOverview {
+            accounts: self.list(),
+            environments: self.environment_names(),
+        }
+    }
+
+    /// Stops every sign-in that waits for the browser.
+    pub fn cancel_sign_in(&self) {
+        for client in lock(&self.shared.sign_in_clients).values() {
+            client.cancel_sign_in();
+        }
+    }
+
     /// The current account, if any.
     pub fn current(&self) -> Option<AccountSummary> {
         self.list().into_iter().find(|account| account.current)
@@ -268,6 +246,39 @@ impl Accounts {
         Ok((account, client))
     }
 
+    /// The client the window acts with: the current account's; with no
+    /// account, the sign-in client of the first environment.
+    ///
+    /// # Errors
+    /// As [`Accounts::current_client`], but never [`Error::SignInRequired`].
+    pub fn active_client(&self) -> Result<Client> {
+        match self.current_client() {
+            Ok((_, client)) => Ok(client),
+            Err(Error::SignInRequired) => {
+                let first = self
+                    .shared
+                    .environments
+                    .first()
+                    .map(|(name, _)| name.clone());
+                self.sign_in_client(&first.unwrap_or_default())
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// The client a deep link is for: the one whose sign-in waits for the
+    /// browser, else [`Accounts::active_client`].
+    ///
+    /// # Errors
+    /// As [`Accounts::active_client`].
+    pub fn deep_link_client(&self) -> Result<Client> {
+        let waiting = lock(&self.shared.sign_in_clients)
+            .values()
+            .find(|client| client.sign_in_pending())
+            .cloned();
+        waiting.map_or_else(|| self.active_client(), Ok)
+    }
+
     /// The account `selector` names and its client (without switching).
     ///
     /// # Errors
@@ -347,7 +358,11 @@ impl Accounts {
         AccountSummary {
             current: state.current.as_deref() == Some(key.as_str()),
             environment: configured.map_or_else(|| known.environment.clone(), |(n, _)| n.clone()),
-            environment_url: known.id.issuer.clone(),
+            environment_url: if known.issuer_name.is_empty() {
+                known.id.issuer.clone()
+            } else {
+                known.issuer_name.clone()
+            },
             subject: known.id.subject.clone(),
             email: known.email.clone(),
             name: known.name.clone(),

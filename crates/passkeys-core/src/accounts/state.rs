@@ -40,6 +40,9 @@ pub(crate) struct KnownAccount {
     pub(crate) id: AccountId,
     /// The environment's name when the account signed in.
     pub(crate) environment: String,
+    /// The issuer as the environment names it (the ID token's `iss`).
+    #[serde(default)]
+    pub(crate) issuer_name: String,
     pub(crate) email: Option<String>,
     pub(crate) name: Option<String>,
 }

@@ -103,6 +103,6 @@ async fn run(
         // Run by `main` itself: its exit code is the report's.
         return Ok(());
     }
-    let ready = core_start::start_accounts(browser, None).await?;
+    let ready = core_start::start(browser).await?;
     execute(command, account, &ready.accounts, output).await
 }
