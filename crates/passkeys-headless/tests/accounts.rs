@@ -245,3 +245,51 @@ async fn an_account_whose_environment_is_no_longer_configured_is_listed_and_remo
     let ada_keys = run(&only_east, None, list_command()).await.unwrap();
     assert!(ada_keys.as_array().unwrap().is_empty());
 }
+
+/// The refresh token in the keychain entry whose user name starts with `prefix`.
+fn stored_refresh_token(store: &MemoryStore, prefix: &str) -> String {
+    let entries = store.0.lock().unwrap();
+    let (_, session) = entries
+        .iter()
+        .find(|(user, _)| user.starts_with(prefix))
+        .expect("a keychain entry");
+    let session: Value = serde_json::from_str(session).unwrap();
+    session["refresh_token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn signing_in_again_as_the_same_account_replaces_and_revokes_its_session() {
+    // Given Ada signed in on east
+    let east = Environment::start("east", ADA).await;
+    let store = Arc::new(MemoryStore::default());
+    let accounts = accounts(&[&east], Arc::clone(&store)).await;
+    run(&accounts, None, Command::SignIn { no_browser: false })
+        .await
+        .unwrap();
+    let first = stored_refresh_token(&store, east.url.as_str());
+    // When she signs in again
+    run(&accounts, None, Command::SignIn { no_browser: false })
+        .await
+        .unwrap();
+    // Then she is one account, with one keychain entry holding the new session
+    assert_eq!(accounts.list().len(), 1);
+    assert_eq!(store.0.lock().unwrap().len(), 1);
+    let second = stored_refresh_token(&store, east.url.as_str());
+    assert_ne!(first, second);
+    // And the replaced refresh token no longer works
+    let answer = reqwest::Client::new()
+        .post(east.url.join("oauth/token").unwrap())
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", common::CLIENT_ID),
+            ("refresh_token", first.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        answer.status(),
+        400,
+        "the replaced refresh token was revoked"
+    );
+}

@@ -183,9 +183,34 @@ impl Client {
         self.inner.sessions.current().await
     }
 
-    /// Stores `session` as this client's (keychain first).
+    /// Stores `session` as this client's (keychain first); the refresh
+    /// token of a session it replaces is revoked (best effort), as a new
+    /// sign-in's is.
     pub(crate) async fn adopt_session(&self, session: crate::vault::StoredSession) -> Result<()> {
-        self.inner.sessions.replace(session).await
+        let replaced = match self.inner.sessions.current().await {
+            Ok(old) => old.and_then(|old| old.refresh_token),
+            Err(err) => {
+                tracing::warn!("could not read the session being replaced: {err}");
+                None
+            }
+        };
+        let new_refresh = session
+            .refresh_token
+            .as_ref()
+            .map(|t| t.secret().to_owned());
+        self.inner.sessions.replace(session).await?;
+        let Some(old) = replaced.filter(|old| Some(old.secret()) != new_refresh.as_ref()) else {
+            return Ok(());
+        };
+        match self.provider().await {
+            Ok(provider) => {
+                if let Err(err) = provider.revoke(&old).await {
+                    tracing::warn!("revoking the replaced session's refresh token failed: {err}");
+                }
+            }
+            Err(err) => tracing::warn!("could not revoke the replaced session: {err}"),
+        }
+        Ok(())
     }
 
     /// Forgets the session here only: the keychain entry is deleted, nothing
