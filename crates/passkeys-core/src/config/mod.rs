@@ -32,6 +32,10 @@
 //! # post_logout_redirect_uri = "dev.passkeys.desktop:/signed-out"
 //! ```
 //!
+//! **Several environments.** `[environments.NAME]` tables name more
+//! environments (see `environments/`, [`Config::load_environments`]); the
+//! top-level one above is then the environment `default`.
+//!
 //! **Redirect.** Without `redirect`, an environment on another host signs in
 //! through the deep link (`deep_link_redirect_uri`, the production path:
 //! Scalekit accepts private-use schemes and refuses `localhost`), and an
