@@ -83,8 +83,8 @@ export class AccountSwitcher {
     append(this.#toggle, [
       h("span", { className: "switcher-email", testId: "switcher-email" }, who(current)),
       h("span", { className: "switcher-environment", testId: "switcher-environment" }, current.environment),
+      h("span", { className: "visually-hidden" }, ": your accounts"),
     ]);
-    this.#toggle.setAttribute("aria-label", `Account: ${who(current)} on ${current.environment}. Show all accounts`);
     const rows = overview.accounts.map((account) => this.#row(account));
     const stale = overview.accounts.some((account) => !account.configured);
     this.#menu.replaceChildren();
