@@ -194,6 +194,13 @@ async fn two_accounts_on_two_environments_never_mix_tokens_or_passkeys() {
         .unwrap_err();
     assert_eq!(error["kind"], "invalidInput", "{error}");
 
+    // And signing out with nobody left to sign out of is done at once
+    run(&accounts, None, Command::SignOut).await.unwrap();
+    run(&accounts, None, Command::SignOut).await.unwrap();
+    let status = run(&accounts, None, Command::Status).await.unwrap();
+    assert_eq!(status["state"], "signedOut", "{status}");
+    assert_eq!(status["accounts"], serde_json::json!([]), "{status}");
+
     // And no token of one account ever reached the other's environment or broker
     assert_never_sent(&east, &west);
     assert_never_sent(&west, &east);

@@ -32,10 +32,12 @@ pub async fn execute(
             let environment = environment_to_sign_in(accounts, account)?;
             output.signed_in(&sign_in(accounts, &environment, output).await?);
         }
-        Command::SignOut => {
-            let key = chosen(accounts, account)?.0.key;
-            output.signed_out(&accounts.sign_out(&key).await?);
-        }
+        Command::SignOut => match chosen(accounts, account) {
+            Ok((signed_in, _)) => output.signed_out(&accounts.sign_out(&signed_in.key).await?),
+            // Nobody to sign out: already done.
+            Err(Error::SignInRequired) => output.done("Signed out."),
+            Err(error) => return Err(error.into()),
+        },
         Command::Accounts(AccountsCommand::List) => output.accounts(&accounts.list()),
         Command::Accounts(AccountsCommand::Switch { account }) => {
             output.switched(&accounts.switch(&account)?);
