@@ -1,9 +1,7 @@
 //! One command against the accounts: which account (`--account NAME|EMAIL`,
 //! else the current one) and what to do with its client.
 
-use passkeys_core::{
-    AccountSummary, Accounts, Client, Error, SessionState, SignInProgress, UiError,
-};
+use passkeys_core::{Accounts, Client, Error, SignInProgress, UiError};
 
 use super::args::{AccountsCommand, Command, PasskeysCommand, SessionsCommand};
 use super::output::Output;
@@ -21,23 +19,28 @@ pub async fn execute(
 ) -> Result<(), UiError> {
     match command {
         Command::Status => {
-            let session = match chosen(accounts, account) {
-                Ok((_, client)) => client.session().await?,
-                Err(Error::SignInRequired) => SessionState::SignedOut,
-                Err(error) => return Err(error.into()),
-            };
+            let session = chosen(accounts, account)?.session().await?;
             output.status(&session, &accounts.list());
         }
         Command::SignIn { .. } => {
             let environment = environment_to_sign_in(accounts, account)?;
             output.signed_in(&sign_in(accounts, &environment, output).await?);
         }
-        Command::SignOut => match chosen(accounts, account) {
-            Ok((signed_in, _)) => output.signed_out(&accounts.sign_out(&signed_in.key).await?),
-            // Nobody to sign out: already done.
-            Err(Error::SignInRequired) => output.done("Signed out."),
-            Err(error) => return Err(error.into()),
-        },
+        Command::SignOut => {
+            let signed_in = match account {
+                Some(selector) => Some(accounts.find(selector)?),
+                None => accounts.current(),
+            };
+            match signed_in {
+                Some(signed_in) => output.signed_out(&accounts.sign_out(&signed_in.key).await?),
+                None => {
+                    // Nobody to sign out of: what the keychain holds for a
+                    // sign-in in progress is forgotten, and that is all.
+                    accounts.active_client()?.sign_out().await?;
+                    output.done("Signed out.");
+                }
+            }
+        }
         Command::Accounts(AccountsCommand::List) => output.accounts(&accounts.list()),
         Command::Accounts(AccountsCommand::Switch { account }) => {
             output.switched(&accounts.switch(&account)?);
@@ -46,24 +49,23 @@ pub async fn execute(
             output.removed(&accounts.remove_stale().await?);
         }
         Command::Passkeys(command) => {
-            passkeys(command, &chosen(accounts, account)?.1, output).await?
+            passkeys(command, &chosen(accounts, account)?, output).await?
         }
         Command::Sessions(command) => {
-            sessions(command, &chosen(accounts, account)?.1, output).await?
+            sessions(command, &chosen(accounts, account)?, output).await?
         }
         Command::Doctor { .. } => {}
     }
     Ok(())
 }
 
-/// The account `selector` names, else the current one, and its client.
-fn chosen(
-    accounts: &Accounts,
-    selector: Option<&str>,
-) -> passkeys_core::Result<(AccountSummary, Client)> {
+/// The client of the account `selector` names, else the current one's;
+/// with nobody signed in, the one that signs in, which reads the keychain
+/// (a keychain that cannot be reached says so, as ever).
+fn chosen(accounts: &Accounts, selector: Option<&str>) -> passkeys_core::Result<Client> {
     match selector {
-        Some(selector) => accounts.client_for(selector),
-        None => accounts.current_client(),
+        Some(selector) => Ok(accounts.client_for(selector)?.1),
+        None => accounts.active_client(),
     }
 }
 
