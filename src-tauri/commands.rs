@@ -5,7 +5,10 @@
 //! the same commands (a test below keeps them equal).
 
 use passkeys_core::doctor::Report;
-use passkeys_core::{Account, Passkey, PasskeyList, SessionState, SignedInSession, UiError};
+use passkeys_core::{
+    Account, AccountSummary, AccountsOverview, Passkey, PasskeyList, SessionState, SignedInSession,
+    UiError,
+};
 use tauri::{AppHandle, Runtime, State};
 
 use crate::flows;
@@ -18,13 +21,16 @@ pub async fn session(state: State<'_, AppState>) -> Result<SessionState, UiError
     Ok(state.client().await?.session().await?)
 }
 
-/// Signs in through the system browser; resolves when the browser came back.
+/// Signs in through the system browser to `environment` (a configured
+/// environment's name; default: the current account's, else the first);
+/// resolves when the browser came back. The new account becomes current.
 #[tauri::command]
 pub async fn sign_in<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
+    environment: Option<String>,
 ) -> Result<Account, UiError> {
-    flows::sign_in(&app, &state).await
+    flows::sign_in(&app, &state, environment).await
 }
 
 /// Confirms it is the signed-in person (a new sign-in in the browser), as
@@ -40,19 +46,59 @@ pub async fn confirm_identity<R: Runtime>(
 /// Stops the pending sign-in (its `sign_in` call fails with `cancelled`).
 #[tauri::command]
 pub async fn cancel_sign_in(state: State<'_, AppState>) -> Result<(), UiError> {
-    state.client().await?.cancel_sign_in();
+    state.accounts().await?.cancel_sign_in();
     Ok(())
 }
 
-/// Signs out (revokes, purges the keychain, signs out in the browser).
+/// Signs the current account out (revokes, purges its keychain entry, signs
+/// out in the browser); another account, if any, becomes current.
 #[tauri::command]
 pub async fn sign_out<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
 ) -> Result<(), UiError> {
-    state.client().await?.sign_out().await?;
-    flows::session_changed(&app, &SessionState::SignedOut);
+    match state.accounts().await?.current() {
+        Some(account) => flows::sign_out_account(&app, &state, &account.key).await?,
+        None => SessionState::SignedOut,
+    };
     Ok(())
+}
+
+/// Every account (the current one marked) and the environments another
+/// account can sign in to: what the switcher shows, without the keychain or
+/// the network.
+#[tauri::command]
+pub async fn list_accounts(state: State<'_, AppState>) -> Result<AccountsOverview, UiError> {
+    Ok(state.accounts().await?.overview())
+}
+
+/// Makes the account `key` the current one (no network); answers the session.
+#[tauri::command]
+pub async fn switch_account<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    key: String,
+) -> Result<SessionState, UiError> {
+    flows::switch_account(&app, &state, &key).await
+}
+
+/// Signs the account `key` out, leaving the others; answers the session now.
+#[tauri::command]
+pub async fn sign_out_account<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    key: String,
+) -> Result<SessionState, UiError> {
+    flows::sign_out_account(&app, &state, &key).await
+}
+
+/// Deletes the keychain entries of accounts whose environment is no longer
+/// configured; answers them.
+#[tauri::command]
+pub async fn remove_unconfigured_accounts(
+    state: State<'_, AppState>,
+) -> Result<Vec<AccountSummary>, UiError> {
+    Ok(state.accounts().await?.remove_stale().await?)
 }
 
 /// The signed-in person's passkeys, with the providers' icons the UI does
@@ -147,6 +193,10 @@ macro_rules! with_commands {
             list_sessions,
             sign_out_session,
             sign_out_other_sessions,
+            list_accounts,
+            switch_account,
+            sign_out_account,
+            remove_unconfigured_accounts,
             environment,
             diagnose,
             app_ready

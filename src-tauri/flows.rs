@@ -35,20 +35,35 @@ pub struct NoticePayload {
     pub message: String,
 }
 
-/// Signs in: progress events while the browser is used, then `session-changed`
-/// and the window brought to the front.
+/// Signs in to `environment` (by default the current account's, else the
+/// first configured): progress events while the browser is used, then
+/// `session-changed` with the new account (now the current one; any other
+/// account stays signed in) and the window brought to the front.
 ///
 /// # Errors
 /// Why the sign-in did not complete (`cancelled`, `timeout`, `network` ...).
-pub async fn sign_in<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> Result<Account, UiError> {
-    let client = state.client().await?;
+pub async fn sign_in<R: Runtime>(
+    app: &AppHandle<R>,
+    state: &AppState,
+    environment: Option<String>,
+) -> Result<Account, UiError> {
+    let accounts = state.accounts().await?;
+    let environment = match environment {
+        Some(environment) => environment,
+        None => accounts
+            .current()
+            .map(|account| account.environment)
+            .or_else(|| accounts.environment_names().into_iter().next())
+            .unwrap_or_default(),
+    };
     let _waiting = state.sign_in_started();
     let emitter = app.clone();
-    let account = client
-        .sign_in(move |progress: SignInProgress| {
+    let signed_in = accounts
+        .sign_in(&environment, move |progress: SignInProgress| {
             let _ = emitter.emit(SIGN_IN_PROGRESS, progress);
         })
         .await?;
+    let account = signed_in.account();
     session_changed(
         app,
         &SessionState::SignedIn {
@@ -78,6 +93,46 @@ pub async fn confirm_identity<R: Runtime>(
         .await;
     bring_to_front(app);
     Ok(confirmed?)
+}
+
+/// Makes the account `key` current, from what is known of it (no keychain,
+/// no network), and tells the UI.
+///
+/// # Errors
+/// An unknown account, or one whose environment is no longer configured.
+pub async fn switch_account<R: Runtime>(
+    app: &AppHandle<R>,
+    state: &AppState,
+    key: &str,
+) -> Result<SessionState, UiError> {
+    let account = state.accounts().await?.switch(key)?;
+    let session = SessionState::SignedIn {
+        account: account.account(),
+    };
+    session_changed(app, &session);
+    Ok(session)
+}
+
+/// Signs the account `key` out (the others stay signed in) and tells the UI
+/// who is current now.
+///
+/// # Errors
+/// An unknown account, or the keychain entry could not be deleted.
+pub async fn sign_out_account<R: Runtime>(
+    app: &AppHandle<R>,
+    state: &AppState,
+    key: &str,
+) -> Result<SessionState, UiError> {
+    let accounts = state.accounts().await?;
+    accounts.sign_out(key).await?;
+    let session = match accounts.current() {
+        Some(account) => SessionState::SignedIn {
+            account: account.account(),
+        },
+        None => SessionState::SignedOut,
+    };
+    session_changed(app, &session);
+    Ok(session)
 }
 
 /// Tells the UI the session changed.
@@ -111,7 +166,7 @@ pub fn bring_to_front<R: Runtime>(app: &AppHandle<R>) {
 /// anything else is refused with a notice.
 pub async fn handle_deep_link<R: Runtime>(app: AppHandle<R>, url: String) {
     let state = app.state::<AppState>();
-    let client = match state.client().await {
+    let client = match state.deep_link_client().await {
         Ok(client) => client,
         Err(error) => return notice(&app, error.message),
     };
@@ -128,7 +183,7 @@ pub async fn handle_deep_link<R: Runtime>(app: AppHandle<R>, url: String) {
                 let _ = app.emit(SIGN_IN_LINK, SignInLinkPayload { account });
                 return;
             }
-            if let Err(error) = sign_in(&app, &state).await {
+            if let Err(error) = sign_in(&app, &state, None).await {
                 if !matches!(error.kind, passkeys_core::ErrorKind::Cancelled) {
                     notice(&app, error.message);
                 }

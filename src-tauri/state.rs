@@ -7,7 +7,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use passkeys_core::{BrowserLauncher, Client, UiError};
+use passkeys_core::{Accounts, BrowserLauncher, Client, UiError};
 use tokio::sync::OnceCell;
 
 use passkeys_core::doctor::Report;
@@ -82,12 +82,30 @@ impl AppState {
         self.sign_ins.load(Ordering::SeqCst) > 0
     }
 
-    /// The client core.
+    /// The client the window acts with: the current account's, or (nobody
+    /// signed in) the one that signs in.
     ///
     /// # Errors
     /// As [`AppState::ready`].
-    pub async fn client(&self) -> Result<&Client, UiError> {
-        Ok(&self.ready().await?.client)
+    pub async fn client(&self) -> Result<Client, UiError> {
+        Ok(self.ready().await?.client()?)
+    }
+
+    /// The client a deep link is for (the one whose sign-in waits, else
+    /// [`AppState::client`]).
+    ///
+    /// # Errors
+    /// As [`AppState::ready`].
+    pub async fn deep_link_client(&self) -> Result<Client, UiError> {
+        Ok(self.ready().await?.accounts.deep_link_client()?)
+    }
+
+    /// The accounts.
+    ///
+    /// # Errors
+    /// As [`AppState::ready`].
+    pub async fn accounts(&self) -> Result<&Accounts, UiError> {
+        Ok(&self.ready().await?.accounts)
     }
 
     /// The doctor's report on this machine and the running core's
@@ -96,9 +114,13 @@ impl AppState {
     /// # Errors
     /// When the doctor cannot run at all.
     pub async fn diagnose(&self) -> Result<Report, UiError> {
-        let subject = match self.ready().await {
-            Ok(ready) => Subject::Running(ready.client.config()),
-            Err(_) => Subject::ConfiguredWithoutStarting,
+        let client = match self.ready().await {
+            Ok(ready) => ready.client().ok(),
+            Err(_) => None,
+        };
+        let subject = match &client {
+            Some(client) => Subject::Running(client.config()),
+            None => Subject::ConfiguredWithoutStarting,
         };
         Ok(diagnose(false, subject).await?)
     }
@@ -108,6 +130,6 @@ impl AppState {
     /// # Errors
     /// As [`AppState::ready`].
     pub async fn environment(&self) -> Result<EnvironmentInfo, UiError> {
-        Ok(self.ready().await?.environment.clone())
+        Ok(self.ready().await?.environment()?)
     }
 }

@@ -292,3 +292,51 @@ fn every_listed_command_is_handled() {
         }
     }
 }
+
+#[test]
+fn accounts_are_listed_switched_and_signed_out_one_by_one() {
+    // Given a person signed in
+    let harness = Harness::new(Behaviour::SignsIn);
+    let account = harness.sign_in();
+    // Then the switcher lists them as current, and the environment to add another on
+    let overview = harness.invoke("list_accounts", json!({})).unwrap();
+    assert_eq!(overview["environments"], json!(["default"]));
+    let listed = &overview["accounts"][0];
+    assert_eq!(listed["email"], EMAIL);
+    assert_eq!(listed["environment"], "default");
+    assert_eq!(listed["current"], true);
+    assert_eq!(listed["configured"], true);
+    let key = listed["key"].as_str().unwrap().to_owned();
+    // When switching to it: the session comes back at once, from what is known
+    let session = harness
+        .invoke("switch_account", json!({"key": key}))
+        .unwrap();
+    assert_eq!(session, json!({"state": "signedIn", "account": account}));
+    // An unknown account is refused
+    let error = harness
+        .invoke("switch_account", json!({"key": "nobody@example.com"}))
+        .unwrap_err();
+    assert_eq!(kind(&error), "invalidInput", "{error}");
+    // When signing that account out, nobody is left, and the UI is told
+    let session = harness
+        .invoke("sign_out_account", json!({"key": key}))
+        .unwrap();
+    assert_eq!(session, json!({"state": "signedOut"}));
+    assert_eq!(
+        harness.events("session-changed").last().unwrap()["state"],
+        "signedOut"
+    );
+    let overview = harness.invoke("list_accounts", json!({})).unwrap();
+    assert_eq!(overview["accounts"], json!([]));
+    assert_eq!(
+        harness.invoke("session", json!({})).unwrap(),
+        json!({"state": "signedOut"})
+    );
+    // And nothing is left to remove
+    assert_eq!(
+        harness
+            .invoke("remove_unconfigured_accounts", json!({}))
+            .unwrap(),
+        json!([])
+    );
+}

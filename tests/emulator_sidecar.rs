@@ -151,13 +151,15 @@ async fn a_first_run_with_nothing_configured_signs_in_and_manages_passkeys_throu
 
     // Then it runs the emulator and the broker as children, keeps the data
     // in the app's data directory, and talks to them
-    assert!(ready.environment.embedded_emulator);
+    let environment = ready.environment().unwrap();
+    assert!(environment.embedded_emulator);
     let local = ready.local().expect("a local environment");
     let base = local.emulator.base_url().clone();
     let broker = local.broker.base_url().clone();
     let pids = [local.emulator.id().unwrap(), local.broker.id().unwrap()];
-    assert_eq!(ready.environment.url, base.as_str().trim_end_matches('/'));
-    assert_eq!(issuer(&base).await.unwrap(), ready.environment.url);
+    assert_eq!(environment.url, base.as_str().trim_end_matches('/'));
+    assert_eq!(issuer(&base).await.unwrap(), environment.url);
+    assert_eq!(ready.accounts.environment_names(), ["local"]);
     assert!(home
         .path()
         .join("data")
@@ -166,20 +168,22 @@ async fn a_first_run_with_nothing_configured_signs_in_and_manages_passkeys_throu
         .is_file());
 
     // And a person signs in against it with the demo client
-    let account = ready.client.sign_in(|_| {}).await.unwrap();
+    let account = ready.accounts.sign_in("local", |_| {}).await.unwrap();
     assert_eq!(account.email.as_deref(), Some(EMAIL));
+    let client = ready.client().unwrap();
     assert!(matches!(
-        ready.client.session().await.unwrap(),
+        client.session().await.unwrap(),
         SessionState::SignedIn { .. }
     ));
     // and the passkeys calls go to the broker, which answers them
     assert_eq!(
-        ready.client.config().api_url().unwrap().origin(),
+        client.config().api_url().unwrap().origin(),
         broker.origin(),
         "passkeys go through the broker"
     );
-    assert!(ready.client.list_passkeys().await.unwrap().is_empty());
-    ready.client.sign_out().await.unwrap();
+    assert!(client.list_passkeys().await.unwrap().is_empty());
+    ready.accounts.sign_out(&account.key).await.unwrap();
+    assert!(ready.accounts.list().is_empty());
 
     // When the app's core is dropped (the app ends)
     drop(ready);

@@ -69,6 +69,13 @@ fn typescript_types_match_the_json_of_the_commands() {
     let environment = harness.invoke("environment", json!({})).unwrap();
     assert_eq!(keys(&environment), interface_fields("Environment"));
 
+    // The account switcher: the overview and each account.
+    let overview = harness.invoke("list_accounts", json!({})).unwrap();
+    assert_eq!(keys(&overview), interface_fields("AccountsOverview"));
+    let accounts = overview["accounts"].as_array().unwrap();
+    assert_eq!(accounts.len(), 1, "{overview}");
+    assert_eq!(keys(&accounts[0]), interface_fields("AccountSummary"));
+
     // Where the person is signed in: each session's fields are the interface's.
     let sessions = harness.invoke("list_sessions", json!({})).unwrap();
     let sessions = sessions.as_array().unwrap();

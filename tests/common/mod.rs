@@ -9,10 +9,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use passkeys_broker::RunningBroker;
-use passkeys_core::{BrowserLauncher, Client, Config, RedirectMode, SecretStore};
+use passkeys_core::{Accounts, BrowserLauncher, ClientOptions, Config, RedirectMode, SecretStore};
 use passkeys_desktop_lib::state::AppState;
 use passkeys_desktop_lib::{commands, flows};
-use passkeys_headless::core_start::{EnvironmentInfo, Ready};
+use passkeys_headless::core_start::Ready;
 use scalekit_emulator::RunningEmulator;
 use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, InvokeBody};
@@ -172,11 +172,16 @@ impl Harness {
                 redirect_uri: Url::parse(passkeys_core::DEFAULT_DEEP_LINK_REDIRECT_URI).unwrap(),
             };
         }
-        let environment = EnvironmentInfo::new(&config, false);
-        let client =
-            tauri::async_runtime::block_on(Client::new(config, store, browser.clone())).unwrap();
+        let accounts = tauri::async_runtime::block_on(Accounts::open(
+            vec![("default".into(), config)],
+            store,
+            browser.clone(),
+            ClientOptions::default(),
+            None,
+        ))
+        .unwrap();
         let app = mock_builder()
-            .manage(AppState::with_ready(Ready::new(client, environment)))
+            .manage(AppState::with_ready(Ready::new(accounts)))
             .invoke_handler(commands::handler())
             .build(mock_context(noop_assets()))
             .unwrap();

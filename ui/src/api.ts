@@ -66,6 +66,29 @@ export interface Account {
   environment: string;
 }
 
+/** One account: an (environment, client, user), as the switcher shows it (`AccountSummary` in Rust). */
+export interface AccountSummary {
+  /** How the commands name it. */
+  key: string;
+  /** The environment's name in the configuration. */
+  environment: string;
+  environmentUrl: string;
+  subject: string;
+  email: string | null;
+  name: string | null;
+  /** The account the window acts as. */
+  current: boolean;
+  /** False when its environment is no longer configured: it can only be removed. */
+  configured: boolean;
+}
+
+/** The answer of `list_accounts` (`AccountsOverview` in Rust). */
+export interface AccountsOverview {
+  accounts: AccountSummary[];
+  /** The configured environments' names, which another account can sign in to. */
+  environments: string[];
+}
+
 /** Whether someone is signed in. */
 export type SessionState = { state: "signedOut" } | { state: "signedIn"; account: Account };
 
@@ -222,9 +245,34 @@ export function session(): Promise<SessionState> {
   return call("session");
 }
 
-/** Opens the browser to sign in and resolves with the account when the sign-in completes. */
-export function signIn(): Promise<Account> {
-  return call("sign_in");
+/**
+ * Opens the browser to sign in and resolves with the account when the
+ * sign-in completes; the new account becomes the current one. `environment`
+ * names the configured environment (default: the current account's, else
+ * the first).
+ */
+export function signIn(environment?: string): Promise<Account> {
+  return call("sign_in", environment === undefined ? {} : { environment });
+}
+
+/** Every account (the current one marked) and the environments to sign in to; no network. */
+export function listAccounts(): Promise<AccountsOverview> {
+  return call("list_accounts");
+}
+
+/** Makes the account `key` the current one, at once (no network); resolves with the session. */
+export function switchAccount(key: string): Promise<SessionState> {
+  return call("switch_account", { key });
+}
+
+/** Signs the account `key` out, leaving the others; resolves with the session now. */
+export function signOutAccount(key: string): Promise<SessionState> {
+  return call("sign_out_account", { key });
+}
+
+/** Removes the keychain entries of accounts whose environment is no longer configured. */
+export function removeUnconfiguredAccounts(): Promise<AccountSummary[]> {
+  return call("remove_unconfigured_accounts");
 }
 
 /**
@@ -241,7 +289,7 @@ export function cancelSignIn(): Promise<void> {
   return call("cancel_sign_in");
 }
 
-/** Signs out: revokes the session, forgets the tokens, signs out in the browser. */
+/** Signs the current account out: revokes its session, forgets its tokens, signs out in the browser; another account, if any, becomes current. */
 export function signOut(): Promise<void> {
   return call("sign_out");
 }

@@ -4,6 +4,7 @@
  */
 import * as api from "./api.js";
 import type { Account, Passkey, SessionState, UiError } from "./api.js";
+import { AccountSwitcher } from "./accountSwitcher.js";
 import { confirmRemoval, confirmSignInAgain } from "./dialog.js";
 import { withStepUp } from "./stepUp.js";
 import { button, h } from "./dom.js";
@@ -18,17 +19,47 @@ class App {
   readonly #notices: Notices;
   #signedOut: SignedOutView | null = null;
   #signedIn: SignedInView | null = null;
+  /** The account shown: its environment and subject (null: signed out). */
   #subject: string | null = null;
-  #loadingList = false;
+  /** The view whose list is being loaded (a switch starts another view's load). */
+  #loadingList: SignedInView | null = null;
+  #switcher: AccountSwitcher | null = null;
   #signingIn = false;
   /** "Waiting for the browser" events seen: tells a replaced sign-in from a cancelled one. */
   #waitingEvents = 0;
   /** Work that waits until the first view's frame is reported (null once it is). */
   #afterFirstFrame: (() => void)[] | null = [];
 
-  constructor(main: HTMLElement, notices: Notices) {
+  constructor(main: HTMLElement, notices: Notices, switcherRoot: HTMLElement | null) {
     this.#main = main;
     this.#notices = notices;
+    if (switcherRoot !== null) {
+      this.#switcher = new AccountSwitcher(switcherRoot, {
+        switchTo: (key) => void this.#changeAccount(() => api.switchAccount(key)),
+        signOut: (key) => void this.#changeAccount(() => api.signOutAccount(key)),
+        signIn: (environment) => void this.#signIn(environment),
+        removeUnconfigured: () => void this.#removeUnconfigured(),
+      });
+    }
+  }
+
+  /** Switches or signs out of an account, then shows whoever is current. */
+  async #changeAccount(change: () => Promise<SessionState>): Promise<void> {
+    try {
+      this.#showSession(await change());
+    } catch (caught) {
+      this.#handleError(api.toUiError(caught));
+    }
+  }
+
+  async #removeUnconfigured(): Promise<void> {
+    try {
+      const removed = await api.removeUnconfiguredAccounts();
+      this.#notices.show(`Removed ${String(removed.length)} account(s) whose environment is no longer configured.`);
+    } catch (caught) {
+      this.#handleError(api.toUiError(caught));
+    }
+    void this.#switcher?.refresh();
   }
 
   /**
@@ -121,6 +152,7 @@ class App {
 
   #showSession(state: SessionState): void {
     this.#main.setAttribute("aria-busy", "false");
+    void this.#switcher?.refresh();
     if (state.state === "signedIn") {
       this.#showSignedIn(state.account);
     } else if (this.#subject !== null || this.#signedOut === null) {
@@ -151,29 +183,34 @@ class App {
     return view;
   }
 
-  async #signIn(): Promise<void> {
+  /** Signs in (to `environment` when adding another account); the new account becomes current. */
+  async #signIn(environment?: string): Promise<void> {
     if (this.#signingIn) return;
     this.#signingIn = true;
     this.#notices.clear();
     this.#showSignedOut().showWaiting(null);
     const waitingBefore = this.#waitingEvents;
     try {
-      const account = await api.signIn();
+      const account = await api.signIn(environment);
       this.#showSignedIn(account);
+      void this.#switcher?.refresh();
     } catch (caught) {
       const error = api.toUiError(caught);
       // A sign-in started from a deep link replaces this one: keep showing its progress.
       const replaced = error.kind === "cancelled" && this.#waitingEvents > waitingBefore + 1;
       if (this.#subject === null && !replaced) this.#signedOut?.showIdle();
       if (error.kind !== "cancelled") this.#notices.show(error.message, "error");
+      // Adding another account failed: the current one, if any, is still signed in.
+      if (environment !== undefined && !replaced) await this.#loadSession();
     } finally {
       this.#signingIn = false;
     }
   }
 
   #showSignedIn(account: Account): void {
-    if (this.#subject === account.subject && this.#signedIn !== null) return;
-    this.#subject = account.subject;
+    const shown = `${account.environment} ${account.subject}`;
+    if (this.#subject === shown && this.#signedIn !== null) return;
+    this.#subject = shown;
     this.#signedOut = null;
     const view = new SignedInView(account, {
       signOut: () => void this.#signOut(),
@@ -201,8 +238,8 @@ class App {
 
   async #loadPasskeys(): Promise<void> {
     const view = this.#signedIn;
-    if (view === null || this.#loadingList) return;
-    this.#loadingList = true;
+    if (view === null || this.#loadingList === view) return;
+    this.#loadingList = view;
     view.showLoading();
     // Marks for the benchmarks (read with `performance.getEntriesByName`): call to list on screen.
     performance.mark("list-passkeys-start");
@@ -217,7 +254,7 @@ class App {
       const error = api.toUiError(caught);
       if (!this.#signOutOn(error) && view === this.#signedIn) view.showError(error);
     } finally {
-      this.#loadingList = false;
+      if (this.#loadingList === view) this.#loadingList = null;
     }
   }
 
@@ -276,13 +313,14 @@ class App {
     await this.#loadSession();
   }
 
+  /** Signs the current account out; another signed-in account, if any, is shown next. */
   async #signOut(): Promise<void> {
     try {
       await api.signOut();
     } catch (caught) {
       this.#notices.show(api.toUiError(caught).message, "error");
     }
-    this.#showSession({ state: "signedOut" });
+    if (!(await this.#loadSession())) this.#showSession({ state: "signedOut" });
   }
 
   /** Signed out behind our back (expired, revoked): back to "Sign in" with the reason. */
@@ -335,7 +373,7 @@ diagnoseButton?.addEventListener("click", () => {
 const main = document.getElementById("main");
 const region = document.getElementById("notices");
 if (main !== null && region !== null) {
-  void new App(main, new Notices(region)).start().catch((caught: unknown) => {
+  void new App(main, new Notices(region), document.getElementById("account-switcher")).start().catch((caught: unknown) => {
     main.replaceChildren(h("p", { testId: "error-message" }, api.toUiError(caught).message));
   });
 }

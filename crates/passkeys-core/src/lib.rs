@@ -43,6 +43,7 @@
 //! Errors carry an [`ErrorKind`]; `UiError::from(error)` gives the
 //! `{"kind": "...", "message": "..."}` shape the UI receives.
 
+mod accounts;
 mod browser;
 mod callback;
 mod client;
@@ -58,13 +59,16 @@ mod refresh;
 pub mod secret;
 mod vault;
 
+pub use accounts::{
+    AccountId, AccountPasskeys, AccountSummary, Accounts, AccountsOverview, ACCOUNTS_FILE,
+};
 pub use browser::{BrowserLauncher, CommandBrowser};
 pub use client::{Client, ClientOptions, SessionState, SignInProgress};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
-    ApiConfig, Config, LocalSettings, RedirectMode, Settings, APP_IDENTIFIER,
-    DEFAULT_DEEP_LINK_REDIRECT_URI, DEFAULT_KEYCHAIN_SERVICE, DEFAULT_SCOPES,
-    DEFAULT_SIGN_IN_TIMEOUT,
+    ApiConfig, Config, EnvironmentKind, Environments, LocalSettings, NamedEnvironment,
+    RedirectMode, Settings, APP_IDENTIFIER, DEFAULT_DEEP_LINK_REDIRECT_URI, DEFAULT_ENVIRONMENT,
+    DEFAULT_KEYCHAIN_SERVICE, DEFAULT_SCOPES, DEFAULT_SIGN_IN_TIMEOUT, LOCAL_ENVIRONMENT,
 };
 pub use deep_link::{DeepLinkAction, MAX_DEEP_LINK_LEN};
 pub use error::{ApiError, Error, ErrorKind, FieldViolation, Result, UiError};

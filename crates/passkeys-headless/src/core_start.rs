@@ -1,9 +1,10 @@
 //! Turns the configuration into a running client core, shared by the window
 //! and the command line.
 //!
-//! The configuration is read once ([`Config::load_settings`]). With nothing
-//! configured the app starts the
-//! local environment as child processes ([`crate::local_servers`]): the
+//! The configuration is read once ([`Config::load_environments`]): every
+//! environment it names gets its accounts ([`Accounts`]). For the local
+//! environment (nothing configured, or `emulator = true`) the app starts it
+//! as child processes ([`crate::local_servers`]): the
 //! `scalekit-emulator` binary shipped beside its own executable, with its
 //! database in the app's data directory and the demo client `ntvc_demo`, and
 //! the `passkeys-broker` binary in front of it, which the app's passkeys
@@ -14,8 +15,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use passkeys_core::{
-    BrowserLauncher, Client, CommandBrowser, Config, KeyringStore, LocalSettings, RedirectMode,
-    Settings,
+    Accounts, BrowserLauncher, Client, ClientOptions, Config, EnvironmentKind, KeyringStore,
+    LocalSettings, RedirectMode, ACCOUNTS_FILE,
 };
 use serde::Serialize;
 
@@ -92,25 +93,49 @@ impl LocalEnvironment {
     }
 }
 
-/// A started client core, and the local environment it talks to when the
-/// app started one.
+/// The started accounts (each with its own client), and the local
+/// environment they talk to when the app started one.
 pub struct Ready {
-    /// The client core.
-    pub client: Client,
-    /// For the account view.
-    pub environment: EnvironmentInfo,
-    /// Runs as long as the client; stopped when dropped.
+    /// The accounts, one of them current.
+    pub accounts: Accounts,
+    /// Runs as long as the accounts; stopped when dropped.
     local: Option<LocalEnvironment>,
+    /// The local environment's name, when the app started it.
+    local_name: Option<String>,
 }
 
 impl Ready {
-    /// A client with no embedded emulator (tests build it around their own).
-    pub fn new(client: Client, environment: EnvironmentInfo) -> Ready {
+    /// Accounts with no local environment (tests build them around their own).
+    pub fn new(accounts: Accounts) -> Ready {
         Ready {
-            client,
-            environment,
+            accounts,
             local: None,
+            local_name: None,
         }
+    }
+
+    /// The client the window acts with ([`Accounts::active_client`]).
+    ///
+    /// # Errors
+    /// As [`Accounts::active_client`].
+    pub fn client(&self) -> passkeys_core::Result<Client> {
+        self.accounts.active_client()
+    }
+
+    /// What the account view says about the environment of
+    /// [`Ready::client`].
+    ///
+    /// # Errors
+    /// As [`Ready::client`].
+    pub fn environment(&self) -> passkeys_core::Result<EnvironmentInfo> {
+        let client = self.client()?;
+        let config = client.config();
+        let embedded = self.local_name.as_deref().is_some_and(|name| {
+            self.accounts
+                .environment(name)
+                .is_some_and(|local| local.environment_url == config.environment_url)
+        });
+        Ok(EnvironmentInfo::new(config, embedded))
     }
 
     /// The local environment the app started, if it did.
@@ -132,14 +157,17 @@ pub fn data_dir() -> Option<PathBuf> {
     directories::BaseDirs::new().map(|dirs| dirs.data_dir().join(APP_IDENTIFIER))
 }
 
-/// Loads the configuration (or starts the local emulator and broker beside
-/// the app's executable) and builds the client.
+/// Loads every named environment ([`Config::load_environments`]), starts
+/// the local one's emulator and broker beside the app's executable when it
+/// is among them (with nothing configured it is the only one), and opens
+/// the accounts: their tokens in the OS keychain, the accounts file
+/// ([`ACCOUNTS_FILE`]) in the app's data directory.
 ///
 /// `default_browser` is used unless the configuration names a browser command.
 ///
 /// # Errors
-/// When the configuration is invalid, the emulator cannot start, or the
-/// client cannot be built.
+/// When the configuration is invalid, the emulator cannot start, the
+/// accounts file cannot be read, or a client cannot be built.
 pub async fn start(default_browser: Arc<dyn BrowserLauncher>) -> passkeys_core::Result<Ready> {
     start_with_local_binaries(default_browser, None).await
 }
@@ -154,24 +182,34 @@ pub async fn start_with_local_binaries(
     default_browser: Arc<dyn BrowserLauncher>,
     binaries: Option<&Path>,
 ) -> passkeys_core::Result<Ready> {
-    let (config, local) = match Config::load_settings()? {
-        Settings::Environment(config) => (*config, None),
-        Settings::Local(settings) => {
-            let (config, local) = start_local(binaries, &settings).await?;
-            (config, Some(local))
-        }
-    };
-    let environment = EnvironmentInfo::new(&config, local.is_some());
-    let browser: Arc<dyn BrowserLauncher> = match &config.browser_command {
-        Some(command) => Arc::new(CommandBrowser::new(command)?),
-        None => default_browser,
-    };
-    let store = Arc::new(KeyringStore::new(&config.keychain_service));
-    let client = Client::new(config, store, browser).await?;
+    let mut local = None;
+    let mut local_name = None;
+    let mut environments = Vec::new();
+    for named in Config::load_environments()?.list {
+        let config = match named.kind {
+            EnvironmentKind::Configured(config) => *config,
+            EnvironmentKind::LocalEmulator(settings) => {
+                let (config, started) = start_local(binaries, &settings).await?;
+                local = Some(started);
+                local_name = Some(named.name.clone());
+                config
+            }
+        };
+        environments.push((named.name, config));
+    }
+    let service = environments
+        .first()
+        .map(|(_, config)| config.keychain_service.clone())
+        .unwrap_or_else(|| passkeys_core::DEFAULT_KEYCHAIN_SERVICE.to_owned());
+    let store = Arc::new(KeyringStore::new(&service));
+    let state_file = data_dir().map(|dir| dir.join(ACCOUNTS_FILE));
+    let options = ClientOptions::default();
+    let accounts =
+        Accounts::open(environments, store, default_browser, options, state_file).await?;
     Ok(Ready {
-        client,
-        environment,
+        accounts,
         local,
+        local_name,
     })
 }
 

@@ -227,6 +227,17 @@ impl World {
         self.app.insert(app)
     }
 
+    /// Starts the app as `config` says (a configuration of the test's own).
+    ///
+    /// # Panics
+    /// When the app is already running or does not start.
+    #[track_caller]
+    pub fn launch_with(&mut self, config: &AppConfig) -> &App {
+        assert!(self.app.is_none(), "the app is already running");
+        let app = App::launch(config);
+        self.app.insert(app)
+    }
+
     /// Quits the app and waits until it is gone.
     pub fn quit_app(&mut self) {
         if let Some(app) = self.app.take() {

@@ -140,13 +140,25 @@ impl Client {
         browser: Arc<dyn BrowserLauncher>,
         options: ClientOptions,
     ) -> Result<Client> {
+        let vault = TokenVault::for_config(&config, store);
+        Client::with_vault(config, vault, browser, options)
+    }
+
+    /// Builds a client whose session lives in `vault` (an account's own
+    /// keychain entry, see [`crate::Accounts`]).
+    pub(crate) fn with_vault(
+        config: Config,
+        vault: TokenVault,
+        browser: Arc<dyn BrowserLauncher>,
+        options: ClientOptions,
+    ) -> Result<Client> {
         config.validate()?;
         let browser: Arc<dyn BrowserLauncher> = match &config.browser_command {
             Some(command) => Arc::new(CommandBrowser::new(command)?),
             None => browser,
         };
         let http = http_client(&options)?;
-        let vault = TokenVault::for_config(&config, store).with_timeout(options.keychain_timeout);
+        let vault = vault.with_timeout(options.keychain_timeout);
         Ok(Client {
             inner: Arc::new(Inner {
                 api: config
@@ -168,6 +180,48 @@ impl Client {
     /// The configuration in use.
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// The stored session, tokens included: only for [`crate::Accounts`],
+    /// which files a new sign-in under its account's own entry.
+    pub(crate) async fn stored_session(&self) -> Result<Option<crate::vault::StoredSession>> {
+        self.inner.sessions.current().await
+    }
+
+    /// Stores `session` as this client's (keychain first); the refresh
+    /// token of a session it replaces is revoked (best effort), as a new
+    /// sign-in's is.
+    pub(crate) async fn adopt_session(&self, session: crate::vault::StoredSession) -> Result<()> {
+        let replaced = match self.inner.sessions.current().await {
+            Ok(old) => old.and_then(|old| old.refresh_token),
+            Err(err) => {
+                tracing::warn!("could not read the session being replaced: {err}");
+                None
+            }
+        };
+        let new_refresh = session
+            .refresh_token
+            .as_ref()
+            .map(|t| t.secret().to_owned());
+        self.inner.sessions.replace(session).await?;
+        let Some(old) = replaced.filter(|old| Some(old.secret()) != new_refresh.as_ref()) else {
+            return Ok(());
+        };
+        match self.provider().await {
+            Ok(provider) => {
+                if let Err(err) = provider.revoke(&old).await {
+                    tracing::warn!("revoking the replaced session's refresh token failed: {err}");
+                }
+            }
+            Err(err) => tracing::warn!("could not revoke the replaced session: {err}"),
+        }
+        Ok(())
+    }
+
+    /// Forgets the session here only: the keychain entry is deleted, nothing
+    /// is revoked (the session lives on under another entry).
+    pub(crate) async fn forget_session(&self) -> Result<()> {
+        self.inner.sessions.clear().await
     }
 
     /// Whether someone is signed in (reads the keychain once).

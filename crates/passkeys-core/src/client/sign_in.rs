@@ -174,6 +174,12 @@ impl Client {
         Ok(account)
     }
 
+    /// Whether a sign-in is waiting for the browser (a deep link may be its
+    /// callback).
+    pub fn sign_in_pending(&self) -> bool {
+        self.lock_pending().is_some()
+    }
+
     fn lock_pending(&self) -> std::sync::MutexGuard<'_, Option<PendingSignIn>> {
         match self.inner.pending.lock() {
             Ok(guard) => guard,

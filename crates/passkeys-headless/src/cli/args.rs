@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand};
 
 /// The first arguments that make the binary run headless.
 pub const SUBCOMMANDS: &[&str] = &[
-    "status", "sign-in", "sign-out", "passkeys", "sessions", "doctor", "help",
+    "status", "sign-in", "sign-out", "passkeys", "sessions", "accounts", "doctor", "help",
 ];
 
 /// Manage your passkeys from the command line (no window).
@@ -16,6 +16,11 @@ pub struct Cli {
     /// Print JSON instead of text (errors as {"kind","message"} on stderr).
     #[arg(long, global = true)]
     pub json: bool,
+    /// The account to act as: its email address, or the name of its
+    /// environment (default: the current account; for `sign-in`, the
+    /// environment to sign in to).
+    #[arg(long, global = true, value_name = "NAME|EMAIL")]
+    pub account: Option<String>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -24,7 +29,7 @@ pub struct Cli {
 /// A subcommand.
 #[derive(Debug, Subcommand, PartialEq, Eq)]
 pub enum Command {
-    /// Whether you are signed in, and as whom.
+    /// Whether you are signed in, and as whom; every account.
     Status,
     /// Sign in through the browser (prints the link to open).
     SignIn {
@@ -32,7 +37,8 @@ pub enum Command {
         #[arg(long)]
         no_browser: bool,
     },
-    /// Sign out and forget the stored session.
+    /// Sign out of one account (the current one, or `--account`) and forget
+    /// its stored session; the other accounts stay signed in.
     SignOut,
     /// List, rename or remove your passkeys.
     #[command(subcommand)]
@@ -40,6 +46,9 @@ pub enum Command {
     /// Where you are signed in: list your sessions, sign one or all others out.
     #[command(subcommand)]
     Sessions(SessionsCommand),
+    /// List your accounts, switch to another, remove those no longer configured.
+    #[command(subcommand)]
+    Accounts(AccountsCommand),
     /// Check the keychain, the link scheme, the configuration, the
     /// environment, the broker, the clock and the loopback port (exit 1 when
     /// any check fails).
@@ -69,6 +78,23 @@ pub enum PasskeysCommand {
     },
 }
 
+/// An `accounts` subcommand.
+#[derive(Debug, Clone, Subcommand, PartialEq, Eq)]
+pub enum AccountsCommand {
+    /// List every account (the current one marked), also those whose
+    /// environment is no longer configured.
+    List,
+    /// Make another account the current one (no network needed).
+    Switch {
+        /// Its email address, or the name of its environment.
+        #[arg(value_name = "NAME|EMAIL")]
+        account: String,
+    },
+    /// Delete the keychain entries of accounts whose environment is no
+    /// longer configured.
+    RemoveUnconfigured,
+}
+
 /// A `sessions` subcommand.
 #[derive(Debug, Subcommand, PartialEq, Eq)]
 pub enum SessionsCommand {
@@ -96,7 +122,11 @@ pub fn is_cli_invocation(args: &[OsString]) -> bool {
         return false;
     };
     SUBCOMMANDS.contains(&first)
-        || matches!(first, "--help" | "-h" | "--version" | "-V" | "--json")
+        || matches!(
+            first,
+            "--help" | "-h" | "--version" | "-V" | "--json" | "--account"
+        )
+        || first.starts_with("--account=")
         || (!first.is_empty() && !first.starts_with('-') && !first.contains(':'))
 }
 
@@ -149,6 +179,9 @@ mod tests {
             (&["--some-os-flag"], false),
             (&["doctor"], true),
             (&["doctor", "--fix", "--json"], true),
+            (&["--account", "work", "status"], true),
+            (&["--account=ada@example.com", "status"], true),
+            (&["accounts", "list"], true),
             (&["doctr"], true),
             (&["stauts"], true),
             (&["passkey", "list"], true),
@@ -227,6 +260,54 @@ mod tests {
             assert_eq!(&cli.command, command, "{list:?}");
             assert_eq!(cli.json, *json, "{list:?}");
         }
+    }
+
+    #[test]
+    fn every_command_takes_an_account() {
+        let table: &[(&[&str], Command)] = &[
+            (&["--account", "work", "status"], Command::Status),
+            (
+                &["passkeys", "list", "--account", "ada@example.com"],
+                Command::Passkeys(PasskeysCommand::List),
+            ),
+            (&["sign-out", "--account=home"], Command::SignOut),
+            (
+                &["sign-in", "--account", "home"],
+                Command::SignIn { no_browser: false },
+            ),
+            (
+                &["accounts", "list", "--account", "home"],
+                Command::Accounts(AccountsCommand::List),
+            ),
+        ];
+        for (list, command) in table {
+            let cli = parse(&args(list)).unwrap();
+            assert_eq!(&cli.command, command, "{list:?}");
+            assert!(cli.account.is_some(), "{list:?}");
+        }
+        assert_eq!(parse(&args(&["status"])).unwrap().account, None);
+    }
+
+    #[test]
+    fn parses_the_accounts_commands() {
+        let table: &[(&[&str], AccountsCommand)] = &[
+            (&["accounts", "list"], AccountsCommand::List),
+            (
+                &["accounts", "switch", "grace@example.com"],
+                AccountsCommand::Switch {
+                    account: "grace@example.com".into(),
+                },
+            ),
+            (
+                &["accounts", "remove-unconfigured"],
+                AccountsCommand::RemoveUnconfigured,
+            ),
+        ];
+        for (list, command) in table {
+            let cli = parse(&args(list)).unwrap();
+            assert_eq!(cli.command, Command::Accounts(command.clone()), "{list:?}");
+        }
+        assert!(parse(&args(&["accounts", "switch"])).is_err());
     }
 
     #[test]

@@ -1,34 +1,109 @@
 //! What the command line prints: text for people, or JSON with `--json`.
 
 use std::io::Write;
+use std::sync::{Arc, Mutex, PoisonError};
 
-use passkeys_core::{Account, Passkey, SessionState, SignedInSession, UiError};
+use passkeys_core::{Account, AccountSummary, Passkey, SessionState, SignedInSession, UiError};
 use serde::Serialize;
 
 /// Prints results and errors in the chosen format.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Output {
     json: bool,
+    /// Where results go instead of stdout (tests read them back).
+    captured: Option<Arc<Mutex<Vec<u8>>>>,
 }
 
 impl Output {
     /// Text, or JSON when `json`.
     pub fn new(json: bool) -> Output {
-        Output { json }
+        Output {
+            json,
+            captured: None,
+        }
     }
 
-    /// `status`.
-    pub fn session(&self, session: &SessionState) {
-        match session {
-            SessionState::SignedIn { account } => self.print(session, || {
-                format!(
+    /// Like [`Output::new`], keeping the results in memory
+    /// ([`Output::printed`]) instead of printing them.
+    pub fn captured(json: bool) -> Output {
+        Output {
+            json,
+            captured: Some(Arc::default()),
+        }
+    }
+
+    /// The results kept so far by an [`Output::captured`].
+    pub fn printed(&self) -> String {
+        self.captured.as_ref().map_or_else(String::new, |bytes| {
+            let bytes = bytes.lock().unwrap_or_else(PoisonError::into_inner);
+            String::from_utf8_lossy(&bytes).into_owned()
+        })
+    }
+
+    /// `status`: the account acted as, and every account.
+    pub fn status(&self, session: &SessionState, accounts: &[AccountSummary]) {
+        let mut value = serde_json::to_value(session).unwrap_or_default();
+        if let Some(object) = value.as_object_mut() {
+            object.insert(
+                "accounts".into(),
+                serde_json::to_value(accounts).unwrap_or_default(),
+            );
+        }
+        self.print(&value, || {
+            let mut text = match session {
+                SessionState::SignedIn { account } => format!(
                     "Signed in as {} at {}.",
                     who(account),
                     printable(&account.environment)
-                )
-            }),
-            _ => self.print(session, || "Signed out.".to_string()),
-        }
+                ),
+                _ => "Signed out.".to_string(),
+            };
+            if !accounts.is_empty() {
+                text.push_str("\nAccounts:\n");
+                text.push_str(&account_lines(accounts));
+            }
+            text
+        });
+    }
+
+    /// `accounts list`.
+    pub fn accounts(&self, accounts: &[AccountSummary]) {
+        self.print(&accounts, || {
+            if accounts.is_empty() {
+                return "No accounts: sign in with `passkeys-desktop sign-in`.".to_string();
+            }
+            account_lines(accounts)
+        });
+    }
+
+    /// `accounts switch`.
+    pub fn switched(&self, account: &AccountSummary) {
+        self.print(account, || {
+            format!(
+                "Now using {}.",
+                account_line(account).trim_start_matches("* ")
+            )
+        });
+    }
+
+    /// `accounts remove-unconfigured`.
+    pub fn removed(&self, removed: &[AccountSummary]) {
+        let value = serde_json::json!({ "removed": removed });
+        self.print(&value, || {
+            if removed.is_empty() {
+                return "Every account's environment is configured: nothing to remove.".to_string();
+            }
+            format!("Removed from the keychain:\n{}", account_lines(removed))
+        });
+    }
+
+    /// `sign-out` of one account: `{"ok":true}` in JSON.
+    pub fn signed_out(&self, account: &AccountSummary) {
+        let text = format!(
+            "Signed out of {}.",
+            account_line(account).trim_start_matches(['*', ' '])
+        );
+        self.done(&text);
     }
 
     /// `sign-in` succeeded.
@@ -142,7 +217,13 @@ impl Output {
         } else {
             text()
         };
-        println!("{line}");
+        match &self.captured {
+            Some(bytes) => {
+                let mut bytes = bytes.lock().unwrap_or_else(PoisonError::into_inner);
+                let _ = writeln!(bytes, "{line}");
+            }
+            None => println!("{line}"),
+        }
     }
 }
 
@@ -151,6 +232,30 @@ pub(super) fn printable(text: &str) -> String {
     text.chars()
         .map(|ch| if ch.is_control() { '\u{fffd}' } else { ch })
         .collect()
+}
+
+/// One line per account: `* ada@example.com  work  https://…` (`*`: current).
+fn account_lines(accounts: &[AccountSummary]) -> String {
+    let lines: Vec<String> = accounts.iter().map(account_line).collect();
+    lines.join("\n")
+}
+
+fn account_line(account: &AccountSummary) -> String {
+    let who = match (&account.name, &account.email) {
+        (Some(name), Some(email)) => format!("{name} <{email}>"),
+        (None, Some(email)) => email.clone(),
+        (_, None) => account.subject.clone(),
+    };
+    let mark = if account.current { "*" } else { " " };
+    let mut line = format!(
+        "{mark} {who}  {}  {}",
+        account.environment,
+        account.environment_url.trim_end_matches('/')
+    );
+    if !account.configured {
+        line.push_str("  (environment no longer configured)");
+    }
+    printable(&line)
 }
 
 fn who(account: &Account) -> String {

@@ -1,0 +1,251 @@
+//! Two environments, each an emulator with its own passkeys broker, each
+//! behind recording proxies; a browser seam that signs in on whichever
+//! environment a sign-in link names, as that environment's person; an
+//! in-memory keychain.
+#![allow(dead_code)]
+
+pub mod proxy;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use passkeys_broker::RunningBroker;
+use passkeys_core::{Accounts, BrowserLauncher, ClientOptions, Config, SecretStore};
+use passkeys_headless::cli::{execute, Command, Output};
+use scalekit_emulator::RunningEmulator;
+use serde_json::Value;
+use url::Url;
+
+use proxy::Recorder;
+
+pub const CLIENT_ID: &str = "ntvc_demo";
+const BROKER_CLIENT_ID: &str = "skc_demo";
+
+/// One environment: its emulator and broker, both reached through proxies.
+pub struct Environment {
+    pub name: &'static str,
+    /// Who signs in there.
+    pub email: &'static str,
+    pub emulator: RunningEmulator,
+    pub broker: RunningBroker,
+    /// The issuer: the proxy in front of the emulator.
+    pub url: Url,
+    /// The proxy in front of the broker.
+    pub broker_url: Url,
+    pub environment_seen: Arc<Recorder>,
+    pub broker_seen: Arc<Recorder>,
+}
+
+impl Environment {
+    pub async fn start(name: &'static str, email: &'static str) -> Environment {
+        let upstream = free_port();
+        let (url, environment_seen) = proxy::start(upstream).await;
+        let mut config = scalekit_emulator::Config::for_tests();
+        config.listen = upstream;
+        config.public_url = Some(url.clone());
+        let emulator = scalekit_emulator::start(config).await.unwrap();
+        let broker = start_broker(&url, upstream).await;
+        let (broker_url, broker_seen) = proxy::start(broker.local_addr()).await;
+        Environment {
+            name,
+            email,
+            emulator,
+            broker,
+            url,
+            broker_url,
+            environment_seen,
+            broker_seen,
+        }
+    }
+
+    pub fn config(&self) -> Config {
+        let mut config =
+            Config::new(self.url.clone(), CLIENT_ID).with_api_url(self.broker_url.clone());
+        config.sign_in_timeout = Duration::from_secs(60);
+        config
+    }
+
+    /// Stores passkeys named `names` for `subject`, as registrations would.
+    pub async fn seed_passkeys(&self, subject: &str, names: &[&str]) {
+        for (n, name) in names.iter().enumerate() {
+            let passkey = scalekit_emulator::testing::synced_platform_passkey(
+                subject,
+                &format!("{}-credential-{n}", self.name),
+                "fbfc3007-154e-4ecc-8c0b-6e020557d7bd",
+                name,
+            );
+            scalekit_emulator::testing::store_passkey(&self.emulator, passkey)
+                .await
+                .unwrap();
+        }
+    }
+
+    /// Every token this environment issued (its token endpoint's answers).
+    pub fn issued_tokens(&self) -> Vec<String> {
+        let mut tokens = Vec::new();
+        for exchange in self.environment_seen.exchanges() {
+            if !exchange.target().starts_with("/oauth/token") {
+                continue;
+            }
+            let answer = String::from_utf8_lossy(&exchange.answer).to_string();
+            let Some((_, body)) = answer.split_once("\r\n\r\n") else {
+                continue;
+            };
+            let Ok(json) = serde_json::from_str::<Value>(body) else {
+                continue;
+            };
+            for field in ["access_token", "refresh_token", "id_token"] {
+                if let Some(token) = json[field].as_str() {
+                    tokens.push(token.to_owned());
+                }
+            }
+        }
+        tokens
+    }
+
+    /// Every request this environment and its broker received, as text.
+    pub fn requests_received(&self) -> Vec<String> {
+        let environment = self.environment_seen.exchanges().into_iter();
+        let broker = self.broker_seen.exchanges().into_iter();
+        environment
+            .chain(broker)
+            .map(|e| e.request_text())
+            .collect()
+    }
+}
+
+/// The broker for the environment whose issuer is `url`; its own calls go
+/// straight to the emulator at `upstream`, past the proxy.
+async fn start_broker(url: &Url, upstream: SocketAddr) -> RunningBroker {
+    let direct = Url::parse(&format!("http://{upstream}/")).unwrap();
+    let mut config = passkeys_broker::Config::new(
+        url.clone(),
+        CLIENT_ID,
+        BROKER_CLIENT_ID,
+        passkeys_broker::ClientSecret::new(scalekit_emulator::config::TEST_CLIENT_SECRET),
+    );
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.upstream_api_url = Some(direct.clone());
+    config.token_url = Some(direct.join("oauth/token").unwrap());
+    config.jwks_url = Some(direct.join("keys").unwrap());
+    passkeys_broker::start(config).await.unwrap()
+}
+
+fn free_port() -> SocketAddr {
+    let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    probe.local_addr().unwrap()
+}
+
+/// A keychain in memory.
+#[derive(Default)]
+pub struct MemoryStore(pub Mutex<HashMap<String, String>>);
+
+impl SecretStore for MemoryStore {
+    fn get(&self, account: &str) -> passkeys_core::Result<Option<String>> {
+        Ok(self.0.lock().unwrap().get(account).cloned())
+    }
+    fn set(&self, account: &str, secret: &str) -> passkeys_core::Result<()> {
+        self.0.lock().unwrap().insert(account.into(), secret.into());
+        Ok(())
+    }
+    fn delete(&self, account: &str) -> passkeys_core::Result<()> {
+        self.0.lock().unwrap().remove(account);
+        Ok(())
+    }
+}
+
+/// Signs in on the environment a sign-in link names, as its person (by
+/// email code), and comes back to the app's loopback.
+pub struct Browser {
+    /// Environment origin → email.
+    people: HashMap<String, &'static str>,
+    pub failures: Arc<Mutex<Vec<String>>>,
+}
+
+impl Browser {
+    pub fn new(environments: &[&Environment]) -> Arc<Browser> {
+        let people = environments
+            .iter()
+            .map(|environment| {
+                (
+                    environment.url.origin().ascii_serialization(),
+                    environment.email,
+                )
+            })
+            .collect();
+        Arc::new(Browser {
+            people,
+            failures: Arc::default(),
+        })
+    }
+}
+
+impl BrowserLauncher for Browser {
+    fn open(&self, url: &Url) -> passkeys_core::Result<()> {
+        if url.path() != "/oauth/authorize" {
+            return Ok(());
+        }
+        let origin = url.origin().ascii_serialization();
+        let Some(email) = self.people.get(&origin).copied() else {
+            self.failures
+                .lock()
+                .unwrap()
+                .push(format!("unknown environment {origin}"));
+            return Ok(());
+        };
+        let (url, failures) = (url.clone(), Arc::clone(&self.failures));
+        let base = Url::parse(&origin).unwrap();
+        tokio::spawn(async move {
+            let http = scalekit_emulator::testing::browser_client().unwrap();
+            let result =
+                scalekit_emulator::testing::sign_in_with_email_code(&http, &url, email, &base)
+                    .await;
+            match result {
+                Ok(callback) => {
+                    if let Err(error) = reqwest::get(callback).await {
+                        failures.lock().unwrap().push(error.to_string());
+                    }
+                }
+                Err(error) => failures.lock().unwrap().push(error.to_string()),
+            }
+        });
+        Ok(())
+    }
+}
+
+/// The accounts of these environments, their tokens in `store`.
+pub async fn accounts(environments: &[&Environment], store: Arc<MemoryStore>) -> Accounts {
+    accounts_in(environments, store, None).await
+}
+
+/// [`accounts`], with the accounts file at `file`.
+pub async fn accounts_in(
+    environments: &[&Environment],
+    store: Arc<MemoryStore>,
+    file: Option<std::path::PathBuf>,
+) -> Accounts {
+    let named = environments
+        .iter()
+        .map(|environment| (environment.name.to_owned(), environment.config()))
+        .collect();
+    let browser = Browser::new(environments);
+    Accounts::open(named, store, browser, ClientOptions::default(), file)
+        .await
+        .unwrap()
+}
+
+/// Runs a command line as `passkeys-desktop --json [--account ACCOUNT] …`
+/// does; its JSON result, or its `{kind, message}`.
+pub async fn run(
+    accounts: &Accounts,
+    account: Option<&str>,
+    command: Command,
+) -> Result<Value, Value> {
+    let output = Output::captured(true);
+    match execute(command, account, accounts, &output).await {
+        Ok(()) => Ok(serde_json::from_str(&output.printed()).unwrap()),
+        Err(error) => Err(serde_json::to_value(error).unwrap()),
+    }
+}
