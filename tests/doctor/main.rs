@@ -388,3 +388,78 @@ exec "$BINARY" doctor --json >"$REPORT""#;
     }
     assert_eq!(code, Some(1), "{stderr}");
 }
+
+#[test]
+fn doctor_json_checks_every_configured_environment_and_names_each() {
+    // Given two named environments (accounts on both): east with its own
+    // broker, west whose broker trusts east instead
+    let (east, _) = World::new(false);
+    let (west, _) = World::new(false);
+    let east_url = east
+        .emulator
+        .base_url()
+        .as_str()
+        .trim_end_matches('/')
+        .to_owned();
+    let west_url = west
+        .emulator
+        .base_url()
+        .as_str()
+        .trim_end_matches('/')
+        .to_owned();
+    let east_broker = east.broker.as_ref().unwrap().base_url().as_str().to_owned();
+    let config = east.home.path().join("two.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[environments.east]\nenvironment_url = \"{east_url}\"\nclient_id = \"ntvc_demo\"\napi_url = \"{east_broker}\"\n\n\
+             [environments.west]\nenvironment_url = \"{west_url}\"\nclient_id = \"ntvc_demo\"\napi_url = \"{east_broker}\"\n"
+        ),
+    )
+    .unwrap();
+    register_scheme(&east);
+    let mut command = east.without_bus(&["doctor", "--json"]);
+    command
+        .env("PASSKEYS_CONFIG", &config)
+        .env_remove("PASSKEYS_ENV_URL")
+        .env_remove("PASSKEYS_CLIENT_ID")
+        .env_remove("PASSKEYS_API_URL");
+
+    // When the doctor runs
+    let (code, report, stderr) = run(command);
+
+    // Then each environment is checked and named, and the broker that
+    // trusts another environment fails for west only
+    let checks: Vec<&Value> = report["checks"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{stderr}"))
+        .iter()
+        .collect();
+    let about = |name: &str, subject: &str| -> Vec<&str> {
+        checks
+            .iter()
+            .filter(|c| {
+                c["name"] == name && c["subject"].as_str().is_some_and(|s| s.contains(subject))
+            })
+            .map(|c| c["verdict"].as_str().unwrap())
+            .collect()
+    };
+    assert_eq!(about("environment", &east_url), ["ok"], "{report:#}");
+    assert_eq!(about("environment", &west_url), ["ok"], "{report:#}");
+    let brokers: Vec<&&Value> = checks.iter().filter(|c| c["name"] == "broker").collect();
+    assert_eq!(brokers.len(), 2, "{report:#}");
+    let verdicts: Vec<&str> = brokers
+        .iter()
+        .map(|c| c["verdict"].as_str().unwrap())
+        .collect();
+    assert_eq!(verdicts, ["ok", "fail"], "{report:#}");
+    assert!(
+        brokers[1]["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("another environment, {east_url}")),
+        "{report:#}"
+    );
+    assert_eq!(code, Some(1));
+    drop(west);
+}

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use passkeys_core::doctor::{
     self, Check, Doctor, Report, SchemeRegistration, SystemClock, SystemKeychain, Verdict, XdgMime,
 };
-use passkeys_core::{Config, LocalSettings, Settings, DEFAULT_KEYCHAIN_SERVICE};
+use passkeys_core::{Config, EnvironmentKind, LocalSettings, Settings, DEFAULT_KEYCHAIN_SERVICE};
 
 use crate::core_start;
 
@@ -90,7 +90,11 @@ pub async fn diagnose(fix: bool, subject: Subject<'_>) -> passkeys_core::Result<
         Subject::Running(config) => Some(config),
         _ => local.as_ref().map(|(config, _)| config),
     };
+    let checked = config.map(|config| (config.environment_url.clone(), config.client_id.clone()));
     let mut report = checker.run(inspection, environment).await;
+    if !matches!(subject, Subject::Running(_)) {
+        report = with_every_other_environment(&checker, report, checked).await;
+    }
     if let Some(error) = local_failed {
         let mut checks = report.checks;
         checks.push(Check::fail(
@@ -104,6 +108,33 @@ pub async fn diagnose(fix: bool, subject: Subject<'_>) -> passkeys_core::Result<
         local.stop();
     }
     Ok(report)
+}
+
+/// Adds the checks of every other environment the configuration names
+/// (accounts on several environments: each environment, its broker, the
+/// clock against it and its loopback port), each check naming its
+/// environment or broker URL. `checked` is the one already checked.
+async fn with_every_other_environment(
+    checker: &Doctor,
+    report: Report,
+    checked: Option<(url::Url, String)>,
+) -> Report {
+    let Ok(environments) = Config::load_environments() else {
+        // The configuration check already says what is wrong with the file.
+        return report;
+    };
+    let mut checks = report.checks;
+    for named in environments.list {
+        let EnvironmentKind::Configured(config) = named.kind else {
+            continue;
+        };
+        let key = (config.environment_url.clone(), config.client_id.clone());
+        if checked.as_ref() == Some(&key) {
+            continue;
+        }
+        checks.extend(checker.environment_checks(&config).await);
+    }
+    Report::new(checks, report.settings)
 }
 
 /// The deep-link registration of this binary (Linux; elsewhere the

@@ -91,3 +91,56 @@ pub fn assert_accessible(app: &App, view: &str) {
     );
     eprintln!("accessibility: {view}: 0 violations (axe-core, WCAG 2.1 AA)");
 }
+
+/// What identifies a focusable element in the page, for the tab-order check:
+/// its `data-testid`, else its id, else its tag and text.
+const DESCRIBE: &str = "const d = (e) => e.dataset?.testid || e.id || (e.tagName.toLowerCase() + ':' + (e.textContent || '').trim().slice(0, 30));";
+
+/// The page's visible, enabled, focusable elements in document order (no
+/// positive `tabindex` is allowed: it would reorder them).
+const FOCUSABLE: &str = "return [...document.querySelectorAll('a[href], button, input, select, textarea, [tabindex]')].filter((e) => !e.disabled && e.tabIndex >= 0 && e.offsetParent !== null && !e.closest('dialog:not([open]), [hidden], [inert]')).map((e) => [d(e), e.tabIndex]);";
+
+/// Walks the page with Tab from its first focusable element and asserts that
+/// the keyboard reaches every visible control, in the order the page shows
+/// them (document order: no positive `tabindex`), and that no control traps
+/// the focus. Returns the order walked.
+///
+/// # Panics
+/// When the order differs, a control is not reached, or the page cannot be read.
+#[track_caller]
+pub fn assert_tab_order_follows_the_page(app: &App) -> Vec<String> {
+    let session = app.session();
+    let listed = session
+        .execute(&format!("{DESCRIBE} {FOCUSABLE}"), Vec::new())
+        .expect("list the focusable elements");
+    let listed: Vec<(String, i64)> = serde_json::from_value(listed).expect("pairs");
+    assert!(
+        listed.iter().all(|(_, index)| *index == 0),
+        "a positive tabindex reorders the keyboard: {listed:?}"
+    );
+    let expected: Vec<String> = listed.into_iter().map(|(name, _)| name).collect();
+    assert!(!expected.is_empty(), "nothing on the page takes the focus");
+    session
+        .execute(
+            &format!("{DESCRIBE} const all = [...document.querySelectorAll('a[href], button, input, select, textarea, [tabindex]')].filter((e) => d(e) === arguments[0]); all[0].focus(); return d(document.activeElement);"),
+            vec![Value::String(expected[0].clone())],
+        )
+        .expect("focus the first control");
+    let mut walked = vec![expected[0].clone()];
+    for _ in 1..expected.len() {
+        let active = session.active_element().expect("the focused element");
+        session.send_keys(&active, "\u{E004}").expect("press Tab");
+        let now = session
+            .execute(
+                &format!("{DESCRIBE} return d(document.activeElement);"),
+                Vec::new(),
+            )
+            .expect("read the focus");
+        walked.push(now.as_str().unwrap_or_default().to_owned());
+    }
+    assert_eq!(
+        walked, expected,
+        "Tab must visit every visible control in the page's order"
+    );
+    walked
+}

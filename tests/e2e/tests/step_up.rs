@@ -68,6 +68,13 @@ fn a_stale_sign_in_confirms_it_is_you_in_the_browser_before_a_removal() {
     );
     assert_eq!(world.emulator.credentials(&user_id).len(), 1);
 
+    // The keyboard reaches every control of the signed-in view, in the
+    // order the page shows them (checked while the sign-in grows old)
+    let order = passkeys_e2e::a11y::assert_tab_order_follows_the_page(world.app());
+    for control in ["sign-out", "add-passkey", "rename-button", "remove-button"] {
+        assert!(order.iter().any(|c| c == control), "{control}: {order:?}");
+    }
+
     // When the sign-in is older than the broker allows
     let stale = Duration::from_secs(MAX_AGE_SECS + 2);
     if let Some(left) = stale.checked_sub(signed_in_at.elapsed()) {
