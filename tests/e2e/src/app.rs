@@ -35,6 +35,24 @@ pub struct App {
 }
 
 impl App {
+    /// The `data-testid` of the element that has the keyboard focus (empty
+    /// when it has none).
+    ///
+    /// # Panics
+    /// When the page cannot be read.
+    #[track_caller]
+    pub fn focused_testid(&self) -> String {
+        self.session()
+            .execute(
+                "return document.activeElement?.dataset?.testid ?? '';",
+                Vec::new(),
+            )
+            .expect("read the focus")
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
     /// Starts tauri-driver with the app's environment and opens a session,
     /// which starts the app.
     ///

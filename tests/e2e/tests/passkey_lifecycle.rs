@@ -388,21 +388,6 @@ fn lifecycle(world: &mut World, redirect: Redirect) -> String {
     user_id
 }
 
-/// The `data-testid` of the element that has the keyboard focus.
-fn focused(world: &World) -> String {
-    world
-        .app()
-        .session()
-        .execute(
-            "return document.activeElement?.dataset?.testid ?? '';",
-            Vec::new(),
-        )
-        .expect("read the focus")
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-}
-
 /// Enter on the focused "Remove" opens the dialog on Cancel; Escape closes
 /// it, nothing changes, and the focus returns to "Remove".
 fn keyboard_opens_and_escape_cancels_the_removal(world: &World, user_id: &str) {
@@ -412,12 +397,12 @@ fn keyboard_opens_and_escape_cancels_the_removal(world: &World, user_id: &str) {
     session
         .execute("arguments[0].focus(); return true;", vec![remove.to_json()])
         .expect("focus Remove");
-    assert_eq!(focused(world), "remove-button");
+    assert_eq!(world.app().focused_testid(), "remove-button");
     let active = session.active_element().expect("the focused button");
     session.send_keys(&active, "\u{E007}").expect("press Enter");
     app.wait_visible("confirm-dialog");
     wait_for("the focus on Cancel", UI_TIMEOUT, || {
-        (focused(world) == "confirm-cancel").then_some(())
+        (world.app().focused_testid() == "confirm-cancel").then_some(())
     });
     let cancel = session.active_element().expect("the focused Cancel");
     session
@@ -425,7 +410,7 @@ fn keyboard_opens_and_escape_cancels_the_removal(world: &World, user_id: &str) {
         .expect("press Escape");
     app.wait_gone("confirm-dialog");
     wait_for("the focus back on Remove", UI_TIMEOUT, || {
-        (focused(world) == "remove-button").then_some(())
+        (world.app().focused_testid() == "remove-button").then_some(())
     });
     assert_eq!(
         world.emulator.credentials(user_id).len(),

@@ -19,6 +19,30 @@ const EMAIL: &str = "robin@example.com";
 /// The broker's setting here: a sign-in counts for removals for 20 s.
 const MAX_AGE_SECS: u64 = 20;
 
+/// Signs in with an email code through the window, then adds a passkey on
+/// the environment's page in Chromium: the stored session, when the sign-in
+/// finished, the user id and the passkey's id.
+fn signed_in_with_a_passkey(
+    world: &World,
+    redirect: Redirect,
+) -> (serde_json::Value, Instant, String, String) {
+    let stored = flows::sign_in_with_email_code(world, "1", EMAIL, redirect);
+    let signed_in_at = Instant::now();
+    let user_id = stored["account"]["subject"].as_str().unwrap().to_owned();
+    world.app().click("add-passkey");
+    let page = world.inbox.next("the passkeys page");
+    let browser = world.browser.session();
+    browser.navigate(&page).expect("open the passkeys page");
+    wait_for_url(browser, &page);
+    wait_visible(browser, "#add-passkey");
+    hosted::add_passkey_on_profile_page(&world.browser);
+    let passkey = world.emulator.credentials(&user_id)[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (stored, signed_in_at, user_id, passkey)
+}
+
 #[test]
 #[ignore = "end to end: run through tests/e2e/run (Xvfb, tauri-driver, Chromium, gnome-keyring)"]
 fn a_stale_sign_in_confirms_it_is_you_in_the_browser_before_a_removal() {
@@ -32,20 +56,8 @@ fn a_stale_sign_in_confirms_it_is_you_in_the_browser_before_a_removal() {
     world.app().wait_visible("signed-out");
 
     // Given a person signed in by deep link, with a passkey added in Chromium
-    let stored = flows::sign_in_with_email_code(&world, "1", EMAIL, Redirect::DeepLink);
-    let signed_in_at = Instant::now();
-    let user_id = stored["account"]["subject"].as_str().unwrap().to_owned();
-    world.app().click("add-passkey");
-    let page = world.inbox.next("the passkeys page");
-    let browser = world.browser.session();
-    browser.navigate(&page).expect("open the passkeys page");
-    wait_for_url(browser, &page);
-    wait_visible(browser, "#add-passkey");
-    hosted::add_passkey_on_profile_page(&world.browser);
-    let credential_id = world.emulator.credentials(&user_id)[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (stored, signed_in_at, user_id, credential_id) =
+        signed_in_with_a_passkey(&world, Redirect::DeepLink);
     world.app().refocus();
     world
         .app()
@@ -98,7 +110,7 @@ fn a_stale_sign_in_confirms_it_is_you_in_the_browser_before_a_removal() {
     // changes, the focus is back on Remove, and a notice in the live region
     // says so
     wait_for("the focus on Cancel", UI_TIMEOUT, || {
-        (focused(&world) == "confirm-cancel").then_some(())
+        (world.app().focused_testid() == "confirm-cancel").then_some(())
     });
     let session = world.app().session();
     let cancel = session.active_element().expect("the focused Cancel");
@@ -107,7 +119,7 @@ fn a_stale_sign_in_confirms_it_is_you_in_the_browser_before_a_removal() {
         .expect("press Escape");
     world.app().wait_gone("confirm-dialog");
     wait_for("the focus back on Remove", UI_TIMEOUT, || {
-        (focused(&world) == "remove-button").then_some(())
+        (world.app().focused_testid() == "remove-button").then_some(())
     });
     world
         .app()
@@ -143,6 +155,7 @@ fn a_stale_sign_in_confirms_it_is_you_in_the_browser_before_a_removal() {
     // the person signs in again with their passkey (the browser's session
     // does not count: prompt=login)
     world.browser.disable_passkey_autofill();
+    let browser = world.browser.session();
     browser
         .navigate(&authorize)
         .expect("open the authorize URL");
@@ -180,19 +193,7 @@ fn the_command_line_confirms_it_is_you_before_a_removal() {
 
     // Given a person signed in, with a passkey added in Chromium, whose
     // sign-in is older than the broker allows for removals
-    let stored = flows::sign_in_with_email_code(&world, "1", EMAIL, Redirect::Loopback);
-    let signed_in_at = Instant::now();
-    let user_id = stored["account"]["subject"].as_str().unwrap().to_owned();
-    world.app().click("add-passkey");
-    let page = world.inbox.next("the passkeys page");
-    let browser = world.browser.session();
-    browser.navigate(&page).expect("open the passkeys page");
-    wait_visible(browser, "#add-passkey");
-    hosted::add_passkey_on_profile_page(&world.browser);
-    let passkey = world.emulator.credentials(&user_id)[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (_, signed_in_at, user_id, passkey) = signed_in_with_a_passkey(&world, Redirect::Loopback);
     world.quit_app();
     let stale = Duration::from_secs(MAX_AGE_SECS + 2);
     if let Some(left) = stale.checked_sub(signed_in_at.elapsed()) {
@@ -245,19 +246,4 @@ fn the_command_line_confirms_it_is_you_before_a_removal() {
     assert!(stdout.contains("Open this link to sign in: "), "{stdout}");
     assert!(stdout.trim_end().ends_with("Removed."), "{stdout}");
     assert!(world.emulator.credentials(&user_id).is_empty());
-}
-
-/// The `data-testid` of the element that has the keyboard focus.
-fn focused(world: &World) -> String {
-    world
-        .app()
-        .session()
-        .execute(
-            "return document.activeElement?.dataset?.testid ?? '';",
-            Vec::new(),
-        )
-        .expect("read the focus")
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
 }

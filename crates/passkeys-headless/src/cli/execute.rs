@@ -151,16 +151,7 @@ where
     match call().await {
         Err(Error::ReauthenticationRequired { .. }) => {
             output.confirm_identity(what);
-            let progress_output = output.clone();
-            let confirming = client.confirm_identity(move |progress: SignInProgress| {
-                if let SignInProgress::WaitingForBrowser {
-                    authorize_url,
-                    browser_opened,
-                } = progress
-                {
-                    progress_output.waiting_for_browser(&authorize_url, browser_opened);
-                }
-            });
+            let confirming = client.confirm_identity(print_link(output));
             tokio::select! {
                 result = confirming => { result?; }
                 _ = tokio::signal::ctrl_c() => {
@@ -174,22 +165,27 @@ where
     }
 }
 
+/// The progress callback of a browser sign-in: prints the link.
+fn print_link(output: &Output) -> impl Fn(SignInProgress) + Send + Sync + 'static {
+    let output = output.clone();
+    move |progress: SignInProgress| {
+        if let SignInProgress::WaitingForBrowser {
+            authorize_url,
+            browser_opened,
+        } = progress
+        {
+            output.waiting_for_browser(&authorize_url, browser_opened);
+        }
+    }
+}
+
 /// Signs in to `environment`, printing the link; Ctrl-C cancels.
 async fn sign_in(
     accounts: &Accounts,
     environment: &str,
     output: &Output,
 ) -> Result<passkeys_core::Account, UiError> {
-    let progress_output = output.clone();
-    let signing_in = accounts.sign_in(environment, move |progress: SignInProgress| {
-        if let SignInProgress::WaitingForBrowser {
-            authorize_url,
-            browser_opened,
-        } = progress
-        {
-            progress_output.waiting_for_browser(&authorize_url, browser_opened);
-        }
-    });
+    let signing_in = accounts.sign_in(environment, print_link(output));
     tokio::select! {
         result = signing_in => {
             let account = result?;

@@ -122,20 +122,21 @@ impl Output {
         } else {
             text.push_str("Waiting for the sign-in to finish…\n");
         }
-        if self.json {
-            let _ = std::io::stderr().write_all(text.as_bytes());
-        } else {
-            let mut stdout = std::io::stdout();
-            let _ = stdout.write_all(text.as_bytes());
-            let _ = stdout.flush();
-        }
+        self.progress(&text);
     }
 
     /// The broker wants a recent authentication before `what` (removing a
     /// passkey, signing a session out): says so before the link is printed.
     /// To stderr with `--json`, like the link.
     pub fn confirm_identity(&self, what: &str) {
-        let text = format!("Confirm it's you to {what}: sign in again in your browser.\n");
+        self.progress(&format!(
+            "Confirm it's you to {what}: sign in again in your browser.\n"
+        ));
+    }
+
+    /// Progress while a command waits for the person: stdout in text mode,
+    /// stderr with `--json` (stdout then holds only the result).
+    fn progress(&self, text: &str) {
         if self.json {
             let _ = std::io::stderr().write_all(text.as_bytes());
         } else {
