@@ -1,6 +1,5 @@
 //! The facade the app calls: session, sign-in/out, deep links, passkeys.
 
-use std::future::Future;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -14,10 +13,9 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::oidc::Provider;
-use crate::passkeys::{is_unauthenticated, validate_display_name, Passkey, PasskeysApi};
+use crate::passkeys::{validate_display_name, Passkey, PasskeysApi};
 use crate::refresh::{Sessions, DEFAULT_REFRESH_SKEW};
-use crate::secret::{AccessToken, IdToken};
-use crate::vault::{Account, SecretStore, StoredSession, TokenVault, DEFAULT_KEYCHAIN_TIMEOUT};
+use crate::vault::{Account, SecretStore, TokenVault, DEFAULT_KEYCHAIN_TIMEOUT};
 
 /// Whether someone is signed in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -83,6 +81,7 @@ pub struct Client {
     inner: Arc<Inner>,
 }
 
+mod grant;
 mod sessions;
 mod sign_in;
 mod step_up;
@@ -356,62 +355,6 @@ impl Client {
     /// When the browser could not be opened (show the URL instead).
     pub async fn add_passkey(&self) -> Result<()> {
         self.inner.browser.open(&self.add_passkey_url())
-    }
-
-    /// Runs an API call with a fresh access token; a 401 triggers one refresh and one retry.
-    /// Without a passkeys broker nothing is read or sent.
-    async fn authorized<'a, T, F, Fut>(&'a self, call: F) -> Result<T>
-    where
-        F: Fn(&'a PasskeysApi, Grant) -> Fut,
-        Fut: Future<Output = Result<T>>,
-    {
-        let api = self
-            .inner
-            .api
-            .as_ref()
-            .ok_or(Error::PasskeysBrokerMissing)?;
-        let sessions = &self.inner.sessions;
-        let mut session = sessions.required().await?;
-        if sessions.needs_refresh(&session) {
-            session = sessions
-                .refresh(|| self.provider(), &session.access_token)
-                .await?;
-        }
-        let first = call(api, Grant::of(&session)).await;
-        let outcome = match first {
-            Err(error) if is_unauthenticated(&error) => {
-                let renewed = sessions
-                    .refresh(|| self.provider(), &session.access_token)
-                    .await?;
-                call(api, Grant::of(&renewed)).await
-            }
-            other => other,
-        };
-        if let Err(Error::ReauthenticationRequired { max_age_secs }) = &outcome {
-            self.inner
-                .step_up_max_age
-                .store(*max_age_secs, std::sync::atomic::Ordering::Relaxed);
-        }
-        outcome
-    }
-}
-
-/// What an API call made on the person's behalf carries: the access token,
-/// the ID token (the proof of a recent authentication that removals need)
-/// and whose they are.
-struct Grant {
-    access_token: AccessToken,
-    id_token: Option<IdToken>,
-    account: Account,
-}
-
-impl Grant {
-    fn of(session: &StoredSession) -> Self {
-        Grant {
-            access_token: session.access_token.clone(),
-            id_token: session.id_token.clone(),
-            account: session.account.clone(),
-        }
     }
 }
 
