@@ -10,7 +10,7 @@ use crate::vault::Account;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AccountSummary {
-    /// The account's key ([`AccountId::key`]): how the UI names it.
+    /// The account's key ([`AccountId::key`](super::state::AccountId::key)): how the UI names it.
     pub key: String,
     /// The environment's name in the configuration (or the one it had).
     pub environment: String,

@@ -200,7 +200,7 @@ impl Client {
     /// The redirect with the right `state` completes the pending sign-in
     /// ([`DeepLinkAction::CompletedSignIn`]); `<scheme>://sign-in` returns
     /// [`DeepLinkAction::StartSignIn`]; the post-logout redirect URI
-    /// ([`Config::effective_post_logout_redirect_uri`], `<scheme>:/signed-out`,
+    /// ([`Config::effective_post_logout_redirect_uri`](crate::Config::effective_post_logout_redirect_uri), `<scheme>:/signed-out`,
     /// its query ignored) returns [`DeepLinkAction::SignedOut`] and changes
     /// nothing (the keychain was purged at sign-out).
     ///
