@@ -101,6 +101,11 @@ async fn a_stale_sign_in_is_challenged_then_confirmed_and_the_removal_goes_throu
     );
     let old_refresh = before.refresh_token.unwrap();
     assert_eq!(env.refresh_grant(old_refresh.secret()).await.status(), 400);
+    // and the replaced session is signed out: this app is listed once
+    let sessions = app.list_sessions().await.unwrap();
+    let active: Vec<_> = sessions.iter().filter(|s| s.is_active()).collect();
+    assert_eq!(active.len(), 1, "{sessions:?}");
+    assert!(active[0].current, "{sessions:?}");
 
     // And the removal now goes through
     app.remove_passkey(&key).await.unwrap();

@@ -68,7 +68,7 @@ impl Client {
     }
 
     /// The `sid` of the stored ID token (verified when it was stored).
-    async fn current_session_id(&self) -> Result<Option<String>> {
+    pub(super) async fn current_session_id(&self) -> Result<Option<String>> {
         let session = self.inner.sessions.required().await?;
         Ok(session
             .id_token
@@ -79,7 +79,7 @@ impl Client {
 
 /// The `sid` claim of a JWT's payload, read without checking the signature
 /// (the token was checked before it was stored).
-fn session_id_of(jwt: &str) -> Option<String> {
+pub(super) fn session_id_of(jwt: &str) -> Option<String> {
     let payload = jwt.split('.').nth(1)?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload.trim_end_matches('='))

@@ -7,12 +7,14 @@
 //! loopback), and the app checks the new ID token before keeping it: the
 //! same person (`sub`) as the stored session, and an `auth_time` from this
 //! confirmation, not an older one. The new tokens then replace the stored
-//! ones (the replaced refresh token is revoked), so the next call carries a
-//! fresh proof. Cancelling changes nothing.
+//! ones (the replaced refresh token is revoked and, through the broker, the
+//! replaced session signed out), so the next call carries a fresh proof.
+//! Cancelling changes nothing.
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use super::sessions::session_id_of;
 use super::{Client, SignInProgress};
 use crate::error::{Error, Result};
 use crate::vault::Account;
@@ -66,7 +68,39 @@ impl Client {
                 message: "The sign-in server did not ask you to sign in again, so it cannot confirm it is you. Nothing was changed.".into(),
             });
         }
-        self.store_signed_in(&provider, signed_in).await
+        let replaced = current
+            .id_token
+            .as_ref()
+            .and_then(|token| session_id_of(token.secret()));
+        let account = self.store_signed_in(&provider, signed_in).await?;
+        self.end_replaced_session(replaced).await;
+        Ok(account)
+    }
+
+    /// Signs out the session the confirmation replaced (its refresh token
+    /// is already revoked), so that "Where you're signed in" does not list
+    /// this app twice. Best effort: the confirmation stands either way.
+    async fn end_replaced_session(&self, replaced: Option<String>) {
+        let Some(replaced) = replaced else { return };
+        if self.inner.api.is_none() {
+            return;
+        }
+        match self.current_session_id().await {
+            Ok(Some(current)) if current != replaced => {}
+            _ => return,
+        }
+        let ended = self
+            .authorized(|api, grant| {
+                let replaced = replaced.clone();
+                async move {
+                    api.revoke_session(&grant.access_token, grant.id_token.as_ref(), &replaced)
+                        .await
+                }
+            })
+            .await;
+        if let Err(err) = ended {
+            tracing::warn!("signing out the replaced session failed: {err}");
+        }
     }
 }
 
