@@ -19,6 +19,17 @@ const EMAIL: &str = "robin@example.com";
 /// The broker's setting here: a sign-in counts for removals for 20 s.
 const MAX_AGE_SECS: u64 = 20;
 
+/// A world whose broker wants a sign-in of the last [`MAX_AGE_SECS`] for
+/// removals, with the app started (`redirect`) and signed out.
+fn world_with_a_strict_broker(name: &str, redirect: Redirect) -> World {
+    let max_age = MAX_AGE_SECS.to_string();
+    let mut world =
+        World::start_with_broker_args(name, ApiMode::Broker, &["--step-up-max-age-secs", &max_age]);
+    world.launch_app(redirect);
+    world.app().wait_visible("signed-out");
+    world
+}
+
 /// Signs in with an email code through the window, then adds a passkey on
 /// the environment's page in Chromium: the stored session, when the sign-in
 /// finished, the user id and the passkey's id.
@@ -47,13 +58,7 @@ fn signed_in_with_a_passkey(
 #[ignore = "end to end: run through tests/e2e/run (Xvfb, tauri-driver, Chromium, gnome-keyring)"]
 fn a_stale_sign_in_confirms_it_is_you_in_the_browser_before_a_removal() {
     let max_age = MAX_AGE_SECS.to_string();
-    let mut world = World::start_with_broker_args(
-        "step_up",
-        ApiMode::Broker,
-        &["--step-up-max-age-secs", &max_age],
-    );
-    world.launch_app(Redirect::DeepLink);
-    world.app().wait_visible("signed-out");
+    let world = world_with_a_strict_broker("step_up", Redirect::DeepLink);
 
     // Given a person signed in by deep link, with a passkey added in Chromium
     let (stored, signed_in_at, user_id, credential_id) =
@@ -183,13 +188,7 @@ fn a_stale_sign_in_confirms_it_is_you_in_the_browser_before_a_removal() {
 #[ignore = "end to end: run through tests/e2e/run (Xvfb, tauri-driver, Chromium, gnome-keyring)"]
 fn the_command_line_confirms_it_is_you_before_a_removal() {
     let max_age = MAX_AGE_SECS.to_string();
-    let mut world = World::start_with_broker_args(
-        "step_up_cli",
-        ApiMode::Broker,
-        &["--step-up-max-age-secs", &max_age],
-    );
-    world.launch_app(Redirect::Loopback);
-    world.app().wait_visible("signed-out");
+    let mut world = world_with_a_strict_broker("step_up_cli", Redirect::Loopback);
 
     // Given a person signed in, with a passkey added in Chromium, whose
     // sign-in is older than the broker allows for removals
