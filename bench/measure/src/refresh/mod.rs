@@ -7,26 +7,29 @@
 //! of each server process (`/proc/<pid>/stat`, utime + stime) is read before
 //! and after each turn.
 //!
+//! After the turns, with the servers stopped, it measures the floor under
+//! the emulator's figure (`floor`): what its two signatures per refresh cost
+//! with every core signing.
+//!
 //! The driver runs on one thread (a current-thread runtime), so that it
 //! takes the same share of the two cores from either server.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use reqwest::Client;
-use scalekit_emulator::testing;
 use serde_json::{json, Value};
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 use url::Url;
 
 use crate::{stats, BenchResult, Options};
 
-const EMULATOR_CLIENT_ID: &str = "ntvc_demo";
-const EMULATOR_REDIRECT: &str = "http://127.0.0.1/callback";
-const OIDC_PROVIDER_CLIENT_ID: &str = "bench";
+mod floor;
+mod servers;
+
+use servers::{start_emulator, start_oidc_provider};
+
 const WARM_UP_PER_CHAIN: usize = 50;
-const START_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// One server under test: its process, its token endpoint and the chains.
 struct Server {
@@ -134,9 +137,16 @@ async fn measure(
         }
     }
     let load_after = load_average();
+    let floor = floor::measure().await?;
     let rows: Vec<Value> = servers.iter().map(summary).collect();
     print_table(&servers, clients, rounds, &load_before, &load_after);
+    let baseline_cpu_ms = servers
+        .iter()
+        .find(|s| s.name == "oidc-provider")
+        .map(Server::cpu_per_request_ms);
+    print_floor(&floor, baseline_cpu_ms);
     Ok(json!({
+        "signingFloor": floor.to_json(baseline_cpu_ms),
         "clients": clients,
         "requestsPerTurn": requests,
         "rounds": rounds,
@@ -308,123 +318,6 @@ fn load_average() -> String {
         .unwrap_or_default()
 }
 
-fn free_port() -> BenchResult<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
-async fn wait_until_up(http: &Client, url: &Url, child: &mut Child) -> BenchResult<()> {
-    let started = Instant::now();
-    loop {
-        if let Ok(response) = http.get(url.clone()).send().await {
-            if response.status().is_success() {
-                return Ok(());
-            }
-        }
-        if let Some(status) = child.try_wait()? {
-            return Err(format!("{url}: the server exited ({status})").into());
-        }
-        if started.elapsed() > START_TIMEOUT {
-            return Err(format!("{url} did not answer within {START_TIMEOUT:?}").into());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// The emulator's release binary, in memory, logging warnings only; one
-/// chain per client, each from a sign-in through the hosted login.
-async fn start_emulator(
-    binary: &Path,
-    name: &str,
-    http: &Client,
-    clients: usize,
-) -> BenchResult<Server> {
-    let port = free_port()?;
-    let mut child = Command::new(binary)
-        .args(["--in-memory", "--no-admin", "--exit-on-stdin-close"])
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()?;
-    let pid = child.id().ok_or("the emulator has no pid")?;
-    // Its public URL (the issuer, where the login pages send the browser):
-    // WebAuthn wants a domain, so `localhost` rather than 127.0.0.1.
-    let base = Url::parse(&format!("http://localhost:{port}/"))?;
-    wait_until_up(
-        http,
-        &base.join("/.well-known/openid-configuration")?,
-        &mut child,
-    )
-    .await?;
-    let token_endpoint = base.join("/oauth/token")?;
-    let mut chains = Vec::with_capacity(clients);
-    for index in 0..clients {
-        let browser = testing::browser_client()?;
-        let email = format!("refresh-{index}@example.com");
-        let tokens = testing::CodeFlow::new(&base)
-            .with_client(EMULATOR_CLIENT_ID, EMULATOR_REDIRECT)
-            .tokens(&browser, testing::Login::EmailCode(&email))
-            .await?;
-        chains.push(rotated(&tokens.body)?);
-    }
-    Ok(Server::new(
-        name,
-        child,
-        pid,
-        token_endpoint,
-        EMULATOR_CLIENT_ID,
-        chains,
-    ))
-}
-
-/// `node bench/oidc-provider/server.mjs`: it seeds the chains itself and
-/// prints them.
-async fn start_oidc_provider(dir: &Path, clients: usize) -> BenchResult<Server> {
-    use tokio::io::AsyncBufReadExt as _;
-
-    let port = free_port()?;
-    let mut child = Command::new("node")
-        .arg(dir.join("server.mjs"))
-        .env("PORT", port.to_string())
-        .env("CHAINS", clients.to_string())
-        .env("NODE_ENV", "production")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()?;
-    let pid = child.id().ok_or("node has no pid")?;
-    let stdout = child.stdout.take().ok_or("no stdout")?;
-    let mut line = String::new();
-    tokio::time::timeout(
-        START_TIMEOUT,
-        tokio::io::BufReader::new(stdout).read_line(&mut line),
-    )
-    .await
-    .map_err(|_| "oidc-provider did not start in time")??;
-    let started: Value =
-        serde_json::from_str(&line).map_err(|e| format!("oidc-provider printed {line:?}: {e}"))?;
-    let chains = started["refreshTokens"]
-        .as_array()
-        .ok_or("no refreshTokens")?
-        .iter()
-        .filter_map(|t| t.as_str().map(str::to_owned))
-        .collect();
-    let issuer = started["issuer"].as_str().ok_or("no issuer")?;
-    Ok(Server::new(
-        "oidc-provider",
-        child,
-        pid,
-        Url::parse(&format!("{issuer}/token"))?,
-        OIDC_PROVIDER_CLIENT_ID,
-        chains,
-    ))
-}
-
 impl Server {
     fn new(
         name: &str,
@@ -452,6 +345,10 @@ impl Server {
 
     fn throughput(&self) -> f64 {
         stats::Summary::of(&self.throughputs).map_or(0.0, |s| s.median)
+    }
+
+    fn cpu_per_request_ms(&self) -> f64 {
+        1000.0 * self.cpu_seconds / self.requests.max(1) as f64
     }
 
     fn per_cpu_second(&self) -> f64 {
@@ -502,7 +399,7 @@ fn print_table(servers: &[Server], clients: usize, rounds: usize, before: &str, 
             p95,
             server.throughput(),
             server.per_cpu_second(),
-            1000.0 * server.cpu_seconds / server.requests.max(1) as f64,
+            server.cpu_per_request_ms(),
             1000.0 * server.driver_cpu_seconds / server.requests.max(1) as f64,
         );
     }
@@ -515,6 +412,21 @@ fn print_table(servers: &[Server], clients: usize, rounds: usize, before: &str, 
             server.name,
             server.throughput() / baseline.throughput(),
             server.per_cpu_second() / baseline.per_cpu_second(),
+        );
+    }
+}
+
+/// The floor's two rows: its CPU per refresh, and the ratio per CPU-second
+/// the emulator would reach if signing were all it did.
+fn print_floor(floor: &floor::SigningFloor, baseline_cpu_ms: Option<f64>) {
+    println!(
+        "| floor: the emulator's two RS256 signatures per refresh alone (its signing code, OpenSSL, every core signing) | | | | | | | {:.3} ms | |",
+        floor.per_refresh_ms()
+    );
+    if let Some(baseline) = baseline_cpu_ms {
+        println!(
+            "| ceiling: oidc-provider's CPU per refresh / the floor | | | | | | {:.2}× | | |",
+            baseline / floor.per_refresh_ms()
         );
     }
 }
