@@ -446,6 +446,10 @@ fn doctor_json_checks_every_configured_environment_and_names_each() {
     };
     assert_eq!(about("environment", &east_url), ["ok"], "{report:#}");
     assert_eq!(about("environment", &west_url), ["ok"], "{report:#}");
+    assert_eq!(about("clock", &east_url), ["ok"], "{report:#}");
+    assert_eq!(about("clock", &west_url), ["ok"], "{report:#}");
+    assert_eq!(about("loopback", &east_url), ["ok"], "{report:#}");
+    assert_eq!(about("loopback", &west_url), ["ok"], "{report:#}");
     let brokers: Vec<&&Value> = checks.iter().filter(|c| c["name"] == "broker").collect();
     assert_eq!(brokers.len(), 2, "{report:#}");
     let verdicts: Vec<&str> = brokers

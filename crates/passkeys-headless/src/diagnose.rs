@@ -90,11 +90,17 @@ pub async fn diagnose(fix: bool, subject: Subject<'_>) -> passkeys_core::Result<
         Subject::Running(config) => Some(config),
         _ => local.as_ref().map(|(config, _)| config),
     };
-    let checked = config.map(|config| (config.environment_url.clone(), config.client_id.clone()));
-    let mut report = checker.run(inspection, environment).await;
-    if !matches!(subject, Subject::Running(_)) {
-        report = with_every_other_environment(&checker, report, checked).await;
-    }
+    // The environment `run` checks: the configured one, else the local one.
+    let checked = inspection
+        .config
+        .as_ref()
+        .or(environment)
+        .map(|config| (config.environment_url.clone(), config.client_id.clone()));
+    let report = checker.run(inspection, environment).await;
+    // Accounts may be on several environments: the window (whose current
+    // account's environment was just checked) and the command line both
+    // check every one the configuration names.
+    let mut report = with_every_other_environment(&checker, report, checked).await;
     if let Some(error) = local_failed {
         let mut checks = report.checks;
         checks.push(Check::fail(

@@ -116,6 +116,29 @@ fn two_accounts_on_two_environments_are_switched_in_the_window() {
     assert_eq!(users.len(), 2, "{users:?}");
     assert!(users.iter().any(|u| u.starts_with(&world.emulator.base())));
     assert!(users.iter().any(|u| u.starts_with(&west.base())));
+    // and Diagnose checks both environments and both brokers, Grace's
+    // (current) and Ada's, each check naming its URL
+    world.app().click("diagnose");
+    let environment = |base: &str| format!("Environment ({}", base.trim_end_matches('/'));
+    let broker = |base: &str| format!("Passkeys broker ({}", base.trim_end_matches('/'));
+    let report = world
+        .app()
+        .wait_text("diagnose-report", "the checks of both environments", |t| {
+            t.contains(&environment(&west.base()))
+                && t.contains(&environment(&world.emulator.base()))
+        });
+    assert!(report.contains(&broker(&west_broker.base())), "{report}");
+    assert!(report.contains(&broker(&world.broker().base())), "{report}");
+    assert_eq!(report.matches("Environment (").count(), 2, "{report}");
+    assert!(
+        report.contains("parses: 2 environments, east ("),
+        "{report}"
+    );
+    let return_port = format!("Sign-in return port ({}", west.base().trim_end_matches('/'));
+    assert!(report.contains(&return_port), "{report}");
+    world.shot_window("1b-grace-on-west-diagnose");
+    world.app().click("diagnose-close");
+    world.app().wait_gone("diagnose-report");
     open_switcher(&world);
     world.app().wait_visible("current-account");
     world.shot_window("2-switcher-open");

@@ -239,7 +239,9 @@ impl Doctor {
             );
         }
         checks.push(found.clock);
-        checks.push(loopback::check(&config.redirect));
+        // The redirect is a setting of each environment: name it.
+        let environment = config.environment_url.as_str().trim_end_matches('/');
+        checks.push(loopback::check(&config.redirect).about(environment));
         checks
     }
 

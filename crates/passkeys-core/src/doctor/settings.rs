@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::Check;
-use crate::config::{Config, RedirectMode};
+use crate::config::{Config, EnvironmentKind, RedirectMode};
 
 /// Every setting: its name in the file and its environment variable, if any.
 const SETTINGS: &[(&str, Option<&str>)] = &[
@@ -110,20 +110,29 @@ pub fn inspect_config(
         || "(no config path)".to_owned(),
         |path| path.display().to_string(),
     );
+    let named = configured_environments(path, &var);
     let check = match loaded {
-        Ok(Some(config)) => Check::ok(
-            "config",
-            format!(
-                "{} parses: environment {}, client {}.",
-                if file.is_some() {
-                    shown.as_str()
-                } else {
-                    "The configuration in the environment variables"
-                },
-                config.environment_url.as_str().trim_end_matches('/'),
-                config.client_id
-            ),
-        ),
+        Ok(Some(config)) => {
+            let source = if file.is_some() {
+                shown.as_str()
+            } else {
+                "The configuration in the environment variables"
+            };
+            let detail = match named.as_slice() {
+                [first, _, ..] => format!(
+                    "{source} parses: {} environments, {}. The settings listed are {}'s.",
+                    named.len(),
+                    named
+                        .iter()
+                        .map(|(name, config)| format!("{name} ({})", describe(config)))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    first.0
+                ),
+                _ => format!("{source} parses: {}.", describe(&config)),
+            };
+            Check::ok("config", detail)
+        }
         Ok(None) => Check::ok(
             "config",
             format!("Nothing configured ({shown} does not exist, no PASSKEYS_ENV_URL): the app runs its own local environment, the emulator and the passkeys broker."),
@@ -139,6 +148,35 @@ pub fn inspect_config(
         settings,
         config,
     }
+}
+
+/// Every environment the configuration names with its name, in the file's
+/// order (none when it does not load: the check above says why).
+fn configured_environments(
+    path: Option<&Path>,
+    var: &impl Fn(&str) -> Option<String>,
+) -> Vec<(String, Config)> {
+    Config::load_environments_from(path, var)
+        .map(|environments| {
+            environments
+                .list
+                .into_iter()
+                .filter_map(|named| match named.kind {
+                    EnvironmentKind::Configured(config) => Some((named.name, *config)),
+                    EnvironmentKind::LocalEmulator(_) => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// "environment https://…, client ntvc_…".
+fn describe(config: &Config) -> String {
+    format!(
+        "environment {}, client {}",
+        config.environment_url.as_str().trim_end_matches('/'),
+        config.client_id
+    )
 }
 
 /// Gives the settings without a value `config`'s (the local environment's,
@@ -254,6 +292,34 @@ mod tests {
             );
             assert!(text.contains(&format!("{} =", setting.name)), "{setting:?}");
         }
+    }
+
+    #[test]
+    fn a_file_with_several_environments_names_each_and_whose_settings_are_listed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(
+            &path,
+            "[environments.east]\nenvironment_url = \"https://east.example.com\"\nclient_id = \"ntvc_east\"\n\n\
+             [environments.west]\nenvironment_url = \"https://west.example.com/\"\nclient_id = \"ntvc_west\"\n",
+        )
+        .unwrap();
+        let inspection = inspect_config(Some(&path), |_| None);
+        assert_eq!(inspection.check.verdict, Verdict::Ok);
+        assert_eq!(
+            inspection.check.detail,
+            format!(
+                "{} parses: 2 environments, east (environment https://east.example.com, client ntvc_east), \
+                 west (environment https://west.example.com, client ntvc_west). The settings listed are east's.",
+                path.display()
+            )
+        );
+        let client = inspection
+            .settings
+            .iter()
+            .find(|s| s.name == "client_id")
+            .unwrap();
+        assert_eq!(client.value.as_deref(), Some("ntvc_east"));
     }
 
     #[test]
