@@ -1,14 +1,15 @@
 //! Issue 17, "Accounts": the configuration names two environments (each an
-//! emulator with its own passkeys broker); a person signs in on the first,
-//! adds a second account on the other from the switcher in the header,
-//! switches back at once (nothing opens in the browser), and signs out of
-//! one account while the other stays signed in.
+//! emulator with its own passkeys broker); a person signs in on the first
+//! (loopback redirect), adds a second account on the other from the
+//! switcher in the header (deep-link redirect), runs Diagnose (both
+//! environments checked), switches back at once (nothing opens in the
+//! browser), and signs out of one account while the other stays signed in.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use passkeys_e2e::app::{broker_binary, emulator_binary, temp_dir, workspace_dir};
 use passkeys_e2e::broker::Broker;
 use passkeys_e2e::emulator::Emulator;
-use passkeys_e2e::flows::{self, query_param, return_to_app};
+use passkeys_e2e::flows::{self, callback_prefix, query_param, return_to_app};
 use passkeys_e2e::hosted;
 use passkeys_e2e::page::wait_visible;
 use passkeys_e2e::world::{Redirect, World, CLIENT_ID};
@@ -41,13 +42,19 @@ fn two_accounts_on_two_environments_are_switched_in_the_window() {
     let west = Emulator::start(&emulator_binary(), west_dir.path());
     let west_broker = Broker::start(&broker_binary(), &west.base(), west.secret_file());
     let config_file = west_dir.path().join("config.toml");
-    let table = |name: &str, url: &str, broker: &str| {
+    // east returns to the app through the loopback redirect, west through
+    // the deep link (the production redirect)
+    let table = |name: &str, url: &str, broker: &str, redirect: &str| {
         format!(
-            "[environments.{name}]\nenvironment_url = \"{url}\"\nclient_id = \"{CLIENT_ID}\"\napi_url = \"{broker}\"\nredirect = \"loopback\"\n\n"
+            "[environments.{name}]\nenvironment_url = \"{url}\"\nclient_id = \"{CLIENT_ID}\"\napi_url = \"{broker}\"\nredirect = \"{redirect}\"\n\n"
         )
     };
-    let text = table("east", &world.emulator.base(), &world.broker().base())
-        + &table("west", &west.base(), &west_broker.base());
+    let text = table(
+        "east",
+        &world.emulator.base(),
+        &world.broker().base(),
+        "loopback",
+    ) + &table("west", &west.base(), &west_broker.base(), "deeplink");
     std::fs::write(&config_file, text).unwrap();
     let mut config = world.app_config(Redirect::Loopback);
     config.env.retain(|(key, _)| {
@@ -93,6 +100,11 @@ fn two_accounts_on_two_environments_are_switched_in_the_window() {
         query_param(&authorize, "client_id").as_deref(),
         Some(CLIENT_ID)
     );
+    assert_eq!(
+        query_param(&authorize, "redirect_uri").as_deref(),
+        Some(callback_prefix(Redirect::DeepLink).as_str()),
+        "west signs in through the deep link"
+    );
     let browser = world.browser.session();
     browser
         .cdp("Network.clearBrowserCookies", json!({}))
@@ -100,7 +112,7 @@ fn two_accounts_on_two_environments_are_switched_in_the_window() {
     browser.navigate(&authorize).expect("open west's sign-in");
     wait_visible(browser, "#email");
     hosted::sign_in_with_email_code(&world.browser, &west, GRACE);
-    return_to_app(&world, Redirect::Loopback);
+    return_to_app(&world, Redirect::DeepLink);
 
     // Then Grace is current, and both accounts are signed in, each in its
     // own keychain entry
