@@ -103,3 +103,12 @@ export function stillSavedIn(passkey: Passkey): string {
     ? `It is still saved in ${provider}: delete it there too.`
     : `It is still saved in ${provider}: delete it there too, ${how}.`;
 }
+
+/** The notice after removing the accounts whose environment is no longer configured. */
+export function removedAccountsMessage(count: number): string {
+  if (count === 0) {
+    return "Every account's environment is still configured: nothing was removed.";
+  }
+  const accounts = count === 1 ? "1 account" : `${String(count)} accounts`;
+  return `Removed ${accounts} whose environment is no longer configured.`;
+}

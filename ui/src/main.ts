@@ -9,7 +9,7 @@ import { confirmRemoval, confirmSignInAgain } from "./dialog.js";
 import { withStepUp } from "./stepUp.js";
 import { button, h } from "./dom.js";
 import { openDiagnose } from "./diagnose.js";
-import { passkeyTitle, providerName, stillSavedIn } from "./format.js";
+import { passkeyTitle, providerName, removedAccountsMessage, stillSavedIn } from "./format.js";
 import { Notices } from "./notices.js";
 import { explain, SignedInView } from "./signedIn.js";
 import { SignedOutView } from "./signedOut.js";
@@ -55,7 +55,7 @@ class App {
   async #removeUnconfigured(): Promise<void> {
     try {
       const removed = await api.removeUnconfiguredAccounts();
-      this.#notices.show(`Removed ${String(removed.length)} account(s) whose environment is no longer configured.`);
+      this.#notices.show(removedAccountsMessage(removed.length));
     } catch (caught) {
       this.#handleError(api.toUiError(caught));
     }

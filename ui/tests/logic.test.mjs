@@ -108,3 +108,10 @@ test("sessions: device, details and which are shown", async () => {
   const shown = shownSessions([session({ id: "a" }), session({ id: "b", current: true }), session({ id: "c", status: "revoked" })]);
   assert.deepEqual(shown.map((s) => s.id), ["b", "a"]);
 });
+
+test("the notice after removing accounts no longer configured counts them in words", async () => {
+  const { removedAccountsMessage } = await import("../build/modules/format.js");
+  assert.equal(removedAccountsMessage(1), "Removed 1 account whose environment is no longer configured.");
+  assert.equal(removedAccountsMessage(3), "Removed 3 accounts whose environment is no longer configured.");
+  assert.match(removedAccountsMessage(0), /nothing was removed/);
+});
