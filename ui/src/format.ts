@@ -112,3 +112,16 @@ export function removedAccountsMessage(count: number): string {
   const accounts = count === 1 ? "1 account" : `${String(count)} accounts`;
   return `Removed ${accounts} whose environment is no longer configured.`;
 }
+
+/**
+ * What the signed-out screen says of accounts still in the keychain whose
+ * environment is no longer configured (`accounts` as "email (environment)").
+ */
+export function unconfiguredAccountsText(accounts: readonly string[]): string {
+  const [first, ...rest] = accounts;
+  if (first === undefined) return "";
+  if (rest.length === 0) {
+    return `${first} is still kept on this computer, but its environment is no longer configured: it can only be removed.`;
+  }
+  return `${accounts.join(", ")} are still kept on this computer, but their environments are no longer configured: they can only be removed.`;
+}

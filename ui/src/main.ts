@@ -60,6 +60,16 @@ class App {
       this.#handleError(api.toUiError(caught));
     }
     void this.#switcher?.refresh();
+    this.#showUnconfiguredSignedOut();
+  }
+
+  /** Signed out: names the accounts no longer configured, if any (read from what is known, no network). */
+  #showUnconfiguredSignedOut(): void {
+    const view = this.#signedOut;
+    if (view === null) return;
+    void api.listAccounts().then((overview) => {
+      view.showUnconfigured(overview.accounts);
+    }, () => undefined);
   }
 
   /**
@@ -172,6 +182,7 @@ class App {
     const view = new SignedOutView({
       signIn: () => void this.#signIn(),
       cancel: () => void api.cancelSignIn().catch(() => undefined),
+      removeUnconfigured: () => void this.#removeUnconfigured(),
     });
     this.#signedOut = view;
     this.#main.replaceChildren(view.root);
@@ -179,6 +190,7 @@ class App {
       void api.environment().then((environment) => {
         if (environment.embeddedEmulator) view.showEmulatorHint(environment.url);
       }, () => undefined);
+      this.#showUnconfiguredSignedOut();
     });
     return view;
   }

@@ -1,12 +1,15 @@
 /** The signed-out screen: "Sign in", then progress while the browser is used. */
-import type { SignInProgress } from "./api.js";
+import type { AccountSummary, SignInProgress } from "./api.js";
 import { button, h } from "./dom.js";
+import { unconfiguredAccountsText } from "./format.js";
 import { logo } from "./logo.js";
 
 /** What the signed-out screen asks of the app. */
 export interface SignedOutActions {
   signIn: () => void;
   cancel: () => void;
+  /** Removes the accounts whose environment is no longer configured. */
+  removeUnconfigured: () => void;
 }
 
 /** The signed-out screen, switchable between idle and waiting. */
@@ -16,6 +19,7 @@ export class SignedOutView {
   readonly #signInButton: HTMLButtonElement;
   readonly #progress: HTMLElement;
   readonly #hint: HTMLElement;
+  readonly #unconfigured: HTMLElement;
 
   constructor(actions: SignedOutActions) {
     this.#actions = actions;
@@ -24,6 +28,8 @@ export class SignedOutView {
     this.#progress.hidden = true;
     this.#hint = h("p", { className: "muted small hint", testId: "emulator-hint" });
     this.#hint.hidden = true;
+    this.#unconfigured = h("div", { className: "unconfigured-accounts", testId: "unconfigured-accounts" });
+    this.#unconfigured.hidden = true;
     this.root = h(
       "section",
       { className: "welcome", testId: "signed-out", attrs: { "aria-labelledby": "welcome-title" } },
@@ -37,6 +43,29 @@ export class SignedOutView {
       this.#signInButton,
       this.#progress,
       this.#hint,
+      this.#unconfigured,
+    );
+  }
+
+  /**
+   * Names the accounts still in the keychain whose environment is no longer
+   * configured (none: hidden), with the button that removes them: signed
+   * out, the switcher is not shown, so this is where they can go.
+   */
+  showUnconfigured(accounts: readonly AccountSummary[]): void {
+    const stale = accounts.filter((account) => !account.configured);
+    this.#unconfigured.hidden = stale.length === 0;
+    if (stale.length === 0) {
+      this.#unconfigured.replaceChildren();
+      return;
+    }
+    const names = stale.map((account) => `${account.email ?? account.subject} (${account.environment})`);
+    this.#unconfigured.replaceChildren(
+      h("p", { className: "muted small" }, unconfiguredAccountsText(names)),
+      button("Remove from this computer", this.#actions.removeUnconfigured, {
+        size: "small",
+        testId: "remove-unconfigured-signed-out",
+      }),
     );
   }
 

@@ -115,3 +115,16 @@ test("the notice after removing accounts no longer configured counts them in wor
   assert.equal(removedAccountsMessage(3), "Removed 3 accounts whose environment is no longer configured.");
   assert.match(removedAccountsMessage(0), /nothing was removed/);
 });
+
+test("signed out, the accounts no longer configured are named, one or several", async () => {
+  const { unconfiguredAccountsText } = await import("../build/modules/format.js");
+  assert.equal(unconfiguredAccountsText([]), "");
+  assert.equal(
+    unconfiguredAccountsText(["ada@example.com (east)"]),
+    "ada@example.com (east) is still kept on this computer, but its environment is no longer configured: it can only be removed.",
+  );
+  assert.match(
+    unconfiguredAccountsText(["ada@example.com (east)", "grace@example.com (west)"]),
+    /^ada@example\.com \(east\), grace@example\.com \(west\) are still kept .* their environments .* they can only be removed\.$/,
+  );
+});

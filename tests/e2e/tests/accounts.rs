@@ -4,6 +4,8 @@
 //! switcher in the header (deep-link redirect), runs Diagnose (both
 //! environments checked), switches back at once (nothing opens in the
 //! browser), and signs out of one account while the other stays signed in.
+//! Then the first environment leaves the configuration: signed out, the
+//! window names the account left behind and removes it from the keychain.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use passkeys_e2e::app::{broker_binary, emulator_binary, temp_dir, workspace_dir};
@@ -192,6 +194,44 @@ fn two_accounts_on_two_environments_are_switched_in_the_window() {
         .unwrap();
     assert_eq!(rows.len(), 1);
     world.shot_window("4-grace-signed-out");
+
+    // When east is no longer configured (the file now names west only) and
+    // the app starts again
+    world.quit_app();
+    let west_only = west_dir.path().join("west-only.toml");
+    std::fs::write(
+        &west_only,
+        table("west", &west.base(), &west_broker.base(), "deeplink"),
+    )
+    .unwrap();
+    for (key, value) in &mut config.env {
+        if key == "PASSKEYS_CONFIG" {
+            *value = west_only.display().to_string();
+        }
+    }
+    world.launch_with(&config);
+    // Then nobody is signed in, and the window names Ada's account as still
+    // kept on this computer, its environment gone
+    let app = world.app();
+    app.wait_visible("signed-out");
+    app.wait_text(
+        "unconfigured-accounts",
+        "Ada's account, no longer configured",
+        |t| t.contains(&format!("{ADA} (east)")) && t.contains("no longer configured"),
+    );
+    assert_eq!(world.keychain_items().len(), 1);
+    world.shot_window("5-east-no-longer-configured");
+    // When the person removes it
+    world.app().click("remove-unconfigured-signed-out");
+    // Then its keychain entry is gone, the window says so, and the offer goes
+    let app = world.app();
+    app.wait_text("notices", "that the account was removed", |t| {
+        t.contains("Removed 1 account whose environment is no longer configured")
+    });
+    app.wait_gone("unconfigured-accounts");
+    assert!(world.keychain_items().is_empty());
+    app.wait_visible("sign-in");
+    world.shot_window("6-unconfigured-account-removed");
 }
 
 /// With `PASSKEYS_E2E_README_SCREENSHOT=1` the run refreshes
