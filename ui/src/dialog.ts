@@ -67,7 +67,8 @@ export function confirmSignInAgain(who: string, returnFocus: HTMLElement | null)
 /** What the confirmation names. */
 export interface RemovalQuestion {
   passkeyName: string;
-  providerName: string;
+  /** Where the passkey stays ("in iCloud Keychain", "on the security key", …): `whereItStays`. */
+  whereItStays: string;
   isLast: boolean;
 }
 
@@ -80,8 +81,8 @@ export function confirmRemoval(question: RemovalQuestion, returnFocus: HTMLEleme
     h(
       "p",
       {},
-      "You will no longer be able to sign in with this passkey. It stays in ",
-      question.providerName,
+      "You will no longer be able to sign in with this passkey. It stays ",
+      question.whereItStays,
       " until you delete it there too.",
     ),
   ];

@@ -90,13 +90,26 @@ const DELETE_HOW: readonly (readonly [RegExp, string])[] = [
 ];
 
 /**
+ * Where a passkey stays once removed from the account: "in iCloud Keychain";
+ * with no provider known, "on the security key" for a roaming one, else "on
+ * its device or in its password manager".
+ */
+export function whereItStays(passkey: Passkey): string {
+  const provider = passkey.authenticator.name?.trim();
+  if (provider !== undefined && provider !== "") return `in ${provider}`;
+  return passkey.authenticator.attachment === "cross-platform"
+    ? "on the security key"
+    : "on its device or in its password manager";
+}
+
+/**
  * After a removal: the passkey is gone from this account but still saved by
  * its provider. Names the provider and, where known, where to delete it.
  */
 export function stillSavedIn(passkey: Passkey): string {
   const provider = passkey.authenticator.name?.trim();
   if (provider === undefined || provider === "") {
-    return "The passkey itself is still saved on its device or in its password manager: delete it there too.";
+    return `The passkey itself is still saved ${whereItStays(passkey)}: delete it there too.`;
   }
   const how = DELETE_HOW.find(([pattern]) => pattern.test(provider))?.[1];
   return how === undefined

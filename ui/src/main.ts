@@ -9,7 +9,7 @@ import { confirmRemoval, confirmSignInAgain } from "./dialog.js";
 import { withStepUp } from "./stepUp.js";
 import { button, h } from "./dom.js";
 import { openDiagnose } from "./diagnose.js";
-import { passkeyTitle, providerName, removedAccountsMessage, stillSavedIn } from "./format.js";
+import { passkeyTitle, removedAccountsMessage, stillSavedIn, whereItStays } from "./format.js";
 import { Notices } from "./notices.js";
 import { explain, SignedInView } from "./signedIn.js";
 import { SignedOutView } from "./signedOut.js";
@@ -289,7 +289,7 @@ class App {
     if (view === null) return;
     const name = passkeyTitle(passkey);
     const confirmed = await confirmRemoval(
-      { passkeyName: name, providerName: providerName(passkey), isLast: view.count === 1 },
+      { passkeyName: name, whereItStays: whereItStays(passkey), isLast: view.count === 1 },
       removeButton,
     );
     if (!confirmed) return;

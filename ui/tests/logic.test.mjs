@@ -82,6 +82,17 @@ test("after a removal, where the passkey is still saved and how to delete it the
   assert.match(stillSavedIn(by("YubiKey 5 Series")), /Yubico Authenticator/);
   assert.equal(stillSavedIn(by("Acme Vault")), "It is still saved in Acme Vault: delete it there too.");
   assert.match(stillSavedIn(by(null)), /still saved on its device or in its password manager/);
+  const key = passkey({ authenticator: { aaguid: null, name: null, iconLight: null, iconDark: null, attachment: "cross-platform" } });
+  assert.equal(stillSavedIn(key), "The passkey itself is still saved on the security key: delete it there too.");
+});
+
+test("the removal question says where the passkey stays, with or without a known provider", async () => {
+  const { whereItStays } = await import("../build/modules/format.js");
+  const by = (name, attachment) => passkey({ authenticator: { aaguid: null, name, iconLight: null, iconDark: null, attachment } });
+  assert.equal(whereItStays(by("iCloud Keychain", "platform")), "in iCloud Keychain");
+  assert.equal(whereItStays(by(null, "platform")), "on its device or in its password manager");
+  assert.equal(whereItStays(by(null, null)), "on its device or in its password manager");
+  assert.equal(whereItStays(by("  ", "cross-platform")), "on the security key");
 });
 
 test("the Diagnose panel's words", async () => {

@@ -9,6 +9,27 @@ use crate::{Error, Result};
 /// against it by this crate's tests.
 pub const DISPLAY_NAME_MAX_CHARS: usize = 120;
 
+/// The name an authenticator gets when its model is not known (no AAGUID, or
+/// one the metadata does not list) and it is built into a device or held by a
+/// password manager. Not a provider's name: the app says "unknown provider".
+/// Scalekit's own wording for unknown models is not published; the
+/// emulator answers these.
+pub const GENERIC_PASSKEY_NAME: &str = "Passkey";
+
+/// The same for an unknown roaming authenticator (attachment
+/// `cross-platform`).
+pub const GENERIC_SECURITY_KEY_NAME: &str = "Security key";
+
+/// Whether an authenticator's name is one of the generic names above rather
+/// than its provider's (compared as given, after trimming).
+#[must_use]
+pub fn is_generic_authenticator_name(name: &str) -> bool {
+    matches!(
+        name.trim(),
+        GENERIC_PASSKEY_NAME | GENERIC_SECURITY_KEY_NAME
+    )
+}
+
 /// Scalekit's rule, on the name exactly as given: 1 to
 /// [`DISPLAY_NAME_MAX_CHARS`] characters.
 ///

@@ -51,7 +51,10 @@ pub mod session;
 pub mod status;
 pub mod step_up;
 
-pub use display_name::{check_display_name_length, validate_display_name, DISPLAY_NAME_MAX_CHARS};
+pub use display_name::{
+    check_display_name_length, is_generic_authenticator_name, validate_display_name,
+    DISPLAY_NAME_MAX_CHARS, GENERIC_PASSKEY_NAME, GENERIC_SECURITY_KEY_NAME,
+};
 pub use error::{Error, Result};
 pub use status::{ErrorBody, GrpcCode};
 

@@ -363,11 +363,19 @@ fn lifecycle(world: &mut World, redirect: Redirect) -> String {
     // environment agrees.
     world.app().click("remove-button");
     world.app().wait_visible("confirm-dialog");
-    world
+    let question = world
         .app()
         .wait_text("confirm-dialog", "the passkey's name", |t| {
             t.contains(NEW_NAME)
         });
+    // The virtual authenticator's model is unknown: the question says where
+    // such a passkey stays, not "in Passkey".
+    assert!(
+        question.contains(
+            "It stays on its device or in its password manager until you delete it there too."
+        ),
+        "{question}"
+    );
     world.app().wait_visible("last-passkey-warning");
     world.shot_window("7-confirm-removal");
     world.app().click("confirm-remove");
@@ -442,10 +450,14 @@ fn rename_in_window(world: &World, name: &str) {
     world.app().click("rename-save");
 }
 
-/// The provider name the window shows for a credential of the API.
+/// The provider name the window shows for a credential of the API: a
+/// generic name ("Passkey" for the virtual authenticator's all-zero AAGUID)
+/// names no provider.
 fn expected_provider(credential: &Value) -> String {
     match credential["authenticator"]["name"].as_str().map(str::trim) {
-        Some(name) if !name.is_empty() => name.to_owned(),
+        Some(name) if !name.is_empty() && !scalekit_wire::is_generic_authenticator_name(name) => {
+            name.to_owned()
+        }
         _ => "Unknown provider".to_owned(),
     }
 }

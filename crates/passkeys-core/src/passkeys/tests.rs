@@ -67,6 +67,30 @@ fn list_fixture_becomes_view_models() {
 }
 
 #[test]
+fn a_generic_authenticator_name_is_no_provider_but_still_names_the_passkey() {
+    for (generic, attachment) in [("Passkey", "platform"), ("Security key", "cross-platform")] {
+        let wire: scalekit_wire::credential::Credential = serde_json::from_value(serde_json::json!({
+            "id": "wac_1",
+            "authenticator": {"aaguid": "00000000-0000-0000-0000-000000000000", "name": generic, "attachment": attachment},
+        }))
+        .unwrap();
+        let passkey = Passkey::from_wire(wire).unwrap();
+        assert_eq!(passkey.authenticator.name, None, "{generic}");
+        assert_eq!(passkey.display_name, generic);
+    }
+    let wire: scalekit_wire::credential::Credential = serde_json::from_value(serde_json::json!({
+        "id": "wac_2",
+        "authenticator": {"name": "Google Password Manager"},
+    }))
+    .unwrap();
+    let passkey = Passkey::from_wire(wire).unwrap();
+    assert_eq!(
+        passkey.authenticator.name.as_deref(),
+        Some("Google Password Manager")
+    );
+}
+
+#[test]
 fn view_model_serialises_camel_case() {
     let passkey = decode_single(&json(RENAME))
         .and_then(Passkey::from_wire)

@@ -38,7 +38,8 @@ pub struct Passkey {
 pub struct AuthenticatorInfo {
     /// The AAGUID, when sent.
     pub aaguid: Option<String>,
-    /// Provider name, e.g. "iCloud Keychain".
+    /// Provider name, e.g. "iCloud Keychain"; `None` when not known (a
+    /// generic name such as "Passkey" names no provider).
     pub name: Option<String>,
     /// The key of the provider's icon (the AAGUID, else a hash of the icon),
     /// `None` when there is no icon. The icon itself travels once, in
@@ -78,6 +79,10 @@ impl Passkey {
         let user_agent = wire.user_agent.unwrap_or_default();
         let client_info = wire.client_info.unwrap_or_default();
         let authenticator_name = non_empty(authenticator.name);
+        // A generic name ("Passkey", "Security key") names no provider.
+        let provider = authenticator_name
+            .clone()
+            .filter(|name| !scalekit_wire::is_generic_authenticator_name(name));
         let aaguid = non_empty(authenticator.aaguid);
         let icon = ProviderIcon::from_data_uris(
             image_data_uri(authenticator.icon_light),
@@ -85,15 +90,15 @@ impl Passkey {
         );
         let icon_key = icon.as_ref().map(|icon| icon_key(aaguid.as_deref(), icon));
         let display_name = non_empty(wire.display_name)
-            .or_else(|| authenticator_name.clone())
-            .unwrap_or_else(|| "Passkey".to_string());
+            .or(authenticator_name)
+            .unwrap_or_else(|| scalekit_wire::GENERIC_PASSKEY_NAME.to_string());
         Some(Passkey {
             id,
             display_name,
             created_at: non_empty(wire.created_at),
             authenticator: AuthenticatorInfo {
                 aaguid,
-                name: authenticator_name,
+                name: provider,
                 icon_key,
                 attachment: non_empty(authenticator.attachment),
             },

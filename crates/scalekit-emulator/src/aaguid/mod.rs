@@ -75,8 +75,8 @@ pub fn display_name(aaguid: Option<&str>, attachment: Option<&str>) -> String {
         return found.name;
     }
     match attachment {
-        Some("cross-platform") => "Security key".to_owned(),
-        _ => "Passkey".to_owned(),
+        Some("cross-platform") => scalekit_wire::GENERIC_SECURITY_KEY_NAME.to_owned(),
+        _ => scalekit_wire::GENERIC_PASSKEY_NAME.to_owned(),
     }
 }
 
