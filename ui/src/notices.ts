@@ -4,9 +4,11 @@ import { h } from "./dom.js";
 /** How a notice looks: information, or a failure. */
 export type NoticeTone = "info" | "error";
 
-const MAX_NOTICES = 3;
-
-/** Shows notices in the live region with the id `notices`. */
+/**
+ * Shows notices in the live region with the id `notices`: one at a time, the
+ * newest, so that an outcome never sits under an earlier one it contradicts
+ * ("Nothing was removed", then "Removed").
+ */
 export class Notices {
   readonly #region: HTMLElement;
 
@@ -14,7 +16,7 @@ export class Notices {
     this.#region = region;
   }
 
-  /** Shows a message; the oldest goes when more than three are shown. */
+  /** Shows a message in place of the one shown before. */
   show(message: string, tone: NoticeTone = "info"): void {
     const close = h("button", {
       className: "notice-close",
@@ -29,10 +31,7 @@ export class Notices {
     close.addEventListener("click", () => {
       notice.remove();
     });
-    this.#region.appendChild(notice);
-    while (this.#region.childElementCount > MAX_NOTICES) {
-      this.#region.firstElementChild?.remove();
-    }
+    this.#region.replaceChildren(notice);
   }
 
   /** Removes every notice. */

@@ -171,11 +171,22 @@ fn a_stale_sign_in_confirms_it_is_you_in_the_browser_before_a_removal() {
 
     // Then the removal goes through, and the environment agrees
     world.app().wait_visible("passkeys-empty");
-    world
+    let notices = world
         .app()
         .wait_text("notices", "that the passkey was removed", |t| {
             t.contains("Removed “")
         });
+    // in place of the earlier "Nothing was removed", which it contradicts
+    assert!(!notices.contains("Nothing was removed"), "{notices}");
+    assert_eq!(
+        world
+            .app()
+            .session()
+            .find_all("[data-testid=notice]")
+            .unwrap()
+            .len(),
+        1
+    );
     world.shot_window("3-removed-after-confirming");
     assert!(world.emulator.credentials(&user_id).is_empty());
     // with the same person still signed in, on a fresh session
