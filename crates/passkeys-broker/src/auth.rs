@@ -6,6 +6,7 @@ use std::sync::Arc;
 use axum::http::{header, HeaderMap};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, Validation};
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
@@ -75,49 +76,82 @@ impl TokenVerifier {
     /// # Errors
     /// As [`TokenVerifier::authenticate`].
     pub async fn verify(&self, token: &str) -> Result<Caller> {
-        let header = jsonwebtoken::decode_header(token)
-            .map_err(|_| Error::Unauthenticated("malformed token".into()))?;
-        if header.alg != Algorithm::RS256 {
-            return Err(Error::Unauthenticated(
-                "token must be signed with RS256".into(),
-            ));
-        }
-        let kid = header
-            .kid
-            .ok_or_else(|| Error::Unauthenticated("token has no key id".into()))?;
-        let key = match self.keys.key(&kid).await? {
-            Lookup::Found(key) => key,
-            Lookup::Unknown => {
-                return Err(Error::Unauthenticated(
-                    "token signed with an unknown key".into(),
-                ))
-            }
-        };
-        let data = jsonwebtoken::decode::<Claims>(token, &key, &self.validation)
-            .map_err(|e| Error::Unauthenticated(rejection_reason(e.kind()).into()))?;
-        let has_jti = data
-            .claims
+        let claims = self.decode::<Claims>(token).await?.map_err(|refusal| {
+            Error::Unauthenticated(
+                match refusal {
+                    Refusal::Malformed => "malformed token",
+                    Refusal::NotRs256 => "token must be signed with RS256",
+                    Refusal::NoKeyId => "token has no key id",
+                    Refusal::UnknownKey => "token signed with an unknown key",
+                    Refusal::Invalid(kind) => rejection_reason(&kind),
+                }
+                .into(),
+            )
+        })?;
+        let has_jti = claims
             .jti
             .as_deref()
             .is_some_and(|jti| !jti.trim().is_empty());
-        if data.claims.at_hash.is_some() || !has_jti {
+        if claims.at_hash.is_some() || !has_jti {
             return Err(Error::Unauthenticated(
                 "not an access token (an ID token, or a token without an id)".into(),
             ));
         }
-        if data.claims.sub.trim().is_empty() {
+        if claims.sub.trim().is_empty() {
             return Err(Error::Unauthenticated("token has no subject".into()));
         }
-        let session_id = data
-            .claims
+        let session_id = claims
             .sid
             .filter(|sid| !sid.trim().is_empty())
             .ok_or_else(|| Error::Unauthenticated("token is not tied to a session".into()))?;
         Ok(Caller {
-            user_id: data.claims.sub,
+            user_id: claims.sub,
             session_id,
         })
     }
+
+    /// Decodes an RS256 JWT signed by one of the environment's keys and
+    /// valid for this app (`iss`, `aud`, `exp`, `nbf`): the part of the
+    /// check that access tokens and step-up proofs share. The inner error
+    /// says why the token is refused, for each caller to word.
+    ///
+    /// # Errors
+    /// Upstream errors when the signing keys cannot be fetched.
+    pub(crate) async fn decode<T: DeserializeOwned>(
+        &self,
+        token: &str,
+    ) -> Result<std::result::Result<T, Refusal>> {
+        let Ok(header) = jsonwebtoken::decode_header(token) else {
+            return Ok(Err(Refusal::Malformed));
+        };
+        if header.alg != Algorithm::RS256 {
+            return Ok(Err(Refusal::NotRs256));
+        }
+        let Some(kid) = header.kid else {
+            return Ok(Err(Refusal::NoKeyId));
+        };
+        let key = match self.keys.key(&kid).await? {
+            Lookup::Found(key) => key,
+            Lookup::Unknown => return Ok(Err(Refusal::UnknownKey)),
+        };
+        Ok(jsonwebtoken::decode::<T>(token, &key, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|error| Refusal::Invalid(error.into_kind())))
+    }
+}
+
+/// Why [`TokenVerifier::decode`] refused a token.
+pub(crate) enum Refusal {
+    /// Not a JWT.
+    Malformed,
+    /// Signed with another algorithm than RS256.
+    NotRs256,
+    /// No `kid` in the header.
+    NoKeyId,
+    /// A `kid` the environment does not publish.
+    UnknownKey,
+    /// A bad signature or claim (`iss`, `aud`, `exp`, `nbf`, …).
+    Invalid(ErrorKind),
 }
 
 /// The token of an `Authorization: Bearer …` header.

@@ -15,13 +15,11 @@
 use std::time::Duration;
 
 use axum::http::HeaderMap;
-use jsonwebtoken::Algorithm;
 use scalekit_wire::step_up::RECENT_AUTHENTICATION_HEADER;
 use serde::Deserialize;
 
-use crate::auth::{Caller, TokenVerifier};
+use crate::auth::{Caller, Refusal, TokenVerifier};
 use crate::error::{Error, Result};
-use crate::jwks::Lookup;
 
 /// The ID-token claims the proof is judged on (`iss`, `aud`, `exp`, `nbf`
 /// are checked by the validation itself).
@@ -61,21 +59,18 @@ impl TokenVerifier {
             .map(str::trim)
             .filter(|token| !token.is_empty())
             .ok_or_else(|| refuse("this needs a recent sign-in"))?;
-        let header =
-            jsonwebtoken::decode_header(token).map_err(|_| refuse("the proof is malformed"))?;
-        if header.alg != Algorithm::RS256 {
-            return Err(refuse("the proof must be signed with RS256"));
-        }
-        let kid = header
-            .kid
-            .ok_or_else(|| refuse("the proof has no key id"))?;
-        let key = match self.keys.key(&kid).await? {
-            Lookup::Found(key) => key,
-            Lookup::Unknown => return Err(refuse("the proof is signed with an unknown key")),
-        };
-        let claims = jsonwebtoken::decode::<ProofClaims>(token, &key, &self.validation)
-            .map_err(|_| refuse("the proof is not a valid ID token of this environment"))?
-            .claims;
+        let claims = self
+            .decode::<ProofClaims>(token)
+            .await?
+            .map_err(|refusal| {
+                refuse(match refusal {
+                    Refusal::Malformed => "the proof is malformed",
+                    Refusal::NotRs256 => "the proof must be signed with RS256",
+                    Refusal::NoKeyId => "the proof has no key id",
+                    Refusal::UnknownKey => "the proof is signed with an unknown key",
+                    Refusal::Invalid(_) => "the proof is not a valid ID token of this environment",
+                })
+            })?;
         if claims.at_hash.is_none() && claims.jti.is_some() {
             return Err(refuse("the proof is an access token, not an ID token"));
         }
