@@ -147,27 +147,17 @@ fn a_stale_sign_in_confirms_it_is_you_in_the_browser_before_a_removal() {
     world.app().click("confirm-remove");
     world.app().click("confirm-step-up");
     let authorize = world.inbox.next("the confirmation's authorize URL");
-    assert_eq!(
-        flows::query_param(&authorize, "prompt").as_deref(),
-        Some("login")
-    );
-    assert_eq!(
-        flows::query_param(&authorize, "max_age").as_deref(),
-        Some(max_age.as_str())
-    );
+    assert_asks_for_a_fresh_sign_in(&authorize, &max_age);
     world.app().wait_visible("step-up-waiting");
     world.shot_window("2-waiting-for-the-browser");
     // the person signs in again with their passkey (the browser's session
     // does not count: prompt=login)
-    world.browser.disable_passkey_autofill();
-    let browser = world.browser.session();
-    browser
-        .navigate(&authorize)
-        .expect("open the authorize URL");
-    wait_visible(browser, "#passkey-button");
-    world.shot_browser("2-login-again");
-    hosted::continue_with_passkey(&world.browser);
-    flows::return_to_app(&world, Redirect::DeepLink);
+    sign_in_again_with_passkey(
+        &world,
+        &authorize,
+        Redirect::DeepLink,
+        Some("2-login-again"),
+    );
 
     // Then the removal goes through, and the environment agrees
     world.app().wait_visible("passkeys-empty");
@@ -224,24 +214,10 @@ fn the_command_line_confirms_it_is_you_before_a_removal() {
     // Then it asks to confirm it is them and opens the sign-in, with
     // prompt=login and the broker's max_age
     let authorize = world.inbox.next("the confirmation's authorize URL");
-    assert_eq!(
-        flows::query_param(&authorize, "prompt").as_deref(),
-        Some("login")
-    );
-    assert_eq!(
-        flows::query_param(&authorize, "max_age").as_deref(),
-        Some(max_age.as_str())
-    );
+    assert_asks_for_a_fresh_sign_in(&authorize, &max_age);
     assert_eq!(world.emulator.credentials(&user_id).len(), 1);
     // and once they sign in again with their passkey, the removal is done
-    world.browser.disable_passkey_autofill();
-    let browser = world.browser.session();
-    browser
-        .navigate(&authorize)
-        .expect("open the authorize URL");
-    wait_visible(browser, "#passkey-button");
-    hosted::continue_with_passkey(&world.browser);
-    flows::return_to_app(&world, Redirect::Loopback);
+    sign_in_again_with_passkey(&world, &authorize, Redirect::Loopback, None);
     let output = cli.wait_with_output().expect("the command line ends");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
@@ -256,4 +232,39 @@ fn the_command_line_confirms_it_is_you_before_a_removal() {
     assert!(stdout.contains("Open this link to sign in: "), "{stdout}");
     assert!(stdout.trim_end().ends_with("Removed."), "{stdout}");
     assert!(world.emulator.credentials(&user_id).is_empty());
+}
+
+/// The confirmation's authorize URL asks for a new login (`prompt=login`),
+/// at most `max_age` seconds old.
+fn assert_asks_for_a_fresh_sign_in(authorize: &str, max_age: &str) {
+    assert_eq!(
+        flows::query_param(authorize, "prompt").as_deref(),
+        Some("login"),
+        "{authorize}"
+    );
+    assert_eq!(
+        flows::query_param(authorize, "max_age").as_deref(),
+        Some(max_age),
+        "{authorize}"
+    );
+}
+
+/// The person opens `authorize` in the browser, signs in again with
+/// "Continue with Passkey" (after `shot`, when named) and comes back to the
+/// app by `redirect`.
+fn sign_in_again_with_passkey(
+    world: &World,
+    authorize: &str,
+    redirect: Redirect,
+    shot: Option<&str>,
+) {
+    world.browser.disable_passkey_autofill();
+    let browser = world.browser.session();
+    browser.navigate(authorize).expect("open the authorize URL");
+    wait_visible(browser, "#passkey-button");
+    if let Some(step) = shot {
+        world.shot_browser(step);
+    }
+    hosted::continue_with_passkey(&world.browser);
+    flows::return_to_app(world, redirect);
 }
