@@ -21,7 +21,7 @@ use std::sync::Arc;
 use tauri::{AppHandle, Manager, RunEvent, Runtime};
 use tauri_plugin_deep_link::DeepLinkExt;
 
-use passkeys_headless::{cli, scheme_registration};
+use passkeys_headless::cli;
 
 use crate::state::AppState;
 use crate::system_browser::SystemBrowser;
@@ -37,7 +37,9 @@ pub fn run() {
     if cli::is_cli_invocation(&args) {
         std::process::exit(cli::main(args, Arc::new(SystemBrowser)));
     }
-    if let Err(message) = first_paint::display_available(|name| std::env::var_os(name)) {
+    let window_can_open = first_paint::display_available(|name| std::env::var_os(name))
+        .and_then(|()| first_paint::webview_available());
+    if let Err(message) = window_can_open {
         eprintln!("passkeys-desktop: {message}");
         std::process::exit(cli::EXIT_FAILED);
     }
@@ -81,12 +83,9 @@ pub fn env_flag(name: &str) -> bool {
 }
 
 /// False on Linux when the deep-link scheme's desktop entry and default
-/// handler are already this binary's ([`scheme_registration::registration_needed`]);
-/// elsewhere (Windows' registry keys are cheap to write) always true.
+/// handler are already this binary's ([`passkeys_headless::scheme_registration::registration_needed`]).
+#[cfg(target_os = "linux")]
 fn scheme_registration_needed<R: Runtime>(app: &AppHandle<R>) -> bool {
-    if !cfg!(target_os = "linux") {
-        return true;
-    }
     let (Ok(exe), Ok(data_dir), Ok(config_dir)) = (
         tauri::utils::platform::current_exe(),
         app.path().data_dir(),
@@ -118,7 +117,21 @@ fn scheme_registration_needed<R: Runtime>(app: &AppHandle<R>) -> bool {
         .flatten()
         .filter_map(|scheme| scheme.as_str().map(str::to_owned))
         .collect();
-    scheme_registration::registration_needed(&data_dir, &config_dir, &exe, &exec, &schemes)
+    passkeys_headless::scheme_registration::registration_needed(
+        &data_dir,
+        &config_dir,
+        &exe,
+        &exec,
+        &schemes,
+    )
+}
+
+/// Elsewhere always true: Windows' registry keys are cheap to write, and
+/// macOS takes the scheme from the bundle's `Info.plist` (never registered
+/// at run time, see `setup`).
+#[cfg(not(target_os = "linux"))]
+fn scheme_registration_needed<R: Runtime>(_app: &AppHandle<R>) -> bool {
+    true
 }
 
 /// Starts the core in the background, listens for deep links, handles the

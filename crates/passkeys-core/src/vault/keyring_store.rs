@@ -2,6 +2,7 @@
 //! Secret Service session kept open (`secret_service.rs`), elsewhere
 //! through `keyring`.
 
+#[cfg(target_os = "linux")]
 use std::sync::Arc;
 
 use super::SecretStore;
