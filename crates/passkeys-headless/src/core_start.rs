@@ -262,14 +262,14 @@ async fn start_local_environment(
 }
 
 /// Starts the emulator's binary on the preferred port (any free port if that
-/// fails), with its database and its confidential client's secret in `dir`.
+/// fails), with its database and its confidential client's secret in `dir`,
+/// made private first ([`crate::data_folder`]).
 async fn start_embedded_emulator(
     binary: PathBuf,
     dir: &Path,
 ) -> passkeys_core::Result<ChildServer> {
-    std::fs::create_dir_all(dir).map_err(|error| {
-        passkeys_core::Error::Config(format!("Could not create {}: {error}.", dir.display()))
-    })?;
+    // Private (0700 on unix) before the emulator puts its keys in it.
+    crate::data_folder::make_private(dir)?;
     // The binary's defaults: the demo clients (`ntvc_demo`, and `skc_demo`
     // whose secret is in the secret file), passkeys on, email codes on
     // stdout (also at `/_dev/mailbox`: no real mail leaves the machine);

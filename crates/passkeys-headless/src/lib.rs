@@ -3,6 +3,7 @@
 //!
 //! - [`core_start`]: the client core's start, from the configuration, or
 //!   (with nothing configured) with the local environment as children;
+//! - [`data_folder`]: the app's data folder, private to its user;
 //! - [`local_servers`]: those children, the emulator and the passkeys broker;
 //! - [`scheme_registration`]: whether the link scheme still has to be
 //!   registered with the desktop;
@@ -14,6 +15,7 @@
 
 pub mod cli;
 pub mod core_start;
+pub mod data_folder;
 pub mod diagnose;
 pub mod local_servers;
 pub mod scheme_registration;

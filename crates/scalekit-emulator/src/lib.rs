@@ -24,6 +24,7 @@ pub mod hosted;
 pub mod hosts;
 pub mod keys;
 pub mod oidc;
+pub mod private_files;
 pub mod secret;
 pub mod secret_file;
 mod server;

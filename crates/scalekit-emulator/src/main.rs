@@ -15,7 +15,7 @@ use std::time::Duration;
 use clap::{Parser, ValueEnum};
 use scalekit_emulator::config::DEMO_CONFIDENTIAL_CLIENT;
 use scalekit_emulator::secret::{random_token, AdminToken};
-use scalekit_emulator::{secret_file, Config, Storage};
+use scalekit_emulator::{private_files, secret_file, Config, Storage};
 use url::Url;
 
 #[derive(Parser)]
@@ -95,6 +95,13 @@ fn config_from(args: &Args) -> Result<Config, String> {
     }
     if let Some(url) = &args.public_url {
         config.public_url = Some(url.clone());
+    }
+    if let Storage::File(data) = &config.storage {
+        // Before the secret file, which usually sits beside the data file:
+        // a missing folder is made here, private (`Db::open` would too).
+        if let Some(folder) = data.parent().filter(|f| !f.as_os_str().is_empty()) {
+            private_files::create_folder(folder).map_err(|e| e.to_string())?;
+        }
     }
     if let Some(path) = &args.client_secret_file {
         let secret = secret_file::load_or_create(path).map_err(|e| e.to_string())?;

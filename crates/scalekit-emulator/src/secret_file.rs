@@ -16,6 +16,7 @@ use std::io::Write as _;
 use std::path::Path;
 
 use crate::error::{Error, Result};
+use crate::private_files::{self, IfOpen};
 use crate::secret::{random_token, ClientSecret};
 
 /// Random bytes in a new secret (base64url without padding: 43 characters).
@@ -24,14 +25,16 @@ pub const SECRET_BYTES: usize = 32;
 /// Reads the secret from `path` (surrounding whitespace trimmed), or, when
 /// nothing is there, creates the file with a fresh random secret. On unix
 /// the file is created with mode 0600 in the same call that creates it, and
-/// an existing file that group or other users may access is refused.
+/// an existing file that belongs to another user or that group or other
+/// users may access is refused ([`private_files`]).
 ///
 /// # Errors
 /// [`Error::Config`] when the file cannot be created or read, is empty, is
-/// not a regular file, or (on unix) is open to other users.
+/// not a regular file, or (on unix) belongs to another user or is open to
+/// other users.
 pub fn load_or_create(path: &Path) -> Result<ClientSecret> {
     let secret = random_token(SECRET_BYTES);
-    match create_private(path) {
+    match private_files::create_file(path) {
         Ok(mut file) => {
             let written = file
                 .write_all(format!("{secret}\n").as_bytes())
@@ -54,36 +57,9 @@ fn failed(path: &Path, what: &str, error: &dyn std::fmt::Display) -> Error {
     ))
 }
 
-/// Creates `path` only if nothing (not even a dangling link) is there,
-/// readable and writable by its owner only.
-fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)
-}
-
 fn read_existing(path: &Path) -> Result<ClientSecret> {
-    let metadata = std::fs::metadata(path).map_err(|e| failed(path, "cannot read", &e))?;
-    if !metadata.is_file() {
-        return Err(Error::Config(format!(
-            "the client secret file {} is not a regular file",
-            path.display()
-        )));
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        let mode = metadata.permissions().mode() & 0o777;
-        if mode & 0o077 != 0 {
-            return Err(Error::Config(format!(
-                "the client secret file {} is open to other users (mode {mode:03o}); \
-                 make it private with `chmod 600` or delete it to have a new one made",
-                path.display()
-            )));
-        }
-    }
+    // A secret others could read must be replaced, not just hidden: refused.
+    private_files::check_file(path, "the client secret file", IfOpen::Refuse)?;
     let text = std::fs::read_to_string(path).map_err(|e| failed(path, "cannot read", &e))?;
     let secret = text.trim();
     if secret.is_empty() {

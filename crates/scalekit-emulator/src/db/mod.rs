@@ -12,6 +12,7 @@ use rusqlite_migration::{Migrations, M};
 
 use crate::config::Storage;
 use crate::error::{Error, Result};
+use crate::private_files::{self, Checked, IfOpen};
 
 mod oauth;
 mod passkeys;
@@ -104,10 +105,57 @@ impl Db {
 }
 
 fn open_file(path: &Path) -> Result<Connection> {
+    make_private(path)?;
     let connection = Connection::open(path)?;
     connection.pragma_update(None, "journal_mode", "WAL")?;
     connection.pragma_update(None, "synchronous", "NORMAL")?;
     Ok(connection)
+}
+
+/// The files SQLite keeps beside a database: the write-ahead log and its
+/// index in WAL mode (the emulator's), the rollback journal otherwise. It
+/// creates them with the database file's mode.
+const COMPANIONS: [(&str, &str); 3] = [
+    ("-wal", "the database's write-ahead log"),
+    ("-shm", "the database's shared-memory index"),
+    ("-journal", "the database's journal"),
+];
+
+/// Before SQLite opens `path` ([`crate::private_files`]): its folder is made
+/// (mode 0700) if missing; the database and the files beside it that exist
+/// must be ours, and are made private if others could open them (the signing
+/// keys are in there); a missing database is created empty, mode 0600, so
+/// that SQLite never creates it with the umask's mode.
+fn make_private(path: &Path) -> Result<()> {
+    if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty()) {
+        private_files::create_folder(folder)?;
+    }
+    for (suffix, what) in COMPANIONS {
+        let mut companion = path.as_os_str().to_owned();
+        companion.push(suffix);
+        private_files::check_file(Path::new(&companion), what, IfOpen::Repair)?;
+    }
+    let checked = private_files::check_file(path, "the database", IfOpen::Repair)?;
+    if checked == Checked::Repaired {
+        tracing::warn!(
+            "whoever copied the database {} while it was open holds its signing keys and can \
+             sign tokens until they are retired; move the database away to start with new keys",
+            path.display()
+        );
+    }
+    if checked == Checked::Missing {
+        match private_files::create_file(path) {
+            Ok(_) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(error) => {
+                return Err(Error::Config(format!(
+                    "cannot create the database {}: {error}",
+                    path.display()
+                )))
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Seconds since the Unix epoch.
@@ -214,6 +262,27 @@ mod tests {
         assert_eq!(record.ended_at, Some(30));
         assert_eq!(record.end, Some(SessionEnd::Logout));
         assert_eq!(record.device, SessionDevice::default());
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_new_file_database_and_its_folder_are_private_to_their_owner() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        // Given a folder that does not exist yet
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data/e.sqlite3");
+        // When the database is opened and written to
+        let db = Db::open(&Storage::File(path.clone())).unwrap();
+        db.call(|c| find_or_create_user_by_email(c, "a@example.com"))
+            .await
+            .unwrap();
+        // Then the folder is 0700, and the database and SQLite's files 0600
+        assert_eq!(mode(&dir.path().join("data")), 0o700);
+        for suffix in ["", "-wal", "-shm"] {
+            let file = dir.path().join(format!("data/e.sqlite3{suffix}"));
+            assert_eq!(mode(&file), 0o600, "{}", file.display());
+        }
     }
 
     #[tokio::test]
