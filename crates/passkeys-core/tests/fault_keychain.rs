@@ -9,15 +9,17 @@
 
 mod common;
 
+#[cfg(target_os = "linux")]
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{signed_in, Delivery, Env, LoginBrowser};
-use passkeys_core::{
-    Client, ClientOptions, ErrorKind, KeyringStore, RedirectMode, SecretStore, SessionState,
-    UiError,
-};
+#[cfg(target_os = "linux")]
+use common::signed_in;
+use common::{Delivery, Env, LoginBrowser};
+use passkeys_core::{Client, ClientOptions, ErrorKind, RedirectMode, SecretStore, UiError};
+#[cfg(target_os = "linux")]
+use passkeys_core::{KeyringStore, SessionState};
 
 /// A keychain that does not answer for far longer than the bound (a password
 /// prompt nobody sees, a hung daemon). Not forever: the test runtime waits
@@ -83,6 +85,7 @@ async fn a_keychain_that_never_answers_is_a_bounded_keychain_error() {
 }
 
 /// Runs `test` of this binary in a child process with `env` set; returns its stdout.
+#[cfg(target_os = "linux")]
 fn run_child(test: &str, env: &[(&str, &str)]) -> String {
     let mut command = Command::new(std::env::current_exe().unwrap());
     command.args(["--exact", test, "--nocapture", "--include-ignored"]);
@@ -101,7 +104,9 @@ fn run_child(test: &str, env: &[(&str, &str)]) -> String {
 
 /// No Secret Service at all (no session bus): the app says so, naming the
 /// missing piece and the doctor, at start and after a sign-in, and stores
-/// nothing anywhere.
+/// nothing anywhere. (The Secret Service's D-Bus is Linux's; Windows' and
+/// macOS' keychains are always there.)
+#[cfg(target_os = "linux")]
 #[test]
 fn no_keychain_at_all_is_a_keychain_error_the_user_sees() {
     if std::env::var("FAULT_KEYCHAIN_CHILD").is_ok() {
@@ -149,6 +154,7 @@ fn no_keychain_at_all_is_a_keychain_error_the_user_sees() {
 /// entry is still in the keychain. Runs in a private keyring of its own
 /// (started through the project's `scripts/with-keyring`) because it leaves
 /// that keyring locked.
+#[cfg(target_os = "linux")]
 #[test]
 #[ignore = "needs a Secret Service session: run through the project's test script"]
 fn a_locked_keychain_is_a_keychain_error_and_nothing_is_purged() {
@@ -240,6 +246,7 @@ fn a_locked_keychain_is_a_keychain_error_and_nothing_is_purged() {
 }
 
 /// Calls the Secret Service on the session bus; returns the reply.
+#[cfg(target_os = "linux")]
 fn secret_service(call: &[&str]) -> String {
     let output = Command::new("dbus-send")
         .args([

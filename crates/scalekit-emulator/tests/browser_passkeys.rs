@@ -7,6 +7,7 @@
 //! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (override with
 //! `CHROMIUM_BIN` / `CHROMEDRIVER_BIN`). Screenshots of each step go to
 //! `target/browser-screenshots/`.
+#![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod browser_support;
