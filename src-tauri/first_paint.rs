@@ -259,6 +259,36 @@ pub fn display_available(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> Re
     }
 }
 
+/// Whether the system has the webview the window is drawn in. On Windows
+/// that is Microsoft Edge WebView2 (the installer brings it; Windows 11
+/// has it): without it the window could not open, so the app says so in one
+/// line and points to the command line, which needs no webview. Linux's
+/// WebKitGTK is a dependency of the packages, and macOS always has WKWebView.
+///
+/// # Errors
+/// The line to print when there is no webview.
+#[cfg(windows)]
+pub fn webview_available() -> Result<(), String> {
+    tauri::webview_version().map(drop).map_err(|error| {
+        let error = error.to_string().replace(['\r', '\n'], " ");
+        format!(
+            "the window needs Microsoft Edge WebView2, which is not installed ({}); \
+             install it from https://developer.microsoft.com/microsoft-edge/webview2/ \
+             or use the command line instead: passkeys-desktop --help",
+            error.trim()
+        )
+    })
+}
+
+/// Linux and macOS: the webview is always there (see the Windows variant).
+///
+/// # Errors
+/// Never.
+#[cfg(not(windows))]
+pub fn webview_available() -> Result<(), String> {
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use passkeys_core::{Account, ErrorKind};
