@@ -1,11 +1,11 @@
 //! The `passkeys-broker` binary: base URL on the first stdout line, serves,
-//! stops cleanly on SIGTERM; the secret never comes from the command line.
+//! stops cleanly on SIGTERM (Windows: at the end of its stdin); the secret never comes from the command line.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 
 use common::*;
 
@@ -14,7 +14,7 @@ fn broker_command() -> Command {
 }
 
 #[tokio::test]
-async fn binary_prints_its_url_serves_and_stops_on_sigterm() {
+async fn binary_prints_its_url_serves_and_stops_when_asked() {
     // Given an environment and a broker process pointed at it
     let emulator = start_emulator().await;
     let user = create_user(&emulator, "ada@example.com").await;
@@ -35,7 +35,9 @@ async fn binary_prints_its_url_serves_and_stops_on_sigterm() {
             config_path.to_str().unwrap(),
             "--listen",
             "127.0.0.1:0",
+            "--exit-on-stdin-close",
         ])
+        .stdin(Stdio::piped())
         .env("PASSKEYS_BROKER_CLIENT_SECRET", BROKER_CLIENT_SECRET)
         .env("RUST_LOG", "debug")
         .stdout(Stdio::piped())
@@ -64,10 +66,8 @@ async fn binary_prints_its_url_serves_and_stops_on_sigterm() {
     let listing: serde_json::Value = response.json().await.unwrap();
     assert_eq!(listing["credentials"][0]["id"], key.id.as_str());
 
-    // And on SIGTERM it exits cleanly
-    let pid = child.id().to_string();
-    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    assert!(killed.success());
+    // And asked to stop, it exits cleanly
+    stop(&mut child);
     let output = tokio::task::spawn_blocking(move || child.wait_with_output())
         .await
         .unwrap()
@@ -82,6 +82,22 @@ async fn binary_prints_its_url_serves_and_stops_on_sigterm() {
 
     std::fs::remove_file(&config_path).unwrap();
     emulator.shutdown().await;
+}
+
+/// SIGTERM, as a service manager stops it (the end of its stdin is not the
+/// signal here: it stays open).
+#[cfg(unix)]
+fn stop(child: &mut Child) {
+    let pid = child.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(killed.success());
+}
+
+/// Windows has no SIGTERM: the end of its stdin, as the app stops it
+/// (`--exit-on-stdin-close`).
+#[cfg(not(unix))]
+fn stop(child: &mut Child) {
+    drop(child.stdin.take());
 }
 
 #[test]

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use common::proxy::Gate;
 use common::{accounts, accounts_in, run, Environment, MemoryStore};
+use passkeys_core::{SecretStore, TokenVault};
 use passkeys_headless::cli::{AccountsCommand, Command, PasskeysCommand};
 use serde_json::Value;
 
@@ -99,8 +100,7 @@ async fn two_accounts_on_two_environments_never_mix_tokens_or_passkeys() {
         .await;
 
     // Then both are signed in at once, each in its own keychain entry
-    let mut entries: Vec<String> = store.0.lock().unwrap().keys().cloned().collect();
-    entries.sort();
+    let entries = store.accounts();
     let mut expected = vec![
         format!("{}|{}|{ada_subject}", east.url, common::CLIENT_ID),
         format!("{}|{}|{grace_subject}", west.url, common::CLIENT_ID),
@@ -246,22 +246,28 @@ async fn an_account_whose_environment_is_no_longer_configured_is_listed_and_remo
     .await
     .unwrap();
     assert_eq!(removed["removed"][0]["email"], GRACE, "{removed}");
-    let entries: Vec<String> = store.0.lock().unwrap().keys().cloned().collect();
+    let entries = store.accounts();
     assert_eq!(entries.len(), 1, "{entries:?}");
     assert!(entries[0].starts_with(east.url.as_str()), "{entries:?}");
     let ada_keys = run(&only_east, None, list_command()).await.unwrap();
     assert!(ada_keys.as_array().unwrap().is_empty());
 }
 
-/// The refresh token in the keychain entry whose user name starts with `prefix`.
-fn stored_refresh_token(store: &MemoryStore, prefix: &str) -> String {
-    let entries = store.0.lock().unwrap();
-    let (_, session) = entries
-        .iter()
-        .find(|(user, _)| user.starts_with(prefix))
+/// The refresh token of the session kept for the account whose name starts
+/// with `prefix`, read as the app reads it (whole, or from its chunks).
+async fn stored_refresh_token(store: &Arc<MemoryStore>, prefix: &str) -> String {
+    let account = store
+        .accounts()
+        .into_iter()
+        .find(|account| account.starts_with(prefix))
         .expect("a keychain entry");
-    let session: Value = serde_json::from_str(session).unwrap();
-    session["refresh_token"].as_str().unwrap().to_owned()
+    let vault = TokenVault::new(Arc::clone(store) as Arc<dyn SecretStore>, account);
+    let session = vault.load().await.unwrap().expect("a stored session");
+    session
+        .refresh_token
+        .expect("a refresh token")
+        .secret()
+        .to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -273,15 +279,15 @@ async fn signing_in_again_as_the_same_account_replaces_and_revokes_its_session()
     run(&accounts, None, Command::SignIn { no_browser: false })
         .await
         .unwrap();
-    let first = stored_refresh_token(&store, east.url.as_str());
+    let first = stored_refresh_token(&store, east.url.as_str()).await;
     // When she signs in again
     run(&accounts, None, Command::SignIn { no_browser: false })
         .await
         .unwrap();
     // Then she is one account, with one keychain entry holding the new session
     assert_eq!(accounts.list().len(), 1);
-    assert_eq!(store.0.lock().unwrap().len(), 1);
-    let second = stored_refresh_token(&store, east.url.as_str());
+    assert_eq!(store.accounts().len(), 1);
+    let second = stored_refresh_token(&store, east.url.as_str()).await;
     assert_ne!(first, second);
     // And the replaced refresh token no longer works
     let answer = reqwest::Client::new()

@@ -39,6 +39,10 @@ fn spawn(data: &std::path::Path) -> (Child, Url) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    windows,
+    ignore = "under Wine 8 the load never gets going (the test process spins, the emulator idles): on Windows, run with --ignored (CI does on its Windows runner)"
+)]
 async fn killed_under_load_loses_no_acknowledged_write() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("emulator.db");

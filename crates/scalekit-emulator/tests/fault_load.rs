@@ -23,6 +23,10 @@ enum Kind {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    windows,
+    ignore = "under Wine 8 the load never gets going (the test process spins, the emulator idles): on Windows, run with --ignored (CI does on its Windows runner)"
+)]
 async fn sustained_mixed_load_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = scalekit_emulator::Config::for_tests();

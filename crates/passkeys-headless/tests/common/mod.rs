@@ -156,6 +156,24 @@ impl SecretStore for MemoryStore {
     }
 }
 
+impl MemoryStore {
+    /// The accounts with a session here, sorted: the entries' names less
+    /// the chunks a session is split into on Windows (`<account>#1`, …,
+    /// beside the account's own entry).
+    pub fn accounts(&self) -> Vec<String> {
+        let mut accounts: Vec<String> = self
+            .0
+            .lock()
+            .unwrap()
+            .keys()
+            .filter(|name| !name.contains('#'))
+            .cloned()
+            .collect();
+        accounts.sort();
+        accounts
+    }
+}
+
 /// Signs in on the environment a sign-in link names, as its person (by
 /// email code), and comes back to the app's loopback.
 pub struct Browser {
