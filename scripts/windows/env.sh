@@ -19,6 +19,9 @@ export LINUX_CARGO_TARGET_DIR="${LINUX_CARGO_TARGET_DIR-${CARGO_TARGET_DIR:-}}"
 # by another compiler than the Linux build's.
 export CARGO_TARGET_DIR="${WINDOWS_TARGET_DIR:-$PWD/target/windows}"
 export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc
+# mingw's gcc drives LLVM's linker (Debian's `lld`, which speaks MinGW's
+# flags): GNU ld spends minutes on each large PE test program.
+export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUSTFLAGS="-C link-arg=-fuse-ld=lld"
 export CC_x86_64_pc_windows_gnu=x86_64-w64-mingw32-gcc
 export CXX_x86_64_pc_windows_gnu=x86_64-w64-mingw32-g++
 export AR_x86_64_pc_windows_gnu=x86_64-w64-mingw32-ar
