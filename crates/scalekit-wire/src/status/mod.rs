@@ -37,7 +37,7 @@ pub struct ErrorBody {
     #[serde(
         default,
         deserialize_with = "lenient::objects",
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::omit::no_items"
     )]
     pub details: Option<Vec<ErrorInfo>>,
 }
@@ -95,7 +95,7 @@ pub struct ValidationErrorInfo {
     #[serde(
         default,
         deserialize_with = "lenient::objects",
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::omit::no_items"
     )]
     pub field_violations: Option<Vec<FieldViolation>>,
 }
