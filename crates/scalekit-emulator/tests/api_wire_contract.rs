@@ -18,6 +18,7 @@ use scalekit_wire::credential::{
 use scalekit_wire::session::{
     RevokeAllUserSessionsResponse, RevokeSessionResponse, SessionDetails, UserSessionDetails,
 };
+use scalekit_wire::status::RoutingError;
 use scalekit_wire::{routes, ErrorBody, GrpcCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -124,6 +125,26 @@ async fn error_answers_are_the_wire_error_body() {
         let body: ErrorBody = reads_back_as(response, &name, STATUS).await;
         assert_eq!(body.code, Some(code.code()));
         assert_eq!(body.error_code(), Some(code.name()));
+    }
+}
+
+#[tokio::test]
+async fn routing_errors_are_the_wire_error_body() {
+    let env = Env::start().await;
+    let cases = [
+        (Method::GET, "/api/v1/nothing", RoutingError::NotFound),
+        (
+            Method::PUT,
+            routes::CREDENTIALS_PATH,
+            RoutingError::MethodNotAllowed,
+        ),
+    ];
+    for (method, path, error) in cases {
+        let response = env.api(method, path, None).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), error.code().http_status());
+        let name = format!("routing_{}", error.code().name().to_ascii_lowercase());
+        let body: ErrorBody = reads_back_as(response, &name, STATUS).await;
+        assert_eq!(body, error.body());
     }
 }
 

@@ -1,16 +1,19 @@
 //! Errors on the wire: the grpc-gateway body (`google.rpc.Status` with
-//! Scalekit's `ErrorInfo` detail) and the one table between HTTP statuses
-//! and gRPC codes.
+//! Scalekit's `ErrorInfo` detail), the one table between HTTP statuses and
+//! gRPC codes, and grpc-gateway's answers to a request no route takes
+//! ([`RoutingError`]).
 
 use serde::{Deserialize, Serialize};
 
 use crate::lenient::{self, lenient};
 
 mod code;
+mod routing;
 #[cfg(test)]
 mod tests;
 
 pub use code::GrpcCode;
+pub use routing::RoutingError;
 
 /// The `@type` of Scalekit's error detail.
 pub const ERROR_INFO_TYPE: &str = "type.googleapis.com/scalekit.v1.errdetails.ErrorInfo";
