@@ -36,11 +36,14 @@
   if (list && list.dataset.allAccepted && canSignal("signalAllAcceptedCredentials")) {
     try {
       const accepted = JSON.parse(list.dataset.allAccepted);
-      if (accepted.rp_id && accepted.user_id && Array.isArray(accepted.all_accepted_credential_ids)) {
+      // An empty list is left out of the JSON (as Scalekit's API may):
+      // no ids means none is accepted any more.
+      const ids = accepted.all_accepted_credential_ids || [];
+      if (accepted.rp_id && accepted.user_id && Array.isArray(ids)) {
         window.PublicKeyCredential.signalAllAcceptedCredentials({
           rpId: accepted.rp_id,
           userId: accepted.user_id,
-          allAcceptedCredentialIds: accepted.all_accepted_credential_ids,
+          allAcceptedCredentialIds: ids,
         }).catch(() => {});
       }
     } catch (_) {

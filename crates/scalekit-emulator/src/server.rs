@@ -3,8 +3,10 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
 use axum::Router;
+use scalekit_wire::status::RoutingError;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -29,16 +31,24 @@ pub fn router(state: AppState, local: SocketAddr) -> Router {
         .merge(crate::api::router())
         .merge(crate::admin::router())
         .merge(crate::hosted::router())
-        .fallback(|| async {
-            (
-                StatusCode::NOT_FOUND,
-                error_page(StatusCode::NOT_FOUND, "No such page."),
-            )
-        })
+        .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(allowed, check_host))
         .with_state(state)
+}
+
+/// No route has this path: grpc-gateway's JSON under the API, a page
+/// elsewhere.
+async fn not_found(uri: Uri) -> Response {
+    if crate::api::is_api_path(uri.path()) {
+        return crate::api::routing_error(RoutingError::NotFound);
+    }
+    (
+        StatusCode::NOT_FOUND,
+        error_page(StatusCode::NOT_FOUND, "No such page."),
+    )
+        .into_response()
 }
 
 /// A running emulator. Dropping it stops the server too (without waiting).

@@ -18,6 +18,7 @@ use scalekit_wire::credential::{
 use scalekit_wire::session::{
     RevokeAllUserSessionsResponse, RevokeSessionResponse, SessionDetails, UserSessionDetails,
 };
+use scalekit_wire::status::RoutingError;
 use scalekit_wire::{routes, ErrorBody, GrpcCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -128,6 +129,26 @@ async fn error_answers_are_the_wire_error_body() {
 }
 
 #[tokio::test]
+async fn routing_errors_are_the_wire_error_body() {
+    let env = Env::start().await;
+    let cases = [
+        (Method::GET, "/api/v1/nothing", RoutingError::NotFound),
+        (
+            Method::PUT,
+            routes::CREDENTIALS_PATH,
+            RoutingError::MethodNotAllowed,
+        ),
+    ];
+    for (method, path, error) in cases {
+        let response = env.api(method, path, None).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), error.code().http_status());
+        let name = format!("routing_{}", error.code().name().to_ascii_lowercase());
+        let body: ErrorBody = reads_back_as(response, &name, STATUS).await;
+        assert_eq!(body, error.body());
+    }
+}
+
+#[tokio::test]
 async fn session_details_are_the_wire_type() {
     let env = Env::start().await;
     let who = env.signed_in("session@example.com").await;
@@ -203,4 +224,73 @@ async fn user_sessions_and_revocations_are_the_wire_types() {
     assert!(page.next_page_token.is_some());
     assert_eq!(again.code, Some(GrpcCode::FailedPrecondition.code()));
     assert_eq!(everything.total_revoked, Some(2));
+}
+
+#[tokio::test]
+async fn empty_lists_are_left_out_like_zero_values() {
+    // Given a person with no passkey and no session that matches a filter,
+    // and a passkey of another person's stored with no transports
+    let env = Env::start().await;
+    let who = env.signed_in("empty@example.com").await;
+    let other = env.signed_in("bare@example.com").await;
+    let bare = scalekit_emulator::db::NewPasskey {
+        transports: Vec::new(),
+        ..scalekit_emulator::testing::synced_platform_passkey(
+            &other.user.id,
+            "AQID",
+            "00000000-0000-0000-0000-000000000000",
+            "Bare",
+        )
+    };
+    scalekit_emulator::testing::store_passkey(&env.emulator, bare)
+        .await
+        .unwrap();
+    let token = env.client_token().await;
+    let get = |path: String| env.api(Method::GET, &path, Some(&token)).send();
+
+    // When their passkeys, a page of no sessions and a revocation of nothing
+    // are asked for
+    let list: Value = env.list(&who.user.id, &token).await.json().await.unwrap();
+    let bare_list: Value = env.list(&other.user.id, &token).await.json().await.unwrap();
+    let sessions = routes::USER_SESSIONS_PATH.replace("{user_id}", &who.user.id);
+    let none: Value = get(format!("{sessions}?filter.status=revoked"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let revoke_all = routes::REVOKE_USER_SESSIONS_PATH.replace("{user_id}", &who.user.id);
+    let ended = env
+        .api(Method::POST, &revoke_all, Some(&token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ended.status(), StatusCode::OK);
+    let again: Value = env
+        .api(Method::POST, &revoke_all, Some(&token))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    // Then every empty list is left out, as zero numbers are
+    assert!(list.get("credentials").is_none(), "{list}");
+    let options = &list["all_accepted_credentials_options"];
+    assert!(options["rp_id"].is_string(), "{list}");
+    assert!(
+        options.get("all_accepted_credential_ids").is_none(),
+        "{list}"
+    );
+    let credential = &bare_list["credentials"][0];
+    assert_eq!(credential["display_name"], "Bare");
+    assert!(credential.get("transports").is_none(), "{credential}");
+    assert_eq!(none, serde_json::json!({}));
+    assert_eq!(again, serde_json::json!({}));
+    // And they read as empty lists
+    let list: ListCredentialsResponse = serde_json::from_value(list).unwrap();
+    assert!(list.into_credentials().is_empty());
+    let none: UserSessionDetails = serde_json::from_value(none).unwrap();
+    assert!(none.into_sessions().is_empty());
 }

@@ -19,9 +19,11 @@
 //!   message types).
 //!
 //! Every type serialises with the protobuf field names and leaves absent
-//! values out, and deserialises leniently: every field is optional, a field
-//! of the wrong type reads as absent and unknown fields are ignored, so a
-//! server that adds or changes a field does not break a reader.
+//! values and empty lists out (what grpc-gateway writes with
+//! `EmitUnpopulated` off), and deserialises leniently: every field is
+//! optional (an absent list and `[]` both read as no items), a field of the
+//! wrong type reads as absent and unknown fields are ignored, so a server
+//! that adds or changes a field does not break a reader.
 //!
 //! This crate knows no HTTP framework and no HTTP client.
 //!
@@ -45,6 +47,7 @@ mod error;
 pub mod fixtures;
 pub mod hosts;
 mod lenient;
+mod omit;
 pub mod routes;
 mod secret;
 pub mod session;

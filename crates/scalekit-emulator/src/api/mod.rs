@@ -7,18 +7,22 @@
 //! `POST /api/v1/users/{user_id}/sessions/revoke`). Like Scalekit's, every route takes
 //! only an environment client's client-credentials token; an end user's
 //! access token is refused with 403 ([`authenticate_environment_client`]).
-//! Errors use the grpc-gateway body ([`ApiErrorResponse`]). Bodies, routes
-//! and the display-name rule are the wire contract's (`scalekit_wire`).
+//! Errors use the grpc-gateway body ([`ApiErrorResponse`]); a request under
+//! `/api/` that no route takes gets grpc-gateway's routing error
+//! ([`routing_error`]). Bodies, routes and the display-name rule are the
+//! wire contract's (`scalekit_wire`).
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use scalekit_wire::credential::{
     DeleteCredentialResponse, ListCredentialsResponse, UpdateCredentialResponse,
 };
+use scalekit_wire::status::RoutingError;
 use scalekit_wire::{check_display_name_length, routes, DISPLAY_NAME_MAX_CHARS};
 use serde::Deserialize;
 
@@ -33,7 +37,24 @@ pub mod sessions;
 pub use credential::credential;
 use credential::{all_accepted_credentials_options, unknown_credential_options};
 
-/// The API's routes.
+/// Whether `path` is under the API (`/api` or `/api/…`), where a request
+/// no route takes is answered as grpc-gateway does, not with a page.
+pub fn is_api_path(path: &str) -> bool {
+    path.strip_prefix("/api")
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// grpc-gateway's answer to a request under the API that no route takes:
+/// the [`RoutingError`] body with its code's HTTP status (404 for an
+/// unknown path, 501 for a method the path does not take).
+pub fn routing_error(error: RoutingError) -> Response {
+    let status = StatusCode::from_u16(error.code().http_status())
+        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, Json(error.body())).into_response()
+}
+
+/// The API's routes; a method a route does not take gets
+/// [`RoutingError::MethodNotAllowed`].
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(routes::CREDENTIALS_PATH, get(list))
@@ -51,6 +72,7 @@ pub fn router() -> Router<AppState> {
             routes::REVOKE_USER_SESSIONS_PATH,
             post(sessions::revoke::revoke_all_user_sessions),
         )
+        .method_not_allowed_fallback(|| async { routing_error(RoutingError::MethodNotAllowed) })
 }
 
 /// The user whose passkeys to list: `user_id` is required.
@@ -187,6 +209,20 @@ mod tests {
                 matches!(validate_display_name(bad), Err(Error::Validation { .. })),
                 "{bad:?}"
             );
+        }
+    }
+
+    #[test]
+    fn api_paths() {
+        for (path, api) in [
+            ("/api", true),
+            ("/api/", true),
+            ("/api/v1/x", true),
+            ("/apis", false),
+            ("/ui/api/v1", false),
+            ("/", false),
+        ] {
+            assert_eq!(is_api_path(path), api, "{path}");
         }
     }
 

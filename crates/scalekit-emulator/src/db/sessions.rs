@@ -259,8 +259,9 @@ pub fn session_client_ids(conn: &Connection, session_id: &str) -> Result<Vec<Str
     Ok(ids)
 }
 
-/// Ends a session because the user signed out. Ending an ended session is
-/// a no-op.
+/// Ends a session because the user signed out; the tokens issued in it end
+/// with it ([`super::token_family_is_live`]). Ending an ended session is a
+/// no-op.
 ///
 /// # Errors
 /// Database errors.
@@ -269,7 +270,8 @@ pub fn end_browser_session(conn: &Connection, session_id: &str) -> Result<()> {
 }
 
 /// Ends a session the user did not sign out of (the same browser signed in
-/// again, or the sessions API revoked it). Ending an ended session is a
+/// again, or the sessions API revoked it); the tokens issued in it end with
+/// it ([`super::token_family_is_live`]). Ending an ended session is a
 /// no-op.
 ///
 /// # Errors

@@ -88,26 +88,29 @@ pub fn revoke_token_family(conn: &Connection, family_id: &str, reason: &str) -> 
     Ok(())
 }
 
-/// Revokes every family issued in the browser session `session_id`: their
-/// refresh and access tokens stop working. Returns how many were live.
+/// The one rule of a live token family, as SQL on `token_families f`: not
+/// revoked, and the browser session it was issued in (if any) not ended, by
+/// sign-out, by the sessions API or by a new sign-in in the same browser
+/// (Scalekit: a revoked session "cannot be used for any future API requests
+/// or application access"). Every check of an access token, a refresh token
+/// or a code goes through it. With no family (a client-credentials token,
+/// `LEFT JOIN`ed) it holds.
+const FAMILY_IS_LIVE: &str = "f.revoked_at IS NULL AND NOT EXISTS \
+     (SELECT 1 FROM browser_sessions s WHERE s.id = f.session_id AND s.ended_at IS NOT NULL)";
+
+/// Whether the family `family_id` exists and is live ([`FAMILY_IS_LIVE`]):
+/// its tokens may be used and new ones issued from it.
 ///
 /// # Errors
 /// Database errors.
-pub fn revoke_session_token_families(
-    conn: &Connection,
-    session_id: &str,
-    reason: &str,
-) -> Result<usize> {
-    let families: Vec<String> = conn
-        .prepare_cached(
-            "SELECT id FROM token_families WHERE session_id = ?1 AND revoked_at IS NULL",
-        )?
-        .query_map([session_id], |row| row.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    for family in &families {
-        revoke_token_family(conn, family, reason)?;
-    }
-    Ok(families.len())
+pub fn token_family_is_live(conn: &Connection, family_id: &str) -> Result<bool> {
+    let live: Option<i64> = conn
+        .prepare_cached(&format!(
+            "SELECT 1 FROM token_families f WHERE f.id = ?1 AND {FAMILY_IS_LIVE}"
+        ))?
+        .query_row([family_id], |row| row.get(0))
+        .optional()?;
+    Ok(live.is_some())
 }
 
 /// A stored refresh token.
@@ -199,19 +202,18 @@ pub fn insert_access_token(
     Ok(())
 }
 
-/// Whether the access token `jti` is known, unexpired and neither it nor its
-/// family is revoked.
+/// Whether the access token `jti` is known, unexpired, not revoked, and its
+/// family (if any) is live ([`FAMILY_IS_LIVE`]).
 ///
 /// # Errors
 /// Database errors.
 pub fn access_token_is_live(conn: &Connection, jti: &str) -> Result<bool> {
     let live: Option<i64> = conn
-        .prepare_cached("SELECT 1 FROM access_tokens a LEFT JOIN token_families f ON f.id = a.family_id \
-             WHERE a.jti = ?1 AND a.revoked_at IS NULL AND a.expires_at > ?2 AND f.revoked_at IS NULL")?
-        .query_row(
-            params![jti, now()],
-            |row| row.get(0),
-        )
+        .prepare_cached(&format!(
+            "SELECT 1 FROM access_tokens a LEFT JOIN token_families f ON f.id = a.family_id \
+             WHERE a.jti = ?1 AND a.revoked_at IS NULL AND a.expires_at > ?2 AND {FAMILY_IS_LIVE}"
+        ))?
+        .query_row(params![jti, now()], |row| row.get(0))
         .optional()?;
     Ok(live.is_some())
 }
@@ -271,19 +273,43 @@ mod tests {
                 .unwrap()
                 .revoked_at
                 .is_some());
-            insert_token_family(
-                c,
-                &TokenFamily {
-                    id: "tkf_2".into(),
-                    ..family.clone()
-                },
-            )?;
-            insert_access_token(c, "tkn_c", Some("tkf_2"), "ntvc_demo", None, now() + 60)?;
-            assert_eq!(revoke_session_token_families(c, "ses_1", "test")?, 1);
-            assert!(!access_token_is_live(c, "tkn_c")?);
-            assert_eq!(revoke_session_token_families(c, "ses_1", "test")?, 0);
             revoke_access_token(c, "tkn_b")?;
             assert!(!access_token_is_live(c, "tkn_b")?);
+            Ok(())
+        })
+        .await
+        .unwrap();
+    }
+
+    #[tokio::test]
+    async fn ending_the_session_ends_its_families() {
+        let db = Db::open(&Storage::InMemory).unwrap();
+        db.call(|c| {
+            let config = crate::config::Config::for_tests();
+            let user = crate::db::find_or_create_user_by_email(c, "t@example.com")?;
+            for end in [
+                crate::db::end_browser_session,
+                crate::db::revoke_browser_session,
+            ] {
+                let (session, _) =
+                    crate::db::create_browser_session(c, &config, &user.id, "conn_email")?;
+                let family = TokenFamily {
+                    id: format!("tkf_{}", session.id),
+                    user_id: Some(user.id.clone()),
+                    client_id: "ntvc_demo".into(),
+                    session_id: Some(session.id.clone()),
+                    scope: "openid".into(),
+                    created_at: now(),
+                    revoked_at: None,
+                };
+                insert_token_family(c, &family)?;
+                let jti = format!("tkn_{}", session.id);
+                insert_access_token(c, &jti, Some(&family.id), "ntvc_demo", None, now() + 60)?;
+                assert!(token_family_is_live(c, &family.id)? && access_token_is_live(c, &jti)?);
+                end(c, &session.id)?;
+                assert!(!token_family_is_live(c, &family.id)? && !access_token_is_live(c, &jti)?);
+            }
+            assert!(!token_family_is_live(c, "tkf_unknown")?);
             Ok(())
         })
         .await

@@ -1,6 +1,7 @@
 //! Verifying a bearer access token: signature with a live key, issuer,
-//! expiry, and that neither it nor its family was revoked; and the caller
-//! rule of the management APIs (an environment client's token only).
+//! expiry, that neither it nor its family was revoked and that the session
+//! it was issued in has not ended (`db::access_token_is_live`); and the
+//! caller rule of the management APIs (an environment client's token only).
 
 use axum::http::{header, HeaderMap};
 
@@ -75,7 +76,7 @@ pub fn bearer_token(headers: &HeaderMap) -> Result<&str> {
 ///
 /// # Errors
 /// [`Error::Unauthenticated`] for a missing, malformed, expired, foreign or
-/// revoked token.
+/// revoked token, or one whose session has ended.
 pub async fn authenticate_bearer(state: &AppState, headers: &HeaderMap) -> Result<Principal> {
     let token = bearer_token(headers)?;
     let claims: AccessClaims = state.keys.verify(token, state.issuer(), true)?;

@@ -220,6 +220,11 @@ pub(super) async fn authorization_code(
                 revoked_at: None,
             };
             db::insert_token_family(&tx, &family)?;
+            if !db::token_family_is_live(&tx, &family.id)? {
+                return Err(Error::InvalidGrant(
+                    "the sign-in session of this code has ended; sign in again".into(),
+                ));
+            }
             let offline = row.scope.split(' ').any(|s| s == "offline_access");
             let (jti, refresh_token) = record_user_tokens(&tx, ttl, &family, &user.id, offline)?;
             let (amr, _) = session_authentication(&tx, &row.session_id, || Ok(row.auth_time))?;
@@ -266,8 +271,10 @@ pub(super) async fn refresh_token(
                     "the refresh token was already used; the session's tokens are revoked".into(),
                 ));
             }
-            if family.revoked_at.is_some() {
-                return Err(Error::InvalidGrant("the refresh token was revoked".into()));
+            if !db::token_family_is_live(&tx, &family.id)? {
+                return Err(Error::InvalidGrant(
+                    "the refresh token was revoked, or its session has ended; sign in again".into(),
+                ));
             }
             if row.expires_at <= db::now() {
                 return Err(Error::InvalidGrant("the refresh token has expired".into()));

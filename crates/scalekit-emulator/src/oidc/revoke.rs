@@ -122,8 +122,9 @@ pub(super) async fn introspect(
             let Some(family) = db::token_family_by_id(conn, &row.family_id)? else {
                 return Ok(None);
             };
-            let active =
-                row.used_at.is_none() && family.revoked_at.is_none() && row.expires_at > db::now();
+            let active = row.used_at.is_none()
+                && row.expires_at > db::now()
+                && db::token_family_is_live(conn, &family.id)?;
             Ok(active.then(|| {
                 json!({
                     "active": true,

@@ -257,6 +257,21 @@ impl Env {
             .unwrap()
     }
 
+    /// `POST /oauth/introspect` of `token` by the environment client
+    /// (`skc_demo`); the answer's JSON.
+    pub async fn introspect(&self, token: &str) -> Value {
+        let response = self
+            .http
+            .post(self.url("/oauth/introspect"))
+            .basic_auth(CONFIDENTIAL, Some(SECRET))
+            .form(&[("token", token)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.unwrap()
+    }
+
     /// `GET /api/v1/sessions/{id}` with `token`.
     pub async fn session(&self, session_id: &str, token: &str) -> Response {
         self.api(

@@ -15,7 +15,7 @@ pub struct ListCredentialsResponse {
     #[serde(
         default,
         deserialize_with = "lenient::objects",
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::omit::no_items"
     )]
     pub credentials: Option<Vec<Credential>>,
     /// For WebAuthn's signal API.
@@ -49,7 +49,7 @@ pub struct AllAcceptedCredentialsOptions {
     #[serde(
         default,
         deserialize_with = "lenient::strings",
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::omit::no_items"
     )]
     pub all_accepted_credential_ids: Option<Vec<String>>,
 }

@@ -59,7 +59,7 @@ pub struct Credential {
     #[serde(
         default,
         deserialize_with = "lenient::strings",
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::omit::no_items"
     )]
     pub transports: Option<Vec<String>>,
     /// The authenticator data flags at registration.

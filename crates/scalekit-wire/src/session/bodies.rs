@@ -16,7 +16,7 @@ pub struct UserSessionDetails {
     #[serde(
         default,
         deserialize_with = "lenient::objects",
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::omit::no_items"
     )]
     pub sessions: Option<Vec<SessionDetails>>,
     /// The `page_token` of the next page; absent or empty on the last page.
@@ -180,7 +180,7 @@ pub struct RevokeAllUserSessionsResponse {
     #[serde(
         default,
         deserialize_with = "lenient::objects",
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::omit::no_items"
     )]
     pub revoked_sessions: Option<Vec<RevokedSessionDetails>>,
     /// How many were revoked.

@@ -37,7 +37,7 @@ pub struct SessionDetails {
     #[serde(
         default,
         deserialize_with = "lenient::strings",
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::omit::no_items"
     )]
     pub authenticated_organizations: Option<Vec<String>>,
     /// The current organization.
@@ -114,7 +114,7 @@ pub struct SessionDetails {
     #[serde(
         default,
         deserialize_with = "lenient::objects",
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::omit::no_items"
     )]
     pub authenticated_clients: Option<Vec<AuthenticatedClients>>,
 }

@@ -1,16 +1,19 @@
 //! Errors on the wire: the grpc-gateway body (`google.rpc.Status` with
-//! Scalekit's `ErrorInfo` detail) and the one table between HTTP statuses
-//! and gRPC codes.
+//! Scalekit's `ErrorInfo` detail), the one table between HTTP statuses and
+//! gRPC codes, and grpc-gateway's answers to a request no route takes
+//! ([`RoutingError`]).
 
 use serde::{Deserialize, Serialize};
 
 use crate::lenient::{self, lenient};
 
 mod code;
+mod routing;
 #[cfg(test)]
 mod tests;
 
 pub use code::GrpcCode;
+pub use routing::RoutingError;
 
 /// The `@type` of Scalekit's error detail.
 pub const ERROR_INFO_TYPE: &str = "type.googleapis.com/scalekit.v1.errdetails.ErrorInfo";
@@ -37,7 +40,7 @@ pub struct ErrorBody {
     #[serde(
         default,
         deserialize_with = "lenient::objects",
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::omit::no_items"
     )]
     pub details: Option<Vec<ErrorInfo>>,
 }
@@ -95,7 +98,7 @@ pub struct ValidationErrorInfo {
     #[serde(
         default,
         deserialize_with = "lenient::objects",
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::omit::no_items"
     )]
     pub field_violations: Option<Vec<FieldViolation>>,
 }

@@ -244,10 +244,7 @@ mod tests {
         assert_eq!(last.sessions.unwrap().len(), 1);
         assert_eq!(last.next_page_token, None);
         let empty = page("usr_1", &query("")).unwrap().of("usr_1", Vec::new());
-        assert_eq!(
-            serde_json::to_value(empty).unwrap(),
-            serde_json::json!({"sessions": []})
-        );
+        assert_eq!(serde_json::to_value(empty).unwrap(), serde_json::json!({}));
     }
 
     #[test]

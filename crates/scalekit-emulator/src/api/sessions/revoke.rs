@@ -6,8 +6,9 @@
 //!
 //! A revoked session really ends: its status becomes `revoked` (with
 //! `expired_at` the revocation time), its browser cookie stops working, and
-//! every token family issued in it is revoked, so its refresh tokens are
-//! `invalid_grant` and its access tokens are refused. Only an `active`
+//! so do the tokens issued in it (`db::token_family_is_live`, the rule of
+//! every ended session): its refresh tokens are `invalid_grant` and its
+//! access tokens are refused. Only an `active`
 //! session can be revoked (Scalekit's descriptors: "only active sessions
 //! can be revoked"); revoking one that already ended is `FAILED_PRECONDITION`
 //! (400), the stricter reading of what Scalekit does not publish.
@@ -25,10 +26,8 @@ use crate::error::{ApiErrorResponse, Error, Result};
 use crate::oidc::authenticate_environment_client;
 use crate::state::AppState;
 
-/// Why the token families of a revoked session were revoked.
-const REASON: &str = "session revoked";
-
-/// Revokes the active session `record` and its tokens; its details after.
+/// Revokes the active session `record` (and so its tokens); its details
+/// after.
 fn revoke(
     conn: &rusqlite::Connection,
     record: &SessionRecord,
@@ -36,7 +35,6 @@ fn revoke(
 ) -> Result<RevokedSessionDetails> {
     let id = &record.session.id;
     db::revoke_browser_session(conn, id)?;
-    db::revoke_session_token_families(conn, id, REASON)?;
     let revoked = db::session_record_by_id(conn, id)?
         .ok_or_else(|| Error::Internal("a revoked session vanished".into()))?;
     Ok(details_of(conn, &revoked, idle_ttl, db::now())?.into())
