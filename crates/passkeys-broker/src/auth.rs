@@ -19,12 +19,17 @@ pub struct Caller {
     pub user_id: String,
     /// The token's `sid`: the Scalekit session (`ses_…`) it was issued in.
     pub session_id: String,
+    /// The token's `iss`: the environment that issued it.
+    pub issuer: String,
+    /// The token's `jti`: its own id (`tkn_…` in the emulator).
+    pub token_id: String,
 }
 
 /// The claims the broker reads; `iss`, `aud`, `exp` and `nbf` are checked
 /// by the validation itself.
 #[derive(Debug, Deserialize)]
 struct Claims {
+    iss: String,
     sub: String,
     /// The session the token belongs to; Scalekit's user tokens carry it.
     sid: Option<String>,
@@ -61,21 +66,24 @@ impl TokenVerifier {
         }
     }
 
-    /// Authenticates the request's `Authorization: Bearer` token.
+    /// Verifies one access token (the request's bearer token: [`bearer_token`]).
     ///
     /// # Errors
-    /// [`Error::Unauthenticated`] for a missing or invalid token; upstream
-    /// errors when the signing keys cannot be fetched.
-    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Caller> {
-        let token = bearer_token(headers)?;
-        self.verify(token).await
-    }
-
-    /// Verifies one access token.
-    ///
-    /// # Errors
-    /// As [`TokenVerifier::authenticate`].
+    /// [`Error::Unauthenticated`] for an invalid token; upstream errors when
+    /// the signing keys cannot be fetched; [`Error::UnsupportedEnvironment`]
+    /// for a token that is not a JWT at all ([`looks_like_a_jwt`]).
     pub async fn verify(&self, token: &str) -> Result<Caller> {
+        if !looks_like_a_jwt(token) {
+            return Err(Error::UnsupportedEnvironment {
+                problem: "the caller's access token is not a JWT: the environment issues opaque \
+                          access tokens, which the broker cannot verify"
+                    .into(),
+                fix: "set environment_url to a Scalekit environment (its access tokens are \
+                      RS256 JWTs), or make the provider issue JWT access tokens (RFC 9068) \
+                      to the app"
+                    .into(),
+            });
+        }
         let claims = self.decode::<Claims>(token).await?.map_err(|refusal| {
             Error::Unauthenticated(
                 match refusal {
@@ -88,15 +96,12 @@ impl TokenVerifier {
                 .into(),
             )
         })?;
-        let has_jti = claims
-            .jti
-            .as_deref()
-            .is_some_and(|jti| !jti.trim().is_empty());
-        if claims.at_hash.is_some() || !has_jti {
+        let token_id = claims.jti.filter(|jti| !jti.trim().is_empty());
+        let Some(token_id) = token_id.filter(|_| claims.at_hash.is_none()) else {
             return Err(Error::Unauthenticated(
                 "not an access token (an ID token, or a token without an id)".into(),
             ));
-        }
+        };
         if claims.sub.trim().is_empty() {
             return Err(Error::Unauthenticated("token has no subject".into()));
         }
@@ -107,6 +112,8 @@ impl TokenVerifier {
         Ok(Caller {
             user_id: claims.sub,
             session_id,
+            issuer: claims.iss,
+            token_id,
         })
     }
 
@@ -154,8 +161,25 @@ pub(crate) enum Refusal {
     Invalid(ErrorKind),
 }
 
+/// Whether `token` has the shape of a signed JWT (JWS compact
+/// serialisation): three dot-separated base64url parts, the first two not
+/// empty. Anything else is not a malformed JWT but another kind of token
+/// (an opaque one, or an encrypted JWT's five parts): an environment the
+/// broker cannot work with, not a reason to sign in again.
+fn looks_like_a_jwt(token: &str) -> bool {
+    let parts: Vec<&str> = token.split('.').collect();
+    let base64url = |part: &str| {
+        part.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    parts.len() == 3
+        && !parts[0].is_empty()
+        && !parts[1].is_empty()
+        && parts.iter().all(|part| base64url(part))
+}
+
 /// The token of an `Authorization: Bearer …` header.
-fn bearer_token(headers: &HeaderMap) -> Result<&str> {
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Result<&str> {
     let value = headers
         .get(header::AUTHORIZATION)
         .ok_or_else(|| Error::Unauthenticated("Token empty".into()))?
@@ -215,6 +239,25 @@ mod tests {
         }
         let err = bearer_token(&HeaderMap::new()).unwrap_err();
         assert!(matches!(err, Error::Unauthenticated(ref m) if m == "Token empty"));
+    }
+
+    #[test]
+    fn only_three_base64url_parts_look_like_a_jwt() {
+        let cases = [
+            ("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln", true),
+            ("a.b.c", true),
+            ("a.b.", true),
+            ("opaque-token_123", false),
+            ("a.b", false),
+            ("a.b.c.d.e", false),
+            (".b.c", false),
+            ("a..c", false),
+            ("a.b+/.c", false),
+            ("a.b.c=", false),
+        ];
+        for (token, jwt) in cases {
+            assert_eq!(looks_like_a_jwt(token), jwt, "{token}");
+        }
     }
 
     #[test]

@@ -85,6 +85,21 @@ pub enum Error {
         body: String,
         /// The environment's `Retry-After`, when it sent one.
         retry_after: Option<String>,
+        /// Whether the environment sent a grpc-gateway error body (its API
+        /// answered), rather than some other page (no such route there).
+        api_answered: bool,
+    },
+    /// The environment the broker is configured for cannot work with it
+    /// (it issues opaque access tokens, has no sessions API, or its
+    /// discovery document does not match): a configuration error of the
+    /// pairing, which signing in again cannot fix. Answered 503 with
+    /// [`scalekit_wire::status::UNSUPPORTED_ENVIRONMENT`], never 401.
+    #[error("the passkeys broker cannot work with its environment: {problem}. To fix it: {fix}")]
+    UnsupportedEnvironment {
+        /// What the environment lacks or does differently (nothing secret).
+        problem: String,
+        /// The setting to change, and to what.
+        fix: String,
     },
     /// A bug or an unexpected local failure.
     #[error("internal error: {0}")]
@@ -99,8 +114,9 @@ impl Error {
     /// The code is the wire contract's for the status
     /// ([`GrpcCode::from_http_status`]) except where the broker knows more:
     /// a refused `Host` is `PERMISSION_DENIED`, an upstream timeout
-    /// `DEADLINE_EXCEEDED`, and the upstream failures name themselves in
-    /// `error_code`.
+    /// `DEADLINE_EXCEEDED`, the upstream failures name themselves in
+    /// `error_code`, and an unsupported environment is 503
+    /// `FAILED_PRECONDITION` with its own `error_code`.
     fn classify(&self) -> (StatusCode, GrpcCode, &'static str) {
         let status = match self {
             Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
@@ -144,6 +160,13 @@ impl Error {
                     "UPSTREAM_BAD_RESPONSE",
                 )
             }
+            Error::UnsupportedEnvironment { .. } => {
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    GrpcCode::FailedPrecondition,
+                    scalekit_wire::status::UNSUPPORTED_ENVIRONMENT,
+                )
+            }
             Error::UpstreamRejected { .. } | Error::Config(_) | Error::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -181,6 +204,7 @@ impl Error {
             status,
             body,
             retry_after,
+            ..
         } = &self
         {
             return upstream_rejection_response(*status, body, retry_after.as_deref());
@@ -285,6 +309,14 @@ mod tests {
             (Error::Internal("x".into()), 500, 13),
             (Error::PayloadTooLarge { limit: 1 }, 413, 3),
             (Error::MisdirectedRequest("x".into()), 421, 7),
+            (
+                Error::UnsupportedEnvironment {
+                    problem: "x".into(),
+                    fix: "y".into(),
+                },
+                503,
+                9,
+            ),
         ];
         for (error, status, code) in cases {
             let (got_status, got_code, _) = error.classify();

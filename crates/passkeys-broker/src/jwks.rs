@@ -1,4 +1,5 @@
-//! The environment's signing keys: fetched once, cached, fetched again when
+//! The environment's signing keys, from the `jwks_uri` of its discovery
+//! document ([`crate::discovery`]): fetched once, cached, fetched again when
 //! they are older than the configured maximum age (so a retired key stops
 //! verifying) and when a token names an unknown `kid` (at most once per
 //! configured interval, so forged `kid`s cannot make the broker hammer the
@@ -8,12 +9,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use crate::clock::Clock;
+use crate::discovery::Discovery;
+use crate::error::{Error, Result};
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, KeyAlgorithm};
 use jsonwebtoken::DecodingKey;
-use url::Url;
-
-use crate::clock::Clock;
-use crate::error::{Error, Result};
 
 /// One fetched key set.
 #[derive(Clone)]
@@ -34,7 +34,7 @@ pub struct RefetchPolicy {
 /// Cached RS256 verification keys by `kid`.
 pub struct KeyCache {
     http: reqwest::Client,
-    url: Url,
+    discovery: Arc<Discovery>,
     timeout: Duration,
     policy: RefetchPolicy,
     clock: Arc<dyn Clock>,
@@ -52,17 +52,17 @@ pub enum Lookup {
 }
 
 impl KeyCache {
-    /// An empty cache for the JWKS at `url`.
-    pub fn new(
+    /// An empty cache for the JWKS `discovery` names.
+    pub(crate) fn new(
         http: reqwest::Client,
-        url: Url,
+        discovery: Arc<Discovery>,
         timeout: Duration,
         policy: RefetchPolicy,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             http,
-            url,
+            discovery,
             timeout,
             policy,
             clock,
@@ -151,9 +151,10 @@ impl KeyCache {
     }
 
     async fn fetch(&self) -> Result<()> {
+        let url = self.discovery.endpoints().await?.jwks_uri.clone();
         let response = self
             .http
-            .get(self.url.clone())
+            .get(url)
             .send()
             .await
             .map_err(|e| crate::http::send_error("fetching the JWKS", &e, self.timeout))?;

@@ -28,6 +28,7 @@
 mod auth;
 pub mod clock;
 mod config;
+mod discovery;
 mod error;
 mod hosts;
 mod http;
@@ -109,9 +110,19 @@ pub async fn start(config: Config) -> Result<RunningBroker> {
 pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<RunningBroker> {
     config.validate()?;
     let http = http::client(config.upstream_timeout)?;
+    let discovery = Arc::new(discovery::Discovery::new(
+        http.clone(),
+        config.discovery_endpoint()?,
+        config.issuer(),
+        config.upstream_timeout,
+        discovery::Overrides {
+            jwks: config.jwks_url.clone(),
+            introspection: config.introspection_url.clone(),
+        },
+    ));
     let keys = Arc::new(jwks::KeyCache::new(
         http.clone(),
-        config.jwks_endpoint()?,
+        discovery.clone(),
         config.upstream_timeout,
         jwks::RefetchPolicy {
             min_interval: config.jwks_min_refetch_interval,
@@ -128,9 +139,11 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<R
             config.leeway.as_secs(),
         ),
         keys,
+        discovery: discovery.clone(),
         upstream: upstream.clone(),
         sessions: sessions::SessionCheck::new(
             upstream.clone(),
+            discovery,
             config.session_check_interval,
             clock.clone(),
         ),
@@ -138,6 +151,7 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<R
         limiter: rate_limit::RateLimiter::new(config.rate_limit, clock),
         max_body_bytes: config.max_body_bytes,
         step_up_max_age: config.step_up_max_age,
+        sessions_api_checked: tokio::sync::OnceCell::new(),
         about: routes::About {
             issuer: config.issuer(),
             client_id: config.client_id.clone(),

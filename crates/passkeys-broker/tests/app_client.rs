@@ -58,12 +58,12 @@ impl BrowserLauncher for HostedLoginBrowser {
     }
 }
 
-#[tokio::test]
-async fn the_apps_client_works_through_the_broker_by_configuration_alone() {
-    // Given the environment, a broker for it, and the app configured with
-    // the broker as its passkeys API
-    let emulator = start_emulator().await;
-    let broker = start_broker(broker_config(&emulator)).await;
+/// The app's client for `emulator`'s environment, with `broker` as its
+/// passkeys API.
+async fn app_client(
+    emulator: &scalekit_emulator::RunningEmulator,
+    broker: &passkeys_broker::RunningBroker,
+) -> Client {
     let mut config = passkeys_core::Config::new(emulator.base_url().clone(), APP_CLIENT_ID);
     config.redirect = RedirectMode::Loopback { port: 0 };
     config.sign_in_timeout = Duration::from_secs(60);
@@ -71,9 +71,18 @@ async fn the_apps_client_works_through_the_broker_by_configuration_alone() {
     let browser = Arc::new(HostedLoginBrowser {
         base_url: emulator.base_url().clone(),
     });
-    let client = Client::new(config, Arc::new(MemoryStore::default()), browser)
+    Client::new(config, Arc::new(MemoryStore::default()), browser)
         .await
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_apps_client_works_through_the_broker_by_configuration_alone() {
+    // Given the environment, a broker for it, and the app configured with
+    // the broker as its passkeys API
+    let emulator = start_emulator().await;
+    let broker = start_broker(broker_config(&emulator)).await;
+    let client = app_client(&emulator, &broker).await;
 
     // When the user signs in the usual way
     let account = client.sign_in(|_| {}).await.unwrap();
@@ -111,6 +120,32 @@ async fn the_apps_client_works_through_the_broker_by_configuration_alone() {
     let error = client.remove_passkey(&bobs_key.id).await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::NotFound);
     assert_eq!(stored_passkeys(&emulator, &bob).await, vec![bobs_key]);
+
+    broker.shutdown().await;
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_broker_paired_with_the_wrong_environment_is_a_setting_to_change_not_a_sign_in() {
+    // Given a broker whose environment has no Scalekit sessions API, and the
+    // app signed in
+    let emulator = start_emulator().await;
+    let api = StubApi::without_any_route().await;
+    let mut config = broker_config(&emulator);
+    config.upstream_api_url = Some(api.base_url.clone());
+    let broker = start_broker(config).await;
+    let client = app_client(&emulator, &broker).await;
+    client.sign_in(|_| {}).await.unwrap();
+
+    // When the app lists the passkeys, twice
+    for _ in 0..2 {
+        let error = client.list_passkeys().await.unwrap_err();
+
+        // Then it is a configuration error naming the setting, and the
+        // person stays signed in: signing in again would not help
+        assert_eq!(error.kind(), ErrorKind::Config, "{error:?}");
+        assert!(error.to_string().contains("environment_url"), "{error}");
+    }
 
     broker.shutdown().await;
     emulator.shutdown().await;

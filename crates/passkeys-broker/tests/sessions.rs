@@ -1,5 +1,6 @@
-//! A token whose session has ended stops working within the session check
-//! interval (20 s by default), though the token itself has not expired.
+//! A token whose session has ended, or which was revoked at sign-out, stops
+//! working within the session check interval (20 s by default), though the
+//! token itself has not expired.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -54,6 +55,74 @@ async fn a_signed_out_sessions_token_is_refused_within_the_check_interval() {
 
     broker.shutdown().await;
     proxy.stop();
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_token_revoked_at_sign_out_is_refused_within_the_check_interval() {
+    // Given a person signed in to the app, listing through a broker that
+    // trusts an answer for 2 s
+    let emulator = start_emulator().await;
+    let mut config = broker_config(&emulator);
+    config.session_check_interval = Duration::from_secs(2);
+    let clock = Arc::new(ManualClock::new());
+    let broker = passkeys_broker::start_with_clock(config, clock.clone())
+        .await
+        .unwrap();
+    let (_, tokens) = sign_in_tokens(&emulator, "ada@example.com").await;
+    let token = tokens.access_token;
+    assert_eq!(list_as(&broker, &token).await.status(), 200);
+
+    // When the app signs out: it revokes its refresh token (RFC 7009),
+    // which ends the token family while the browser session stays active
+    let revoked = http()
+        .post(at(emulator.base_url(), "/revoke"))
+        .form(&[
+            ("token", tokens.refresh_token.unwrap().as_str()),
+            ("client_id", APP_CLIENT_ID),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
+
+    // Then once the interval has passed, the still unexpired access token is refused
+    clock.advance(Duration::from_secs(2));
+    let response = list_as(&broker, &token).await;
+    assert_eq!(response.status(), 401);
+    let (code, message, _) = error_body(response).await;
+    assert_eq!(code, 16);
+    assert!(message.contains("sign in again"), "{message}");
+
+    broker.shutdown().await;
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_live_session_is_live_only_for_the_user_it_belongs_to() {
+    // Given Ada's live session, which the broker has seen live for her
+    let emulator = start_emulator().await;
+    let broker = start_broker(broker_config(&emulator)).await;
+    let ada = create_user(&emulator, "ada@example.com").await;
+    let bob = create_user(&emulator, "bob@example.com").await;
+    let sid = start_session(&emulator, &ada).await;
+    let adas = access_claims_in_session(&emulator, &ada, &sid, APP_CLIENT_ID, now() + 300);
+    let adas = issue_access_token(&emulator, &adas).await;
+    assert_eq!(list_as(&broker, &adas).await.status(), 200);
+
+    // When a token of Bob's names Ada's session
+    let bobs = access_claims_in_session(&emulator, &bob, &sid, APP_CLIENT_ID, now() + 300);
+    let bobs = issue_access_token(&emulator, &bobs).await;
+    let response = list_as(&broker, &bobs).await;
+
+    // Then the broker's memory of Ada's session does not admit it
+    assert_eq!(response.status(), 401);
+    let (_, message, _) = error_body(response).await;
+    assert!(message.contains("session has ended"), "{message}");
+    // and Ada is not affected
+    assert_eq!(list_as(&broker, &adas).await.status(), 200);
+
+    broker.shutdown().await;
     emulator.shutdown().await;
 }
 

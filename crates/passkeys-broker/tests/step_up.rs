@@ -97,7 +97,7 @@ async fn only_a_fresh_id_token_of_the_caller_from_this_environment_is_a_proof() 
     let key = add_passkey(&emulator, &ada, "Laptop").await;
     let sid = start_session(&emulator, &ada).await;
     let access_claims = access_claims_in_session(&emulator, &ada, &sid, APP_CLIENT_ID, now() + 300);
-    let token = sign_with_environment_key(&emulator, &access_claims);
+    let token = issue_access_token(&emulator, &access_claims).await;
     let proof = |edit: &dyn Fn(&mut Value)| {
         let mut claims = id_claims_in_session(&emulator, &ada, &sid, 10);
         edit(&mut claims);

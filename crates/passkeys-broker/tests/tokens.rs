@@ -104,7 +104,7 @@ async fn bad_tokens_are_refused_with_401() {
             "no jti: not marked as an access token",
             sign_with_environment_key(&emulator, &no_jti_claims),
         ),
-        ("not a JWT", "not-a-jwt".to_owned()),
+        ("three parts, not a JWT", "not.a.jwt".to_owned()),
         ("alg none", {
             let token = user_token(&emulator, &user).await;
             let mut parts = token.split('.');

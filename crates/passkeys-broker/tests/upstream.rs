@@ -270,7 +270,7 @@ async fn environment_client_errors_are_passed_on_in_the_same_shape() {
         APP_CLIENT_ID,
         now() + 300,
     );
-    let token = sign_with_environment_key(&emulator, &claims);
+    let token = issue_access_token(&emulator, &claims).await;
 
     // When they list
     let response = list_as(&broker, &token).await;

@@ -28,7 +28,7 @@ async fn fixtures_pass_through_the_broker_unchanged() {
         APP_CLIENT_ID,
         now() + 300,
     );
-    let token = sign_with_environment_key(&emulator, &claims);
+    let token = issue_access_token(&emulator, &claims).await;
     let cases = [
         (200, owned_by_stub_user(fixtures::CREDENTIAL_LIST)),
         (404, owned_by_stub_user(fixtures::ERROR_NOT_FOUND)),

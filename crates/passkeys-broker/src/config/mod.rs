@@ -72,8 +72,12 @@ pub struct Config {
     pub upstream_api_url: Option<Url>,
     /// Token endpoint; `<environment>/oauth/token` when `None`.
     pub token_url: Option<Url>,
-    /// JWKS; `<environment>/keys` when `None`.
+    /// JWKS; the `jwks_uri` of the environment's discovery document when `None`.
     pub jwks_url: Option<Url>,
+    /// Token introspection (RFC 7662); the `introspection_endpoint` of the
+    /// environment's discovery document when `None`. With this and
+    /// `jwks_url` both set, the discovery document is not read.
+    pub introspection_url: Option<Url>,
     /// Limit for every call to the environment.
     pub upstream_timeout: Duration,
     /// The broker's own token is renewed this long before it expires.
@@ -88,8 +92,8 @@ pub struct Config {
     pub rate_limit: RateLimit,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
-    /// How long an `active` answer about a caller's session is trusted
-    /// before the environment is asked again (at most 30 s).
+    /// How long an `active` answer about a caller's session or token is
+    /// trusted before the environment is asked again (at most 30 s).
     pub session_check_interval: Duration,
     /// How recent an authentication removing a passkey or signing a session
     /// out needs (the caller's ID token's `auth_time`; default 5 minutes).
@@ -116,6 +120,7 @@ impl Config {
             upstream_api_url: None,
             token_url: None,
             jwks_url: None,
+            introspection_url: None,
             upstream_timeout: Duration::from_secs(10),
             token_refresh_margin: Duration::from_secs(30),
             jwks_min_refetch_interval: Duration::from_secs(30),
@@ -170,15 +175,14 @@ impl Config {
         }
     }
 
-    /// The JWKS endpoint.
+    /// The environment's OpenID discovery document
+    /// (`<environment>/.well-known/openid-configuration`), which names its
+    /// JWKS and introspection endpoint.
     ///
     /// # Errors
     /// [`Error::Config`] when the URL cannot be built.
-    pub fn jwks_endpoint(&self) -> Result<Url> {
-        match &self.jwks_url {
-            Some(url) => Ok(url.clone()),
-            None => join(&self.environment_url, "keys"),
-        }
+    pub fn discovery_endpoint(&self) -> Result<Url> {
+        join(&self.environment_url, ".well-known/openid-configuration")
     }
 
     /// The base URL of the credentials API.
@@ -228,6 +232,7 @@ impl Config {
             ("upstream_api_url", &self.upstream_api_url),
             ("token_url", &self.token_url),
             ("jwks_url", &self.jwks_url),
+            ("introspection_url", &self.introspection_url),
         ] {
             if let Some(url) = url {
                 urls.push((name, url));
@@ -241,7 +246,10 @@ impl Config {
 }
 
 /// `https`, or plain `http` to a loopback host only (the local emulator).
-fn check_transport(name: &str, url: &Url) -> Result<()> {
+///
+/// # Errors
+/// [`Error::Config`] naming `name` otherwise.
+pub(crate) fn check_transport(name: &str, url: &Url) -> Result<()> {
     let loopback = matches!(url.host(), Some(url::Host::Domain("localhost")))
         || match url.host() {
             Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
@@ -282,6 +290,7 @@ struct FileConfig {
     upstream_api_url: Option<Url>,
     token_url: Option<Url>,
     jwks_url: Option<Url>,
+    introspection_url: Option<Url>,
     upstream_timeout_secs: Option<u64>,
     token_refresh_margin_secs: Option<u64>,
     jwks_min_refetch_interval_secs: Option<u64>,
@@ -321,6 +330,7 @@ impl FileConfig {
         config.upstream_api_url = self.upstream_api_url;
         config.token_url = self.token_url;
         config.jwks_url = self.jwks_url;
+        config.introspection_url = self.introspection_url;
         let secs = Duration::from_secs;
         if let Some(v) = self.upstream_timeout_secs {
             config.upstream_timeout = secs(v);

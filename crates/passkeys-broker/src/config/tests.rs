@@ -31,8 +31,8 @@ fn secret_comes_from_the_environment() {
         "https://acme.scalekit.dev/oauth/token"
     );
     assert_eq!(
-        config.jwks_endpoint().unwrap().as_str(),
-        "https://acme.scalekit.dev/keys"
+        config.discovery_endpoint().unwrap().as_str(),
+        "https://acme.scalekit.dev/.well-known/openid-configuration"
     );
     assert_eq!(config.api_base().as_str(), "https://acme.scalekit.dev/");
 }

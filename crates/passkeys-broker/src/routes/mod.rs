@@ -18,7 +18,8 @@ use scalekit_wire::{check_display_name_length, routes, DISPLAY_NAME_MAX_CHARS};
 use serde::Deserialize;
 use tracing::Instrument;
 
-use crate::auth::{Caller, TokenVerifier};
+use crate::auth::{bearer_token, Caller, TokenVerifier};
+use crate::discovery::Discovery;
 use crate::error::{Error, Result};
 use crate::hosts::{check_host, AllowedHosts};
 use crate::jwks::KeyCache;
@@ -31,11 +32,14 @@ use crate::upstream::Upstream;
 pub(crate) struct Broker {
     pub(crate) verifier: TokenVerifier,
     pub(crate) keys: Arc<KeyCache>,
+    pub(crate) discovery: Arc<Discovery>,
     pub(crate) upstream: Arc<Upstream>,
     pub(crate) sessions: SessionCheck,
     pub(crate) owned: OwnedCredentials,
     pub(crate) limiter: RateLimiter,
     pub(crate) max_body_bytes: usize,
+    /// Set once the environment's sessions API answered `/readyz`'s probe.
+    pub(crate) sessions_api_checked: tokio::sync::OnceCell<()>,
     /// How recent an authentication a destructive call needs ([`crate::step_up`]).
     pub(crate) step_up_max_age: std::time::Duration,
     /// What `/.well-known/passkeys-broker` says (nothing secret).
@@ -128,6 +132,9 @@ fn respond<T: serde::Serialize>(request_id: &RequestId, result: Result<T>) -> Re
                 Error::UpstreamUnreachable(_)
                 | Error::UpstreamTimeout(_)
                 | Error::UpstreamBadResponse(_) => tracing::warn!(%error, "upstream failure"),
+                Error::UnsupportedEnvironment { .. } => {
+                    tracing::warn!(%error, "the environment cannot work with this broker");
+                }
                 other => tracing::info!(error = %other, "request refused"),
             }
             error.into_response_with_id(Some(&request_id.0))
@@ -139,14 +146,13 @@ impl Broker {
     /// Authenticates the caller, takes one request from their allowance and
     /// checks that their session has not ended.
     async fn admit(&self, headers: &HeaderMap) -> Result<Caller> {
-        let caller = self.verifier.authenticate(headers).await?;
+        let token = bearer_token(headers)?;
+        let caller = self.verifier.verify(token).await?;
         self.limiter
             .check(&caller.user_id)
             .map_err(|retry_after_secs| Error::RateLimited { retry_after_secs })?;
         tracing::Span::current().record("user_id", caller.user_id.as_str());
-        self.sessions
-            .ensure_live(&caller.session_id, &caller.user_id)
-            .await?;
+        self.sessions.ensure_live(&caller, token).await?;
         Ok(caller)
     }
 
@@ -262,23 +268,40 @@ async fn about(State(broker): State<AppState>) -> Json<About> {
     Json(broker.about.clone())
 }
 
-/// Ready when the signing keys are cached and a client-credentials token
-/// can be obtained.
+/// Ready when the environment's discovery document is this environment's,
+/// its signing keys are cached, a client-credentials token can be obtained
+/// and it has the sessions API (asked until it once answers). Not ready is
+/// 503 with `reason`; when the environment cannot work with the broker at
+/// all, also `problem` and `fix` (the setting to change). Nothing a caller
+/// sends changes the answer.
 async fn readyz(State(broker): State<AppState>) -> Response {
     let check = async {
+        let endpoints = broker.discovery.endpoints().await?;
         broker.keys.ensure_loaded().await?;
-        broker.upstream.token().await.map(|_| ())
+        broker.upstream.token().await?;
+        broker
+            .sessions_api_checked
+            .get_or_try_init(|| broker.upstream.check_sessions_api())
+            .await?;
+        Ok::<_, Error>(endpoints.introspection.is_some())
     }
     .await;
     match check {
-        Ok(()) => Json(serde_json::json!({ "status": "ready" })).into_response(),
+        Ok(introspection) => Json(serde_json::json!({
+            "status": "ready",
+            "token_introspection": introspection,
+        }))
+        .into_response(),
         Err(error) => {
             tracing::warn!(%error, "not ready");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(serde_json::json!({ "status": "not ready", "reason": error.to_string() })),
-            )
-                .into_response()
+            let mut body =
+                serde_json::json!({ "status": "not ready", "reason": error.to_string() });
+            if let Error::UnsupportedEnvironment { problem, fix } = &error {
+                body["error_code"] = scalekit_wire::status::UNSUPPORTED_ENVIRONMENT.into();
+                body["problem"] = problem.as_str().into();
+                body["fix"] = fix.as_str().into();
+            }
+            (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
         }
     }
 }

@@ -86,7 +86,7 @@ pub(super) async fn revoke_session(
         let caller = broker.admit_recently_authenticated(&headers).await?;
         broker.ensure_session_owned(&caller, &session_id).await?;
         let revoked = broker.upstream.revoke_session(&session_id).await?;
-        broker.sessions.mark_ended(&session_id);
+        broker.sessions.mark_ended(&caller, &session_id);
         Ok(revoked)
     }
     .await;

@@ -1,6 +1,7 @@
 //! Calls to Scalekit's credentials and sessions APIs with the broker's own
 //! client-credentials token (obtained, cached, refreshed single-flight).
-//! The sessions calls are in [`sessions`].
+//! The sessions calls are in [`sessions`], token introspection (with the
+//! client credentials themselves) in [`introspect`].
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use crate::clock::Clock;
 use crate::config::{ClientSecret, Config, TokenEndpointAuth};
 use crate::error::{Error, Result};
 
+mod introspect;
 mod sessions;
 
 scalekit_wire::secret_newtype! {
@@ -114,23 +116,10 @@ impl Upstream {
 
     async fn request_token(&self) -> Result<CachedToken> {
         self.token_requests.fetch_add(1, Ordering::Relaxed);
-        let mut form = vec![("grant_type", "client_credentials")];
-        let mut request = self.http.post(self.token_url.clone());
-        match self.auth {
-            TokenEndpointAuth::ClientSecretPost => {
-                form.push(("client_id", &self.client_id));
-                form.push(("client_secret", self.client_secret.secret()));
-            }
-            TokenEndpointAuth::ClientSecretBasic => {
-                request = request.basic_auth(
-                    form_encode(&self.client_id),
-                    Some(form_encode(self.client_secret.secret())),
-                );
-            }
-        }
+        let form = vec![("grant_type", "client_credentials")];
+        let request = self.with_client_auth(self.http.post(self.token_url.clone()), form);
         let requested_at = self.clock.now();
         let response = request
-            .form(&form)
             .send()
             .await
             .map_err(|e| crate::http::send_error("token request", &e, self.timeout))?;
@@ -169,6 +158,28 @@ impl Upstream {
             token: AccessToken::new(body.access_token),
             refresh_at: requested_at + usable,
         })
+    }
+
+    /// `request` with `form` as its body, authenticated as the broker's
+    /// client the way its token endpoint takes it (`token_endpoint_auth`).
+    fn with_client_auth<'a>(
+        &'a self,
+        request: reqwest::RequestBuilder,
+        mut form: Vec<(&'a str, &'a str)>,
+    ) -> reqwest::RequestBuilder {
+        match self.auth {
+            TokenEndpointAuth::ClientSecretPost => {
+                form.push(("client_id", &self.client_id));
+                form.push(("client_secret", self.client_secret.secret()));
+                request.form(&form)
+            }
+            TokenEndpointAuth::ClientSecretBasic => request
+                .basic_auth(
+                    form_encode(&self.client_id),
+                    Some(form_encode(self.client_secret.secret())),
+                )
+                .form(&form),
+        }
     }
 
     /// `GET /api/v1/webauthn/credentials?user_id=…`.
@@ -279,6 +290,7 @@ async fn read_answer(response: reqwest::Response) -> Result<serde_json::Value> {
             status: status.as_u16(),
             body: normalise_error_body(status, &raw),
             retry_after,
+            api_answered: ErrorBody::from_json(&raw).is_some(),
         });
     }
     Err(Error::UpstreamBadResponse(format!(

@@ -14,15 +14,44 @@ use crate::error::{Error, Result};
 impl Upstream {
     /// `GET /api/v1/sessions/{session_id}` (Scalekit's `GetSession`, which
     /// takes an environment client's token): the session's details, or
-    /// `None` when the environment does not know the session.
+    /// `None` when the environment does not know the session (its API's
+    /// 404 `NOT_FOUND` body).
     ///
     /// # Errors
-    /// Upstream errors other than 404, mapped to the broker's error shape.
+    /// [`Error::UnsupportedEnvironment`] for a 404 that is not the API's
+    /// (a bare page: the environment has no sessions API); other upstream
+    /// errors, mapped to the broker's error shape.
     pub async fn session(&self, session_id: &str) -> Result<Option<SessionDetails>> {
         let url = routes::session_url(&self.api_base, session_id).map_err(config_error)?;
         match self.call(Method::GET, url, None).await {
             Ok(details) => typed(details).map(Some),
-            Err(Error::UpstreamRejected { status: 404, .. }) => Ok(None),
+            Err(Error::UpstreamRejected {
+                status: 404,
+                api_answered: true,
+                ..
+            }) => Ok(None),
+            Err(Error::UpstreamRejected {
+                status: 404,
+                api_answered: false,
+                ..
+            }) => Err(no_sessions_api(&self.api_base)),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Whether the environment has Scalekit's sessions API: `GetSession` for
+    /// an id no session has answers the API's own body (its 404, or any
+    /// other error of the API).
+    ///
+    /// # Errors
+    /// [`Error::UnsupportedEnvironment`] when the route is not there; upstream
+    /// errors when the environment cannot answer.
+    pub async fn check_sessions_api(&self) -> Result<()> {
+        match self.session("ses_passkeys_broker_readiness_probe").await {
+            Ok(_)
+            | Err(Error::UpstreamRejected {
+                api_answered: true, ..
+            }) => Ok(()),
             Err(other) => Err(other),
         }
     }
@@ -51,5 +80,17 @@ impl Upstream {
     pub async fn revoke_session(&self, session_id: &str) -> Result<RevokeSessionResponse> {
         let url = routes::revoke_session_url(&self.api_base, session_id).map_err(config_error)?;
         typed(self.call(Method::POST, url, None).await?)
+    }
+}
+
+/// The environment at `api_base` answered `GetSession`'s route with a page
+/// that is not its API's: it has no Scalekit sessions API.
+fn no_sessions_api(api_base: &url::Url) -> Error {
+    Error::UnsupportedEnvironment {
+        problem: format!(
+            "{api_base} has no Scalekit sessions API (GET /api/v1/sessions/{{id}} answered a bare 404), \
+             so the broker cannot tell whether a sign-in is still live"
+        ),
+        fix: "set upstream_api_url (or environment_url) to a Scalekit environment".into(),
     }
 }

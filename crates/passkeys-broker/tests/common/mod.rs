@@ -1,21 +1,20 @@
-//! Shared test harness: the emulator in-process, a counting proxy in front of
-//! it, users and passkeys through the emulator's store, tokens.
+//! Shared test harness: the emulator in-process, users and passkeys
+//! through the emulator's store, tokens; the servers beside it (a counting
+//! proxy, stand-ins for an environment's API) are in `servers`.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
-use axum::Router;
 use passkeys_broker::{ClientSecret, Config, RateLimit, RunningBroker};
 use scalekit_emulator::db::{self, StoredPasskey};
 use scalekit_emulator::{testing, RunningEmulator};
 use serde_json::{json, Value};
 use url::Url;
+
+mod servers;
+// Each test file uses some of them.
+#[allow(unused_imports)]
+pub use servers::{serve, CountingProxy, StubApi};
 
 pub const APP_CLIENT_ID: &str = "ntvc_demo";
 pub const BROKER_CLIENT_ID: &str = "skc_demo";
@@ -141,10 +140,46 @@ pub fn sign_with_environment_key(emulator: &RunningEmulator, claims: &Value) -> 
     emulator.state().keys.sign(claims).unwrap()
 }
 
-/// A user access token for the app, signed by the environment.
+/// An access token with `claims` as the environment issues one: signed
+/// with its key and recorded in its store (`jti`, in a token family of the
+/// claims' session), so that its introspection says it is active, as it
+/// says of a token from a real sign-in.
+pub async fn issue_access_token(emulator: &RunningEmulator, claims: &Value) -> String {
+    let text = |name: &str| claims[name].as_str().unwrap().to_owned();
+    let (jti, sub, sid, client_id) = (text("jti"), text("sub"), text("sid"), text("client_id"));
+    let expires_at = claims["exp"].as_i64().unwrap();
+    emulator
+        .state()
+        .db
+        .call(move |c| {
+            let family = db::TokenFamily {
+                id: db::new_id("tfm_"),
+                user_id: Some(sub.clone()),
+                client_id: client_id.clone(),
+                session_id: Some(sid),
+                scope: "openid".into(),
+                created_at: db::now(),
+                revoked_at: None,
+            };
+            db::insert_token_family(c, &family)?;
+            db::insert_access_token(
+                c,
+                &jti,
+                Some(&family.id),
+                &client_id,
+                Some(&sub),
+                expires_at,
+            )
+        })
+        .await
+        .unwrap();
+    sign_with_environment_key(emulator, claims)
+}
+
+/// A user access token for the app, issued by the environment.
 pub async fn user_token(emulator: &RunningEmulator, user_id: &str) -> String {
     let claims = access_claims(emulator, user_id, APP_CLIENT_ID, now() + 300).await;
-    sign_with_environment_key(emulator, &claims)
+    issue_access_token(emulator, &claims).await
 }
 
 /// ID-token claims as the emulator issues them for the app: `sub`, in the
@@ -184,7 +219,7 @@ pub async fn user_tokens(
         access_claims_in_session(emulator, user_id, &session_id, APP_CLIENT_ID, now() + 300);
     let id = id_claims_in_session(emulator, user_id, &session_id, authenticated_secs_ago);
     (
-        sign_with_environment_key(emulator, &access),
+        issue_access_token(emulator, &access).await,
         sign_with_environment_key(emulator, &id),
     )
 }
@@ -251,117 +286,24 @@ pub async fn error_body(response: reqwest::Response) -> (i64, String, String) {
     (code, message, error_code)
 }
 
-/// An HTTP proxy in front of the emulator that counts requests by
-/// `METHOD path`.
-pub struct CountingProxy {
-    pub base_url: Url,
-    counts: Arc<Mutex<HashMap<String, usize>>>,
-    shutdown: Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
-}
-
-#[derive(Clone)]
-struct ProxyState {
-    target: Url,
-    http: reqwest::Client,
-    counts: Arc<Mutex<HashMap<String, usize>>>,
-}
-
-impl CountingProxy {
-    pub async fn start(target: &Url) -> Self {
-        let counts = Arc::new(Mutex::new(HashMap::new()));
-        let state = ProxyState {
-            target: target.clone(),
-            http: http(),
-            counts: counts.clone(),
-        };
-        let app = Router::new().fallback(forward).with_state(state);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                })
-                .await
-                .unwrap();
-        });
-        Self {
-            base_url: format!("http://{addr}/").parse().unwrap(),
-            counts,
-            shutdown: Mutex::new(Some(shutdown)),
-        }
-    }
-
-    /// How many `method path` requests went through.
-    pub fn count(&self, method: &str, path: &str) -> usize {
-        let key = format!("{method} {path}");
-        self.counts.lock().unwrap().get(&key).copied().unwrap_or(0)
-    }
-
-    /// `path` (relative, no leading `/`) behind the proxy.
-    pub fn url(&self, path: &str) -> Url {
-        self.base_url.join(path).unwrap()
-    }
-
-    pub fn token_requests(&self) -> usize {
-        self.count("POST", "/oauth/token")
-    }
-
-    /// Stops accepting connections (open ones close once idle).
-    pub fn stop(&self) {
-        if let Some(shutdown) = self.shutdown.lock().unwrap().take() {
-            let _ = shutdown.send(());
-        }
-    }
-}
-
-async fn forward(
-    State(state): State<ProxyState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let key = format!("{method} {}", uri.path());
-    *state.counts.lock().unwrap().entry(key).or_default() += 1;
-    let mut url = state.target.clone();
-    url.set_path(uri.path());
-    url.set_query(uri.query());
-    let mut request = state.http.request(method, url).body(body);
-    for name in ["authorization", "content-type", "accept"] {
-        if let Some(value) = headers.get(name) {
-            request = request.header(name, value);
-        }
-    }
-    match request.send().await {
-        Ok(answer) => {
-            let status = StatusCode::from_u16(answer.status().as_u16()).unwrap();
-            let content_type = answer
-                .headers()
-                .get("content-type")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("application/octet-stream")
-                .to_owned();
-            let bytes = answer.bytes().await.unwrap_or_default();
-            (status, [("content-type", content_type)], bytes).into_response()
-        }
-        Err(_) => StatusCode::BAD_GATEWAY.into_response(),
-    }
-}
-
 /// Signs `email` in to the app the way the app does it (authorization code
 /// with PKCE through the hosted email-code login) and returns the user id,
 /// the access token and the ID token the environment issued.
 pub async fn sign_in(emulator: &RunningEmulator, email: &str) -> (String, String, String) {
+    let (user, tokens) = sign_in_tokens(emulator, email).await;
+    let id_token = tokens.id_token.expect("an ID token");
+    (user, tokens.access_token, id_token)
+}
+
+/// As [`sign_in`]: the user id and everything the environment issued
+/// (with a refresh token: the app asks for `offline_access`).
+pub async fn sign_in_tokens(emulator: &RunningEmulator, email: &str) -> (String, testing::Tokens) {
     let browser = testing::browser_client().unwrap();
     let tokens = testing::CodeFlow::new(emulator.base_url())
         .with_client(APP_CLIENT_ID, testing::LOOPBACK_REDIRECT_URI)
         .tokens(&browser, testing::Login::EmailCode(email))
         .await
         .unwrap();
-    let access_token = tokens.access_token;
-    let id_token = tokens.id_token.expect("an ID token");
     let email = email.to_owned();
     let user = emulator
         .state()
@@ -370,38 +312,5 @@ pub async fn sign_in(emulator: &RunningEmulator, email: &str) -> (String, String
         .await
         .unwrap()
         .expect("sign-in created the user");
-    (user.id, access_token, id_token)
-}
-
-/// A stand-in for the environment's API (`upstream_api_url`): every session
-/// is `active` for whoever asks, and the credentials routes answer `status`
-/// with `body`.
-pub struct StubApi {
-    pub base_url: Url,
-}
-
-impl StubApi {
-    pub async fn start(status: u16, body: Value) -> Self {
-        use axum::routing::get;
-        let status = StatusCode::from_u16(status).unwrap();
-        let session = |axum::extract::Path(id): axum::extract::Path<String>, headers: HeaderMap| async move {
-            assert!(
-                headers.contains_key("authorization"),
-                "the broker authenticates"
-            );
-            axum::Json(json!({"session_id": id, "user_id": "usr_deleted", "status": "active"}))
-        };
-        let app = Router::new()
-            .route("/api/v1/sessions/{id}", get(session))
-            .fallback(move || {
-                let body = body.clone();
-                async move { (status, axum::Json(body)) }
-            });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Self {
-            base_url: format!("http://{addr}/").parse().unwrap(),
-        }
-    }
+    (user.id, tokens)
 }

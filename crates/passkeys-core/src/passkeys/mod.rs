@@ -226,13 +226,23 @@ impl PasskeysApi {
     }
 }
 
-/// The JSON of a successful answer, else [`Error::Api`].
+/// What the app says when the broker answers
+/// [`UNSUPPORTED_ENVIRONMENT`](scalekit_wire::status::UNSUPPORTED_ENVIRONMENT).
+const BROKER_ENVIRONMENT_UNSUPPORTED: &str = "The passkeys broker (api_url) is set up for a \
+    sign-in environment it cannot work with, so signing in again will not help. Its administrator \
+    must set the broker's environment_url to your Scalekit environment (the broker's /readyz \
+    says what is wrong), or set api_url to a broker for this environment.";
+
+/// The JSON of a successful answer, else [`Error::Api`]; a broker that
+/// cannot work with its environment is [`Error::Config`] (a configuration
+/// error, not a lost session: it must not send the person to sign in again).
 fn answer(status: StatusCode, bytes: &[u8]) -> Result<Value> {
     if !status.is_success() {
-        return Err(Error::Api(Box::new(wire::decode_error(
-            status.as_u16(),
-            bytes,
-        ))));
+        let error = wire::decode_error(status.as_u16(), bytes);
+        if error.error_code.as_deref() == Some(scalekit_wire::status::UNSUPPORTED_ENVIRONMENT) {
+            return Err(Error::Config(BROKER_ENVIRONMENT_UNSUPPORTED.into()));
+        }
+        return Err(Error::Api(Box::new(error)));
     }
     if bytes.is_empty() || status == StatusCode::NO_CONTENT {
         return Ok(Value::Object(Default::default()));

@@ -348,6 +348,28 @@ async fn remove_and_error_answers() {
 }
 
 #[tokio::test]
+async fn a_broker_that_cannot_work_with_its_environment_is_a_configuration_error() {
+    // The broker's answer when its environment issues opaque tokens or has
+    // no sessions API: 503, FAILED_PRECONDITION, UNSUPPORTED_ENVIRONMENT.
+    let body = scalekit_wire::ErrorBody::new(
+        scalekit_wire::GrpcCode::FailedPrecondition,
+        "the passkeys broker cannot work with its environment: …",
+        scalekit_wire::status::UNSUPPORTED_ENVIRONMENT,
+    );
+    let body: &'static str = serde_json::to_string(&body).unwrap().leak();
+    let (base, _request) = one_shot_server("503 Service Unavailable", body).await;
+    let error = api(base)
+        .list(&AccessToken::new("at".into()), "usr_42")
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Config, "{error:?}");
+    assert!(!is_unauthenticated(&error), "signing in again cannot help");
+    let message = error.to_string();
+    assert!(message.contains("environment_url"), "{message}");
+    assert!(message.contains("api_url"), "{message}");
+}
+
+#[tokio::test]
 async fn the_brokers_step_up_challenge_asks_to_confirm_and_is_not_a_lost_session() {
     // The status line is followed by the challenge header (the test server
     // writes the status as given).

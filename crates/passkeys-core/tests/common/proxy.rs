@@ -275,6 +275,7 @@ async fn start_broker(
     config.upstream_api_url = Some(direct.clone());
     config.token_url = Some(direct.join("oauth/token").unwrap());
     config.jwks_url = Some(direct.join("keys").unwrap());
+    config.introspection_url = Some(direct.join("oauth/introspect").unwrap());
     // The load tests send a hundred calls at once for one user.
     config.rate_limit = passkeys_broker::RateLimit {
         requests_per_minute: 60_000,

@@ -130,6 +130,7 @@ async fn start_broker(url: &Url, upstream: SocketAddr) -> RunningBroker {
     config.upstream_api_url = Some(direct.clone());
     config.token_url = Some(direct.join("oauth/token").unwrap());
     config.jwks_url = Some(direct.join("keys").unwrap());
+    config.introspection_url = Some(direct.join("oauth/introspect").unwrap());
     passkeys_broker::start(config).await.unwrap()
 }
 

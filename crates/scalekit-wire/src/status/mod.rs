@@ -18,6 +18,14 @@ pub use routing::RoutingError;
 /// The `@type` of Scalekit's error detail.
 pub const ERROR_INFO_TYPE: &str = "type.googleapis.com/scalekit.v1.errdetails.ErrorInfo";
 
+/// The `error_code` a passkeys broker answers (HTTP 503,
+/// `FAILED_PRECONDITION`) when the environment it is configured for cannot
+/// work with it: the environment issues opaque (non-JWT) access tokens, has
+/// no sessions API, or its discovery document does not match. Not the
+/// caller's fault and not a lost session: signing in again cannot help; the
+/// message names the broker setting to change.
+pub const UNSUPPORTED_ENVIRONMENT: &str = "UNSUPPORTED_ENVIRONMENT";
+
 /// The grpc-gateway error body:
 /// `{"code":16,"message":"Token empty","details":[ErrorInfo]}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
