@@ -306,3 +306,28 @@ async fn signing_in_again_as_the_same_account_replaces_and_revokes_its_session()
         "the replaced refresh token was revoked"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_sign_in_writes_its_session_once_under_its_accounts_entry() {
+    // Given nobody signed in on east
+    let east = Environment::start("east", ADA).await;
+    let store = Arc::new(MemoryStore::default());
+    let accounts = accounts(&[&east], Arc::clone(&store)).await;
+    store.take_written();
+    for _ in 0..2 {
+        // When Ada signs in (and, the second time, again)
+        let ada = run(&accounts, None, Command::SignIn { no_browser: false })
+            .await
+            .unwrap();
+        // Then the keychain was written once, under her account's entry: the
+        // tokens never sat in a second entry, not even for a moment
+        let entry = format!(
+            "{}|{}|{}",
+            east.url,
+            common::CLIENT_ID,
+            ada["subject"].as_str().unwrap()
+        );
+        assert_eq!(store.take_written(), std::slice::from_ref(&entry));
+        assert_eq!(store.accounts(), [entry]);
+    }
+}

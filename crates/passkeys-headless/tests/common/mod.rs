@@ -138,20 +138,27 @@ fn free_port() -> SocketAddr {
     probe.local_addr().unwrap()
 }
 
-/// A keychain in memory.
+/// A keychain in memory, which remembers the entries written.
 #[derive(Default)]
-pub struct MemoryStore(pub Mutex<HashMap<String, String>>);
+pub struct MemoryStore {
+    entries: Mutex<HashMap<String, String>>,
+    written: Mutex<Vec<String>>,
+}
 
 impl SecretStore for MemoryStore {
     fn get(&self, account: &str) -> passkeys_core::Result<Option<String>> {
-        Ok(self.0.lock().unwrap().get(account).cloned())
+        Ok(self.entries.lock().unwrap().get(account).cloned())
     }
     fn set(&self, account: &str, secret: &str) -> passkeys_core::Result<()> {
-        self.0.lock().unwrap().insert(account.into(), secret.into());
+        self.written.lock().unwrap().push(account.into());
+        self.entries
+            .lock()
+            .unwrap()
+            .insert(account.into(), secret.into());
         Ok(())
     }
     fn delete(&self, account: &str) -> passkeys_core::Result<()> {
-        self.0.lock().unwrap().remove(account);
+        self.entries.lock().unwrap().remove(account);
         Ok(())
     }
 }
@@ -162,7 +169,7 @@ impl MemoryStore {
     /// beside the account's own entry).
     pub fn accounts(&self) -> Vec<String> {
         let mut accounts: Vec<String> = self
-            .0
+            .entries
             .lock()
             .unwrap()
             .keys()
@@ -171,6 +178,11 @@ impl MemoryStore {
             .collect();
         accounts.sort();
         accounts
+    }
+
+    /// The entries written since the last call, in order.
+    pub fn take_written(&self) -> Vec<String> {
+        std::mem::take(&mut *self.written.lock().unwrap())
     }
 }
 
