@@ -10,8 +10,7 @@ mod common;
 use std::sync::Arc;
 
 use common::proxy::Gate;
-use common::{accounts, accounts_in, run, Environment, MemoryStore};
-use passkeys_core::{SecretStore, TokenVault};
+use common::{accounts, accounts_in, run, stored_refresh_token, Environment, MemoryStore};
 use passkeys_headless::cli::{AccountsCommand, Command, PasskeysCommand};
 use serde_json::Value;
 
@@ -251,23 +250,6 @@ async fn an_account_whose_environment_is_no_longer_configured_is_listed_and_remo
     assert!(entries[0].starts_with(east.url.as_str()), "{entries:?}");
     let ada_keys = run(&only_east, None, list_command()).await.unwrap();
     assert!(ada_keys.as_array().unwrap().is_empty());
-}
-
-/// The refresh token of the session kept for the account whose name starts
-/// with `prefix`, read as the app reads it (whole, or from its chunks).
-async fn stored_refresh_token(store: &Arc<MemoryStore>, prefix: &str) -> String {
-    let account = store
-        .accounts()
-        .into_iter()
-        .find(|account| account.starts_with(prefix))
-        .expect("a keychain entry");
-    let vault = TokenVault::new(Arc::clone(store) as Arc<dyn SecretStore>, account);
-    let session = vault.load().await.unwrap().expect("a stored session");
-    session
-        .refresh_token
-        .expect("a refresh token")
-        .secret()
-        .to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

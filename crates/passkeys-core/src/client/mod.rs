@@ -207,6 +207,32 @@ impl Client {
         })
     }
 
+    /// Whether someone is signed in with a session that still works: an
+    /// access token that has expired (or is about to) is refreshed first,
+    /// as any call would. What the command line's `status` answers;
+    /// [`Client::session`] only reads the keychain.
+    ///
+    /// # Errors
+    /// [`Error::SessionExpired`] when the sign-in server refuses the refresh
+    /// token (`invalid_grant`: the keychain entry is purged; sign in again),
+    /// or there is none; [`Error::Network`] or [`Error::Timeout`] when the
+    /// sign-in server cannot be reached (the session is kept: it may work
+    /// once the server answers); [`Error::Keychain`].
+    pub async fn checked_session(&self) -> Result<SessionState> {
+        let sessions = &self.inner.sessions;
+        let Some(mut session) = sessions.current().await? else {
+            return Ok(SessionState::SignedOut);
+        };
+        if sessions.needs_refresh(&session) {
+            session = sessions
+                .refresh(|| self.provider(), &session.access_token)
+                .await?;
+        }
+        Ok(SessionState::SignedIn {
+            account: session.account,
+        })
+    }
+
     async fn provider(&self) -> Result<Arc<Provider>> {
         self.inner
             .provider

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use passkeys_broker::RunningBroker;
-use passkeys_core::{Accounts, BrowserLauncher, ClientOptions, Config, SecretStore};
+use passkeys_core::{Accounts, BrowserLauncher, ClientOptions, Config, SecretStore, TokenVault};
 use passkeys_headless::cli::{execute, Command, Output};
 use scalekit_emulator::RunningEmulator;
 use serde_json::Value;
@@ -186,6 +186,23 @@ impl MemoryStore {
     }
 }
 
+/// The refresh token of the session kept for the account whose name starts
+/// with `prefix`, read as the app reads it (whole, or from its chunks).
+pub async fn stored_refresh_token(store: &Arc<MemoryStore>, prefix: &str) -> String {
+    let account = store
+        .accounts()
+        .into_iter()
+        .find(|account| account.starts_with(prefix))
+        .expect("a keychain entry");
+    let vault = TokenVault::new(Arc::clone(store) as Arc<dyn SecretStore>, account);
+    let session = vault.load().await.unwrap().expect("a stored session");
+    session
+        .refresh_token
+        .expect("a refresh token")
+        .secret()
+        .to_owned()
+}
+
 /// Signs in on the environment a sign-in link names, as its person (by
 /// email code), and comes back to the app's loopback.
 pub struct Browser {
@@ -256,12 +273,34 @@ pub async fn accounts_in(
     store: Arc<MemoryStore>,
     file: Option<std::path::PathBuf>,
 ) -> Accounts {
+    accounts_with(environments, store, file, ClientOptions::default()).await
+}
+
+/// [`accounts`], their clients reading the time from `clock`.
+pub async fn accounts_on_clock(
+    environments: &[&Environment],
+    store: Arc<MemoryStore>,
+    clock: Arc<passkeys_core::ManualClock>,
+) -> Accounts {
+    let options = ClientOptions {
+        clock,
+        ..ClientOptions::default()
+    };
+    accounts_with(environments, store, None, options).await
+}
+
+async fn accounts_with(
+    environments: &[&Environment],
+    store: Arc<MemoryStore>,
+    file: Option<std::path::PathBuf>,
+    options: ClientOptions,
+) -> Accounts {
     let named = environments
         .iter()
         .map(|environment| (environment.name.to_owned(), environment.config()))
         .collect();
     let browser = Browser::new(environments);
-    Accounts::open(named, store, browser, ClientOptions::default(), file)
+    Accounts::open(named, store, browser, options, file)
         .await
         .unwrap()
 }
