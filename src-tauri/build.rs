@@ -21,6 +21,7 @@ const COMMANDS: &[&str] = &[
     "remove_unconfigured_accounts",
     "environment",
     "diagnose",
+    "fix_link_scheme",
     "app_ready",
 ];
 

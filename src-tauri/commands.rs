@@ -162,7 +162,15 @@ pub async fn environment(state: State<'_, AppState>) -> Result<EnvironmentInfo, 
 /// the environment and its broker, the clock (the window's "Diagnose").
 #[tauri::command]
 pub async fn diagnose(state: State<'_, AppState>) -> Result<Report, UiError> {
-    state.diagnose().await
+    state.diagnose(false).await
+}
+
+/// The Diagnose panel's Fix for the link scheme (a check whose `repair` is
+/// `registerScheme`): registers it as `passkeys-desktop doctor --fix` does,
+/// the same code, and answers the doctor's report after it.
+#[tauri::command]
+pub async fn fix_link_scheme(state: State<'_, AppState>) -> Result<Report, UiError> {
+    state.diagnose(true).await
 }
 
 /// The UI's first view is on screen with the session known: records the
@@ -199,6 +207,7 @@ macro_rules! with_commands {
             remove_unconfigured_accounts,
             environment,
             diagnose,
+            fix_link_scheme,
             app_ready
         )
     };

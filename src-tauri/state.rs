@@ -109,11 +109,13 @@ impl AppState {
     }
 
     /// The doctor's report on this machine and the running core's
-    /// environment (the configuration alone when the core did not start).
+    /// environment (the configuration alone when the core did not start);
+    /// with `fix`, after registering the link scheme again, as
+    /// `passkeys-desktop doctor --fix` does.
     ///
     /// # Errors
-    /// When the doctor cannot run at all.
-    pub async fn diagnose(&self) -> Result<Report, UiError> {
+    /// When the doctor cannot run at all, or the scheme cannot be registered.
+    pub async fn diagnose(&self, fix: bool) -> Result<Report, UiError> {
         let client = match self.ready().await {
             Ok(ready) => ready.client().ok(),
             Err(_) => None,
@@ -122,7 +124,7 @@ impl AppState {
             Some(client) => Subject::Running(client.config()),
             None => Subject::ConfiguredWithoutStarting,
         };
-        Ok(diagnose(false, subject).await?)
+        Ok(diagnose(fix, subject).await?)
     }
 
     /// What the account view shows about the environment.

@@ -271,18 +271,59 @@ fn doctor_json_with_a_stale_scheme_registration_names_it() {
         text.replace(exec, "Exec=\"/opt/old/passkeys-desktop\" %u"),
     )
     .unwrap();
-    // When the doctor runs
-    let (code, report, _) = run(world.without_bus(&["doctor", "--json"]));
-    // Then the scheme check fails, naming the stale program and --fix
+    // When the doctor runs, for a sign-in that comes back by the deep link
+    let by_link = |args: &[&str]| {
+        let mut command = world.without_bus(args);
+        command.env("PASSKEYS_REDIRECT", "deeplink");
+        command
+    };
+    let (code, report, _) = run(by_link(&["doctor", "--json"]));
+    // Then the scheme check fails, naming the stale program and --fix, and
+    // the window may repair it itself
     let (scheme, detail, fix) = verdict(&report, "scheme");
     assert_eq!(scheme, "fail", "{report:#}");
     assert!(detail.contains("/opt/old/passkeys-desktop"), "{detail}");
     assert!(detail.contains("stale"), "{detail}");
     assert!(fix.contains("passkeys-desktop doctor --fix"), "{fix}");
+    assert_eq!(check(&report, "scheme")["repair"], "registerScheme");
     assert_eq!(code, Some(1));
     // And --fix repairs it
-    let (_, report, _) = run(world.without_bus(&["doctor", "--fix", "--json"]));
+    let (_, report, _) = run(by_link(&["doctor", "--fix", "--json"]));
     assert_eq!(verdict(&report, "scheme").0, "ok", "{report:#}");
+}
+
+#[test]
+fn doctor_json_with_a_loopback_redirect_needs_no_link_scheme() {
+    // Given a sign-in that comes back to the loopback, and no scheme registered
+    let (world, _) = World::new(false);
+    for redirect in [None, Some("loopback")] {
+        let mut command = world.without_bus(&["doctor", "--json"]);
+        if let Some(redirect) = redirect {
+            command.env("PASSKEYS_REDIRECT", redirect);
+        }
+        // When the doctor runs
+        let (_, report, stderr) = run(command);
+        // Then the scheme check says it is not needed: ok, nothing to fix
+        let (scheme, detail, fix) = verdict(&report, "scheme");
+        assert_eq!(scheme, "ok", "{report:#}\n{stderr}");
+        assert!(detail.starts_with("Not needed"), "{detail}");
+        assert_eq!(fix, "");
+        assert!(check(&report, "scheme").get("repair").is_none());
+        // And only the keychain (no D-Bus session here) fails
+        let failed: Vec<&str> = report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|check| check["verdict"] == "fail")
+            .map(|check| check["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(failed, ["keychain"], "{report:#}");
+    }
+    let entry = world
+        .home
+        .path()
+        .join("data/applications/passkeys-desktop-handler.desktop");
+    assert!(!entry.exists(), "the doctor registered nothing");
 }
 
 #[test]

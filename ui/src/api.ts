@@ -166,6 +166,9 @@ export interface SignedInSession {
 /** A doctor check's verdict. */
 export type Verdict = "ok" | "warn" | "fail";
 
+/** A repair the app can make itself (`Repair` in Rust): the Diagnose panel offers a Fix button. */
+export type Repair = "registerScheme";
+
 /** One check of the doctor (`Check` in Rust). */
 export interface DoctorCheck {
   /** `config`, `keychain`, `scheme`, `environment`, `broker`, `clock` or `loopback`. */
@@ -176,6 +179,8 @@ export interface DoctorCheck {
   detail: string;
   /** The one thing to do, when the verdict is not `ok`. */
   fix?: string;
+  /** A repair the app can make itself, instead of the command `fix` names. */
+  repair?: Repair;
 }
 
 /** Everything the doctor found (`Report` in Rust); `settings` are for the command line's report. */
@@ -343,6 +348,15 @@ export function signOutOtherSessions(): Promise<number> {
 /** Runs the doctor: the keychain, the link scheme, the configuration, the environment and its broker, the clock. */
 export function diagnose(): Promise<DoctorReport> {
   return call("diagnose");
+}
+
+/**
+ * Registers the link scheme for this app, as `passkeys-desktop doctor --fix`
+ * does (the same code), and runs the doctor again: the Fix of a check whose
+ * `repair` is `registerScheme`.
+ */
+export function fixLinkScheme(): Promise<DoctorReport> {
+  return call("fix_link_scheme");
 }
 
 /** Tells the app that the first view is on screen with the session state known. */

@@ -1,7 +1,11 @@
-/** The "Diagnose" panel: the doctor's checks, each with a plain verdict and, when it is not right, the one thing to do. */
+/**
+ * The "Diagnose" panel: the doctor's checks, each with a plain verdict and,
+ * when it is not right, the one thing to do, or a Fix button when the app
+ * can repair it itself (the link scheme's registration).
+ */
 import * as api from "./api.js";
-import type { DoctorCheck, DoctorReport, Verdict } from "./api.js";
-import { h } from "./dom.js";
+import type { DoctorCheck, DoctorReport, Repair, Verdict } from "./api.js";
+import { button, h } from "./dom.js";
 
 /** What each check is about, in words. */
 const CHECK_TITLES: Readonly<Record<string, string>> = {
@@ -39,7 +43,49 @@ export function summary(report: DoctorReport): string {
   }
 }
 
-function checkItem(check: DoctorCheck): HTMLElement {
+/** What a check offers: a repair the app makes itself (a Fix button), else the thing to do in words, else nothing. */
+export type Remedy = { kind: "repair"; repair: Repair } | { kind: "todo"; text: string } | { kind: "none" };
+
+/** The remedy a check offers: a repair instead of the command its `fix` names, when the app can make it. */
+export function remedyOf(check: DoctorCheck): Remedy {
+  if (check.verdict === "ok") return { kind: "none" };
+  if (check.repair !== undefined) return { kind: "repair", repair: check.repair };
+  if (check.fix !== undefined) return { kind: "todo", text: check.fix };
+  return { kind: "none" };
+}
+
+/** Each repair's command: it repairs, then answers the doctor's report after it. */
+const REPAIRS: Readonly<Record<Repair, () => Promise<DoctorReport>>> = {
+  registerScheme: api.fixLinkScheme,
+};
+
+/** Makes `repair` (the same code as `passkeys-desktop doctor --fix`) and answers the new report. */
+export function runRepair(repair: Repair): Promise<DoctorReport> {
+  return REPAIRS[repair]();
+}
+
+function remedyLine(check: DoctorCheck, body: HTMLElement): HTMLElement | false {
+  const remedy = remedyOf(check);
+  switch (remedy.kind) {
+    case "none":
+      return false;
+    case "todo":
+      return h("div", { className: "check-fix" }, h("strong", {}, "To do: "), remedy.text);
+    case "repair": {
+      const fix = button(
+        "Fix",
+        () => {
+          fix.disabled = true;
+          void show(body, runRepair(remedy.repair));
+        },
+        { size: "small", testId: "diagnose-fix", label: `Fix: ${checkTitle(check)}` },
+      );
+      return h("div", { className: "check-fix" }, fix);
+    }
+  }
+}
+
+function checkItem(check: DoctorCheck, body: HTMLElement): HTMLElement {
   return h(
     "li",
     { className: `check check-${check.verdict}`, testId: "diagnose-check" },
@@ -49,9 +95,31 @@ function checkItem(check: DoctorCheck): HTMLElement {
       {},
       h("div", { className: "check-title" }, checkTitle(check)),
       h("div", { className: "check-detail" }, check.detail),
-      check.fix !== undefined ? h("div", { className: "check-fix" }, h("strong", {}, "To do: "), check.fix) : false,
+      remedyLine(check, body),
     ),
   );
+}
+
+/** Shows the report `running` answers (or its error) in `body`, "Checking…" meanwhile. */
+async function show(body: HTMLElement, running: Promise<DoctorReport>): Promise<void> {
+  body.setAttribute("aria-busy", "true");
+  body.replaceChildren(h("p", { className: "state", testId: "diagnose-running" }, "Checking…"));
+  let content: HTMLElement[];
+  try {
+    const report = await running;
+    content = [
+      h("p", { className: `diagnose-summary check-${report.verdict}`, testId: "diagnose-summary" }, summary(report)),
+      h(
+        "ul",
+        { className: "checks", testId: "diagnose-report", attrs: { "aria-label": "Checks" } },
+        ...report.checks.map((check) => checkItem(check, body)),
+      ),
+    ];
+  } catch (caught) {
+    content = [h("p", { className: "state state-error", testId: "diagnose-error" }, api.toUiError(caught).message)];
+  }
+  body.replaceChildren(...content);
+  body.setAttribute("aria-busy", "false");
 }
 
 /**
@@ -63,20 +131,9 @@ export async function openDiagnose(returnFocus: HTMLElement | null): Promise<voi
   const body = document.getElementById("diagnose-body");
   if (!(dialog instanceof HTMLDialogElement) || body === null) return;
   dialog.addEventListener("close", () => returnFocus?.focus(), { once: true });
-  body.setAttribute("aria-busy", "true");
-  body.replaceChildren(h("p", { className: "state", testId: "diagnose-running" }, "Checking…"));
+  const running = api.diagnose();
+  const shown = show(body, running);
   dialog.showModal();
   dialog.querySelector<HTMLButtonElement>("[data-testid=diagnose-close]")?.focus();
-  let content: HTMLElement[];
-  try {
-    const report = await api.diagnose();
-    content = [
-      h("p", { className: `diagnose-summary check-${report.verdict}`, testId: "diagnose-summary" }, summary(report)),
-      h("ul", { className: "checks", testId: "diagnose-report", attrs: { "aria-label": "Checks" } }, ...report.checks.map(checkItem)),
-    ];
-  } catch (caught) {
-    content = [h("p", { className: "state state-error", testId: "diagnose-error" }, api.toUiError(caught).message)];
-  }
-  body.replaceChildren(...content);
-  body.setAttribute("aria-busy", "false");
+  await shown;
 }

@@ -125,9 +125,10 @@ pub mod fuzzing {
         }
     }
 
-    /// Parses a grpc-gateway error body as the passkeys API client does.
+    /// Parses a grpc-gateway error body as the passkeys API client does
+    /// for a request about one passkey.
     pub fn error_body(status: u16, body: &[u8]) -> crate::ApiError {
-        crate::passkeys::decode_error(status, body)
+        crate::passkeys::decode_error(status, body, crate::passkeys::Asked::Passkey)
     }
 
     /// Decodes a list answer and a rename answer into the UI's view models;

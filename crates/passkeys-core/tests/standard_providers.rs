@@ -293,34 +293,48 @@ async fn a_passkeys_api_address_without_the_route_is_named() {
     let env = Env::start().await;
     let (app, _, store, _) = signed_in(&env).await;
     let before = store.snapshot();
+    let is_broker_api = |request: &common::Request| request.target.starts_with("/api/v1/");
     for page in [
         http_response(404, "text/html", b"<h1>404 Not Found</h1>"),
         http_response(404, "text/plain", b""),
         json_response(404, &json!({"error": "Not Found", "status": 404})),
     ] {
-        env.respond_when(|request| request.is_api(), page);
+        env.respond_when(is_broker_api, page);
 
-        // When passkeys are listed
-        let error = app.list_passkeys().await.unwrap_err();
+        // When passkeys are listed, and sessions
+        let passkeys = app.list_passkeys().await.unwrap_err();
+        let sessions = app.list_sessions().await.unwrap_err();
 
-        // Then the message names where the API was looked for, not a missing passkey
-        assert_eq!(error.kind(), ErrorKind::Config, "{error}");
-        assert_eq!(
-            error.to_string(),
-            format!(
-                "The passkeys API was not found at {}api/v1/webauthn/credentials. Check the passkeys broker's address (api_url).",
-                env.api_url
-            )
-        );
+        // Then each message names where its API was looked for, not a missing passkey
+        for (error, api, route) in [
+            (passkeys, "passkeys", "api/v1/webauthn/credentials"),
+            (sessions, "sessions", "api/v1/sessions"),
+        ] {
+            assert_eq!(error.kind(), ErrorKind::Config, "{error}");
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "The {api} API was not found at {}{route}. Check the passkeys broker's address (api_url).",
+                    env.api_url
+                )
+            );
+        }
     }
     assert_eq!(store.snapshot(), before, "still signed in");
 
-    // And a 404 in the API's own error shape still reads as "not found"
+    // And a 404 in the API's own error shape still reads as "not found",
+    // naming the list asked for and keeping the broker's words
     env.respond_when(
-        |request| request.is_api(),
+        is_broker_api,
         json_response(404, &json!({"code": 5, "message": "user not found"})),
     );
-    let error = app.list_passkeys().await.unwrap_err();
-    assert_eq!(error.kind(), ErrorKind::NotFound);
-    assert_eq!(error.to_string(), "user not found");
+    let passkeys = app.list_passkeys().await.unwrap_err();
+    let sessions = app.list_sessions().await.unwrap_err();
+    for (error, list) in [(passkeys, "your passkeys"), (sessions, "your sessions")] {
+        assert_eq!(error.kind(), ErrorKind::NotFound);
+        let message = error.to_string();
+        assert!(message.contains(list), "{message}");
+        assert!(message.contains("user not found"), "{message}");
+        assert!(!message.contains("That passkey"), "{message}");
+    }
 }

@@ -76,10 +76,14 @@ pub async fn diagnose(fix: bool, subject: Subject<'_>) -> passkeys_core::Result<
         || DEFAULT_KEYCHAIN_SERVICE.to_owned(),
         Config::deep_link_scheme,
     );
+    // Accounts may be on several environments: the window (whose current
+    // account's environment `run` checks) and the command line both check
+    // every one the configuration names.
     let mut checker = Doctor::new(
         Arc::new(SystemKeychain::new(service)),
         Arc::new(SystemClock),
-    )?;
+    )?
+    .with_other_environments(configured_environments());
     if let Some(registration) = scheme_registration(scheme) {
         checker = checker.with_scheme(registration);
     }
@@ -90,17 +94,7 @@ pub async fn diagnose(fix: bool, subject: Subject<'_>) -> passkeys_core::Result<
         Subject::Running(config) => Some(config),
         _ => local.as_ref().map(|(config, _)| config),
     };
-    // The environment `run` checks: the configured one, else the local one.
-    let checked = inspection
-        .config
-        .as_ref()
-        .or(environment)
-        .map(|config| (config.environment_url.clone(), config.client_id.clone()));
-    let report = checker.run(inspection, environment).await;
-    // Accounts may be on several environments: the window (whose current
-    // account's environment was just checked) and the command line both
-    // check every one the configuration names.
-    let mut report = with_every_other_environment(&checker, report, checked).await;
+    let mut report = checker.run(inspection, environment).await;
     if let Some(error) = local_failed {
         let mut checks = report.checks;
         checks.push(Check::fail(
@@ -116,31 +110,20 @@ pub async fn diagnose(fix: bool, subject: Subject<'_>) -> passkeys_core::Result<
     Ok(report)
 }
 
-/// Adds the checks of every other environment the configuration names
-/// (accounts on several environments: each environment, its broker, the
-/// clock against it and its loopback port), each check naming its
-/// environment or broker URL. `checked` is the one already checked.
-async fn with_every_other_environment(
-    checker: &Doctor,
-    report: Report,
-    checked: Option<(url::Url, String)>,
-) -> Report {
+/// Every environment the configuration names (none when it cannot be
+/// read: the configuration check says what is wrong with the file).
+fn configured_environments() -> Vec<Config> {
     let Ok(environments) = Config::load_environments() else {
-        // The configuration check already says what is wrong with the file.
-        return report;
+        return Vec::new();
     };
-    let mut checks = report.checks;
-    for named in environments.list {
-        let EnvironmentKind::Configured(config) = named.kind else {
-            continue;
-        };
-        let key = (config.environment_url.clone(), config.client_id.clone());
-        if checked.as_ref() == Some(&key) {
-            continue;
-        }
-        checks.extend(checker.environment_checks(&config).await);
-    }
-    Report::new(checks, report.settings)
+    environments
+        .list
+        .into_iter()
+        .filter_map(|named| match named.kind {
+            EnvironmentKind::Configured(config) => Some(*config),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The deep-link registration of this binary (Linux; elsewhere the

@@ -10,8 +10,7 @@ mod common;
 use std::sync::Arc;
 
 use common::proxy::Gate;
-use common::{accounts, accounts_in, run, Environment, MemoryStore};
-use passkeys_core::{SecretStore, TokenVault};
+use common::{accounts, accounts_in, run, stored_refresh_token, Environment, MemoryStore};
 use passkeys_headless::cli::{AccountsCommand, Command, PasskeysCommand};
 use serde_json::Value;
 
@@ -253,23 +252,6 @@ async fn an_account_whose_environment_is_no_longer_configured_is_listed_and_remo
     assert!(ada_keys.as_array().unwrap().is_empty());
 }
 
-/// The refresh token of the session kept for the account whose name starts
-/// with `prefix`, read as the app reads it (whole, or from its chunks).
-async fn stored_refresh_token(store: &Arc<MemoryStore>, prefix: &str) -> String {
-    let account = store
-        .accounts()
-        .into_iter()
-        .find(|account| account.starts_with(prefix))
-        .expect("a keychain entry");
-    let vault = TokenVault::new(Arc::clone(store) as Arc<dyn SecretStore>, account);
-    let session = vault.load().await.unwrap().expect("a stored session");
-    session
-        .refresh_token
-        .expect("a refresh token")
-        .secret()
-        .to_owned()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn signing_in_again_as_the_same_account_replaces_and_revokes_its_session() {
     // Given Ada signed in on east
@@ -305,4 +287,29 @@ async fn signing_in_again_as_the_same_account_replaces_and_revokes_its_session()
         400,
         "the replaced refresh token was revoked"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_sign_in_writes_its_session_once_under_its_accounts_entry() {
+    // Given nobody signed in on east
+    let east = Environment::start("east", ADA).await;
+    let store = Arc::new(MemoryStore::default());
+    let accounts = accounts(&[&east], Arc::clone(&store)).await;
+    store.take_written();
+    for _ in 0..2 {
+        // When Ada signs in (and, the second time, again)
+        let ada = run(&accounts, None, Command::SignIn { no_browser: false })
+            .await
+            .unwrap();
+        // Then the keychain was written once, under her account's entry: the
+        // tokens never sat in a second entry, not even for a moment
+        let entry = format!(
+            "{}|{}|{}",
+            east.url,
+            common::CLIENT_ID,
+            ada["subject"].as_str().unwrap()
+        );
+        assert_eq!(store.take_written(), std::slice::from_ref(&entry));
+        assert_eq!(store.accounts(), [entry]);
+    }
 }

@@ -5,14 +5,15 @@ use std::sync::Arc;
 
 use super::state::{AccountId, KnownAccount, State};
 use super::{lock, unknown_environment, AccountSummary, Accounts};
-use crate::client::{Client, SignInProgress};
+use crate::client::{Client, NewSession, SignInProgress};
 use crate::error::{Error, Result};
-use crate::vault::TokenVault;
+use crate::vault::{StoredSession, TokenVault};
 
 impl Accounts {
-    /// The client that signs in to environment `name` (its entry is the
-    /// one an earlier version used); after its sign-in,
-    /// [`Accounts::file_signed_in`] makes the session an account.
+    /// The client that signs in to environment `name`. It stores no new
+    /// session: [`Accounts::sign_in`] stores it under its account's own
+    /// entry. Its own entry is the one an earlier version kept its one
+    /// session under, filed under its account when the accounts open.
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for an unknown environment.
@@ -32,6 +33,7 @@ impl Accounts {
 
     /// Signs in to environment `name` through the browser; the new account
     /// becomes the current one (another account signed in stays signed in).
+    /// The session is written once, under the account's own keychain entry.
     ///
     /// # Errors
     /// As [`Accounts::sign_in_client`] and [`Client::sign_in`].
@@ -40,34 +42,51 @@ impl Accounts {
         name: &str,
         progress: impl Fn(SignInProgress) + Send + Sync + 'static,
     ) -> Result<AccountSummary> {
-        self.sign_in_client(name)?.sign_in(progress).await?;
-        self.file_signed_in(name)
-            .await?
-            .ok_or(Error::SignInRequired)
+        let NewSession { provider, session } = self
+            .sign_in_client(name)?
+            .sign_in_unstored(progress)
+            .await?;
+        let _one_at_a_time = self.shared.changes.lock().await;
+        self.file(name, session, Some(&provider)).await
     }
 
-    /// Files the session environment `name`'s sign-in client holds (a new
-    /// sign-in, or an earlier version's session) under its account's own
-    /// keychain entry, and makes that account current. `None`: there was none.
+    /// Files the session an earlier version kept for environment `name`
+    /// (under `<environment url>|<client id>`) under its account's own
+    /// entry, deletes the old entry, and makes that account current.
+    /// `None`: there was none.
     ///
     /// # Errors
     /// [`Error::Keychain`], or [`Error::Config`] when the accounts file
     /// cannot be written.
-    pub async fn file_signed_in(&self, name: &str) -> Result<Option<AccountSummary>> {
+    pub(super) async fn file_earlier_session(&self, name: &str) -> Result<Option<AccountSummary>> {
         let _one_at_a_time = self.shared.changes.lock().await;
-        let staging = self.sign_in_client(name)?;
-        let Some(session) = staging.stored_session().await? else {
+        let earlier = self.sign_in_client(name)?;
+        let Some(session) = earlier.stored_session().await? else {
             return Ok(None);
         };
-        let config = staging.config();
+        let filed = self.file(name, session, None).await?;
+        earlier.forget_session().await?;
+        Ok(Some(filed))
+    }
+
+    /// Stores `session` with its account's client (its own keychain entry,
+    /// one write; `provider` revokes a session it replaces) and makes that
+    /// account current. Callers hold the `changes` lock.
+    async fn file(
+        &self,
+        name: &str,
+        session: StoredSession,
+        provider: Option<&crate::oidc::Provider>,
+    ) -> Result<AccountSummary> {
+        let config = self
+            .environment(name)
+            .ok_or_else(|| unknown_environment(name))?;
         let id = AccountId {
             issuer: config.environment_url.to_string(),
             client_id: config.client_id.clone(),
             subject: session.account.subject.clone(),
         };
         let key = id.key();
-        let vault = TokenVault::new(Arc::clone(&self.shared.store), key.clone());
-        let client = self.build(config, vault)?;
         let known = KnownAccount {
             id,
             environment: name.to_owned(),
@@ -75,14 +94,24 @@ impl Accounts {
             email: session.account.email.clone(),
             name: session.account.name.clone(),
         };
-        client.adopt_session(session).await?;
-        staging.forget_session().await?;
+        let existing = lock(&self.shared.clients).get(&key).cloned();
+        let client = match existing {
+            Some(client) => client,
+            None => {
+                let vault = TokenVault::new(Arc::clone(&self.shared.store), key.clone());
+                self.build(config, vault)?
+            }
+        };
+        client.store_session(session, provider).await?;
         lock(&self.shared.clients).insert(key.clone(), client);
         self.change_state(|state| {
             state.upsert(known);
             state.current = Some(key.clone());
         })?;
-        Ok(self.list().into_iter().find(|account| account.key == key))
+        self.list()
+            .into_iter()
+            .find(|account| account.key == key)
+            .ok_or(Error::SignInRequired)
     }
 
     /// Signs the account `selector` names out: its refresh token is revoked,

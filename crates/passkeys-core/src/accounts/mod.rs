@@ -9,12 +9,14 @@
 //! identity shown (email, name, environment) is cached in the accounts file
 //! (`state.rs`), which holds no secret.
 //!
-//! A sign-in goes through the environment's *sign-in client*, whose entry
-//! is `<environment url>|<client id>`, the name an earlier version kept its
-//! one session under. Once signed in the session is filed under its
-//! account's own entry and that entry is deleted. The same filing adopts an
-//! earlier version's session when the accounts open, so nobody is signed
-//! out by the upgrade.
+//! A sign-in goes through the environment's *sign-in client* (the browser,
+//! the callback, the code exchange), which stores nothing: the new session
+//! is written once, under its account's own entry, by that account's client
+//! (the account is known only after the exchange). The sign-in client's own
+//! entry, `<environment url>|<client id>`, is where an earlier version kept
+//! its one session: when the accounts open, such a session is filed under
+//! its account's entry and the old entry deleted, so nobody is signed out
+//! by the upgrade.
 //!
 //! An account whose environment is no longer configured is listed as not
 //! configured ([`AccountSummary::configured`]); [`Accounts::remove_stale`]
@@ -111,7 +113,7 @@ impl Accounts {
         };
         let names: Vec<String> = accounts.environment_names();
         for name in names {
-            if let Err(error) = accounts.file_signed_in(&name).await {
+            if let Err(error) = accounts.file_earlier_session(&name).await {
                 tracing::warn!("could not file the session of {name}: {error}");
             }
         }

@@ -86,6 +86,7 @@ mod sessions;
 mod sign_in;
 mod step_up;
 
+pub(crate) use sign_in::NewSession;
 use sign_in::PendingSignIn;
 
 struct Inner {
@@ -182,39 +183,9 @@ impl Client {
     }
 
     /// The stored session, tokens included: only for [`crate::Accounts`],
-    /// which files a new sign-in under its account's own entry.
+    /// which files an earlier version's session under its account's own entry.
     pub(crate) async fn stored_session(&self) -> Result<Option<crate::vault::StoredSession>> {
         self.inner.sessions.current().await
-    }
-
-    /// Stores `session` as this client's (keychain first); the refresh
-    /// token of a session it replaces is revoked (best effort), as a new
-    /// sign-in's is.
-    pub(crate) async fn adopt_session(&self, session: crate::vault::StoredSession) -> Result<()> {
-        let replaced = match self.inner.sessions.current().await {
-            Ok(old) => old.and_then(|old| old.refresh_token),
-            Err(err) => {
-                tracing::warn!("could not read the session being replaced: {err}");
-                None
-            }
-        };
-        let new_refresh = session
-            .refresh_token
-            .as_ref()
-            .map(|t| t.secret().to_owned());
-        self.inner.sessions.replace(session).await?;
-        let Some(old) = replaced.filter(|old| Some(old.secret()) != new_refresh.as_ref()) else {
-            return Ok(());
-        };
-        match self.provider().await {
-            Ok(provider) => {
-                if let Err(err) = provider.revoke(&old).await {
-                    tracing::warn!("revoking the replaced session's refresh token failed: {err}");
-                }
-            }
-            Err(err) => tracing::warn!("could not revoke the replaced session: {err}"),
-        }
-        Ok(())
     }
 
     /// Forgets the session here only: the keychain entry is deleted, nothing
@@ -233,6 +204,32 @@ impl Client {
                 account: session.account,
             },
             None => SessionState::SignedOut,
+        })
+    }
+
+    /// Whether someone is signed in with a session that still works: an
+    /// access token that has expired (or is about to) is refreshed first,
+    /// as any call would. What the command line's `status` answers;
+    /// [`Client::session`] only reads the keychain.
+    ///
+    /// # Errors
+    /// [`Error::SessionExpired`] when the sign-in server refuses the refresh
+    /// token (`invalid_grant`: the keychain entry is purged; sign in again),
+    /// or there is none; [`Error::Network`] or [`Error::Timeout`] when the
+    /// sign-in server cannot be reached (the session is kept: it may work
+    /// once the server answers); [`Error::Keychain`].
+    pub async fn checked_session(&self) -> Result<SessionState> {
+        let sessions = &self.inner.sessions;
+        let Some(mut session) = sessions.current().await? else {
+            return Ok(SessionState::SignedOut);
+        };
+        if sessions.needs_refresh(&session) {
+            session = sessions
+                .refresh(|| self.provider(), &session.access_token)
+                .await?;
+        }
+        Ok(SessionState::SignedIn {
+            account: session.account,
         })
     }
 

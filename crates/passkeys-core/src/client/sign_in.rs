@@ -8,13 +8,16 @@
 //!    guard removes it whatever happens.
 //! 3. **Exchange** (`Provider::exchange_code`): the code for tokens, the ID
 //!    token verified and the account known (checked there, once).
-//! 4. **Store** ([`Client::store_signed_in`]): the keychain gets the new
-//!    session; a session it replaces has its refresh token revoked.
+//! 4. **Store** ([`Client::store_session`]): the keychain gets the new
+//!    session, in one write; a session it replaces has its refresh token
+//!    revoked. [`crate::Accounts`] stores it with the account's own client
+//!    (its own entry), never first under the sign-in client's.
 //!
 //! Deep links that complete a pending sign-in are handled here too
 //! ([`Client::handle_deep_link`]).
 
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::oneshot;
@@ -30,6 +33,30 @@ use crate::loopback::LoopbackListener;
 use crate::oidc::{Provider, SignedIn};
 use crate::secret::CsrfToken;
 use crate::vault::{Account, StoredSession};
+
+/// A signed-in session not stored yet, and the provider that issued it
+/// (which revokes the refresh token of a session it replaces).
+pub(crate) struct NewSession {
+    pub(crate) provider: Arc<Provider>,
+    pub(crate) session: StoredSession,
+}
+
+impl NewSession {
+    /// The session of a completed code exchange.
+    pub(super) fn new(provider: Arc<Provider>, signed_in: SignedIn) -> NewSession {
+        let SignedIn { tokens, account } = signed_in;
+        NewSession {
+            provider,
+            session: StoredSession {
+                access_token: tokens.access_token,
+                refresh_token: tokens.refresh_token,
+                id_token: tokens.id_token,
+                expires_at: tokens.expires_at,
+                account,
+            },
+        }
+    }
+}
 
 /// What a callback delivered by deep link carries to the waiting sign-in.
 type CallbackOutcome = std::result::Result<CallbackCode, CallbackError>;
@@ -66,8 +93,24 @@ impl Client {
         &self,
         progress: impl Fn(SignInProgress) + Send + Sync + 'static,
     ) -> Result<Account> {
+        let new = self.sign_in_unstored(progress).await?;
+        let account = new.session.account.clone();
+        self.store_session(new.session, Some(&new.provider)).await?;
+        Ok(account)
+    }
+
+    /// Steps 1 to 3 of [`Client::sign_in`], storing nothing: the new
+    /// session, which [`crate::Accounts`] stores under its account's own
+    /// keychain entry (known only now, by the ID token's subject).
+    ///
+    /// # Errors
+    /// As [`Client::sign_in`], but never keychain errors.
+    pub(crate) async fn sign_in_unstored(
+        &self,
+        progress: impl Fn(SignInProgress) + Send + Sync + 'static,
+    ) -> Result<NewSession> {
         let (provider, signed_in) = self.authenticate(&progress, None).await?;
-        self.store_signed_in(&provider, signed_in).await
+        Ok(NewSession::new(provider, signed_in))
     }
 
     /// Steps 1 to 3: the browser, its callback and the code exchange; with
@@ -77,7 +120,7 @@ impl Client {
         &self,
         progress: &(impl Fn(SignInProgress) + Send + Sync),
         step_up: Option<Duration>,
-    ) -> Result<(std::sync::Arc<Provider>, SignedIn)> {
+    ) -> Result<(Arc<Provider>, SignedIn)> {
         let provider = self.provider().await?;
         let (redirect_uri, listener) = self.redirect_target().await?;
         let request = provider.authorize(&self.inner.config.scopes, &redirect_uri, step_up)?;
@@ -139,39 +182,51 @@ impl Client {
         }
     }
 
-    /// Step 4: keeps the new session in the keychain, then revokes the
-    /// refresh token of the session it replaced (another account, or the
-    /// same one signed in again), so that a replaced session cannot come back.
-    pub(super) async fn store_signed_in(
+    /// Step 4, the one routine that stores a session (a sign-in, a
+    /// confirmation, an earlier version's session filed under its
+    /// account): keeps `session` as this client's in one keychain write,
+    /// then revokes the refresh token of the session it replaced (another
+    /// account, or the same one signed in again; best effort, through
+    /// `provider` or else this client's), so that a replaced session cannot
+    /// come back.
+    ///
+    /// # Errors
+    /// [`Error::Keychain`] when the session could not be stored.
+    pub(crate) async fn store_session(
         &self,
-        provider: &Provider,
-        signed_in: SignedIn,
-    ) -> Result<Account> {
-        let SignedIn { tokens, account } = signed_in;
+        session: StoredSession,
+        provider: Option<&Provider>,
+    ) -> Result<()> {
         let replaced = match self.inner.sessions.current().await {
-            Ok(session) => session.and_then(|s| s.refresh_token),
+            Ok(old) => old.and_then(|old| old.refresh_token),
             Err(err) => {
                 tracing::warn!("could not read the session being replaced: {err}");
                 None
             }
         };
+        let new_refresh = session
+            .refresh_token
+            .as_ref()
+            .map(|token| token.secret().to_owned());
         self.inner
             .sessions
-            .replace(StoredSession {
-                access_token: tokens.access_token,
-                refresh_token: tokens.refresh_token,
-                id_token: tokens.id_token,
-                expires_at: tokens.expires_at,
-                account: account.clone(),
-            })
+            .replace(session)
             .instrument(tracing::info_span!("sign_in.keychain_write"))
             .await?;
-        if let Some(old) = replaced {
-            if let Err(err) = provider.revoke(&old).await {
-                tracing::warn!("revoking the replaced session's refresh token failed: {err}");
-            }
+        let Some(old) = replaced.filter(|old| Some(old.secret()) != new_refresh.as_ref()) else {
+            return Ok(());
+        };
+        let revoked = match provider {
+            Some(provider) => provider.revoke(&old).await,
+            None => match self.provider().await {
+                Ok(provider) => provider.revoke(&old).await,
+                Err(err) => Err(err),
+            },
+        };
+        if let Err(err) = revoked {
+            tracing::warn!("revoking the replaced session's refresh token failed: {err}");
         }
-        Ok(account)
+        Ok(())
     }
 
     /// Whether a sign-in is waiting for the browser (a deep link may be its

@@ -15,6 +15,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::sessions::session_id_of;
+use super::sign_in::NewSession;
 use super::{Client, SignInProgress};
 use crate::error::{Error, Result};
 use crate::vault::Account;
@@ -72,7 +73,9 @@ impl Client {
             .id_token
             .as_ref()
             .and_then(|token| session_id_of(token.secret()));
-        let account = self.store_signed_in(&provider, signed_in).await?;
+        let new = NewSession::new(provider, signed_in);
+        let account = new.session.account.clone();
+        self.store_session(new.session, Some(&new.provider)).await?;
         self.end_replaced_session(replaced).await;
         Ok(account)
     }

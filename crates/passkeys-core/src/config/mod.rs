@@ -316,6 +316,18 @@ impl Config {
         }
     }
 
+    /// Whether the browser comes back to the app by a link of its scheme
+    /// (a deep-link redirect, or a sign-out return to a private-use
+    /// scheme), which the system must route to this app. A loopback
+    /// redirect needs no registered scheme.
+    pub fn uses_link_scheme(&self) -> bool {
+        matches!(self.redirect, RedirectMode::DeepLink { .. })
+            || self
+                .post_logout_redirect_uri
+                .as_ref()
+                .is_some_and(|uri| !matches!(uri.scheme(), "http" | "https"))
+    }
+
     /// The `post_logout_redirect_uri` to send at sign-out, if any.
     pub fn effective_post_logout_redirect_uri(&self) -> Option<Url> {
         if let Some(uri) = &self.post_logout_redirect_uri {

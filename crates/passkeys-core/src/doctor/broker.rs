@@ -1,13 +1,19 @@
 //! The passkeys broker: it answers, passes its own Host check for the name
-//! the app uses, and trusts the same environment (its
-//! `/.well-known/passkeys-broker` names the issuer).
+//! the app uses, trusts the same environment (its
+//! `/.well-known/passkeys-broker` names the issuer), and is ready (its
+//! `/readyz`: it has the environment's signing keys and can get its own
+//! client-credentials token).
 
 use url::Url;
 
-use super::Check;
+use super::{Check, Verdict};
 
 /// Where the broker describes itself.
 const WELL_KNOWN: &str = ".well-known/passkeys-broker";
+/// Where the broker says whether it is ready.
+const READYZ: &str = "readyz";
+/// Longest reason read from `/readyz`'s answer, in characters.
+const MAX_REASON_CHARS: usize = 300;
 
 /// Asks `broker` which issuer and client it trusts.
 pub(super) async fn check(
@@ -57,7 +63,58 @@ pub(super) async fn check(
             "Check api_url (PASSKEYS_API_URL) and the broker's logs.",
         ),
     };
+    let check = match check.verdict {
+        Verdict::Fail => check,
+        _ => readiness(http, &subject).await.unwrap_or(check),
+    };
     check.about(subject)
+}
+
+/// Asks the broker at `base` whether it is ready: `None` when it is (or
+/// has no `/readyz`, an older version), else the failed check, with the
+/// reason its answer gives.
+async fn readiness(http: &reqwest::Client, base: &str) -> Option<Check> {
+    let url = format!("{base}/{READYZ}");
+    let response = match http.get(&url).send().await {
+        Ok(response) => response,
+        Err(error) => {
+            let detail = super::environment::without_url(&error);
+            return Some(Check::fail(
+                "broker",
+                format!("The broker did not answer its readiness check ({url}): {detail}."),
+                "Check the broker's logs, or ask your organisation whether its passkeys broker is running.",
+            ));
+        }
+    };
+    let status = response.status().as_u16();
+    if status == 200 || status == 404 {
+        return None;
+    }
+    let reason = response
+        .json::<serde_json::Value>()
+        .await
+        .ok()
+        .and_then(|body| body.get("reason")?.as_str().map(clean))
+        .filter(|reason| !reason.trim().is_empty());
+    let detail = match reason {
+        Some(reason) => format!("The broker answers but is not ready (HTTP {status}): {reason}."),
+        None => format!("The broker answers but is not ready ({url} answered HTTP {status})."),
+    };
+    Some(Check::fail(
+        "broker",
+        detail,
+        "Passkeys cannot be managed until it is ready: check the broker's logs and its configuration (the environment's address, its client ID and secret).",
+    ))
+}
+
+/// A reason as people may read it: no control characters, at most
+/// [`MAX_REASON_CHARS`].
+fn clean(reason: &str) -> String {
+    reason
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_REASON_CHARS)
+        .collect()
 }
 
 /// The broker's `issuer` (and `client_id`, when given) against ours.

@@ -84,6 +84,20 @@ pub struct Check {
     /// The one thing to do, when the verdict is not `ok`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
+    /// A repair the app can make itself (the window offers a Fix button
+    /// instead of the command `fix` names).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repair: Option<Repair>,
+}
+
+/// A repair the app can make itself (serialised camelCase).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub enum Repair {
+    /// Register the link scheme for this binary ([`Doctor::fix_scheme`],
+    /// what `doctor --fix` does).
+    RegisterScheme,
 }
 
 impl Check {
@@ -95,6 +109,7 @@ impl Check {
             verdict: Verdict::Ok,
             detail: detail.into(),
             fix: None,
+            repair: None,
         }
     }
 
@@ -120,6 +135,13 @@ impl Check {
     #[must_use]
     pub fn about(mut self, subject: impl Into<String>) -> Check {
         self.subject = Some(subject.into());
+        self
+    }
+
+    /// The same check, which the app can repair itself.
+    #[must_use]
+    pub fn repairable(mut self, repair: Repair) -> Check {
+        self.repair = Some(repair);
         self
     }
 }
@@ -166,6 +188,8 @@ pub struct Doctor {
     keychain: Arc<dyn KeychainProbe>,
     clock: Arc<dyn Clock>,
     scheme: Option<SchemeRegistration>,
+    /// The other environments checked after the one `run` checks.
+    others: Vec<Config>,
     http: reqwest::Client,
 }
 
@@ -185,6 +209,7 @@ impl Doctor {
             keychain,
             clock,
             scheme: None,
+            others: Vec::new(),
             http,
         })
     }
@@ -196,21 +221,35 @@ impl Doctor {
         self
     }
 
+    /// Also checks these environments (accounts on several environments),
+    /// after the one [`Doctor::run`] checks (which is skipped among them):
+    /// each one's `environment`, `broker`, `clock` and `loopback`, each check
+    /// naming its environment or broker URL.
+    #[must_use]
+    pub fn with_other_environments(mut self, others: Vec<Config>) -> Doctor {
+        self.others = others;
+        self
+    }
+
     /// Runs every check. `inspection` is the configuration as read; when it
     /// configures nothing, `local` is the configuration of the local
     /// environment the app starts instead (checked the same way).
     pub async fn run(&self, inspection: ConfigInspection, local: Option<&Config>) -> Report {
+        let checked = inspection.config.as_ref().or(local);
         let mut checks = vec![inspection.check.clone()];
         checks.push(keychain::check(self.keychain.clone()).await);
-        match &self.scheme {
-            Some(scheme) => checks.push(scheme::check(scheme)),
-            None => checks.push(Check::ok(
-                "scheme",
-                "Not checked here: on Windows and macOS the installer and the system register the link scheme.",
-            )),
-        }
-        if let Some(config) = inspection.config.as_ref().or(local) {
+        checks.push(self.scheme_check(checked));
+        if let Some(config) = checked {
             checks.extend(self.environment_checks(config).await);
+        }
+        let same = |a: &Config, b: &Config| {
+            a.environment_url == b.environment_url && a.client_id == b.client_id
+        };
+        for other in &self.others {
+            if checked.is_some_and(|checked| same(checked, other)) {
+                continue;
+            }
+            checks.extend(self.environment_checks(other).await);
         }
         let mut settings = inspection.settings;
         if let (None, Some(local)) = (&inspection.config, local) {
@@ -220,10 +259,28 @@ impl Doctor {
         Report::new(checks, settings)
     }
 
+    /// The `scheme` check: not needed when every environment known here
+    /// signs in through a loopback redirect (and returns from sign-out
+    /// without a link); else the registration's state, where the doctor
+    /// knows it (Linux).
+    fn scheme_check(&self, checked: Option<&Config>) -> Check {
+        let mut environments = checked.into_iter().chain(&self.others).peekable();
+        let known = environments.peek().is_some();
+        if known && !environments.any(Config::uses_link_scheme) {
+            return scheme::not_needed();
+        }
+        match &self.scheme {
+            Some(scheme) => scheme::check(scheme),
+            None => Check::ok(
+                "scheme",
+                "Not checked here: on Windows and macOS the installer and the system register the link scheme.",
+            ),
+        }
+    }
+
     /// The checks of one environment and its broker: `environment`,
     /// `broker` (when one is configured), `clock` and `loopback`, each about
-    /// that environment's URL. A caller with several environments (accounts)
-    /// runs them for each.
+    /// that environment's URL.
     pub async fn environment_checks(&self, config: &Config) -> Vec<Check> {
         let found = environment::check(&self.http, self.clock.as_ref(), config).await;
         let mut checks = vec![found.check];
@@ -262,3 +319,5 @@ impl Doctor {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod verdict_tests;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-use super::Check;
+use super::{Check, Repair, Verdict};
 use crate::error::{Error, Result};
 
 /// The desktop's default handlers of MIME types (`xdg-mime`, or a
@@ -267,8 +267,25 @@ fn mime_type(scheme: &str) -> String {
     format!("x-scheme-handler/{scheme}")
 }
 
-/// The `scheme` check.
+/// The `scheme` check when no environment comes back by a link.
+pub(super) fn not_needed() -> Check {
+    Check::ok(
+        "scheme",
+        "Not needed: sign-in comes back to this computer's loopback address (127.0.0.1), not by a link, so no link scheme has to be registered.",
+    )
+}
+
+/// The `scheme` check; what is wrong the app can repair itself
+/// ([`Repair::RegisterScheme`]).
 pub(super) fn check(registration: &SchemeRegistration) -> Check {
+    let check = state_check(registration);
+    match check.verdict {
+        Verdict::Ok => check,
+        _ => check.repairable(Repair::RegisterScheme),
+    }
+}
+
+fn state_check(registration: &SchemeRegistration) -> Check {
     let fix = "Run `passkeys-desktop doctor --fix` to register it again.";
     let scheme = registration.schemes.join(", ");
     match registration.state() {

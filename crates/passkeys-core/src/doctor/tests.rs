@@ -10,7 +10,7 @@ use super::*;
 use crate::vault::SecretStore;
 
 /// A keychain in a state of the test's choosing; a map when available.
-struct FakeKeychain {
+pub(super) struct FakeKeychain {
     status: KeychainStatus,
     entries: Arc<MapStore>,
 }
@@ -41,7 +41,7 @@ impl KeychainProbe for FakeKeychain {
     }
 }
 
-fn keychain(status: KeychainStatus) -> Arc<FakeKeychain> {
+pub(super) fn keychain(status: KeychainStatus) -> Arc<FakeKeychain> {
     Arc::new(FakeKeychain {
         status,
         entries: Arc::default(),
@@ -57,11 +57,11 @@ impl Clock for OffClock {
     }
 }
 
-const EXEC: &str = "/opt/passkeys/passkeys-desktop";
-const ENTRY: &str = "passkeys-desktop-handler.desktop";
+pub(super) const EXEC: &str = "/opt/passkeys/passkeys-desktop";
+pub(super) const ENTRY: &str = "passkeys-desktop-handler.desktop";
 
 /// A registration in `dir`, written by `register` unless `registered` is false.
-fn scheme(dir: &std::path::Path, registered: bool) -> SchemeRegistration {
+pub(super) fn scheme(dir: &std::path::Path, registered: bool) -> SchemeRegistration {
     let registration = SchemeRegistration {
         applications_dir: dir.join("applications"),
         entry_name: ENTRY.into(),
@@ -76,16 +76,16 @@ fn scheme(dir: &std::path::Path, registered: bool) -> SchemeRegistration {
     registration
 }
 
-struct World {
-    emulator: scalekit_emulator::RunningEmulator,
-    broker: passkeys_broker::RunningBroker,
+pub(super) struct World {
+    pub(super) emulator: scalekit_emulator::RunningEmulator,
+    pub(super) broker: passkeys_broker::RunningBroker,
     _other: Option<scalekit_emulator::RunningEmulator>,
-    dir: tempfile::TempDir,
+    pub(super) dir: tempfile::TempDir,
 }
 
 /// An emulator and a broker in front of it (or, with `broker_elsewhere`, in
 /// front of a second emulator: another issuer).
-async fn world(broker_elsewhere: bool) -> World {
+pub(super) async fn world(broker_elsewhere: bool) -> World {
     let start = || scalekit_emulator::start(scalekit_emulator::Config::for_tests());
     let emulator = start().await.unwrap();
     let other = if broker_elsewhere {
@@ -111,13 +111,14 @@ async fn world(broker_elsewhere: bool) -> World {
 }
 
 impl World {
-    /// The configuration file of a person using this environment and broker.
-    fn inspection(&self) -> ConfigInspection {
+    /// The configuration file of a person using this environment and
+    /// broker (and these further `settings` lines).
+    pub(super) fn inspection(&self, settings: &str) -> ConfigInspection {
         let path = self.dir.path().join("config.toml");
         std::fs::write(
             &path,
             format!(
-                "environment_url = \"{}\"\nclient_id = \"ntvc_demo\"\napi_url = \"{}\"\n",
+                "environment_url = \"{}\"\nclient_id = \"ntvc_demo\"\napi_url = \"{}\"\n{settings}",
                 self.emulator.base_url(),
                 self.broker.base_url()
             ),
@@ -126,7 +127,9 @@ impl World {
         inspect_config(Some(&path), |_| None)
     }
 
-    async fn report(
+    /// The report of a person who signs in by the deep link (the link
+    /// scheme is needed), the scheme `registered` or not.
+    pub(super) async fn report(
         &self,
         probe: Arc<FakeKeychain>,
         clock: Arc<dyn Clock>,
@@ -135,11 +138,14 @@ impl World {
         let doctor = Doctor::new(probe, clock)
             .unwrap()
             .with_scheme(scheme(self.dir.path(), registered));
-        doctor.run(self.inspection(), None).await
+        doctor.run(self.inspection(DEEP_LINK), None).await
     }
 }
 
-fn verdicts(report: &Report) -> Vec<(&'static str, Verdict)> {
+/// The setting that signs in through the deep link.
+pub(super) const DEEP_LINK: &str = "redirect = \"deeplink\"\n";
+
+pub(super) fn verdicts(report: &Report) -> Vec<(&'static str, Verdict)> {
     report
         .checks
         .iter()
@@ -148,7 +154,7 @@ fn verdicts(report: &Report) -> Vec<(&'static str, Verdict)> {
 }
 
 /// Every check but `name` is ok; `name` has `verdict`.
-fn only(report: &Report, name: &str, verdict: Verdict) -> Check {
+pub(super) fn only(report: &Report, name: &str, verdict: Verdict) -> Check {
     for check in &report.checks {
         if check.name != name {
             assert_eq!(

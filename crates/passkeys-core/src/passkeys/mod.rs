@@ -1,5 +1,6 @@
 //! The passkeys REST API (`/api/v1/webauthn/credentials`) and its view model.
 
+mod asked;
 mod icons;
 mod sessions;
 mod view;
@@ -12,6 +13,8 @@ use serde::Deserialize;
 use serde_json::Value;
 use url::Url;
 
+/// What a request asked for, for `crate::fuzzing`.
+pub(crate) use asked::Asked;
 pub use icons::{PasskeyList, ProviderIcon};
 pub use sessions::SignedInSession;
 pub use view::{AuthenticatorInfo, Passkey, RegisteredFrom};
@@ -84,20 +87,12 @@ impl PasskeysApi {
     /// `GET /api/v1/webauthn/credentials?user_id=<sub>`.
     ///
     /// A 404 whose body is not a grpc-gateway error (a server with no such
-    /// route: `api_url` names something that is not a passkeys broker) is
-    /// [`Error::Config`], "The passkeys API was not found at <url>": only the
-    /// configuration can fix it, and the `notFound` kind of [`Error::Api`]
-    /// would tell the UI that a passkey is gone.
+    /// route) is [`Error::Config`], "The passkeys API was not found at
+    /// <url>" ([`answer`]).
     pub(crate) async fn list(&self, token: &AccessToken, user_id: &str) -> Result<Vec<Passkey>> {
-        let route = self.url(None)?;
         let url = routes::list_credentials_url(&self.base_url, user_id).map_err(not_a_base)?;
         let (status, bytes) = self.exchange(Method::GET, url, token, None).await?;
-        if status == StatusCode::NOT_FOUND && !wire::is_error_body(&bytes) {
-            return Err(Error::Config(format!(
-                "The passkeys API was not found at {route}. Check the passkeys broker's address (api_url)."
-            )));
-        }
-        let body = answer(status, &bytes)?;
+        let body = answer(status, &bytes, Asked::Passkeys, &self.url(None)?)?;
         let credentials = wire::decode_list(&body).ok_or_else(unexpected_answer)?;
         Ok(credentials
             .into_iter()
@@ -118,9 +113,10 @@ impl PasskeysApi {
             display_name: Some(name),
         })
         .map_err(|error| Error::Internal(error.to_string()))?;
-        let answer = self
-            .send(Method::PATCH, self.url(Some(id))?, token, Some(body))
+        let (status, bytes) = self
+            .exchange(Method::PATCH, self.url(Some(id))?, token, Some(body))
             .await?;
+        let answer = answer(status, &bytes, Asked::Passkey, &self.url(None)?)?;
         wire::decode_single(&answer)
             .and_then(Passkey::from_wire)
             .ok_or_else(unexpected_answer)
@@ -138,7 +134,7 @@ impl PasskeysApi {
         let (status, bytes) = self
             .exchange_with_proof(Method::DELETE, self.url(Some(id))?, token, proof, None)
             .await?;
-        let answer = answer(status, &bytes)?;
+        let answer = answer(status, &bytes, Asked::Passkey, &self.url(None)?)?;
         let removed = DeleteCredentialResponse::deserialize(&answer).ok();
         if removed.and_then(|answer| answer.success) == Some(false) {
             return Err(Error::Server {
@@ -147,17 +143,6 @@ impl PasskeysApi {
             });
         }
         Ok(())
-    }
-
-    async fn send(
-        &self,
-        method: Method,
-        url: Url,
-        token: &AccessToken,
-        body: Option<Value>,
-    ) -> Result<Value> {
-        let (status, bytes) = self.exchange(method, url, token, body).await?;
-        answer(status, &bytes)
     }
 
     /// Sends one request; the status and the body (at most 4 MiB).
@@ -233,12 +218,19 @@ const BROKER_ENVIRONMENT_UNSUPPORTED: &str = "The passkeys broker (api_url) is s
     must set the broker's environment_url to your Scalekit environment (the broker's /readyz \
     says what is wrong), or set api_url to a broker for this environment.";
 
-/// The JSON of a successful answer, else [`Error::Api`]; a broker that
-/// cannot work with its environment is [`Error::Config`] (a configuration
-/// error, not a lost session: it must not send the person to sign in again).
-fn answer(status: StatusCode, bytes: &[u8]) -> Result<Value> {
+/// The JSON of a successful answer to a request for what was `asked`,
+/// else its error: a 404 without the API's own error body (a server with no
+/// such route at `route`, the API's collection) is
+/// [`Asked::route_not_found`]; a broker that cannot work with its
+/// environment is [`Error::Config`] (a configuration error, not a lost
+/// session: it must not send the person to sign in again); any other
+/// failure [`Error::Api`], whose 404 names what was asked for.
+fn answer(status: StatusCode, bytes: &[u8], asked: Asked, route: &Url) -> Result<Value> {
+    if status == StatusCode::NOT_FOUND && !wire::is_error_body(bytes) {
+        return Err(asked.route_not_found(route));
+    }
     if !status.is_success() {
-        let error = wire::decode_error(status.as_u16(), bytes);
+        let error = wire::decode_error(status.as_u16(), bytes, asked);
         if error.error_code.as_deref() == Some(scalekit_wire::status::UNSUPPORTED_ENVIRONMENT) {
             return Err(Error::Config(BROKER_ENVIRONMENT_UNSUPPORTED.into()));
         }
@@ -266,5 +258,7 @@ pub(crate) fn is_unauthenticated(error: &Error) -> bool {
     matches!(error, Error::Api(api) if api.status == 401)
 }
 
+#[cfg(test)]
+mod not_found_tests;
 #[cfg(test)]
 mod tests;

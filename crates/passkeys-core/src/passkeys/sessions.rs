@@ -10,7 +10,7 @@ use scalekit_wire::session::{
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{answer, not_a_base, unexpected_answer, validate_id, PasskeysApi};
+use super::{answer, not_a_base, unexpected_answer, validate_id, Asked, PasskeysApi};
 
 /// Sessions asked for per page (Scalekit's list pages).
 const PAGE_SIZE: u32 = 50;
@@ -94,12 +94,13 @@ impl PasskeysApi {
             status: vec![SESSION_ACTIVE.to_owned()],
             ..UserSessionsQuery::default()
         };
+        let route = routes::own_sessions_url(&self.base_url).map_err(not_a_base)?;
         let mut sessions = Vec::new();
         for _ in 0..MAX_PAGES {
-            let mut url = routes::own_sessions_url(&self.base_url).map_err(not_a_base)?;
+            let mut url = route.clone();
             query.append_to(&mut url);
             let (status, bytes) = self.exchange(Method::GET, url, token, None).await?;
-            answer(status, &bytes)?;
+            answer(status, &bytes, Asked::Sessions, &route)?;
             let page = UserSessionDetails::from_json(&bytes).ok_or_else(unexpected_answer)?;
             let next = page.next_page_token.clone().filter(|t| !t.is_empty());
             sessions.extend(
@@ -134,7 +135,8 @@ impl PasskeysApi {
                 Some(Value::Object(Default::default())),
             )
             .await?;
-        answer(status, &bytes).map(drop)
+        let route = routes::own_sessions_url(&self.base_url).map_err(not_a_base)?;
+        answer(status, &bytes, Asked::Session, &route).map(drop)
     }
 }
 

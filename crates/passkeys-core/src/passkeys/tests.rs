@@ -158,7 +158,7 @@ fn decoding_is_lenient() {
 
 #[test]
 fn error_bodies_map_to_structured_errors() {
-    let unauthenticated = decode_error(401, UNAUTHENTICATED.as_bytes());
+    let unauthenticated = decode_error(401, UNAUTHENTICATED.as_bytes(), Asked::Passkey);
     assert_eq!(unauthenticated.code, Some(16));
     assert_eq!(unauthenticated.message, "Token empty");
     assert_eq!(
@@ -170,7 +170,7 @@ fn error_bodies_map_to_structured_errors() {
         ErrorKind::SignInRequired
     );
 
-    let validation = decode_error(400, VALIDATION.as_bytes());
+    let validation = decode_error(400, VALIDATION.as_bytes(), Asked::Passkey);
     assert_eq!(validation.code, Some(3));
     assert_eq!(validation.error_code.as_deref(), Some("INVALID_ARGUMENT"));
     assert_eq!(validation.field_violations.len(), 1);
@@ -184,14 +184,25 @@ fn error_bodies_map_to_structured_errors() {
         ErrorKind::InvalidInput
     );
 
-    let not_found = Error::Api(Box::new(decode_error(404, NOT_FOUND.as_bytes())));
+    let not_found = decode_error(404, NOT_FOUND.as_bytes(), Asked::Passkey);
+    assert_eq!(not_found.code, Some(5), "the server's code is kept");
+    let not_found = Error::Api(Box::new(not_found));
     assert_eq!(not_found.kind(), ErrorKind::NotFound);
-    assert_eq!(not_found.to_string(), "credential not found");
+    assert!(
+        not_found
+            .to_string()
+            .starts_with("That passkey no longer exists"),
+        "{not_found}"
+    );
 
-    let forbidden = Error::Api(Box::new(decode_error(403, PERMISSION_DENIED.as_bytes())));
+    let forbidden = Error::Api(Box::new(decode_error(
+        403,
+        PERMISSION_DENIED.as_bytes(),
+        Asked::Passkey,
+    )));
     assert_eq!(forbidden.kind(), ErrorKind::Forbidden);
 
-    let html = decode_error(502, b"<html>Bad gateway</html>");
+    let html = decode_error(502, b"<html>Bad gateway</html>", Asked::Passkey);
     assert_eq!(html.code, None);
     assert!(html.message.contains("HTTP 502"));
     assert_eq!(Error::Api(Box::new(html)).kind(), ErrorKind::Server);
@@ -228,7 +239,7 @@ fn display_name_validation() {
 }
 
 /// Serves one canned answer and returns the raw request it received.
-async fn one_shot_server(
+pub(super) async fn one_shot_server(
     status: &str,
     body: &'static str,
 ) -> (Url, tokio::task::JoinHandle<String>) {
@@ -270,7 +281,7 @@ async fn one_shot_server(
     (url, handle)
 }
 
-fn api(base: Url) -> PasskeysApi {
+pub(super) fn api(base: Url) -> PasskeysApi {
     PasskeysApi::new(reqwest::Client::new(), base)
 }
 
@@ -410,42 +421,6 @@ async fn bad_names_and_ids_send_nothing() {
     }
     let error = api(base).remove(&token, None, "").await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
-}
-
-#[tokio::test]
-async fn a_list_404_without_an_api_error_body_names_the_missing_api() {
-    // Given servers with no passkeys route: a plain 404 page, an empty body,
-    // JSON that is not a grpc-gateway error
-    for body in ["<h1>Not Found</h1>", "", "{\"error\":\"not found\"}"] {
-        let (base, _request) = one_shot_server("404 Not Found", body).await;
-        let base = base.join("broker/").unwrap();
-
-        // When the passkeys are listed
-        let error = api(base.clone())
-            .list(&AccessToken::new("at".into()), "usr_42")
-            .await
-            .unwrap_err();
-
-        // Then the message names the API's address, not a missing passkey
-        assert_eq!(error.kind(), ErrorKind::Config, "{body:?}: {error:?}");
-        assert_eq!(
-            error.to_string(),
-            format!(
-                "The passkeys API was not found at {base}api/v1/webauthn/credentials. Check the passkeys broker's address (api_url)."
-            )
-        );
-    }
-}
-
-#[tokio::test]
-async fn a_list_404_with_an_api_error_body_stays_an_api_error() {
-    let (base, _request) = one_shot_server("404 Not Found", NOT_FOUND).await;
-    let error = api(base)
-        .list(&AccessToken::new("at".into()), "usr_42")
-        .await
-        .unwrap_err();
-    assert_eq!(error.kind(), ErrorKind::NotFound);
-    assert!(matches!(error, Error::Api(_)));
 }
 
 #[test]

@@ -6,6 +6,7 @@ use scalekit_wire::credential::{Credential, ListCredentialsResponse, UpdateCrede
 use scalekit_wire::ErrorBody;
 use serde_json::Value;
 
+use super::asked::Asked;
 use crate::error::{ApiError, FieldViolation};
 
 /// Reads the `credentials` array of a list response; entries that are not objects are skipped.
@@ -25,14 +26,19 @@ pub(crate) fn is_error_body(body: &[u8]) -> bool {
 }
 
 /// Parses a grpc-gateway error body; unknown shapes give a generic message.
-pub(crate) fn decode_error(status: u16, body: &[u8]) -> ApiError {
+/// A 404's message names what was `asked` for ([`Asked::not_found`]).
+pub(crate) fn decode_error(status: u16, body: &[u8], asked: Asked) -> ApiError {
     let body = ErrorBody::read(body);
-    let message = body
+    let said = body
         .message
         .as_deref()
         .map(|text| clean(text, 300))
-        .filter(|text| !text.trim().is_empty())
-        .unwrap_or_else(|| generic_message(status));
+        .filter(|text| !text.trim().is_empty());
+    let message = match (status, said) {
+        (404, said) => asked.not_found(said.as_deref()),
+        (_, Some(said)) => said,
+        (_, None) => generic_message(status),
+    };
     let field_violations = body
         .field_violations()
         .map(|violation| {
@@ -57,7 +63,6 @@ fn generic_message(status: u16) -> String {
     match status {
         401 => "The passkeys service did not accept your session. Sign in again.".into(),
         403 => "You are not allowed to manage these passkeys.".into(),
-        404 => "That passkey no longer exists. The list was out of date.".into(),
         429 => "Too many requests to the passkeys service. Wait a moment and try again.".into(),
         500..=599 => format!("The passkeys service failed (HTTP {status}). Try again later."),
         _ => format!("The passkeys service refused the request (HTTP {status})."),

@@ -19,7 +19,9 @@ pub async fn execute(
 ) -> Result<(), UiError> {
     match command {
         Command::Status => {
-            let session = chosen(accounts, account)?.session().await?;
+            // A session whose access token expired is renewed first: one
+            // that cannot be (its refresh token refused) is not "signed in".
+            let session = chosen(accounts, account)?.checked_session().await?;
             output.status(&session, &accounts.list());
         }
         Command::SignIn { .. } => {

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use passkeys_broker::RunningBroker;
-use passkeys_core::{Accounts, BrowserLauncher, ClientOptions, Config, SecretStore};
+use passkeys_core::{Accounts, BrowserLauncher, ClientOptions, Config, SecretStore, TokenVault};
 use passkeys_headless::cli::{execute, Command, Output};
 use scalekit_emulator::RunningEmulator;
 use serde_json::Value;
@@ -139,20 +139,27 @@ fn free_port() -> SocketAddr {
     probe.local_addr().unwrap()
 }
 
-/// A keychain in memory.
+/// A keychain in memory, which remembers the entries written.
 #[derive(Default)]
-pub struct MemoryStore(pub Mutex<HashMap<String, String>>);
+pub struct MemoryStore {
+    entries: Mutex<HashMap<String, String>>,
+    written: Mutex<Vec<String>>,
+}
 
 impl SecretStore for MemoryStore {
     fn get(&self, account: &str) -> passkeys_core::Result<Option<String>> {
-        Ok(self.0.lock().unwrap().get(account).cloned())
+        Ok(self.entries.lock().unwrap().get(account).cloned())
     }
     fn set(&self, account: &str, secret: &str) -> passkeys_core::Result<()> {
-        self.0.lock().unwrap().insert(account.into(), secret.into());
+        self.written.lock().unwrap().push(account.into());
+        self.entries
+            .lock()
+            .unwrap()
+            .insert(account.into(), secret.into());
         Ok(())
     }
     fn delete(&self, account: &str) -> passkeys_core::Result<()> {
-        self.0.lock().unwrap().remove(account);
+        self.entries.lock().unwrap().remove(account);
         Ok(())
     }
 }
@@ -163,7 +170,7 @@ impl MemoryStore {
     /// beside the account's own entry).
     pub fn accounts(&self) -> Vec<String> {
         let mut accounts: Vec<String> = self
-            .0
+            .entries
             .lock()
             .unwrap()
             .keys()
@@ -173,6 +180,28 @@ impl MemoryStore {
         accounts.sort();
         accounts
     }
+
+    /// The entries written since the last call, in order.
+    pub fn take_written(&self) -> Vec<String> {
+        std::mem::take(&mut *self.written.lock().unwrap())
+    }
+}
+
+/// The refresh token of the session kept for the account whose name starts
+/// with `prefix`, read as the app reads it (whole, or from its chunks).
+pub async fn stored_refresh_token(store: &Arc<MemoryStore>, prefix: &str) -> String {
+    let account = store
+        .accounts()
+        .into_iter()
+        .find(|account| account.starts_with(prefix))
+        .expect("a keychain entry");
+    let vault = TokenVault::new(Arc::clone(store) as Arc<dyn SecretStore>, account);
+    let session = vault.load().await.unwrap().expect("a stored session");
+    session
+        .refresh_token
+        .expect("a refresh token")
+        .secret()
+        .to_owned()
 }
 
 /// Signs in on the environment a sign-in link names, as its person (by
@@ -245,12 +274,34 @@ pub async fn accounts_in(
     store: Arc<MemoryStore>,
     file: Option<std::path::PathBuf>,
 ) -> Accounts {
+    accounts_with(environments, store, file, ClientOptions::default()).await
+}
+
+/// [`accounts`], their clients reading the time from `clock`.
+pub async fn accounts_on_clock(
+    environments: &[&Environment],
+    store: Arc<MemoryStore>,
+    clock: Arc<passkeys_core::ManualClock>,
+) -> Accounts {
+    let options = ClientOptions {
+        clock,
+        ..ClientOptions::default()
+    };
+    accounts_with(environments, store, None, options).await
+}
+
+async fn accounts_with(
+    environments: &[&Environment],
+    store: Arc<MemoryStore>,
+    file: Option<std::path::PathBuf>,
+    options: ClientOptions,
+) -> Accounts {
     let named = environments
         .iter()
         .map(|environment| (environment.name.to_owned(), environment.config()))
         .collect();
     let browser = Browser::new(environments);
-    Accounts::open(named, store, browser, ClientOptions::default(), file)
+    Accounts::open(named, store, browser, options, file)
         .await
         .unwrap()
 }
