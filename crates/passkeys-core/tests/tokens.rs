@@ -92,7 +92,7 @@ async fn a_401_triggers_one_refresh_and_one_retry() {
     let (_, config, store, browser) = signed_in(&harness).await;
     store
         .edit_session(&config, |s| {
-            s.access_token = AccessToken::new("not-a-valid-token".into())
+            s.access_token = AccessToken::new("not.a-valid.token".into())
         })
         .await;
     let client = client(
@@ -111,7 +111,7 @@ async fn a_401_triggers_one_refresh_and_one_retry() {
     assert_eq!(harness.api_requests(), 2);
     assert_eq!(harness.refresh_grants(), 1);
     let after = store.session(&config).await.unwrap();
-    assert_ne!(after.access_token.secret(), "not-a-valid-token");
+    assert_ne!(after.access_token.secret(), "not.a-valid.token");
 }
 
 #[tokio::test]
