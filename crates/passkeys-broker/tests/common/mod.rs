@@ -357,7 +357,10 @@ pub async fn sign_in(emulator: &RunningEmulator, email: &str) -> (String, String
     let browser = testing::browser_client().unwrap();
     let tokens = testing::CodeFlow::new(emulator.base_url())
         .with_client(APP_CLIENT_ID, testing::LOOPBACK_REDIRECT_URI)
-        .tokens(&browser, testing::Login::EmailCode(email))
+        .tokens(
+            &browser,
+            testing::Login::EmailCode(email, &emulator.dev_mailbox()),
+        )
         .await
         .unwrap();
     let access_token = tokens.access_token;
