@@ -10,13 +10,15 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use passkeys_core::{BrowserLauncher, SessionState};
 use passkeys_headless::core_start;
 use passkeys_headless::local_servers::{
     binary_in, ChildServer, EmulatorCommand, BROKER_BINARY, EMULATOR_BINARY,
 };
+use scalekit_emulator::testing::{self, browser_client, hidden_field};
+use scalekit_emulator::DevMailbox;
 use url::Url;
 
 const EMAIL: &str = "sidecar@example.com";
@@ -91,6 +93,20 @@ async fn the_guard_starts_the_binary_and_dropping_it_ends_the_child() {
         assert_eq!(mode & 0o077, 0, "{mode:o}");
     }
 
+    // And when a sign-in code is sent to someone, another program that
+    // knows their address reads nothing, and the app (which read the
+    // mailbox's address from the emulator's output) reads the code
+    request_code(&base, "someone@example.com").await;
+    let plain = base.join("_dev/mailbox?email=someone@example.com").unwrap();
+    let answer = reqwest::get(plain).await.unwrap();
+    assert_eq!(answer.status(), 404);
+    assert!(!answer.text().await.unwrap().contains("someone@example.com"));
+    let mailbox = DevMailbox::parse(emulator.dev_mailbox().unwrap().secret()).unwrap();
+    let code = testing::latest_code(&reqwest::Client::new(), &mailbox, "someone@example.com")
+        .await
+        .unwrap();
+    assert!(code.is_some_and(|code| code.len() == 6));
+
     // When the guard is dropped
     drop(emulator);
 
@@ -99,9 +115,33 @@ async fn the_guard_starts_the_binary_and_dropping_it_ends_the_child() {
     assert!(issuer(&base).await.is_err());
 }
 
-/// Signs in on the emulator's hosted pages with an email code and follows the
-/// callback to the app's loopback listener.
-struct SigningInBrowser;
+/// Asks the emulator at `base` for a sign-in code for `email`, as a person's
+/// sign-in does.
+async fn request_code(base: &Url, email: &str) {
+    let http = browser_client().unwrap();
+    let login = http
+        .get(base.join("ui/login").unwrap())
+        .send()
+        .await
+        .unwrap();
+    let csrf = hidden_field(&login.text().await.unwrap(), "csrf").unwrap();
+    let sent = http
+        .post(base.join("ui/login/email").unwrap())
+        .form(&[("csrf", csrf.as_str()), ("email", email)])
+        .send()
+        .await
+        .unwrap();
+    assert!(sent.status().is_redirection(), "{}", sent.status());
+}
+
+/// Signs in on the emulator's hosted pages with an email code, read at the
+/// mailbox address the app shows its person, and follows the callback to the
+/// app's loopback listener.
+#[derive(Default)]
+struct SigningInBrowser {
+    /// Set once the app has started the emulator.
+    mailbox: OnceLock<DevMailbox>,
+}
 
 impl BrowserLauncher for SigningInBrowser {
     fn open(&self, url: &Url) -> passkeys_core::Result<()> {
@@ -109,13 +149,16 @@ impl BrowserLauncher for SigningInBrowser {
             return Ok(());
         }
         let url = url.clone();
+        let mailbox = self
+            .mailbox
+            .get()
+            .cloned()
+            .expect("the app's mailbox address");
         tokio::spawn(async move {
-            let base = Url::parse(&url.origin().ascii_serialization()).unwrap();
-            let http = scalekit_emulator::testing::browser_client().unwrap();
-            let callback =
-                scalekit_emulator::testing::sign_in_with_email_code(&http, &url, EMAIL, &base)
-                    .await
-                    .unwrap();
+            let http = browser_client().unwrap();
+            let callback = testing::sign_in_with_email_code(&http, &url, EMAIL, &mailbox)
+                .await
+                .unwrap();
             http.get(callback).send().await.unwrap();
         });
         Ok(())
@@ -144,15 +187,24 @@ async fn a_first_run_with_nothing_configured_signs_in_and_manages_passkeys_throu
     std::env::set_var("PASSKEYS_KEYCHAIN_SERVICE", &service);
 
     // When the app starts
-    let ready =
-        core_start::start_with_local_binaries(Arc::new(SigningInBrowser), Some(&binaries_dir()))
-            .await
-            .unwrap();
+    let browser = Arc::new(SigningInBrowser::default());
+    let ready = core_start::start_with_local_binaries(browser.clone(), Some(&binaries_dir()))
+        .await
+        .unwrap();
 
     // Then it runs the emulator and the broker as children, keeps the data
     // in the app's data directory, and talks to them
     let environment = ready.environment().unwrap();
     assert!(environment.embedded_emulator);
+    // and knows where its emulator's sign-in codes are, as the window shows it
+    let shown = environment
+        .dev_mailbox
+        .as_ref()
+        .expect("the mailbox address");
+    browser
+        .mailbox
+        .set(DevMailbox::parse(shown.secret()).unwrap())
+        .unwrap();
     let local = ready.local().expect("a local environment");
     let base = local.emulator.base_url().clone();
     let broker = local.broker.base_url().clone();

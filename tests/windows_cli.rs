@@ -226,9 +226,14 @@ impl World {
         let (authorize, before) = tokio::time::timeout(COMMAND_TIMEOUT, link(&mut lines))
             .await
             .expect("the app prints the sign-in link in time");
-        let callback = testing::sign_in_with_email_code(browser, &authorize, EMAIL, &self.base)
-            .await
-            .unwrap();
+        let callback = testing::sign_in_with_email_code(
+            browser,
+            &authorize,
+            EMAIL,
+            &self.emulator.dev_mailbox(),
+        )
+        .await
+        .unwrap();
         assert_eq!(callback.host_str(), Some("127.0.0.1"), "{callback}");
         // The browser lands on the app's loopback server in Wine.
         let landed = browser.get(callback).send().await.unwrap();

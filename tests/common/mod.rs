@@ -80,7 +80,7 @@ pub enum Behaviour {
 /// The browser seam: records every URL; signs in when asked to.
 pub struct FakeBrowser {
     behaviour: Behaviour,
-    base_url: Url,
+    mailbox: scalekit_emulator::DevMailbox,
     opened: Mutex<Vec<Url>>,
     app: OnceLock<AppHandle<MockRuntime>>,
 }
@@ -96,7 +96,7 @@ impl BrowserLauncher for FakeBrowser {
     fn open(&self, url: &Url) -> passkeys_core::Result<()> {
         self.opened.lock().unwrap().push(url.clone());
         if self.behaviour != Behaviour::Stalls && url.path() == "/oauth/authorize" {
-            let (url, base_url) = (url.clone(), self.base_url.clone());
+            let (url, mailbox) = (url.clone(), self.mailbox.clone());
             let deep_link = self.behaviour == Behaviour::SignsInByDeepLink;
             let app = self.app.get().cloned();
             tauri::async_runtime::spawn(async move {
@@ -106,7 +106,7 @@ impl BrowserLauncher for FakeBrowser {
                     .build()
                     .unwrap();
                 let callback = scalekit_emulator::testing::sign_in_with_email_code(
-                    &http, &url, EMAIL, &base_url,
+                    &http, &url, EMAIL, &mailbox,
                 )
                 .await
                 .unwrap();
@@ -158,7 +158,7 @@ impl Harness {
         let broker = tauri::async_runtime::block_on(start_broker(&emulator));
         let browser = Arc::new(FakeBrowser {
             behaviour,
-            base_url: base_url.clone(),
+            mailbox: emulator.dev_mailbox(),
             opened: Mutex::default(),
             app: OnceLock::new(),
         });

@@ -145,6 +145,8 @@ export interface Environment {
   embeddedEmulator: boolean;
   /** The passkeys broker the app's passkeys calls go to; `null` when none is configured. */
   passkeysApi: string | null;
+  /** The built-in emulator's dev mailbox (where its sign-in codes show up, behind a per-start key); `null` otherwise. */
+  devMailbox: string | null;
 }
 
 /** One place the person is signed in (`SignedInSession` in Rust). */

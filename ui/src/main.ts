@@ -188,7 +188,7 @@ class App {
     this.#main.replaceChildren(view.root);
     this.#whenFirstFrameShown(() => {
       void api.environment().then((environment) => {
-        if (environment.embeddedEmulator) view.showEmulatorHint(environment.url);
+        if (environment.devMailbox !== null) view.showEmulatorHint(environment.devMailbox);
       }, () => undefined);
       this.#showUnconfiguredSignedOut();
     });

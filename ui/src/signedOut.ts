@@ -69,12 +69,15 @@ export class SignedOutView {
     );
   }
 
-  /** With the built-in emulator: where the email codes of its sign-in pages show up. */
-  showEmulatorHint(environmentUrl: string): void {
+  /**
+   * With the built-in emulator: where the email codes of its sign-in pages show up, its dev
+   * mailbox's address (with a key made at each start that only this app was given).
+   */
+  showEmulatorHint(devMailbox: string): void {
     this.#hint.replaceChildren(
       "Built-in emulator: nothing leaves this computer. Sign up with any email address; the code is printed in the terminal and shown at ",
-      h("code", { testId: "mailbox-url" }, `${environmentUrl}/_dev/mailbox`),
-      ".",
+      h("code", { testId: "mailbox-url" }, devMailbox),
+      " (an address only this app knows: anyone with it could sign in as you).",
     );
     this.#hint.hidden = false;
   }

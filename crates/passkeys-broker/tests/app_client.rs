@@ -36,7 +36,7 @@ impl SecretStore for MemoryStore {
 /// The system browser: signs in on the hosted pages with an email code and
 /// follows the redirect to the app's loopback callback.
 struct HostedLoginBrowser {
-    base_url: Url,
+    mailbox: scalekit_emulator::DevMailbox,
 }
 
 impl BrowserLauncher for HostedLoginBrowser {
@@ -44,11 +44,11 @@ impl BrowserLauncher for HostedLoginBrowser {
         if url.path() != "/oauth/authorize" {
             return Ok(());
         }
-        let (authorize, base) = (url.clone(), self.base_url.clone());
+        let (authorize, mailbox) = (url.clone(), self.mailbox.clone());
         tokio::spawn(async move {
             let http = scalekit_emulator::testing::browser_client().unwrap();
             let callback = scalekit_emulator::testing::sign_in_with_email_code(
-                &http, &authorize, EMAIL, &base,
+                &http, &authorize, EMAIL, &mailbox,
             )
             .await
             .unwrap();
@@ -69,7 +69,7 @@ async fn app_client(
     config.sign_in_timeout = Duration::from_secs(60);
     config.set_api_url(broker.base_url().clone());
     let browser = Arc::new(HostedLoginBrowser {
-        base_url: emulator.base_url().clone(),
+        mailbox: emulator.dev_mailbox(),
     });
     Client::new(config, Arc::new(MemoryStore::default()), browser)
         .await

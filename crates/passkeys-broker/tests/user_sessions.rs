@@ -32,7 +32,10 @@ async fn sign_in_again(emulator: &RunningEmulator, email: &str) -> SignIn {
     let browser = testing::browser_client().unwrap();
     let tokens = testing::CodeFlow::new(emulator.base_url())
         .with_client(APP_CLIENT_ID, testing::LOOPBACK_REDIRECT_URI)
-        .tokens(&browser, testing::Login::EmailCode(email))
+        .tokens(
+            &browser,
+            testing::Login::EmailCode(email, &emulator.dev_mailbox()),
+        )
         .await
         .unwrap();
     let claims = emulator

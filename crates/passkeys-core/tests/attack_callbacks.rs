@@ -130,7 +130,7 @@ async fn injected_code_from_another_session_is_refused_by_pkce() {
         &[("nonce", "attacker-nonce")],
     )
     .unwrap();
-    let attacker_callback = login(&attacker_request, &env.base_url).await.unwrap();
+    let attacker_callback = login(&attacker_request, &env.mailbox).await.unwrap();
     let attacker_code = query(&attacker_callback)["code"].clone();
 
     // (with the environment's `iss`: it is no secret)

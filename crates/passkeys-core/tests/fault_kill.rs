@@ -20,6 +20,7 @@ use passkeys_core::{
     Client, Config, KeyringStore, RedirectMode, SecretStore, SessionState, StoredSession,
     TokenVault,
 };
+use scalekit_emulator::DevMailbox;
 use url::Url;
 
 const TEST: &str = "killed_between_code_exchange_and_keychain_write_is_never_half_signed_in";
@@ -56,16 +57,18 @@ fn config(base: &Url) -> Config {
     config
 }
 
-/// The child: signs in against the parent's emulator, announcing each write.
-fn child(base: &str, service: &str) {
-    let base = Url::parse(base).unwrap();
+/// The child: signs in against the parent's emulator (named by its dev
+/// mailbox's address), announcing each write.
+fn child(mailbox: &str, service: &str) {
+    let mailbox = DevMailbox::parse(mailbox).unwrap();
+    let base = mailbox.base_url().clone();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let store = Arc::new(AnnouncingStore {
             inner: KeyringStore::new(service),
             writes: AtomicUsize::new(0),
         });
-        let browser = LoginBrowser::for_base_url(&base, Delivery::Loopback);
+        let browser = LoginBrowser::for_mailbox(&mailbox, Delivery::Loopback);
         let app = Client::new(config(&base), store, browser).await.unwrap();
         app.sign_in(|_| {}).await.unwrap();
         println!("signed in");
@@ -74,11 +77,11 @@ fn child(base: &str, service: &str) {
 
 /// Runs the child, killing it when it announces write `kill_at`; returns
 /// whether it was killed.
-fn run_child(base: &Url, service: &str, kill_at: Option<usize>) -> bool {
+fn run_child(mailbox: &DevMailbox, service: &str, kill_at: Option<usize>) -> bool {
     let mut command = Command::new(std::env::current_exe().unwrap());
     command
         .args(["--exact", TEST, "--nocapture", "--include-ignored"])
-        .env("FAULT_KILL_CHILD_BASE", base.as_str())
+        .env("FAULT_KILL_CHILD_MAILBOX", mailbox.secret_url().as_str())
         .env("FAULT_KILL_CHILD_SERVICE", service);
     run_and_kill(command, kill_at)
 }
@@ -110,11 +113,11 @@ fn run_and_kill(mut command: Command, kill_at: Option<usize>) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs a Secret Service session: run through the project's test script"]
 async fn killed_between_code_exchange_and_keychain_write_is_never_half_signed_in() {
-    if let (Ok(base), Ok(service)) = (
-        std::env::var("FAULT_KILL_CHILD_BASE"),
+    if let (Ok(mailbox), Ok(service)) = (
+        std::env::var("FAULT_KILL_CHILD_MAILBOX"),
         std::env::var("FAULT_KILL_CHILD_SERVICE"),
     ) {
-        tokio::task::spawn_blocking(move || child(&base, &service))
+        tokio::task::spawn_blocking(move || child(&mailbox, &service))
             .await
             .unwrap();
         return;
@@ -123,10 +126,10 @@ async fn killed_between_code_exchange_and_keychain_write_is_never_half_signed_in
     let mut kills = 0;
     for kill_at in 1.. {
         let service = format!("fault-kill-{}-{kill_at}", std::process::id());
-        let base = env.base_url.clone();
+        let mailbox = env.mailbox.clone();
         let killed = {
             let service = service.clone();
-            tokio::task::spawn_blocking(move || run_child(&base, &service, Some(kill_at)))
+            tokio::task::spawn_blocking(move || run_child(&mailbox, &service, Some(kill_at)))
                 .await
                 .unwrap()
         };

@@ -192,16 +192,16 @@ async fn cancelling_the_confirmation_changes_nothing() {
 /// A browser in which someone else is signed in: it completes every sign-in
 /// as `other@example.com`, back through the loopback.
 struct SomeoneElsesBrowser {
-    base_url: url::Url,
+    mailbox: scalekit_emulator::DevMailbox,
 }
 
 impl passkeys_core::BrowserLauncher for SomeoneElsesBrowser {
     fn open(&self, url: &url::Url) -> passkeys_core::Result<()> {
-        let (url, base) = (url.clone(), self.base_url.clone());
+        let (url, mailbox) = (url.clone(), self.mailbox.clone());
         tokio::spawn(async move {
             let http = testing::browser_client().unwrap();
             let callback =
-                testing::sign_in_with_email_code(&http, &url, "other@example.com", &base)
+                testing::sign_in_with_email_code(&http, &url, "other@example.com", &mailbox)
                     .await
                     .unwrap();
             reqwest::get(callback).await.unwrap();
@@ -220,7 +220,7 @@ async fn another_account_confirming_changes_nothing_and_its_tokens_are_revoked()
         config.clone(),
         std::sync::Arc::clone(&store) as _,
         std::sync::Arc::new(SomeoneElsesBrowser {
-            base_url: env.base_url.clone(),
+            mailbox: env.mailbox.clone(),
         }),
         passkeys_core::ClientOptions::default(),
     )

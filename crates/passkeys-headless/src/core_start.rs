@@ -21,8 +21,8 @@ use passkeys_core::{
 use serde::Serialize;
 
 use crate::local_servers::{
-    self, BrokerCommand, ChildServer, EmulatorCommand, BROKER_BINARY, DEMO_APP_CLIENT_ID,
-    DEMO_BROKER_CLIENT_ID, EMULATOR_BINARY,
+    self, BrokerCommand, ChildServer, DevMailboxUrl, EmulatorCommand, BROKER_BINARY,
+    DEMO_APP_CLIENT_ID, DEMO_BROKER_CLIENT_ID, EMULATOR_BINARY,
 };
 
 /// The app's identifier: data directory name and deep-link scheme.
@@ -51,10 +51,14 @@ pub struct EnvironmentInfo {
     pub embedded_emulator: bool,
     /// The passkeys broker's URL, `None` when none is configured.
     pub passkeys_api: Option<String>,
+    /// Where the app's own emulator shows its sign-in codes: its dev
+    /// mailbox's address, with the key only this app was given. `None`
+    /// for any other environment.
+    pub dev_mailbox: Option<DevMailboxUrl>,
 }
 
 impl EnvironmentInfo {
-    /// Describes a configuration.
+    /// Describes a configuration (no dev mailbox: see [`Ready::environment`]).
     pub fn new(config: &Config, embedded_emulator: bool) -> EnvironmentInfo {
         let redirect = match &config.redirect {
             RedirectMode::Loopback { port: 0 } => "loopback".to_string(),
@@ -72,6 +76,7 @@ impl EnvironmentInfo {
             passkeys_api: config
                 .api_url()
                 .map(|url| url.as_str().trim_end_matches('/').to_string()),
+            dev_mailbox: None,
         }
     }
 }
@@ -135,7 +140,14 @@ impl Ready {
                 .environment(name)
                 .is_some_and(|local| local.environment_url == config.environment_url)
         });
-        Ok(EnvironmentInfo::new(config, embedded))
+        let mut info = EnvironmentInfo::new(config, embedded);
+        if embedded {
+            info.dev_mailbox = self
+                .local
+                .as_ref()
+                .and_then(|local| local.emulator.dev_mailbox().cloned());
+        }
+        Ok(info)
     }
 
     /// The local environment the app started, if it did.
@@ -272,7 +284,8 @@ async fn start_embedded_emulator(
     crate::data_folder::make_private(dir)?;
     // The binary's defaults: the demo clients (`ntvc_demo`, and `skc_demo`
     // whose secret is in the secret file), passkeys on, email codes on
-    // stdout (also at `/_dev/mailbox`: no real mail leaves the machine);
+    // stdout (also in its dev mailbox, at the address with a per-run key it
+    // prints for this app alone: no real mail leaves the machine);
     // `--no-admin` keeps the admin routes off.
     let mut command = EmulatorCommand {
         binary,

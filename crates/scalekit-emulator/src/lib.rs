@@ -19,6 +19,7 @@ pub mod admin;
 pub mod api;
 pub mod config;
 pub mod db;
+pub mod dev_mailbox;
 pub mod error;
 pub mod hosted;
 pub mod hosts;
@@ -37,6 +38,7 @@ mod aaguid;
 mod user_agent;
 
 pub use config::{ClientConfig, ClientKind, Config, MailSink, Storage};
+pub use dev_mailbox::DevMailbox;
 pub use error::{Error, Result};
 pub use server::{router, start, RunningEmulator, MAX_BODY_BYTES};
 pub use state::AppState;

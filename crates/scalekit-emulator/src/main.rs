@@ -1,7 +1,10 @@
 //! `scalekit-emulator`: a local Scalekit-compatible environment.
 //!
 //! Prints the base URL as the first line of stdout once it accepts
-//! connections; logs go to stderr. Stops gracefully on SIGTERM or Ctrl-C,
+//! connections, and the dev mailbox's address (with this run's key: see
+//! `scalekit_emulator::dev_mailbox`) as the second, for the one who started
+//! it; the mailbox's messages follow as `mailbox: …` lines. Logs go to
+//! stderr. Stops gracefully on SIGTERM or Ctrl-C,
 //! and with `--exit-on-stdin-close` also when its stdin reaches end of file
 //! (a parent that holds the other end of a pipe ends the emulator by ending
 //! itself, however it ends).
@@ -261,9 +264,13 @@ async fn main() -> ExitCode {
         .as_str()
         .trim_end_matches('/')
         .to_owned();
+    // Both lines in one write: a parent that reads the first line and then
+    // closes the pipe must not make the second one fail.
+    let announcement = format!("{base_url}\n{}\n", emulator.dev_mailbox().secret_url());
     let term = listen_for_term();
     let mut stdout = std::io::stdout().lock();
-    if writeln!(stdout, "{base_url}")
+    if stdout
+        .write_all(announcement.as_bytes())
         .and_then(|()| stdout.flush())
         .is_err()
     {

@@ -65,6 +65,12 @@ impl RunningEmulator {
         &self.state.base_url
     }
 
+    /// The dev mailbox and this run's key to it: for the one who started
+    /// the emulator (the binary prints its address after the base URL).
+    pub fn dev_mailbox(&self) -> crate::dev_mailbox::DevMailbox {
+        self.state.dev_mailbox()
+    }
+
     /// The shared state (database, keys, switches).
     pub fn state(&self) -> &AppState {
         &self.state

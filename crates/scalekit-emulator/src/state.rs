@@ -9,6 +9,7 @@ use webauthn_rs::{Webauthn, WebauthnBuilder};
 
 use crate::config::Config;
 use crate::db::{self, BrowserSession, Db, SessionDevice};
+use crate::dev_mailbox::{DevMailbox, MailboxKey};
 use crate::error::{Error, Result};
 use crate::keys::KeyRing;
 use crate::secret::SessionCookieValue;
@@ -39,6 +40,8 @@ pub struct AppState {
     session_cookie_name: Arc<str>,
     /// How many sign-in codes were sent lately, per email and client address.
     pub code_throttle: Arc<Throttle>,
+    /// This run's key of the dev mailbox ([`crate::dev_mailbox`]).
+    mailbox_key: MailboxKey,
 }
 
 impl AppState {
@@ -76,6 +79,7 @@ impl AppState {
             keys,
             session_cookie_name,
             code_throttle: Arc::new(Throttle::new(CODE_WINDOW)),
+            mailbox_key: MailboxKey::random(),
         })
     }
 
@@ -87,6 +91,12 @@ impl AppState {
     /// An absolute URL for a path on this environment, e.g. `/oauth/token`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.issuer())
+    }
+
+    /// The dev mailbox of this run: its address carries a key only the one
+    /// who started the emulator is given.
+    pub fn dev_mailbox(&self) -> DevMailbox {
+        DevMailbox::new(self.base_url.clone(), self.mailbox_key.clone())
     }
 
     /// The WebAuthn RP id (the base URL's host).

@@ -1,13 +1,14 @@
 //! Helpers that drive the hosted sign-in over HTTP, for tests and development
 //! (crate feature `testing`). A `reqwest::Client` with a cookie store plays the
-//! browser; codes are read from the dev mailbox (`/_dev/mailbox`). A whole
-//! authorization-code flow, to the tokens, is a [`CodeFlow`].
+//! browser; codes are read from the dev mailbox, at the address its
+//! [`DevMailbox`] holds. A whole authorization-code flow, to the tokens, is a
+//! [`CodeFlow`].
 //!
 //! ```no_run
-//! # async fn run(authorize_url: url::Url, base_url: url::Url) -> scalekit_emulator::Result<()> {
+//! # async fn run(authorize_url: url::Url, emulator: scalekit_emulator::RunningEmulator) -> scalekit_emulator::Result<()> {
 //! let http = scalekit_emulator::testing::browser_client()?;
 //! let callback = scalekit_emulator::testing::sign_in_with_email_code(
-//!     &http, &authorize_url, "ann@example.com", &base_url,
+//!     &http, &authorize_url, "ann@example.com", &emulator.dev_mailbox(),
 //! ).await?;
 //! assert!(callback.query_pairs().any(|(k, _)| k == "code"));
 //! # Ok(())
@@ -16,17 +17,18 @@
 #![cfg(feature = "testing")]
 
 mod code_flow;
+mod mailbox;
 
 pub use code_flow::{CodeFlow, Login, Tokens, APP_CLIENT_ID, APP_SCOPE, LOOPBACK_REDIRECT_URI};
+pub use mailbox::{follow_magic_link, latest_code, latest_link, mailbox, MailboxMessage};
 
 use reqwest::header::LOCATION;
 use reqwest::{Client, Response, StatusCode};
-use serde::Deserialize;
 use url::Url;
 
 use crate::db::{self, NewPasskey, StoredPasskey};
 use crate::error::{Error, Result};
-use crate::RunningEmulator;
+use crate::{DevMailbox, RunningEmulator};
 
 fn failed(what: &str, detail: impl std::fmt::Display) -> Error {
     Error::Internal(format!("{what}: {detail}"))
@@ -47,9 +49,9 @@ pub fn browser_client() -> Result<Client> {
 
 /// Signs in through the hosted pages with an email code: follows the
 /// authorize redirect to the login page, submits `email`, reads the code from
-/// the dev mailbox, submits it, and returns the final `Location` (the app's
-/// callback URL with `code` and `state`, or an error redirect) without
-/// requesting it. If the browser already has a session and `/oauth/authorize`
+/// the dev `mailbox` (which names the emulator too), submits it, and returns
+/// the final `Location` (the app's callback URL with `code` and `state`, or
+/// an error redirect) without requesting it. If the browser already has a session and `/oauth/authorize`
 /// answers straight away, that redirect is returned; if the hosted page asks
 /// "Continue as <email>?" (a native client's request with a live session),
 /// it continues when the session is `email`'s and uses another account
@@ -63,8 +65,9 @@ pub async fn sign_in_with_email_code(
     http: &Client,
     authorize_url: &Url,
     email: &str,
-    base_url: &Url,
+    mailbox: &DevMailbox,
 ) -> Result<Url> {
+    let base_url = mailbox.base_url();
     let response = send(http.get(authorize_url.clone()), "opening the authorize URL").await?;
     let login = redirect_target(&response, authorize_url)?;
     if !login.as_str().starts_with(base_url.as_str()) || login.path() != "/ui/login" {
@@ -114,7 +117,7 @@ pub async fn sign_in_with_email_code(
     let csrf = hidden_field(&page, "csrf").ok_or_else(|| failed("code page", "no CSRF token"))?;
     let challenge =
         hidden_field(&page, "challenge").ok_or_else(|| failed("code page", "no challenge"))?;
-    let code = latest_code(http, base_url, email)
+    let code = latest_code(http, mailbox, email)
         .await?
         .ok_or_else(|| failed("dev mailbox", "no code was sent"))?;
     let mut form = vec![("csrf", csrf), ("challenge", challenge), ("code", code)];
@@ -141,31 +144,42 @@ fn continue_page_email(page: &str) -> Option<String> {
     Some(html_escape::decode_html_entities(&page[start..end]).into_owned())
 }
 
-/// Presses "Continue as …" on a hosted "Continue as" page and returns where
-/// it sends the browser (the app's callback with `code` and `state`).
-/// `cookies` is sent as the `Cookie` header when the client keeps none.
+/// Presses "Continue as …" on a hosted "Continue as" page (a live session's,
+/// or a magic link's) and returns where it sends the browser (the app's
+/// callback with `code` and `state`): posts the page's hidden fields to its
+/// form's `action`. `cookies` is sent as the `Cookie` header when the client
+/// keeps none.
 async fn submit_continue(
     http: &Client,
     page: &str,
     base_url: &Url,
     cookies: Option<&str>,
 ) -> Result<Url> {
+    let action = form_action(page).ok_or_else(|| failed("continue page", "no form"))?;
     let csrf =
         hidden_field(page, "csrf").ok_or_else(|| failed("continue page", "no CSRF token"))?;
-    let auth_request = hidden_field(page, "auth_request")
-        .ok_or_else(|| failed("continue page", "no sign-in request"))?;
+    let mut form = vec![("csrf", csrf)];
+    for name in ["auth_request", "token"] {
+        if let Some(value) = hidden_field(page, name) {
+            form.push((name, value));
+        }
+    }
     let mut request = http
-        .post(
-            base_url
-                .join("/ui/login/continue")
-                .map_err(|e| failed("URL", e))?,
-        )
-        .form(&[("csrf", csrf), ("auth_request", auth_request)]);
+        .post(base_url.join(&action).map_err(|e| failed("URL", e))?)
+        .form(&form);
     if let Some(cookies) = cookies {
         request = request.header(reqwest::header::COOKIE, cookies);
     }
     let continued = send(request, "pressing Continue").await?;
     redirect_target(&continued, base_url)
+}
+
+/// The `action` of a page's first `<form method="post">`.
+fn form_action(page: &str) -> Option<String> {
+    let marker = "<form method=\"post\" action=\"";
+    let start = page.find(marker)? + marker.len();
+    let end = page[start..].find('"')? + start;
+    Some(html_escape::decode_html_entities(&page[start..end]).into_owned())
 }
 
 /// Runs `authorize_url` in a browser that is already signed in and answers
@@ -249,70 +263,6 @@ pub fn authorize_url(
         .with_verifier(code_verifier)
         .with_params(extra)
         .authorize_url()
-}
-
-/// One message of the dev mailbox.
-#[derive(Debug, Clone, Deserialize)]
-pub struct MailboxMessage {
-    /// Recipient.
-    pub to: String,
-    /// Subject line.
-    pub subject: String,
-    /// Plain-text body.
-    pub body: String,
-    /// The verification code.
-    pub code: Option<String>,
-    /// The magic link.
-    pub link: Option<String>,
-    /// When it was sent (RFC 3339).
-    pub created_at: String,
-}
-
-#[derive(Deserialize)]
-struct Mailbox {
-    messages: Vec<MailboxMessage>,
-}
-
-/// Messages sent to `email`, newest first.
-///
-/// # Errors
-/// When the mailbox route fails.
-pub async fn mailbox(http: &Client, base_url: &Url, email: &str) -> Result<Vec<MailboxMessage>> {
-    let mut url = base_url
-        .join("/_dev/mailbox")
-        .map_err(|e| failed("URL", e))?;
-    url.query_pairs_mut().append_pair("email", email);
-    let response = send(http.get(url), "reading the dev mailbox").await?;
-    if response.status() != StatusCode::OK {
-        return Err(failed("dev mailbox", response.status()));
-    }
-    let mailbox: Mailbox = response
-        .json()
-        .await
-        .map_err(|e| failed("dev mailbox JSON", e))?;
-    Ok(mailbox.messages)
-}
-
-/// The newest verification code sent to `email`.
-///
-/// # Errors
-/// When the mailbox route fails.
-pub async fn latest_code(http: &Client, base_url: &Url, email: &str) -> Result<Option<String>> {
-    Ok(mailbox(http, base_url, email)
-        .await?
-        .into_iter()
-        .find_map(|m| m.code))
-}
-
-/// The newest magic link sent to `email`.
-///
-/// # Errors
-/// When the mailbox route fails.
-pub async fn latest_link(http: &Client, base_url: &Url, email: &str) -> Result<Option<String>> {
-    Ok(mailbox(http, base_url, email)
-        .await?
-        .into_iter()
-        .find_map(|m| m.link))
 }
 
 /// The value of `<input type="hidden" name="{name}" value="…">` in a page,

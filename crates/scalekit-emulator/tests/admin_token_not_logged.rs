@@ -7,7 +7,9 @@ use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 
 /// Runs the binary with `RUST_LOG=trace` and `args` (plus `env`), calls the
-/// admin route with `bearer`, stops it and returns everything it wrote.
+/// admin route with `bearer`, stops it and returns everything it wrote but
+/// its second line (the dev mailbox's address, which carries a key of its
+/// own: `attack_mailbox.rs`).
 async fn output_of_a_run(args: &[&str], env: &[(&str, &str)], bearer: &str) -> (u16, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_scalekit-emulator"));
     command
@@ -26,6 +28,10 @@ async fn output_of_a_run(args: &[&str], env: &[(&str, &str)], bearer: &str) -> (
     let mut first = String::new();
     stdout.read_line(&mut first).unwrap();
     let base = url::Url::parse(first.trim()).unwrap();
+    let mut mailbox = String::new();
+    stdout.read_line(&mut mailbox).unwrap();
+    let mailbox = scalekit_emulator::DevMailbox::parse(&mailbox).unwrap();
+    assert!(!mailbox.has_key(bearer));
     let status = reqwest::Client::new()
         .get(base.join("_admin/passkeys").unwrap())
         .bearer_auth(bearer)

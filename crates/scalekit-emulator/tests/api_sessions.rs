@@ -47,7 +47,7 @@ fn chrome() -> Client {
 async fn sign_in(env: &Env, browser: &Client, email: &str) -> (String, String) {
     let tokens = env
         .flow(&verifier(), &[("prompt", "login")])
-        .tokens(browser, Login::EmailCode(email))
+        .tokens(browser, Login::EmailCode(email, &env.mailbox))
         .await
         .unwrap();
     let claims = verify_with_jwks(env, tokens.id_token.as_deref().unwrap()).await;

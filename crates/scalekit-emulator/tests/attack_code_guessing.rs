@@ -51,7 +51,7 @@ async fn codes_per_email_are_limited_and_so_are_guesses() {
         let sent = ask_for_code(&env, victim).await;
         assert_eq!(sent.status(), StatusCode::SEE_OTHER);
         let page = env.page(location(&sent, &env.base)).await;
-        let right = testing::latest_code(&env.http, &env.base, victim)
+        let right = testing::latest_code(&env.http, &env.mailbox, victim)
             .await
             .unwrap()
             .unwrap();
@@ -87,7 +87,7 @@ async fn codes_per_email_are_limited_and_so_are_guesses() {
         "{text}"
     );
     // and no code was sent: the guesses stay bounded at 5 codes x 5 tries
-    let sent = testing::mailbox(&env.http, &env.base, victim)
+    let sent = testing::mailbox(&env.http, &env.mailbox, victim)
         .await
         .unwrap();
     assert_eq!(sent.len(), CODES_PER_EMAIL);
@@ -108,7 +108,7 @@ async fn codes_per_browser_are_limited_over_all_emails() {
     // Then it is refused, and nothing reaches that mailbox
     assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(refused.headers().contains_key("retry-after"));
-    let sent = testing::mailbox(&env.http, &env.base, "one-more@example.com")
+    let sent = testing::mailbox(&env.http, &env.mailbox, "one-more@example.com")
         .await
         .unwrap();
     assert!(sent.is_empty());
@@ -137,7 +137,7 @@ async fn codes_per_client_address_are_limited_over_all_emails() {
     // Then it is refused, and nothing reaches that mailbox
     assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(refused.headers().contains_key("retry-after"));
-    let sent = testing::mailbox(&env.http, &env.base, "one-more@example.com")
+    let sent = testing::mailbox(&env.http, &env.mailbox, "one-more@example.com")
         .await
         .unwrap();
     assert!(sent.is_empty());

@@ -43,19 +43,22 @@ async fn a_foreign_host_gets_421_on_every_route_and_the_own_host_works() {
         &[],
     )
     .unwrap();
+    let mailbox = emulator.dev_mailbox();
     scalekit_emulator::testing::sign_in_with_email_code(
         &http,
         &authorize,
         "ann@example.com",
-        &base,
+        &mailbox,
     )
     .await
     .unwrap();
+    let mailbox_path = mailbox.messages_url(Some("ann@example.com"));
+    let mailbox_path = &mailbox_path[url::Position::BeforePath..];
     let token_body = "grant_type=client_credentials&client_id=skc_demo&client_secret=".to_owned()
         + scalekit_emulator::config::TEST_CLIENT_SECRET;
     let routes = [
         ("GET", "/.well-known/openid-configuration", ""),
-        ("GET", "/_dev/mailbox?email=ann@example.com", ""),
+        ("GET", mailbox_path, ""),
         ("POST", "/oauth/token", token_body.as_str()),
         ("GET", "/ui/login", ""),
         ("GET", "/no/such/page", ""),
@@ -85,14 +88,7 @@ async fn a_foreign_host_gets_421_on_every_route_and_the_own_host_works() {
         let (status, answer) =
             request(port, "GET", "/.well-known/openid-configuration", &host, "").await;
         assert_eq!(status, 200, "{host}: {answer}");
-        let (status, answer) = request(
-            port,
-            "GET",
-            "/_dev/mailbox?email=ann@example.com",
-            &host,
-            "",
-        )
-        .await;
+        let (status, answer) = request(port, "GET", mailbox_path, &host, "").await;
         assert_eq!(status, 200, "{host}: {answer}");
         assert!(answer.contains("\"code\""), "{answer}");
         let (status, answer) = request(port, "POST", "/oauth/token", &host, &token_body).await;

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use scalekit_emulator::testing::{browser_client, CodeFlow, Login};
+use scalekit_emulator::RunningEmulator;
 use serde_json::Value;
 use url::Url;
 
@@ -12,7 +13,7 @@ const CLIENT: &str = "ntvc_demo";
 const REDIRECT: &str = "http://127.0.0.1:4567/callback";
 const VERIFIER: &str = "a-verifier-of-enough-length-for-pkce-0123456789";
 
-async fn start() -> scalekit_emulator::RunningEmulator {
+async fn start() -> RunningEmulator {
     scalekit_emulator::start(scalekit_emulator::Config::for_tests())
         .await
         .unwrap()
@@ -27,11 +28,11 @@ fn flow(base: &Url) -> CodeFlow {
 }
 
 /// Logs in on the hosted pages and returns a fresh authorization code.
-async fn code(base: &Url) -> String {
-    flow(base)
+async fn code(emulator: &RunningEmulator) -> String {
+    flow(emulator.base_url())
         .code(
             &browser_client().unwrap(),
-            Login::EmailCode("eve@example.com"),
+            Login::EmailCode("eve@example.com", &emulator.dev_mailbox()),
         )
         .await
         .unwrap()
@@ -101,7 +102,7 @@ fn field<'a>(body: &'a Value, name: &str) -> &'a str {
 async fn replayed_authorization_code_is_refused_and_revokes_its_tokens() {
     let emulator = start().await;
     let base = emulator.base_url().clone();
-    let code = code(&base).await;
+    let code = code(&emulator).await;
     let (status, first) = exchange(&base, &code).await;
     assert_eq!(status, 200, "{first}");
     let access = field(&first, "access_token").to_string();
@@ -126,7 +127,7 @@ async fn replayed_authorization_code_is_refused_and_revokes_its_tokens() {
 async fn replayed_refresh_token_revokes_the_whole_family() {
     let emulator = start().await;
     let base = emulator.base_url().clone();
-    let code = code(&base).await;
+    let code = code(&emulator).await;
     let (_, first) = exchange(&base, &code).await;
     let stolen = field(&first, "refresh_token").to_string();
     let (status, rotated) = refresh(&base, &stolen).await;
@@ -180,7 +181,7 @@ async fn injected_code_is_refused_without_its_verifier_redirect_uri_or_client() 
         ),
     ];
     for (attack, overrides) in attempts {
-        let code = code(&base).await;
+        let code = code(&emulator).await;
         let mut form: Vec<(&str, &str)> =
             vec![("grant_type", "authorization_code"), ("code", &code)];
         for (key, default) in [("client_id", CLIENT), ("redirect_uri", REDIRECT)] {

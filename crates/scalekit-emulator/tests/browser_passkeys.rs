@@ -131,7 +131,7 @@ async fn passkey_lifecycle_in_chromium() {
     browser.type_into("#email", EMAIL).await;
     browser.click("#email-submit").await;
     browser.find("#code").await;
-    let code = testing::latest_code(&http, &base, EMAIL)
+    let code = testing::latest_code(&http, &emulator.dev_mailbox(), EMAIL)
         .await
         .unwrap()
         .expect("a code in the mailbox");

@@ -30,7 +30,9 @@ fn collect(mut pipe: impl std::io::Read + Send + 'static) -> JoinHandle<String> 
 }
 
 /// Starts the binary in memory with debug logs and a piped stdin (closing
-/// it stops the binary); `extra` flags are appended.
+/// it stops the binary); `extra` flags are appended. Its second line, the
+/// dev mailbox's address with a key of its own (`attack_mailbox.rs`), is
+/// read here and left out of what [`Emulator::stop`] returns.
 fn start(extra: &[&std::ffi::OsStr]) -> Emulator {
     let mut child = Command::new(env!("CARGO_BIN_EXE_scalekit-emulator"))
         .args([
@@ -50,6 +52,9 @@ fn start(extra: &[&std::ffi::OsStr]) -> Emulator {
     let mut first = String::new();
     stdout.read_line(&mut first).unwrap();
     let base = Url::parse(first.trim()).unwrap_or_else(|e| panic!("{e}: {first:?}"));
+    let mut mailbox = String::new();
+    stdout.read_line(&mut mailbox).unwrap();
+    scalekit_emulator::DevMailbox::parse(&mailbox).unwrap();
     let stdout = collect(stdout);
     let stderr = collect(child.stderr.take().unwrap());
     Emulator {

@@ -11,11 +11,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use fault_support::{missing, Writer};
+use scalekit_emulator::DevMailbox;
 use url::Url;
 
-/// Starts the binary on `data`; returns it and its base URL (its first line).
-/// The load comes from one address: its limit on sign-in codes is raised.
-fn spawn(data: &std::path::Path) -> (Child, Url) {
+/// Starts the binary on `data`; returns it, its base URL (its first line)
+/// and its dev mailbox (the second). The load comes from one address: its
+/// limit on sign-in codes is raised.
+fn spawn(data: &std::path::Path) -> (Child, Url, DevMailbox) {
     let config = data.with_extension("toml");
     std::fs::write(
         &config,
@@ -33,9 +35,11 @@ fn spawn(data: &std::path::Path) -> (Child, Url) {
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let first = lines.next().expect("a first line").unwrap();
+    let second = lines.next().expect("a second line").unwrap();
     // Keep draining stdout (the dev mailbox prints there) so the pipe never fills.
     std::thread::spawn(move || for _ in lines.by_ref() {});
-    (child, Url::parse(first.trim()).unwrap())
+    let mailbox = DevMailbox::parse(&second).unwrap();
+    (child, Url::parse(first.trim()).unwrap(), mailbox)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -46,7 +50,7 @@ fn spawn(data: &std::path::Path) -> (Child, Url) {
 async fn killed_under_load_loses_no_acknowledged_write() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("emulator.db");
-    let (mut child, base) = spawn(&data);
+    let (mut child, base, _) = spawn(&data);
 
     let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
     let stop = Arc::new(AtomicBool::new(false));
@@ -85,8 +89,8 @@ async fn killed_under_load_loses_no_acknowledged_write() {
     let acknowledged = acknowledged.lock().unwrap().clone();
     assert!(acknowledged.len() >= 300);
 
-    let (mut restarted, base) = spawn(&data);
-    let lost = missing(&base, &acknowledged).await;
+    let (mut restarted, base, mailbox) = spawn(&data);
+    let lost = missing(&mailbox, &acknowledged).await;
     let after = Writer::new(&base).await.send("after@example.com").await;
     restarted.kill().unwrap();
     restarted.wait().unwrap();

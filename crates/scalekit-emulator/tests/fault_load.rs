@@ -109,7 +109,7 @@ async fn sustained_mixed_load_loses_nothing() {
 
     assert!(failures.is_empty(), "failed requests: {failures:?}");
     assert_eq!(samples.len(), WORKERS * OPERATIONS_PER_WORKER);
-    let lost = missing(&base, &acknowledged).await;
+    let lost = missing(&emulator.dev_mailbox(), &acknowledged).await;
     assert!(lost.is_empty(), "acknowledged writes lost: {lost:?}");
 
     // Figures for the notes.

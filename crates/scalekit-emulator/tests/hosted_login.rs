@@ -80,7 +80,7 @@ async fn email_code_sign_up_issues_a_code_and_tokens_with_conn_email() {
     assert!(id_token["sub"].as_str().unwrap().starts_with("usr_"));
 
     // And the mailbox has the message, newest first
-    let messages = testing::mailbox(&env.http, &env.base, "NEW.person@example.com")
+    let messages = testing::mailbox(&env.http, &env.mailbox, "NEW.person@example.com")
         .await
         .unwrap();
     assert_eq!(messages.len(), 1);
@@ -102,7 +102,7 @@ async fn session_cookie_is_http_only_lax_and_root_scoped() {
     let (_, html) = env.login_page(&authorize).await;
     let sent = env.submit_email(&html, "cookie@example.com").await;
     let code_page = env.page(location(&sent, &env.base)).await;
-    let code = testing::latest_code(&env.http, &env.base, "cookie@example.com")
+    let code = testing::latest_code(&env.http, &env.mailbox, "cookie@example.com")
         .await
         .unwrap()
         .unwrap();
@@ -129,7 +129,7 @@ async fn request_code(env: &Env, email: &str) -> String {
 async fn wrong_codes_are_counted_and_the_sixth_attempt_is_refused() {
     let env = Env::start().await;
     let page = request_code(&env, "typo@example.com").await;
-    let right = testing::latest_code(&env.http, &env.base, "typo@example.com")
+    let right = testing::latest_code(&env.http, &env.mailbox, "typo@example.com")
         .await
         .unwrap()
         .unwrap();
@@ -162,13 +162,12 @@ async fn wrong_codes_are_counted_and_the_sixth_attempt_is_refused() {
 async fn magic_link_signs_in_once_and_not_after_expiry() {
     let env = Env::start().await;
     request_code(&env, "link@example.com").await;
-    let link = testing::latest_link(&env.http, &env.base, "link@example.com")
+    let link = testing::latest_link(&env.http, &env.mailbox, "link@example.com")
         .await
         .unwrap()
         .unwrap();
 
-    let first = env.http.get(&link).send().await.unwrap();
-    let callback = location(&first, &env.base);
+    let callback = testing::follow_magic_link(&env.http, &link).await.unwrap();
     assert!(param(&callback, "code").is_some(), "{callback}");
     let tokens = exchange(&env, &param(&callback, "code").unwrap()).await;
     assert_eq!(
@@ -186,7 +185,7 @@ async fn magic_link_signs_in_once_and_not_after_expiry() {
 
     // A link whose challenge has expired is refused.
     request_code(&env, "late@example.com").await;
-    let late = testing::latest_link(&env.http, &env.base, "late@example.com")
+    let late = testing::latest_link(&env.http, &env.mailbox, "late@example.com")
         .await
         .unwrap()
         .unwrap();
@@ -266,7 +265,7 @@ async fn malformed_forms_get_a_400_page() {
     assert_eq!(bad_next.status(), StatusCode::BAD_REQUEST);
     let bad_mailbox = env
         .http
-        .get(env.url("/_dev/mailbox?email=nope"))
+        .get(env.mailbox.messages_url(Some("nope")))
         .send()
         .await
         .unwrap();
@@ -309,10 +308,12 @@ async fn forms_without_a_valid_csrf_token_are_refused() {
         .await
         .unwrap();
     assert_eq!(stranger.status(), StatusCode::FORBIDDEN);
-    assert!(testing::mailbox(&env.http, &env.base, "csrf@example.com")
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(
+        testing::mailbox(&env.http, &env.mailbox, "csrf@example.com")
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 fn session_cookie(env: &Env) -> String {

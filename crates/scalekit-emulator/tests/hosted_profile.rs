@@ -82,7 +82,7 @@ async fn profile_without_session_redirects_to_login_and_back() {
     ];
     let sent = env.post_form("/ui/login/email", &form).await;
     let code_page = env.page(location(&sent, &env.base)).await;
-    let code = testing::latest_code(&env.http, &env.base, "back@example.com")
+    let code = testing::latest_code(&env.http, &env.mailbox, "back@example.com")
         .await
         .unwrap()
         .unwrap();

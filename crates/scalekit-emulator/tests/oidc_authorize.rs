@@ -335,7 +335,7 @@ async fn hosted_email_sign_in_completes_the_authorization() {
     let authorize = env.authorize_url(&verifier, &[("nonce", "n-1")]);
     // When a person signs in with an email code
     let callback =
-        testing::sign_in_with_email_code(&browser, &authorize, "dee@example.com", &env.base)
+        testing::sign_in_with_email_code(&browser, &authorize, "dee@example.com", &env.mailbox)
             .await
             .unwrap();
     // Then the app's callback gets a code that exchanges for tokens

@@ -21,7 +21,7 @@ use scalekit_wire::routes;
 async fn sign_in(env: &Env, browser: &Client, email: &str) -> (Tokens, String) {
     let tokens = env
         .flow(&verifier(), &[("prompt", "login")])
-        .tokens(browser, Login::EmailCode(email))
+        .tokens(browser, Login::EmailCode(email, &env.mailbox))
         .await
         .unwrap();
     let claims = verify_with_jwks(env, tokens.id_token.as_deref().unwrap()).await;
@@ -145,7 +145,7 @@ async fn a_code_of_an_ended_session_does_not_exchange() {
     let browser = testing::browser_client().unwrap();
     let first = env.flow(&verifier(), &[("prompt", "login")]);
     let code = first
-        .code(&browser, Login::EmailCode("uli@example.com"))
+        .code(&browser, Login::EmailCode("uli@example.com", &env.mailbox))
         .await
         .unwrap();
 

@@ -10,13 +10,14 @@ use std::process::{Child, Command, Stdio};
 use reqwest::header::AUTHORIZATION;
 use reqwest::StatusCode;
 use scalekit_emulator::db::{self, Db, NewPasskey};
-use scalekit_emulator::{testing, Storage};
+use scalekit_emulator::{testing, DevMailbox, Storage};
 use serde_json::Value;
 use url::Url;
 
 /// Starts the binary on `data` with its client secret file beside it and
-/// reads the base URL from its first stdout line.
-fn spawn(data: &Path) -> (Child, Url) {
+/// reads the base URL from its first stdout line, and the dev mailbox's
+/// address (with this run's key) from the second.
+fn spawn(data: &Path) -> (Child, Url, DevMailbox) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_scalekit-emulator"))
         .args(["--listen", "127.0.0.1:0", "--data"])
         .arg(data)
@@ -27,11 +28,15 @@ fn spawn(data: &Path) -> (Child, Url) {
         .spawn()
         .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
+    let (mut first, mut second) = (String::new(), String::new());
     stdout.read_line(&mut first).unwrap();
+    stdout.read_line(&mut second).unwrap();
     // Keep draining stdout (mailbox lines) so the child never blocks on it.
     std::thread::spawn(move || for _ in stdout.lines() {});
-    (child, Url::parse(first.trim()).unwrap())
+    let base = Url::parse(first.trim()).unwrap();
+    let mailbox = DevMailbox::parse(&second).unwrap();
+    assert_eq!(mailbox.base_url(), &base);
+    (child, base, mailbox)
 }
 
 fn secret_file(data: &Path) -> std::path::PathBuf {
@@ -87,11 +92,14 @@ async fn data_survives_sigkill_and_restart() {
     let data = dir.path().join("emulator.sqlite3");
 
     // Given a running emulator with a signed-in user, a passkey and a refresh token
-    let (mut child, base) = spawn(&data);
+    let (mut child, base, mailbox) = spawn(&data);
     assert!(base.as_str().starts_with("http://localhost:"));
     let browser = testing::browser_client().unwrap();
     let tokens = testing::CodeFlow::new(&base)
-        .tokens(&browser, testing::Login::EmailCode("ann@example.com"))
+        .tokens(
+            &browser,
+            testing::Login::EmailCode("ann@example.com", &mailbox),
+        )
         .await
         .unwrap()
         .body;
@@ -136,7 +144,7 @@ async fn data_survives_sigkill_and_restart() {
     // When it is killed with SIGKILL and started again on the same file
     child.kill().unwrap();
     child.wait().unwrap();
-    let (mut child, base) = spawn(&data);
+    let (mut child, base, _) = spawn(&data);
 
     // Then the signing key, the refresh token, the client secret, the user
     // and the passkey are there
@@ -174,7 +182,7 @@ async fn data_survives_sigkill_and_restart() {
 #[tokio::test]
 async fn sigterm_stops_the_binary_cleanly() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut child, base) = spawn(&dir.path().join("e.sqlite3"));
+    let (mut child, base, _) = spawn(&dir.path().join("e.sqlite3"));
     let http = reqwest::Client::new();
     assert_eq!(
         http.get(base.join("/keys").unwrap())

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::Value;
 use url::Url;
 
-use crate::process::{read_base_url, ChildGuard};
+use crate::process::{read_first_lines, ChildGuard};
 use crate::wait::{poll, Deadline};
 
 /// The confidential demo client that may use the client-credentials grant.
@@ -21,6 +21,9 @@ pub struct Emulator {
     data_file: PathBuf,
     secret_file: PathBuf,
     base_url: Url,
+    /// The dev mailbox's address, with this run's key (the emulator prints
+    /// it to the one who started it; the app shows it in its window).
+    mailbox_url: Url,
     child: Option<ChildGuard>,
     http: reqwest::blocking::Client,
 }
@@ -36,7 +39,8 @@ impl Emulator {
     pub fn start(binary: &Path, dir: &Path) -> Emulator {
         let data_file = dir.join("emulator.db");
         let secret_file = dir.join("broker-client-secret");
-        let (child, base_url) = launch(binary, &data_file, &secret_file, "127.0.0.1:0");
+        let (child, base_url, mailbox_url) =
+            launch(binary, &data_file, &secret_file, "127.0.0.1:0");
         let http = reqwest::blocking::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(30))
@@ -47,15 +51,17 @@ impl Emulator {
             data_file,
             secret_file,
             base_url,
+            mailbox_url,
             child: Some(child),
             http,
         }
     }
 
     /// An emulator someone else started (the app, on a first run), at
-    /// `base_url`, with its confidential client's secret in `secret_file`.
-    /// Never stopped by this handle.
-    pub fn attach(base_url: Url, secret_file: PathBuf) -> Emulator {
+    /// `base_url`, with its dev mailbox at `mailbox_url` (as the app shows
+    /// it) and its confidential client's secret in `secret_file`. Never
+    /// stopped by this handle.
+    pub fn attach(base_url: Url, mailbox_url: Url, secret_file: PathBuf) -> Emulator {
         let http = reqwest::blocking::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(30))
@@ -66,6 +72,7 @@ impl Emulator {
             data_file: PathBuf::new(),
             secret_file,
             base_url,
+            mailbox_url,
             child: None,
             http,
         }
@@ -111,7 +118,7 @@ impl Emulator {
             "restart: the emulator is still running"
         );
         let port = self.base_url.port().expect("the base URL has a port");
-        let (child, base_url) = launch(
+        let (child, base_url, mailbox_url) = launch(
             &self.binary,
             &self.data_file,
             &self.secret_file,
@@ -122,6 +129,8 @@ impl Emulator {
             "the emulator came back at another address"
         );
         self.child = Some(child);
+        // A new key at each start.
+        self.mailbox_url = mailbox_url;
     }
 
     /// The file holding the confidential demo client's secret (for the broker).
@@ -139,7 +148,7 @@ impl Emulator {
     /// When the emulator does not answer with the mailbox JSON.
     #[track_caller]
     pub fn mailbox(&self, email: &str) -> Vec<Value> {
-        let mut url = self.url("/_dev/mailbox");
+        let mut url = self.mailbox_url.clone();
         url.query_pairs_mut().append_pair("email", email);
         let body: Value = self
             .http
@@ -147,7 +156,7 @@ impl Emulator {
             .send()
             .and_then(|r| r.error_for_status())
             .and_then(|r| r.json())
-            .expect("GET /_dev/mailbox");
+            .expect("GET the dev mailbox");
         body["messages"].as_array().cloned().unwrap_or_default()
     }
 
@@ -285,7 +294,14 @@ impl Drop for Emulator {
     }
 }
 
-fn launch(binary: &Path, data_file: &Path, secret_file: &Path, listen: &str) -> (ChildGuard, Url) {
+/// Starts the binary; returns it, its base URL and its dev mailbox's
+/// address (its first two lines).
+fn launch(
+    binary: &Path,
+    data_file: &Path,
+    secret_file: &Path,
+    listen: &str,
+) -> (ChildGuard, Url, Url) {
     let mut command = Command::new(binary);
     command
         .args(["--listen", listen, "--passkeys", "on", "--data"])
@@ -300,6 +316,8 @@ fn launch(binary: &Path, data_file: &Path, secret_file: &Path, listen: &str) -> 
         .stderr(Stdio::inherit());
     let mut child = ChildGuard::spawn("scalekit-emulator", command);
     // Keeps reading so that the mailbox lines never fill the pipe.
-    let base_url = read_base_url(&mut child, "emulator");
-    (child, base_url)
+    let [base_url, mailbox_url] = read_first_lines::<2>(&mut child, "emulator");
+    let parse =
+        |line: &str| Url::parse(line.trim()).unwrap_or_else(|e| panic!("{line:?} is no URL: {e}"));
+    (child, parse(&base_url), parse(&mailbox_url))
 }

@@ -173,34 +173,48 @@ pub fn free_port() -> u16 {
     listener.local_addr().expect("local address").port()
 }
 
-/// Reads a server child's first stdout line as its base URL (both the emulator
-/// and the broker print it once they accept connections), and keeps echoing
-/// the rest, prefixed with `name`, so the pipe never fills.
+/// Reads a server child's first stdout line as its base URL (the emulator and
+/// the broker print it once they accept connections), and keeps echoing the
+/// rest, prefixed with `name`, so the pipe never fills.
 pub fn read_base_url(child: &mut ChildGuard, name: &str) -> url::Url {
+    let [line] = read_first_lines::<1>(child, name);
+    url::Url::parse(line.trim()).unwrap_or_else(|error| {
+        panic!("the {name}'s first line is not its base URL ({line:?}): {error}")
+    })
+}
+
+/// The first `N` lines of the child's stdout (the emulator's: its base URL,
+/// then its dev mailbox's address); the rest goes on to this process's
+/// stderr, prefixed with `name`.
+///
+/// # Panics
+/// When the child exits first or prints them too late.
+#[track_caller]
+pub fn read_first_lines<const N: usize>(child: &mut ChildGuard, name: &str) -> [String; N] {
     use std::io::{BufRead as _, BufReader};
     let stdout = child.take_stdout().expect("piped stdout");
-    let (first_line, receive) = std::sync::mpsc::channel();
+    let (first_lines, receive) = std::sync::mpsc::channel();
     let prefix = name.to_string();
     std::thread::spawn(move || {
         let mut lines = BufReader::new(stdout).lines();
-        if let Some(Ok(line)) = lines.next() {
-            let _ = first_line.send(line);
+        let first: Vec<String> = lines.by_ref().take(N).map_while(Result::ok).collect();
+        if let Ok(first) = <[String; N]>::try_from(first) {
+            let _ = first_lines.send(first);
         }
         for line in lines.map_while(Result::ok) {
             eprintln!("{prefix}: {line}");
         }
     });
-    let line = crate::wait::wait_for(
-        &format!("the {name}'s base URL on its stdout"),
+    let lines = crate::wait::wait_for(
+        &format!("the {name}'s first {N} lines on its stdout"),
         Duration::from_secs(60),
         || {
             receive
                 .try_recv()
                 .ok()
-                .or_else(|| child.has_exited().then(String::new))
+                .map(Some)
+                .or_else(|| child.has_exited().then_some(None))
         },
     );
-    url::Url::parse(line.trim()).unwrap_or_else(|error| {
-        panic!("the {name}'s first line is not its base URL ({line:?}): {error}")
-    })
+    lines.unwrap_or_else(|| panic!("the {name} exited before printing {N} lines"))
 }

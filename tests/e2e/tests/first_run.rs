@@ -32,6 +32,16 @@ fn a_first_run_signs_in_and_manages_a_passkey_through_its_own_broker() {
     );
     assert_eq!(mode & 0o077, 0, "secret file mode {mode:o}");
 
+    // and shows where its emulator's sign-in codes are: its dev mailbox, at
+    // an address with a key only the app was given
+    let mailbox = world
+        .app()
+        .wait_text("mailbox-url", "the dev mailbox's address", |t| {
+            !t.is_empty()
+        });
+    let mailbox = Url::parse(mailbox.trim()).unwrap();
+    assert!(mailbox.path().starts_with("/_dev/mailbox/"), "{mailbox}");
+
     // When the person signs up in the browser
     world.app().click("sign-in");
     let authorize = world.inbox.next("the authorize URL");
@@ -41,13 +51,17 @@ fn a_first_run_signs_in_and_manages_a_passkey_through_its_own_broker() {
     );
     let authorize_url = Url::parse(&authorize).unwrap();
     let base = Url::parse(&authorize_url.origin().ascii_serialization()).unwrap();
-    let environment = Emulator::attach(base.clone(), secret_file);
+    assert_eq!(mailbox.origin(), base.origin());
+    let environment = Emulator::attach(base.clone(), mailbox, secret_file);
     let browser = world.browser.session();
     browser
         .navigate(&authorize)
         .expect("open the authorize URL");
     wait_visible(browser, "#email");
     hosted::sign_in_with_email_code(&world.browser, &environment, EMAIL);
+    // (which no other program on the machine reads without that key)
+    let guessed = base.join(&format!("/_dev/mailbox?email={EMAIL}")).unwrap();
+    assert_eq!(reqwest::blocking::get(guessed).unwrap().status(), 404);
     return_to_app(&world, Redirect::Loopback);
     world.app().wait_visible("passkeys-empty");
     world.shot_window("1-first-run-signed-in");

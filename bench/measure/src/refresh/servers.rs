@@ -6,7 +6,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use reqwest::Client;
-use scalekit_emulator::testing;
+use scalekit_emulator::{testing, DevMailbox};
 use serde_json::Value;
 use tokio::process::{Child, Command};
 use url::Url;
@@ -43,6 +43,19 @@ async fn wait_until_up(http: &Client, url: &Url, child: &mut Child) -> BenchResu
     }
 }
 
+/// The emulator's dev mailbox, from the second line of its stdout (the
+/// rest, its mail, is read and dropped so the pipe never fills).
+async fn dev_mailbox(child: &mut Child) -> BenchResult<DevMailbox> {
+    use tokio::io::AsyncBufReadExt as _;
+
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let _base = lines.next_line().await?;
+    let line = lines.next_line().await?.ok_or("the emulator stopped")?;
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Ok(DevMailbox::parse(&line)?)
+}
+
 /// The emulator's release binary, in memory, logging warnings only; one
 /// chain per client, each from a sign-in through the hosted login.
 pub(super) async fn start_emulator(
@@ -57,11 +70,14 @@ pub(super) async fn start_emulator(
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .env("RUST_LOG", "warn")
         .stdin(Stdio::piped())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .kill_on_drop(true)
         .spawn()?;
     let pid = child.id().ok_or("the emulator has no pid")?;
+    let mailbox = tokio::time::timeout(START_TIMEOUT, dev_mailbox(&mut child))
+        .await
+        .map_err(|_| "the emulator did not print its dev mailbox in time")??;
     // Its public URL (the issuer, where the login pages send the browser):
     // WebAuthn wants a domain, so `localhost` rather than 127.0.0.1.
     let base = Url::parse(&format!("http://localhost:{port}/"))?;
@@ -78,7 +94,7 @@ pub(super) async fn start_emulator(
         let email = format!("refresh-{index}@example.com");
         let tokens = testing::CodeFlow::new(&base)
             .with_client(EMULATOR_CLIENT_ID, EMULATOR_REDIRECT)
-            .tokens(&browser, testing::Login::EmailCode(&email))
+            .tokens(&browser, testing::Login::EmailCode(&email, &mailbox))
             .await?;
         chains.push(rotated(&tokens.body)?);
     }

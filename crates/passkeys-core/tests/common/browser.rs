@@ -3,6 +3,7 @@
 use std::sync::{Arc, Mutex};
 
 use passkeys_core::BrowserLauncher;
+use scalekit_emulator::DevMailbox;
 use tokio::sync::mpsc;
 use url::Url;
 
@@ -21,7 +22,7 @@ pub enum Delivery {
 
 /// The browser seam: signs in on the emulator's hosted pages over HTTP.
 pub struct LoginBrowser {
-    base_url: Url,
+    mailbox: DevMailbox,
     delivery: Delivery,
     pub opened: Mutex<Vec<Url>>,
     pub loopback_pages: Arc<Mutex<Vec<String>>>,
@@ -30,12 +31,13 @@ pub struct LoginBrowser {
 
 impl LoginBrowser {
     pub fn new(env: &Env, delivery: Delivery) -> Arc<LoginBrowser> {
-        LoginBrowser::for_base_url(&env.base_url, delivery)
+        LoginBrowser::for_mailbox(&env.mailbox, delivery)
     }
 
-    pub fn for_base_url(base_url: &Url, delivery: Delivery) -> Arc<LoginBrowser> {
+    /// A browser that reads its codes from `mailbox` (which names the emulator).
+    pub fn for_mailbox(mailbox: &DevMailbox, delivery: Delivery) -> Arc<LoginBrowser> {
         Arc::new(LoginBrowser {
-            base_url: base_url.clone(),
+            mailbox: mailbox.clone(),
             delivery,
             opened: Mutex::new(Vec::new()),
             loopback_pages: Arc::default(),
@@ -65,7 +67,7 @@ impl BrowserLauncher for LoginBrowser {
         if let Delivery::Nothing = self.delivery {
             return Ok(());
         }
-        let (url, base, delivery) = (url.clone(), self.base_url.clone(), self.delivery.clone());
+        let (url, base, delivery) = (url.clone(), self.mailbox.clone(), self.delivery.clone());
         let (pages, failures) = (Arc::clone(&self.loopback_pages), Arc::clone(&self.failures));
         tokio::spawn(async move {
             let callback = match login(&url, &base).await {
@@ -93,10 +95,11 @@ impl BrowserLauncher for LoginBrowser {
     }
 }
 
-/// Signs in on the hosted pages for `authorize_url`; returns the callback URL.
-pub async fn login(authorize_url: &Url, base_url: &Url) -> Result<Url, String> {
+/// Signs in on the hosted pages for `authorize_url`, with the code from
+/// `mailbox`; returns the callback URL.
+pub async fn login(authorize_url: &Url, mailbox: &DevMailbox) -> Result<Url, String> {
     let http = scalekit_emulator::testing::browser_client().map_err(|e| e.to_string())?;
-    scalekit_emulator::testing::sign_in_with_email_code(&http, authorize_url, EMAIL, base_url)
+    scalekit_emulator::testing::sign_in_with_email_code(&http, authorize_url, EMAIL, mailbox)
         .await
         .map_err(|e| e.to_string())
 }

@@ -74,7 +74,7 @@ impl Pending {
 
     /// Logs in on the emulator like the user would; returns the real callback URL.
     pub async fn real_callback(&self, env: &Env) -> Url {
-        login(&self.authorize_url, &env.base_url).await.unwrap()
+        login(&self.authorize_url, &env.mailbox).await.unwrap()
     }
 
     pub fn assert_still_pending(&self) {

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use passkeys_broker::RunningBroker;
 use passkeys_core::{Config, RedirectMode};
-use scalekit_emulator::RunningEmulator;
+use scalekit_emulator::{DevMailbox, RunningEmulator};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -118,6 +118,8 @@ pub struct Env {
     pub emulator: RunningEmulator,
     pub broker: RunningBroker,
     pub base_url: Url,
+    /// The emulator's dev mailbox, with this run's key.
+    pub mailbox: DevMailbox,
     /// The broker (through the proxy): the app's passkeys API URL.
     pub api_url: Url,
     pub proxy: Arc<Proxy>,
@@ -160,6 +162,7 @@ impl Env {
         tokio::spawn(serve(broker_proxy, broker.local_addr(), Arc::clone(&proxy)));
         Env {
             base_url: emulator.base_url().clone(),
+            mailbox: emulator.dev_mailbox(),
             emulator,
             broker,
             api_url,

@@ -14,7 +14,7 @@ use std::time::Duration;
 use passkeys_broker::RunningBroker;
 use passkeys_core::{Accounts, BrowserLauncher, ClientOptions, Config, SecretStore, TokenVault};
 use passkeys_headless::cli::{execute, Command, Output};
-use scalekit_emulator::RunningEmulator;
+use scalekit_emulator::{DevMailbox, RunningEmulator};
 use serde_json::Value;
 use url::Url;
 
@@ -207,8 +207,8 @@ pub async fn stored_refresh_token(store: &Arc<MemoryStore>, prefix: &str) -> Str
 /// Signs in on the environment a sign-in link names, as its person (by
 /// email code), and comes back to the app's loopback.
 pub struct Browser {
-    /// Environment origin → email.
-    people: HashMap<String, &'static str>,
+    /// Environment origin → email, and the environment's dev mailbox.
+    people: HashMap<String, (&'static str, DevMailbox)>,
     pub failures: Arc<Mutex<Vec<String>>>,
 }
 
@@ -219,7 +219,7 @@ impl Browser {
             .map(|environment| {
                 (
                     environment.url.origin().ascii_serialization(),
-                    environment.email,
+                    (environment.email, environment.emulator.dev_mailbox()),
                 )
             })
             .collect();
@@ -236,7 +236,7 @@ impl BrowserLauncher for Browser {
             return Ok(());
         }
         let origin = url.origin().ascii_serialization();
-        let Some(email) = self.people.get(&origin).copied() else {
+        let Some((email, mailbox)) = self.people.get(&origin).cloned() else {
             self.failures
                 .lock()
                 .unwrap()
@@ -244,11 +244,10 @@ impl BrowserLauncher for Browser {
             return Ok(());
         };
         let (url, failures) = (url.clone(), Arc::clone(&self.failures));
-        let base = Url::parse(&origin).unwrap();
         tokio::spawn(async move {
             let http = scalekit_emulator::testing::browser_client().unwrap();
             let result =
-                scalekit_emulator::testing::sign_in_with_email_code(&http, &url, email, &base)
+                scalekit_emulator::testing::sign_in_with_email_code(&http, &url, email, &mailbox)
                     .await;
             match result {
                 Ok(callback) => {

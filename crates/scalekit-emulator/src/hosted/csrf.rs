@@ -92,6 +92,11 @@ pub fn challenge_flow(challenge_id: &str) -> String {
     format!("challenge:{challenge_id}")
 }
 
+/// The flow name of a magic link's "Continue as" page.
+pub fn magic_flow(challenge_id: &str) -> String {
+    format!("magic:{challenge_id}")
+}
+
 /// The flow name of the sign-out confirmation of one browser session.
 pub fn logout_flow(session_id: &str) -> String {
     format!("logout:{session_id}")

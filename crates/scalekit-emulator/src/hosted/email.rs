@@ -1,5 +1,6 @@
-//! Sign-in by email: a 6-digit code and a magic link, sent to the dev mailbox.
-//! Sign-up and sign-in are the same flow: a new address creates the user.
+//! Sign-in by email: a 6-digit code and a magic link (followed in
+//! [`super::magic_link`]), sent to the dev mailbox. Sign-up and sign-in are
+//! the same flow: a new address creates the user.
 
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -309,59 +310,4 @@ pub async fn verify_code(
         )
         .into()),
     }
-}
-
-/// Query of `GET /ui/magic`.
-#[derive(Debug, Deserialize)]
-pub struct MagicQuery {
-    token: Option<SecretField>,
-    next: Option<String>,
-}
-
-/// `GET /ui/magic?token=…`: signs in with the emailed link (single use).
-pub async fn magic_link(
-    State(state): State<AppState>,
-    jar: CookieJar,
-    headers: HeaderMap,
-    PeerAddr(peer): PeerAddr,
-    Query(query): Query<MagicQuery>,
-) -> Result<Response, PageError> {
-    let next = safe_next(query.next.as_deref())?;
-    let token = secret_value(&query.token)
-        .filter(|t| !t.is_empty() && t.len() <= 128)
-        .ok_or_else(|| Error::InvalidRequest("This sign-in link is incomplete.".into()))?
-        .to_owned();
-    let found = state
-        .db
-        .call(move |c| {
-            let tx = c.transaction()?;
-            let challenge = store::use_magic_token(&tx, &token)?;
-            let user = match &challenge {
-                Some(ch) => Some((
-                    db::find_or_create_user_by_email(&tx, &ch.email)?,
-                    ch.auth_request_id.clone(),
-                )),
-                None => None,
-            };
-            tx.commit()?;
-            Ok(user)
-        })
-        .await?;
-    let Some((user, auth_request)) = found else {
-        return Err(Error::InvalidRequest(
-            "This sign-in link has expired or was already used. Request a new one.".into(),
-        )
-        .into());
-    };
-    let (jar, target) = sign_in(
-        &state,
-        jar,
-        &user.id,
-        "conn_magiclink",
-        device_of(&headers, peer),
-        auth_request.as_deref(),
-        next.as_deref(),
-    )
-    .await?;
-    Ok((jar, Redirect::to(&target)).into_response())
 }

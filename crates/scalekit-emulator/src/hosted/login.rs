@@ -1,8 +1,8 @@
 //! The sign-in page (`GET /ui/login`), "Continue as …" (for
 //! `prompt=select_account`, and for every native client's request while the
-//! browser is signed in), and what every sign-in method does once the user
-//! is authenticated: start the browser session and continue the authorization
-//! request (or go to `next`).
+//! browser is signed in: [`super::continue_page`]), and what every sign-in
+//! method does once the user is authenticated: start the browser session and
+//! continue the authorization request (or go to `next`).
 
 use std::net::SocketAddr;
 
@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 
+use super::continue_page::{continue_page, ContinuePage};
 use super::forms::{non_empty, safe_next, secret_value, Form, PageError, SecretField};
 use super::{csrf, pages};
 use crate::config::ClientKind;
@@ -43,8 +44,10 @@ pub struct PendingRequest {
     pub max_age: Option<i64>,
     /// The requesting client's name, as registered.
     pub client_name: String,
+    /// Where the code goes (the validated redirect URI).
+    pub redirect_uri: String,
     /// Whether the client is native (public): it never gets a code from a
-    /// live session without the person's "Continue".
+    /// live session or a magic link without the person's "Continue".
     pub native: bool,
 }
 
@@ -87,6 +90,7 @@ pub async fn pending_request(state: &AppState, id: &str) -> Result<PendingReques
                 login_hint: request.login_hint,
                 max_age: request.max_age,
                 client_name: client.map(|c| c.name.clone()).unwrap_or_default(),
+                redirect_uri: request.redirect_uri,
                 native: client.is_none_or(|c| c.kind == ClientKind::Native),
             })
         }
@@ -116,7 +120,14 @@ pub async fn page(
         if pending.may_continue_with(session) && query.account.as_deref() != Some("other") {
             let user = user_of(&state, session).await?;
             let (jar, token) = csrf::issue(jar, &csrf::login_flow(Some(id)), secure);
-            let body = pages::select_account_page(id, &user.email, &pending.client_name, &token);
+            let body = continue_page(&ContinuePage {
+                email: &user.email,
+                client: &pending.client_name,
+                redirect_uri: &pending.redirect_uri,
+                auth_request: id,
+                action: "/ui/login/continue",
+                fields: &[("csrf", &token), ("auth_request", id)],
+            });
             return Ok((jar, pages::html(StatusCode::OK, body)).into_response());
         }
     }

@@ -1,14 +1,14 @@
 //! The development mailbox: where verification emails "arrive".
 //!
-//! Each message is stored (readable at `GET /_dev/mailbox?email=<addr>`,
-//! newest first) and echoed to the configured [`MailSink`]: one
-//! `mailbox: to=… subject="…" code=… link=…` line on stdout for the binary, a
-//! `tracing` event otherwise. Development only: it shows sign-in codes to
-//! anyone who can reach the emulator.
+//! Each message is stored (readable at this run's mailbox address,
+//! `/_dev/mailbox/<key>?email=<addr>`, newest first: see
+//! [`crate::dev_mailbox`] for who gets the key) and echoed to the configured
+//! [`MailSink`]: one `mailbox: to=… subject="…" code=… link=…` line on stdout
+//! for the binary, a `tracing` event otherwise.
 
 use std::io::Write as _;
 
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -19,7 +19,7 @@ use serde::Serialize;
 use super::forms::{valid_email, JsonError};
 use crate::config::MailSink;
 use crate::db::now;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::state::AppState;
 
 /// Most messages the route returns.
@@ -52,20 +52,45 @@ pub async fn deliver(state: &AppState, message: MailMessage) -> Result<()> {
     Ok(())
 }
 
-/// Query of `GET /_dev/mailbox`.
+/// Query of the mailbox route.
 #[derive(Debug, Deserialize)]
 pub struct MailboxQuery {
     email: Option<String>,
 }
 
-/// `GET /_dev/mailbox?email=`: `{"messages":[{to,subject,body,code,link,created_at}]}`.
+/// What any address under `/_dev/mailbox` but this run's answers (404).
+fn no_mailbox_here() -> JsonError {
+    JsonError(Error::NotFound(
+        "No dev mailbox at this address. Its address, with a key made at each start, is \
+         the line the emulator printed after its base URL (the app shows it in its window)."
+            .into(),
+    ))
+}
+
+/// `GET /_dev/mailbox/{key}?email=`: `{"messages":[{to,subject,body,code,link,created_at}]}`,
+/// to `email` (every message without it); 404 unless `key` is this run's.
 pub async fn list(
     State(state): State<AppState>,
+    Path(key): Path<String>,
     Query(query): Query<MailboxQuery>,
 ) -> Result<Json<Value>, JsonError> {
-    let email = valid_email(query.email.as_deref().unwrap_or(""))?;
-    let messages = state.db.call(move |c| mail_for(c, &email, LIMIT)).await?;
+    if !state.dev_mailbox().has_key(&key) {
+        return Err(no_mailbox_here());
+    }
+    let email = match query.email.as_deref() {
+        Some(email) => Some(valid_email(email)?),
+        None => None,
+    };
+    let messages = state
+        .db
+        .call(move |c| mail_for(c, email.as_deref(), LIMIT))
+        .await?;
     Ok(Json(json!({ "messages": messages })))
+}
+
+/// `GET /_dev/mailbox` (no key): 404, saying where the address is.
+pub async fn without_key() -> JsonError {
+    no_mailbox_here()
 }
 
 /// One message in the dev mailbox, as `/_dev/mailbox` shows it.
@@ -116,16 +141,17 @@ pub fn insert_mail(conn: &Connection, message: &MailMessage) -> Result<()> {
     Ok(())
 }
 
-/// Messages to `email` (case-insensitive), newest first, at most `limit`.
+/// Messages to `email` (case-insensitive; every message when `None`),
+/// newest first, at most `limit`.
 ///
 /// # Errors
 /// Database errors.
-pub fn mail_for(conn: &Connection, email: &str, limit: u32) -> Result<Vec<MailMessage>> {
+pub fn mail_for(conn: &Connection, email: Option<&str>, limit: u32) -> Result<Vec<MailMessage>> {
     let mut statement = conn.prepare(
         "SELECT to_email, subject, body, code, link, created_at FROM mailbox \
-         WHERE to_email = ?1 COLLATE NOCASE ORDER BY id DESC LIMIT ?2",
+         WHERE ?1 IS NULL OR to_email = ?1 COLLATE NOCASE ORDER BY id DESC LIMIT ?2",
     )?;
-    let rows = statement.query_map(params![email.trim(), limit], |row| {
+    let rows = statement.query_map(params![email.map(str::trim), limit], |row| {
         let created: i64 = row.get(5)?;
         Ok(MailMessage {
             to: row.get(0)?,
@@ -171,7 +197,9 @@ mod tests {
                     };
                     insert_mail(c, &message)?;
                 }
-                mail_for(c, "m@EXAMPLE.com", 2)
+                let all = mail_for(c, None, 50)?;
+                assert_eq!(all.len(), 3);
+                mail_for(c, Some("m@EXAMPLE.com"), 2)
             })
             .await
             .unwrap();

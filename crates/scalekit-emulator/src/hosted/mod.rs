@@ -6,15 +6,16 @@
 //! | `GET /ui/login?auth_request=&next=&mode=signup` | sign-in / sign-up page |
 //! | `POST /ui/login/email` | sends a code and magic link to the dev mailbox |
 //! | `GET, POST /ui/login/verify` | code entry (5 wrong codes lock it) |
-//! | `GET /ui/magic?token=` | magic link (single use) |
-//! | `POST /ui/login/continue` | "Continue as …" (`prompt=select_account`) |
+//! | `GET /ui/magic?token=` | magic link (single use); a native client's request asks "Continue as …" first |
+//! | `POST /ui/magic` | "Continue as …" of a magic link |
+//! | `POST /ui/login/continue` | "Continue as …" with a live session (`prompt=select_account`, native clients) |
 //! | `POST /ui/login/passkey/start`, `…/finish` | discoverable passkey sign-in (JSON) |
 //! | `GET /ui/profile/passkeys` | the user's passkeys |
 //! | `POST /ui/profile/passkeys/register/start`, `…/finish` | add a passkey (JSON) |
 //! | `PATCH, DELETE /ui/profile/passkeys/{id}` | rename, remove (JSON) |
 //! | `GET /ui/assets/{file}` | CSS and JS (no inline script: strict CSP) |
 //! | `GET, POST /oidc/logout` | (pages of the OIDC route) "Sign out?" and "You are signed out" |
-//! | `GET /_dev/mailbox?email=` | messages sent to an address, newest first |
+//! | `GET /_dev/mailbox/{key}?email=` | messages sent to an address, newest first; 404 unless `key` is this run's ([`crate::dev_mailbox`]) |
 //!
 //! Pages use the `skemu_session_<port>` cookie; every form and JSON call carries a
 //! CSRF token bound to its flow (see [`csrf`]).
@@ -25,13 +26,16 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 use axum::Router;
 
+use crate::dev_mailbox::MAILBOX_PATH;
 use crate::state::AppState;
 
 mod ceremony;
+mod continue_page;
 pub mod csrf;
 mod email;
 mod forms;
 mod login;
+mod magic_link;
 mod mailbox;
 pub(crate) mod pages;
 mod passkey_login;
@@ -53,7 +57,10 @@ pub fn router() -> Router<AppState> {
         .route("/ui/login/continue", post(login::continue_as))
         .route("/ui/login/passkey/start", post(passkey_login::start))
         .route("/ui/login/passkey/finish", post(passkey_login::finish))
-        .route("/ui/magic", get(email::magic_link))
+        .route(
+            "/ui/magic",
+            get(magic_link::open).post(magic_link::continue_with),
+        )
         .route(profile::PROFILE_PATH, get(profile::page))
         .route(
             "/ui/profile/passkeys/register/start",
@@ -68,7 +75,8 @@ pub fn router() -> Router<AppState> {
             patch(profile::rename).delete(profile::remove),
         )
         .route("/ui/assets/{file}", get(asset))
-        .route("/_dev/mailbox", get(mailbox::list))
+        .route(MAILBOX_PATH, get(mailbox::without_key))
+        .route(&format!("{MAILBOX_PATH}/{{key}}"), get(mailbox::list))
 }
 
 const ASSETS: &[(&str, &str, &str)] = &[

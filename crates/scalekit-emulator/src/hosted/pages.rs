@@ -80,8 +80,8 @@ fn alert(message: Option<&str>) -> String {
         .unwrap_or_default()
 }
 
-/// Hidden form fields.
-fn hidden(name: &str, value: &str) -> String {
+/// A hidden form field.
+pub fn hidden(name: &str, value: &str) -> String {
     format!(
         "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
         attr(name),
@@ -229,37 +229,6 @@ fn restart_url(auth_request: Option<&str>, next: Option<&str>) -> String {
     }
 }
 
-/// "Continue as <email> to <client>?": `prompt=select_account`, or a native
-/// client's request, with a signed-in browser.
-pub fn select_account_page(auth_request: &str, email: &str, client: &str, csrf: &str) -> String {
-    let initial = email
-        .chars()
-        .next()
-        .map(|c| c.to_uppercase().to_string())
-        .unwrap_or_default();
-    let other = format!(
-        "/ui/login?auth_request={}&account=other",
-        urlencode(auth_request)
-    );
-    let client = if client.is_empty() { "the app" } else { client };
-    let content = format!(
-        "<div class=\"card\"><h1 id=\"continue-question\">Continue as {email} to {client}?</h1>\
-         <p class=\"lead\">An app on this computer asked to sign in with your account. \
-         Continue only if you just started signing in to {client}.</p>\
-         <div class=\"account\"><span class=\"avatar\">{}</span><span id=\"current-email\">{email}</span></div>\
-         <form method=\"post\" action=\"/ui/login/continue\">{}{}\
-         <button type=\"submit\" id=\"continue-as\">Continue as {email}</button></form>\
-         <a class=\"button secondary\" id=\"use-another\" href=\"{}\">Use another account</a></div>",
-        esc(&initial),
-        hidden("csrf", csrf),
-        hidden("auth_request", auth_request),
-        attr(&other),
-        email = esc(email),
-        client = esc(client),
-    );
-    layout("Continue to the app", "", &content, &[])
-}
-
 /// A page with a title, a message and a link back to sign-in.
 pub fn message_page(title: &str, message: &str) -> String {
     let content = format!(
@@ -301,9 +270,8 @@ mod tests {
             csrf: HOSTILE,
             error: Some(HOSTILE),
         });
-        let select = select_account_page(HOSTILE, HOSTILE, HOSTILE, HOSTILE);
         let message = message_page(HOSTILE, HOSTILE);
-        for html in [page, code, select, message] {
+        for html in [page, code, message] {
             assert!(!html.contains("<script>alert"), "{html}");
             assert!(!html.contains(HOSTILE), "{html}");
         }

@@ -171,11 +171,11 @@ pub fn check_email_code(conn: &Connection, challenge_id: &str, code: &str) -> Re
     })
 }
 
-/// Uses a magic link: the open challenge whose link token this is, now marked used.
+/// The open challenge whose magic link token this is (left unused).
 ///
 /// # Errors
 /// Database errors.
-pub fn use_magic_token(conn: &Connection, token: &str) -> Result<Option<EmailChallenge>> {
+pub fn open_magic_challenge(conn: &Connection, token: &str) -> Result<Option<EmailChallenge>> {
     let challenge = conn
         .query_row(
             &format!("SELECT {COLUMNS} FROM email_challenges WHERE magic_token_hash = ?1"),
@@ -183,7 +183,15 @@ pub fn use_magic_token(conn: &Connection, token: &str) -> Result<Option<EmailCha
             from_row,
         )
         .optional()?;
-    let Some(challenge) = challenge.filter(EmailChallenge::is_open) else {
+    Ok(challenge.filter(EmailChallenge::is_open))
+}
+
+/// Uses a magic link: the open challenge whose link token this is, now marked used.
+///
+/// # Errors
+/// Database errors.
+pub fn use_magic_token(conn: &Connection, token: &str) -> Result<Option<EmailChallenge>> {
+    let Some(challenge) = open_magic_challenge(conn, token)? else {
         return Ok(None);
     };
     conn.execute(

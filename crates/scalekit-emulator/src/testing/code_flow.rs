@@ -8,11 +8,12 @@
 //! ```no_run
 //! use scalekit_emulator::testing::{browser_client, CodeFlow, Login};
 //!
-//! # async fn run(base_url: url::Url) -> scalekit_emulator::Result<()> {
+//! # async fn run(emulator: scalekit_emulator::RunningEmulator) -> scalekit_emulator::Result<()> {
 //! let browser = browser_client()?;
-//! let tokens = CodeFlow::new(&base_url)
+//! let mailbox = emulator.dev_mailbox();
+//! let tokens = CodeFlow::new(emulator.base_url())
 //!     .with_param("prompt", "login")
-//!     .tokens(&browser, Login::EmailCode("ann@example.com"))
+//!     .tokens(&browser, Login::EmailCode("ann@example.com", &mailbox))
 //!     .await?;
 //! assert!(tokens.refresh_token.is_some());
 //! # Ok(())
@@ -25,6 +26,7 @@ use url::Url;
 
 use super::{authorize_signed_in, failed, pkce_s256, send, sign_in_with_email_code};
 use crate::error::Result;
+use crate::DevMailbox;
 
 /// The demo native client every emulator has (`Config::for_tests` and the
 /// binary's defaults): a public client with PKCE.
@@ -37,10 +39,10 @@ pub const APP_SCOPE: &str = "openid profile email offline_access";
 /// How the browser signs in on the hosted pages.
 #[derive(Debug, Clone, Copy)]
 pub enum Login<'a> {
-    /// Types this email address and the code the dev mailbox received (the
+    /// Types this email address and the code this dev mailbox received (the
     /// emulator sends an address at most five codes in 15 minutes). The
     /// browser must keep cookies (see [`browser_client`](super::browser_client)).
-    EmailCode(&'a str),
+    EmailCode(&'a str, &'a DevMailbox),
     /// Already signed in: only answers "Continue as …" if the hosted page
     /// asks. `session_cookie` (`name=value`) is sent by hand when the HTTP
     /// client keeps no cookies; `None` when it does.
@@ -173,8 +175,8 @@ impl CodeFlow {
     pub async fn callback(&self, browser: &Client, login: Login<'_>) -> Result<Url> {
         let authorize = self.authorize_url()?;
         match login {
-            Login::EmailCode(email) => {
-                sign_in_with_email_code(browser, &authorize, email, &self.base_url).await
+            Login::EmailCode(email, mailbox) => {
+                sign_in_with_email_code(browser, &authorize, email, mailbox).await
             }
             Login::SignedIn { session_cookie } => {
                 authorize_signed_in(browser, &authorize, &self.base_url, session_cookie).await

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::Client;
 use scalekit_emulator::testing::{browser_client, hidden_field, mailbox};
+use scalekit_emulator::DevMailbox;
 use url::Url;
 
 /// A browser with its CSRF token for the sign-in form.
@@ -57,20 +58,20 @@ impl Writer {
 }
 
 /// Whether the dev mailbox has a message for `email`.
-pub async fn delivered(base: &Url, email: &str) -> bool {
+pub async fn delivered(dev_mailbox: &DevMailbox, email: &str) -> bool {
     let http = browser_client().unwrap();
-    !mailbox(&http, base, email).await.unwrap().is_empty()
+    !mailbox(&http, dev_mailbox, email).await.unwrap().is_empty()
 }
 
 /// Checks every acknowledged address (a few at a time); returns the missing ones.
-pub async fn missing(base: &Url, acknowledged: &[String]) -> Vec<String> {
+pub async fn missing(dev_mailbox: &DevMailbox, acknowledged: &[String]) -> Vec<String> {
     let mut missing = Vec::new();
     for batch in acknowledged.chunks(16) {
         let checks: Vec<_> = batch
             .iter()
             .map(|email| {
-                let (base, email) = (base.clone(), email.clone());
-                tokio::spawn(async move { (delivered(&base, &email).await, email) })
+                let (dev_mailbox, email) = (dev_mailbox.clone(), email.clone());
+                tokio::spawn(async move { (delivered(&dev_mailbox, &email).await, email) })
             })
             .collect();
         for check in checks {

@@ -5,7 +5,7 @@
 use reqwest::header::{LOCATION, SET_COOKIE};
 use reqwest::{Client, Response, StatusCode};
 use scalekit_emulator::testing::{self, CodeFlow, Login};
-use scalekit_emulator::{Config, RunningEmulator};
+use scalekit_emulator::{Config, DevMailbox, RunningEmulator};
 use url::Url;
 
 /// The demo native client and a loopback redirect URI (any port is allowed).
@@ -16,6 +16,8 @@ pub const VERIFIER: &str = "hosted-test-verifier-0123456789-abcdefghijklmnopqrst
 pub struct Env {
     pub emulator: RunningEmulator,
     pub base: Url,
+    /// The dev mailbox, with this run's key.
+    pub mailbox: DevMailbox,
     pub http: Client,
 }
 
@@ -27,9 +29,11 @@ impl Env {
     pub async fn start_with(config: Config) -> Env {
         let emulator = scalekit_emulator::start(config).await.unwrap();
         let base = emulator.base_url().clone();
+        let mailbox = emulator.dev_mailbox();
         Env {
             emulator,
             base,
+            mailbox,
             http: testing::browser_client().unwrap(),
         }
     }
@@ -60,7 +64,7 @@ impl Env {
     /// Signs up / in with an email code and returns the callback URL.
     pub async fn sign_in(&self, email: &str, state: &str) -> Url {
         self.flow(state, &[])
-            .callback(&self.http, Login::EmailCode(email))
+            .callback(&self.http, Login::EmailCode(email, &self.mailbox))
             .await
             .unwrap()
     }

@@ -6,7 +6,7 @@ use reqwest::header::{AUTHORIZATION, COOKIE, LOCATION};
 use reqwest::{Client, Response, StatusCode};
 use scalekit_emulator::db::{self, NewPasskey, StoredPasskey, User};
 use scalekit_emulator::testing::{self, CodeFlow, Login};
-use scalekit_emulator::{Config, RunningEmulator};
+use scalekit_emulator::{Config, DevMailbox, RunningEmulator};
 use serde_json::Value;
 use url::Url;
 
@@ -21,6 +21,8 @@ pub const SCOPE: &str = "openid profile email offline_access";
 pub struct Env {
     pub emulator: RunningEmulator,
     pub base: Url,
+    /// The dev mailbox, with this run's key.
+    pub mailbox: DevMailbox,
     /// Follows no redirects, keeps no cookies.
     pub http: Client,
 }
@@ -63,6 +65,7 @@ impl Env {
     pub async fn start_with(config: Config) -> Env {
         let emulator = scalekit_emulator::start(config).await.unwrap();
         let base = emulator.base_url().clone();
+        let mailbox = emulator.dev_mailbox();
         let http = Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -70,6 +73,7 @@ impl Env {
         Env {
             emulator,
             base,
+            mailbox,
             http,
         }
     }

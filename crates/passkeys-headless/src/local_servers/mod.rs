@@ -16,6 +16,12 @@
 //! random secret on the first run); the broker reads the same file. The
 //! secret is never on a command line, in a log or in the app's memory.
 //!
+//! The emulator's dev mailbox (where its sign-in codes arrive) answers only
+//! at an address with a key made at each start, which the emulator prints
+//! after its base URL: the app reads it there ([`ChildServer::dev_mailbox`])
+//! and shows it to its person, and no other program on the machine learns
+//! it.
+//!
 //! A child never outlives the app: dropping [`ChildServer`] (or calling
 //! [`ChildServer::stop`], which the window does on exit) closes its stdin
 //! and waits for it to exit, killing it if it does not; and each child runs
@@ -23,15 +29,19 @@
 //! crash included) the operating system closes the pipe and the child stops.
 
 use std::ffi::OsString;
-use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use passkeys_core::{Error, Result};
 use url::Url;
+
+mod announce;
+
+pub use announce::DevMailboxUrl;
+use announce::{read_announcement, relay_output};
 
 /// The emulator's binary name, without the platform's executable suffix.
 pub const EMULATOR_BINARY: &str = "scalekit-emulator";
@@ -99,6 +109,7 @@ impl EmulatorCommand {
             build: "cargo build -p scalekit-emulator",
             binary: self.binary.clone(),
             args,
+            announces_dev_mailbox: true,
         }
     }
 }
@@ -139,6 +150,7 @@ impl BrokerCommand {
             build: "cargo build -p passkeys-broker",
             binary: self.binary.clone(),
             args,
+            announces_dev_mailbox: false,
         }
     }
 }
@@ -154,6 +166,9 @@ pub struct ServerCommand {
     pub binary: PathBuf,
     /// Its arguments.
     pub args: Vec<OsString>,
+    /// Whether its second stdout line is its dev mailbox's address (the
+    /// emulator's).
+    pub announces_dev_mailbox: bool,
 }
 
 /// A running local server child process; stopped when dropped.
@@ -161,14 +176,16 @@ pub struct ServerCommand {
 pub struct ChildServer {
     child: Mutex<Option<Child>>,
     base_url: Url,
+    dev_mailbox: Option<DevMailboxUrl>,
 }
 
 impl ChildServer {
     /// Starts the server and waits (at most [`START_TIMEOUT`]) for its base
-    /// URL, the first line of its stdout. Later lines (the emulator's dev
-    /// mailbox messages, such as sign-in codes) are copied to this process's
-    /// stdout; its stderr (logs, `warn` and above unless `RUST_LOG` says
-    /// otherwise) is this process's.
+    /// URL, the first line of its stdout (and, from the emulator, its dev
+    /// mailbox's address, the second, kept here). Later lines (the
+    /// emulator's dev mailbox messages, such as sign-in codes) are copied to
+    /// this process's stdout; its stderr (logs, `warn` and above unless
+    /// `RUST_LOG` says otherwise) is this process's.
     ///
     /// # Errors
     /// `config` when the binary is missing (with how to build it), cannot be
@@ -209,10 +226,11 @@ impl ChildServer {
             stop_child(&mut child);
             return Err(Error::Config(format!("The {what} has no stdout.")));
         };
-        let (first_line, on_first_line) = tokio::sync::oneshot::channel();
-        std::thread::spawn(move || relay_output(stdout, first_line));
-        let line = match tokio::time::timeout(START_TIMEOUT, on_first_line).await {
-            Ok(Ok(line)) => line,
+        let wanted = if command.announces_dev_mailbox { 2 } else { 1 };
+        let (first_lines, on_first_lines) = tokio::sync::oneshot::channel();
+        std::thread::spawn(move || relay_output(stdout, wanted, first_lines));
+        let lines = match tokio::time::timeout(START_TIMEOUT, on_first_lines).await {
+            Ok(Ok(lines)) => lines,
             Ok(Err(_closed)) => {
                 stop_child(&mut child);
                 return Err(Error::Config(format!(
@@ -227,19 +245,24 @@ impl ChildServer {
                 )));
             }
         };
-        let base_url = match parse_base_url(&line) {
-            Some(url) => url,
-            None => {
-                stop_child(&mut child);
-                return Err(Error::Config(format!(
-                    "The {what} printed {line:?} instead of its URL."
-                )));
-            }
+        let Some((base_url, dev_mailbox)) = read_announcement(&lines) else {
+            stop_child(&mut child);
+            return Err(Error::Config(format!(
+                "The {what} printed {:?} instead of its URL.",
+                lines.first().map_or("", String::as_str)
+            )));
         };
         Ok(ChildServer {
             child: Mutex::new(Some(child)),
             base_url,
+            dev_mailbox,
         })
+    }
+
+    /// The emulator's dev mailbox address (with this run's key), for the
+    /// app's person only; `None` for the broker.
+    pub fn dev_mailbox(&self) -> Option<&DevMailboxUrl> {
+        self.dev_mailbox.as_ref()
     }
 
     /// The server's base URL, e.g. `http://localhost:47811/`.
@@ -271,29 +294,6 @@ impl ChildServer {
 impl Drop for ChildServer {
     fn drop(&mut self) {
         self.stop();
-    }
-}
-
-/// The base URL in a server's first line: an absolute `http(s)` URL.
-fn parse_base_url(line: &str) -> Option<Url> {
-    Url::parse(line.trim())
-        .ok()
-        .filter(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some())
-}
-
-/// Sends the first line of `stdout` to `first_line` and copies the rest to
-/// this process's stdout until the child closes it, so the pipe never fills.
-fn relay_output(stdout: ChildStdout, first_line: tokio::sync::oneshot::Sender<String>) {
-    let mut lines = BufReader::new(stdout).lines();
-    match lines.next() {
-        Some(Ok(line)) => {
-            let _ = first_line.send(line);
-        }
-        _ => return,
-    }
-    for line in lines.map_while(std::result::Result::ok) {
-        // No stdout (a GUI start): the line is dropped, the pipe still drained.
-        let _ = writeln!(std::io::stdout().lock(), "{line}");
     }
 }
 
@@ -358,25 +358,6 @@ mod tests {
                 .unwrap();
             assert_eq!(Path::new(&args[file + 1]), dir.join("broker-client-secret"));
             assert!(args.contains(&"--exit-on-stdin-close".to_string()));
-        }
-    }
-
-    #[test]
-    fn the_first_line_must_be_an_http_url() {
-        let cases = [
-            ("http://localhost:47811\n", Some("http://localhost:47811/")),
-            ("  https://example.com  ", Some("https://example.com/")),
-            ("listening", None),
-            ("", None),
-            ("file:///etc/passwd", None),
-            ("mailbox: code 123456", None),
-        ];
-        for (line, expected) in cases {
-            assert_eq!(
-                parse_base_url(line).map(String::from).as_deref(),
-                expected,
-                "{line:?}"
-            );
         }
     }
 
