@@ -1,10 +1,11 @@
 //! The environment's OpenID discovery document
-//! (`<environment_url>/.well-known/openid-configuration`): where its
-//! signing keys are (`jwks_uri`) and its token introspection endpoint
+//! (`<environment_url>/.well-known/openid-configuration`): its token
+//! endpoint (`token_endpoint`, for the broker's client credentials), where
+//! its signing keys are (`jwks_uri`) and its token introspection endpoint
 //! (`introspection_endpoint`, RFC 7662), when it has one. Fetched when
 //! first needed and kept; a failed fetch is tried again at the next need.
-//! The `jwks_url` and `introspection_url` settings, when set, win over the
-//! document; with both set, it is not read at all.
+//! The `token_url`, `jwks_url` and `introspection_url` settings, when set,
+//! win over the document; with all three set, it is not read at all.
 //!
 //! A document that cannot belong to the configured environment (none at
 //! all, another `issuer`, no `jwks_uri`, an endpoint over plain `http` to
@@ -23,6 +24,9 @@ use crate::error::{Error, Result};
 /// What the broker reads from the document.
 #[derive(Debug, Clone)]
 pub(crate) struct Endpoints {
+    /// The token endpoint: the `token_url` setting, else the document's
+    /// `token_endpoint`.
+    pub(crate) token: Url,
     /// The JWKS: the `jwks_url` setting, else the document's `jwks_uri`.
     pub(crate) jwks_uri: Url,
     /// The RFC 7662 introspection endpoint: the `introspection_url`
@@ -34,6 +38,7 @@ pub(crate) struct Endpoints {
 #[derive(Deserialize)]
 struct Document {
     issuer: Option<String>,
+    token_endpoint: Option<String>,
     jwks_uri: Option<String>,
     introspection_endpoint: Option<String>,
 }
@@ -48,9 +53,12 @@ pub(crate) struct Discovery {
     endpoints: tokio::sync::OnceCell<Endpoints>,
 }
 
-/// The settings that win over the document (`jwks_url`, `introspection_url`).
+/// The settings that win over the document (`token_url`, `jwks_url`,
+/// `introspection_url`).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Overrides {
+    /// `token_url`.
+    pub(crate) token: Option<Url>,
     /// `jwks_url`.
     pub(crate) jwks: Option<Url>,
     /// `introspection_url`.
@@ -89,11 +97,13 @@ impl Discovery {
 
     async fn fetch(&self) -> Result<Endpoints> {
         if let Overrides {
+            token: Some(token),
             jwks: Some(jwks_uri),
             introspection: Some(introspection),
         } = &self.overrides
         {
             return Ok(Endpoints {
+                token: token.clone(),
                 jwks_uri: jwks_uri.clone(),
                 introspection: Some(introspection.clone()),
             });
@@ -139,6 +149,17 @@ impl Discovery {
                 "set environment_url to the issuer the discovery document names",
             ));
         }
+        let token = match &self.overrides.token {
+            Some(url) => url.clone(),
+            None => endpoint(document.token_endpoint.as_deref(), "token_endpoint")?.ok_or_else(
+                || {
+                    unsupported(
+                        "its discovery document has no token_endpoint".into(),
+                        "set token_url to the environment's token endpoint",
+                    )
+                },
+            )?,
+        };
         let jwks_uri = match &self.overrides.jwks {
             Some(url) => url.clone(),
             None => endpoint(document.jwks_uri.as_deref(), "jwks_uri")?.ok_or_else(|| {
@@ -156,6 +177,7 @@ impl Discovery {
             )?,
         };
         Ok(Endpoints {
+            token,
             jwks_uri,
             introspection,
         })
@@ -195,6 +217,13 @@ mod tests {
     use super::*;
 
     fn discovery(jwks_override: Option<&str>) -> Discovery {
+        with_overrides(Overrides {
+            jwks: jwks_override.map(|url| url.parse().unwrap()),
+            ..Overrides::default()
+        })
+    }
+
+    fn with_overrides(overrides: Overrides) -> Discovery {
         Discovery::new(
             reqwest::Client::new(),
             "https://acme.scalekit.dev/.well-known/openid-configuration"
@@ -202,16 +231,14 @@ mod tests {
                 .unwrap(),
             "https://acme.scalekit.dev".into(),
             Duration::from_secs(1),
-            Overrides {
-                jwks: jwks_override.map(|url| url.parse().unwrap()),
-                introspection: None,
-            },
+            overrides,
         )
     }
 
     fn document(issuer: &str, jwks: Option<&str>, introspection: Option<&str>) -> Document {
         Document {
             issuer: Some(issuer.into()),
+            token_endpoint: Some("https://acme.scalekit.dev/oauth/token".into()),
             jwks_uri: jwks.map(Into::into),
             introspection_endpoint: introspection.map(Into::into),
         }
@@ -246,6 +273,32 @@ mod tests {
             "https://acme.scalekit.dev/keys"
         );
         assert!(endpoints.introspection.is_none());
+    }
+
+    #[test]
+    fn the_token_endpoint_comes_from_the_document_unless_token_url_is_set() {
+        // oidc-provider's is at /token, Scalekit's at /oauth/token
+        let mut other = document("https://acme.scalekit.dev", Some("https://a/jwks"), None);
+        other.token_endpoint = Some("https://acme.scalekit.dev/token".into());
+        let endpoints = discovery(None).read(other).unwrap();
+        assert_eq!(endpoints.token.as_str(), "https://acme.scalekit.dev/token");
+
+        let mut without = document("https://acme.scalekit.dev", Some("https://a/jwks"), None);
+        without.token_endpoint = None;
+        match discovery(None).read(without) {
+            Err(Error::UnsupportedEnvironment { fix, .. }) => assert!(fix.contains("token_url")),
+            other => panic!("{other:?}"),
+        }
+        let mut without = document("https://acme.scalekit.dev", Some("https://a/jwks"), None);
+        without.token_endpoint = None;
+        let set = with_overrides(Overrides {
+            token: Some("https://login.acme.example/token".parse().unwrap()),
+            ..Overrides::default()
+        });
+        assert_eq!(
+            set.read(without).unwrap().token.as_str(),
+            "https://login.acme.example/token"
+        );
     }
 
     #[test]

@@ -116,6 +116,7 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<R
         config.issuer(),
         config.upstream_timeout,
         discovery::Overrides {
+            token: config.token_url.clone(),
             jwks: config.jwks_url.clone(),
             introspection: config.introspection_url.clone(),
         },
@@ -130,7 +131,12 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<R
         },
         clock.clone(),
     ));
-    let upstream = Arc::new(upstream::Upstream::new(&config, http, clock.clone())?);
+    let upstream = Arc::new(upstream::Upstream::new(
+        &config,
+        http,
+        discovery.clone(),
+        clock.clone(),
+    )?);
     let broker = Arc::new(routes::Broker {
         verifier: auth::TokenVerifier::new(
             keys.clone(),

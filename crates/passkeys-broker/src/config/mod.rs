@@ -70,7 +70,8 @@ pub struct Config {
     pub public_url: Option<Url>,
     /// Base URL of the credentials API; the environment URL when `None`.
     pub upstream_api_url: Option<Url>,
-    /// Token endpoint; `<environment>/oauth/token` when `None`.
+    /// Token endpoint (client credentials); the `token_endpoint` of the
+    /// environment's discovery document when `None`.
     pub token_url: Option<Url>,
     /// JWKS; the `jwks_uri` of the environment's discovery document when `None`.
     pub jwks_url: Option<Url>,
@@ -162,17 +163,6 @@ impl Config {
             .as_str()
             .trim_end_matches('/')
             .to_owned()
-    }
-
-    /// The token endpoint.
-    ///
-    /// # Errors
-    /// [`Error::Config`] when the URL cannot be built.
-    pub fn token_endpoint(&self) -> Result<Url> {
-        match &self.token_url {
-            Some(url) => Ok(url.clone()),
-            None => join(&self.environment_url, "oauth/token"),
-        }
     }
 
     /// The environment's OpenID discovery document

@@ -27,10 +27,6 @@ fn secret_comes_from_the_environment() {
     assert_eq!(config.client_secret.secret(), "from-env");
     assert_eq!(config.issuer(), "https://acme.scalekit.dev");
     assert_eq!(
-        config.token_endpoint().unwrap().as_str(),
-        "https://acme.scalekit.dev/oauth/token"
-    );
-    assert_eq!(
         config.discovery_endpoint().unwrap().as_str(),
         "https://acme.scalekit.dev/.well-known/openid-configuration"
     );

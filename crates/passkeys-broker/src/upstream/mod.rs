@@ -19,6 +19,7 @@ use url::Url;
 
 use crate::clock::Clock;
 use crate::config::{ClientSecret, Config, TokenEndpointAuth};
+use crate::discovery::Discovery;
 use crate::error::{Error, Result};
 
 mod introspect;
@@ -49,7 +50,8 @@ struct OAuthError {
 /// The environment's credentials API, as the broker's confidential client.
 pub struct Upstream {
     http: reqwest::Client,
-    token_url: Url,
+    /// Names the token endpoint (or the `token_url` setting does).
+    discovery: Arc<Discovery>,
     api_base: Url,
     client_id: String,
     client_secret: ClientSecret,
@@ -62,14 +64,20 @@ pub struct Upstream {
 }
 
 impl Upstream {
-    /// A client for the environment named in `config`.
+    /// A client for the environment named in `config`, whose token endpoint
+    /// `discovery` names.
     ///
     /// # Errors
     /// [`Error::Config`] when an endpoint URL cannot be built.
-    pub fn new(config: &Config, http: reqwest::Client, clock: Arc<dyn Clock>) -> Result<Self> {
+    pub(crate) fn new(
+        config: &Config,
+        http: reqwest::Client,
+        discovery: Arc<Discovery>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self> {
         Ok(Self {
             http,
-            token_url: config.token_endpoint()?,
+            discovery,
             api_base: config.api_base().clone(),
             client_id: config.upstream_client_id.clone(),
             client_secret: config.client_secret.clone(),
@@ -116,8 +124,9 @@ impl Upstream {
 
     async fn request_token(&self) -> Result<CachedToken> {
         self.token_requests.fetch_add(1, Ordering::Relaxed);
+        let token_url = self.discovery.endpoints().await?.token.clone();
         let form = vec![("grant_type", "client_credentials")];
-        let request = self.with_client_auth(self.http.post(self.token_url.clone()), form);
+        let request = self.with_client_auth(self.http.post(token_url), form);
         let requested_at = self.clock.now();
         let response = request
             .send()
@@ -366,7 +375,20 @@ mod tests {
             ClientSecret::new("s"),
         );
         let http = reqwest::Client::new();
-        let upstream = Upstream::new(&config, http, Arc::new(crate::clock::SystemClock)).unwrap();
+        let discovery = Arc::new(Discovery::new(
+            http.clone(),
+            config.discovery_endpoint().unwrap(),
+            config.issuer(),
+            config.upstream_timeout,
+            crate::discovery::Overrides::default(),
+        ));
+        let upstream = Upstream::new(
+            &config,
+            http,
+            discovery,
+            Arc::new(crate::clock::SystemClock),
+        )
+        .unwrap();
         let url = upstream.credentials_url(Some("wac_1/../x?y")).unwrap();
         assert_eq!(
             url.as_str(),
