@@ -58,6 +58,7 @@ mod passkeys;
 mod refresh;
 pub mod secret;
 mod vault;
+mod words;
 
 pub use accounts::{
     AccountId, AccountPasskeys, AccountSummary, Accounts, AccountsOverview, ACCOUNTS_FILE,

@@ -33,6 +33,7 @@ use crate::loopback::LoopbackListener;
 use crate::oidc::{Provider, SignedIn};
 use crate::secret::CsrfToken;
 use crate::vault::{Account, StoredSession};
+use crate::words::duration_in_words;
 
 /// A signed-in session not stored yet, and the provider that issued it
 /// (which revokes the refresh token of a session it replaces).
@@ -332,8 +333,8 @@ async fn wait_for_callback(
         // deep link completes the pending sign-in.
         Ok(()) = cancel => Err(Error::Cancelled),
         () = tokio::time::sleep(timeout) => Err(Error::Timeout(format!(
-            "The browser did not come back within {} minutes. Start the sign-in again.",
-            timeout.as_secs().div_ceil(60)
+            "The browser did not come back within {}. Start the sign-in again.",
+            duration_in_words(timeout.as_secs())
         ))),
     };
     drop(guard);

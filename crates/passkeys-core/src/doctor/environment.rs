@@ -11,6 +11,7 @@ use url::Url;
 
 use super::{Check, Clock, CLOCK_TOLERANCE};
 use crate::config::Config;
+use crate::words::duration_in_words;
 
 /// The environment's check and the clock's.
 pub(super) struct Found {
@@ -173,7 +174,7 @@ pub(super) fn compare_clock(local: OffsetDateTime, server: Option<OffsetDateTime
     if Duration::from_secs(seconds) > CLOCK_TOLERANCE {
         Check::warn(
             "clock",
-            format!("This machine's clock is {} {direction} the environment's: tokens will look expired or not yet valid.", human(seconds)),
+            format!("This machine's clock is {} {direction} the environment's: tokens will look expired or not yet valid.", duration_in_words(seconds)),
             "Synchronise the system clock (`timedatectl set-ntp true` on Linux, or the system's date and time settings).",
         )
     } else {
@@ -181,20 +182,9 @@ pub(super) fn compare_clock(local: OffsetDateTime, server: Option<OffsetDateTime
             "clock",
             format!(
                 "Within {} of the environment's clock.",
-                human(seconds.max(1))
+                duration_in_words(seconds.max(1))
             ),
         )
-    }
-}
-
-/// `1 second`, `5 minutes`, `3 hours`, rounded (the `Date` header has
-/// whole seconds: 299 s is "5 minutes").
-fn human(seconds: u64) -> String {
-    let plural = |n: u64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
-    match seconds {
-        0..=119 => plural(seconds, "second"),
-        120..=7199 => plural((seconds + 30) / 60, "minute"),
-        _ => plural((seconds + 1800) / 3600, "hour"),
     }
 }
 
