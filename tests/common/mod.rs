@@ -180,11 +180,7 @@ impl Harness {
             None,
         ))
         .unwrap();
-        let app = mock_builder()
-            .manage(AppState::with_ready(Ready::new(accounts)))
-            .invoke_handler(commands::handler())
-            .build(mock_context(noop_assets()))
-            .unwrap();
+        let (app, webview) = mock_app(accounts);
         let events = Arc::new(Mutex::new(Vec::new()));
         for name in [
             "sign-in-progress",
@@ -198,9 +194,6 @@ impl Harness {
                 events.lock().unwrap().push((name.to_string(), payload));
             });
         }
-        let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
-            .build()
-            .unwrap();
         let _ = browser.app.set(app.handle().clone());
         Harness {
             app,
@@ -236,6 +229,20 @@ impl Harness {
 
 /// A passkeys broker in front of `emulator` (its confidential demo client),
 /// on an ephemeral port.
+/// The app without a window system: the real commands and state around
+/// `accounts`, and its main webview, through which the tests invoke.
+pub fn mock_app(accounts: Accounts) -> (tauri::App<MockRuntime>, WebviewWindow<MockRuntime>) {
+    let app = mock_builder()
+        .manage(AppState::with_ready(Ready::new(accounts)))
+        .invoke_handler(commands::handler())
+        .build(mock_context(noop_assets()))
+        .unwrap();
+    let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .unwrap();
+    (app, webview)
+}
+
 pub async fn start_broker(emulator: &RunningEmulator) -> RunningBroker {
     let mut config = passkeys_broker::Config::new(
         emulator.base_url().clone(),
