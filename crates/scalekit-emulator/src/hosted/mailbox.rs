@@ -93,8 +93,9 @@ pub async fn without_key() -> JsonError {
     no_mailbox_here()
 }
 
-/// One message in the dev mailbox, as `/_dev/mailbox` shows it.
-#[derive(Clone, Serialize, PartialEq, Eq)]
+/// One message in the dev mailbox, as `/_dev/mailbox` shows it (and as
+/// tests read it back: [`crate::testing::MailboxMessage`]).
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct MailMessage {
     /// Recipient.
     pub to: String,

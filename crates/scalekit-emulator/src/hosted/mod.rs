@@ -37,6 +37,7 @@ mod forms;
 mod login;
 mod magic_link;
 mod mailbox;
+pub use mailbox::MailMessage;
 pub(crate) mod pages;
 mod passkey_login;
 mod profile;

@@ -9,22 +9,8 @@ use super::{failed, redirect_target, send, submit_continue, text};
 use crate::error::Result;
 use crate::DevMailbox;
 
-/// One message of the dev mailbox.
-#[derive(Debug, Clone, Deserialize)]
-pub struct MailboxMessage {
-    /// Recipient.
-    pub to: String,
-    /// Subject line.
-    pub subject: String,
-    /// Plain-text body.
-    pub body: String,
-    /// The verification code.
-    pub code: Option<String>,
-    /// The magic link.
-    pub link: Option<String>,
-    /// When it was sent (RFC 3339).
-    pub created_at: String,
-}
+/// One message of the dev mailbox: the message the route writes.
+pub use crate::hosted::MailMessage as MailboxMessage;
 
 #[derive(Deserialize)]
 struct Messages {
